@@ -1,0 +1,1 @@
+"""Plate recognition: model bundles, the recognizer around fast-alpr, tracking and consensus."""

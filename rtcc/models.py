@@ -1,0 +1,338 @@
+"""Every table of the product, in one place (SQLAlchemy 2 typed mappings).
+
+All times are UTC (``DateTime(timezone=True)``) and named ``*_at``. After changing a table,
+regenerate the migration: ``python -m rtcc.migrations.regen`` (see README, "Schema changes").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from rtcc.clock import as_utc
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on SQLite (which drops the zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --- cameras -------------------------------------------------------------------------------
+
+
+class Camera(Base):
+    __tablename__ = "camera"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(16), default="starting")
+    state_since_at: Mapped[datetime | None]
+    last_frame_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reconnects: Mapped[int] = mapped_column(Integer, default=0)
+    restarts: Mapped[int] = mapped_column(Integer, default=0)
+    input_fps: Mapped[float] = mapped_column(Float, default=0.0)
+    analysed_fps: Mapped[float] = mapped_column(Float, default=0.0)
+    skipped_frames: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CameraStatus(Base):
+    """History of camera state changes (for uptime and offline intervals)."""
+
+    __tablename__ = "camera_status"
+    __table_args__ = (Index("ix_camera_status_camera_at", "camera_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class VideoSegment(Base):
+    __tablename__ = "video_segment"
+    __table_args__ = (Index("ix_video_segment_camera_start", "camera_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    path: Mapped[str] = mapped_column(String(500), unique=True)  # relative to data_dir
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+
+
+# --- plate reads ---------------------------------------------------------------------------
+
+
+class PlateRead(Base):
+    """One read per vehicle pass: a preview first, then updated with the final consensus."""
+
+    __tablename__ = "plate_read"
+    __table_args__ = (
+        UniqueConstraint("camera_id", "track_key", name="uq_plate_read_camera_track"),
+        Index("ix_plate_read_observed_at", "observed_at"),
+        Index("ix_plate_read_plate_observed", "plate", "observed_at"),
+        Index("ix_plate_read_camera_observed", "camera_id", "observed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
+    track_key: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str] = mapped_column(String(16))
+    raw_text: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    char_confidences: Mapped[list[Any] | None]
+    region: Mapped[str | None] = mapped_column(String(16))  # state / country code if known
+    format_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="final")  # preview | final
+    frames: Mapped[int] = mapped_column(Integer, default=1)
+    observed_at: Mapped[datetime]  # first seen
+    last_seen_at: Mapped[datetime]
+    box: Mapped[list[Any] | None]  # [x1, y1, x2, y2] in the snapshot
+    snapshot_path: Mapped[str | None] = mapped_column(String(500))  # relative to data_dir
+    crop_path: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+# --- hotlists and hits ---------------------------------------------------------------------
+
+
+class Hotlist(Base):
+    __tablename__ = "hotlist"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), default="custom")
+    source: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    colour: Mapped[str] = mapped_column(String(16), default="#d9480f")
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class HotlistEntry(Base):
+    __tablename__ = "hotlist_entry"
+    __table_args__ = (
+        Index("ix_hotlist_entry_list_plate", "hotlist_id", "plate"),
+        Index("ix_hotlist_entry_plate", "plate"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hotlist_id: Mapped[int] = mapped_column(ForeignKey("hotlist.id", ondelete="CASCADE"))
+    plate: Mapped[str] = mapped_column(String(16))  # normalized; may hold * and ? wildcards
+    is_wildcard: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str | None] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(Text)
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any] | None]
+    expires_at: Mapped[datetime | None]
+    added_by: Mapped[str | None] = mapped_column(String(100))
+    added_at: Mapped[datetime]
+
+
+class Hit(Base):
+    __tablename__ = "hit"
+    __table_args__ = (
+        Index("ix_hit_status_created", "status", "created_at"),
+        Index("ix_hit_dedup", "entry_id", "camera_id", "plate", "last_seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    read_id: Mapped[int | None] = mapped_column(ForeignKey("plate_read.id", ondelete="SET NULL"))
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hotlist_entry.id", ondelete="SET NULL")
+    )
+    hotlist_id: Mapped[int | None] = mapped_column(ForeignKey("hotlist.id", ondelete="SET NULL"))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str] = mapped_column(String(16))  # the read's text
+    entry_plate: Mapped[str] = mapped_column(String(16))
+    hotlist_name: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    match_type: Mapped[str] = mapped_column(String(16), default="exact")
+    distance: Mapped[float] = mapped_column(Float, default=0.0)
+    diff: Mapped[list[Any] | None]  # positions / characters that differed
+    needs_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
+    historical: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    status_by: Mapped[str | None] = mapped_column(String(100))
+    status_at: Mapped[datetime | None]
+    reject_reason: Mapped[str | None] = mapped_column(String(32))
+    reject_text: Mapped[str | None] = mapped_column(Text)
+    visually_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    observed_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class HitEvent(Base):
+    """Workflow history and notes of a hit (who did what, when)."""
+
+    __tablename__ = "hit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hit.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    username: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))  # acknowledge|confirm|reject|note
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+# --- users, sessions, audit ----------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list[Any]]  # e.g. ["officer"]
+    cameras: Mapped[list[Any] | None]  # officer assignment; None = all
+    hotlists: Mapped[list[Any] | None]  # officer assignment; None = all
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuthSession(Base):
+    __tablename__ = "auth_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained record of every access. Never updated or deleted by the app."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_username_at", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any] | None]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+class LegalHold(Base):
+    __tablename__ = "legal_hold"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    data_class: Mapped[str] = mapped_column(String(32))  # plate_reads | hits | video
+    item_ids: Mapped[list[Any] | None]
+    camera_id: Mapped[str | None] = mapped_column(String(64))
+    plate: Mapped[str | None] = mapped_column(String(16))
+    start_at: Mapped[datetime | None]
+    end_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    released_at: Mapped[datetime | None]
+
+
+class RetentionRun(Base):
+    __tablename__ = "retention_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|ok|failed|refused
+    triggered_by: Mapped[str | None] = mapped_column(String(100))
+    cutoffs: Mapped[dict[str, Any] | None]
+    deleted_rows: Mapped[dict[str, Any] | None]
+    deleted_bytes: Mapped[dict[str, Any] | None]
+    skipped_held: Mapped[dict[str, Any] | None]
+    errors: Mapped[list[Any] | None]
