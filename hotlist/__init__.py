@@ -1,0 +1,1 @@
+"""Hotlists: import, the match index, and hits with their workflow."""

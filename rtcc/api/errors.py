@@ -1,0 +1,37 @@
+"""Domain errors to HTTP, in one place, with a stable JSON body ``{error, detail, ...}``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rtcc.errors import RtccError
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RtccError)
+    async def _domain(_: Request, exc: RtccError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path"))
+            problems.append({"field": loc, "message": err["msg"]})
+        detail = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return JSONResponse(
+            {"error": "invalid_input", "detail": detail, "fields": problems}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            {"error": code, "detail": exc.detail}, status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,1 @@
+"""The ``rtcc`` command line (top layer)."""

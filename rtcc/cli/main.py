@@ -1,0 +1,62 @@
+"""``rtcc`` entry point: one sub-command per module, typed errors become exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rtcc.cli import demo, models_cmd, serve
+from rtcc.config import Settings, load_settings
+from rtcc.errors import RtccError
+
+COMMAND_MODULES = [serve, demo, models_cmd]
+
+
+def add_config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None, help="YAML settings file")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(getattr(args, "config", None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rtcc", description="RTCC video and LPR console")
+    add_config_arg(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = sub.add_parser("check-config", help="validate a settings file")
+    check.add_argument("file", type=Path)
+    add_config_arg(check)
+    check.set_defaults(func=_check_config)
+    for module in COMMAND_MODULES:
+        module.register(sub, add_config_arg)
+    return parser
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings = load_settings(args.file)
+    print(
+        f"{args.file}: ok ({len(settings.cameras)} camera(s), {len(settings.hotlists)} hotlist(s),"
+        f" database {settings.database_url.split('://')[0]})"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except RtccError as exc:
+        print(f"rtcc {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

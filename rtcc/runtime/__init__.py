@@ -1,0 +1,1 @@
+"""Wiring of the running product: services, the ingest loop, start-up tasks."""

@@ -1,0 +1,174 @@
+"""The core process's single writer: worker messages in, rows and events out.
+
+Each message is handled in its own short transaction; events go out after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
+from cameras.sources import redact_url
+from hotlist.service import record_hit
+from rtcc.db import transaction
+from rtcc.events import Event
+from rtcc.models import Camera, CameraStatus, PlateRead, VideoSegment
+from rtcc.runtime.payloads import camera_payload, hit_payload, read_payload
+from rtcc.runtime.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Ingestor:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def handle(self, msg: Any) -> None:
+        if isinstance(msg, ReadMessage):
+            self._read(msg)
+        elif isinstance(msg, StatusMessage):
+            self._status(msg)
+        elif isinstance(msg, SegmentMessage):
+            self._segment(msg)
+        else:
+            log.warning("ignoring unknown worker message %r", type(msg).__name__)
+
+    def _read(self, msg: ReadMessage) -> None:
+        now = self.s.clock.now()
+        events: list[Event] = []
+        with transaction(self.s.sessions) as session:
+            read = session.scalar(
+                select(PlateRead).where(
+                    PlateRead.camera_id == msg.camera_id, PlateRead.track_key == msg.track_key
+                )
+            )
+            if read is None:
+                read = PlateRead(camera_id=msg.camera_id, track_key=msg.track_key, created_at=now)
+                session.add(read)
+            read.plate = msg.plate
+            read.raw_text = msg.raw_text
+            read.confidence = msg.confidence
+            read.char_confidences = list(msg.char_confidences)
+            read.region = msg.region
+            read.format_ok = msg.format_ok
+            read.status = msg.status
+            read.frames = msg.frames
+            read.observed_at = msg.first_seen
+            read.last_seen_at = msg.last_seen
+            read.box = list(msg.box)
+            read.snapshot_path = msg.snapshot_path or read.snapshot_path
+            read.crop_path = msg.crop_path or read.crop_path
+            read.updated_at = now
+            session.flush()
+            events.append(Event("read", read_payload(read)))
+            for match in self.s.matcher.match(msg.plate, state=msg.region, now=now):
+                hit, created = record_hit(
+                    session,
+                    read=read,
+                    match=match,
+                    now=now,
+                    dedup_window_s=self.s.settings.matching.dedup_window_s,
+                )
+                kind = "hit" if created else "hit_updated"
+                events.append(Event(kind, hit_payload(hit, read)))
+        for event in events:
+            self.s.bus.publish(event)
+
+    def _status(self, msg: StatusMessage) -> None:
+        now = self.s.clock.now()
+        message = redact_url(msg.message) if msg.message else None
+        with transaction(self.s.sessions) as session:
+            cam = session.get(Camera, msg.camera_id)
+            if cam is None:
+                return
+            changed = cam.state != msg.state or (msg.state == "error" and cam.last_error != message)
+            if changed:
+                cam.state = msg.state
+                cam.state_since_at = msg.at
+                session.add(
+                    CameraStatus(camera_id=cam.id, state=msg.state, message=message, at=msg.at)
+                )
+            if msg.state in ("error", "failed", "offline") or changed:
+                cam.last_error = message if msg.state in ("error", "failed") else cam.last_error
+            cam.input_fps = msg.input_fps
+            cam.analysed_fps = msg.analysed_fps
+            cam.skipped_frames = msg.skipped_frames
+            cam.reconnects = max(cam.reconnects, msg.reconnects)
+            if msg.last_frame_at is not None:
+                cam.last_frame_at = msg.last_frame_at
+            cam.updated_at = now
+            session.flush()
+            payload = camera_payload(cam)
+        self.s.bus.publish(Event("camera_status", payload))
+
+    def _segment(self, msg: SegmentMessage) -> None:
+        with transaction(self.s.sessions) as session:
+            session.add(
+                VideoSegment(
+                    camera_id=msg.camera_id,
+                    start_at=msg.start_at,
+                    end_at=msg.end_at,
+                    path=msg.path,
+                    bytes=msg.bytes,
+                    created_at=self.s.clock.now(),
+                )
+            )
+
+
+class IngestThread:
+    """Drains a worker queue into the ``Ingestor`` until stopped."""
+
+    def __init__(self, ingestor: Ingestor, source: Any) -> None:
+        self.ingestor = ingestor
+        self.source = source
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+        self.handled = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                msg = self.source.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError):
+                break
+            try:
+                self.ingestor.handle(msg)
+                self.handled += 1
+            except Exception:  # noqa: BLE001 - one bad message must not stop ingest
+                log.exception("failed to store a worker message")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+def sync_cameras(session: Session, services: Services) -> None:
+    """Make the camera table match the configured cameras (start state: starting)."""
+    now = services.clock.now()
+    for cfg in services.settings.cameras:
+        cam = session.get(Camera, cfg.id)
+        if cam is None:
+            cam = Camera(id=cfg.id, created_at=now, reconnects=0, restarts=0)
+            session.add(cam)
+        cam.name = cfg.name
+        cam.lat = cfg.location.lat if cfg.location else None
+        cam.lon = cfg.location.lon if cfg.location else None
+        cam.enabled = cfg.enabled
+        cam.state = "starting" if cfg.enabled else "offline"
+        cam.state_since_at = now
+        cam.last_error = None if cfg.enabled else "disabled in the configuration"
+        cam.input_fps = cam.analysed_fps = 0.0
+        cam.skipped_frames = 0
+        cam.updated_at = now
+    session.flush()

@@ -1,0 +1,65 @@
+"""JSON shapes of the events pushed to browsers (``type`` plus fields)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rtcc.models import Camera, Hit, PlateRead
+
+
+def media_url(path: str | None) -> str | None:
+    return f"/media/{path.removeprefix('media/')}" if path else None
+
+
+def read_payload(read: PlateRead) -> dict[str, Any]:
+    return {
+        "id": read.id,
+        "camera_id": read.camera_id,
+        "plate": read.plate,
+        "confidence": round(read.confidence, 4),
+        "status": read.status,
+        "region": read.region,
+        "frames": read.frames,
+        "observed_at": read.observed_at.isoformat(),
+        "last_seen_at": read.last_seen_at.isoformat(),
+        "snapshot_url": media_url(read.snapshot_path),
+        "crop_url": media_url(read.crop_path),
+    }
+
+
+def hit_payload(hit: Hit, read: PlateRead | None) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "plate": hit.plate,
+        "entry_plate": hit.entry_plate,
+        "camera_id": hit.camera_id,
+        "observed_at": hit.observed_at.isoformat(),
+        "hotlist": hit.hotlist_name,
+        "hotlist_id": hit.hotlist_id,
+        "reason": hit.reason,
+        "priority": hit.priority,
+        "match_type": hit.match_type,
+        "needs_confirmation": hit.needs_confirmation,
+        "diff": hit.diff,
+        "status": hit.status,
+        "historical": hit.historical,
+        "read_id": hit.read_id,
+        "confidence": round(read.confidence, 4) if read else None,
+        "snapshot_url": media_url(read.snapshot_path) if read else None,
+        "crop_url": media_url(read.crop_path) if read else None,
+    }
+
+
+def camera_payload(cam: Camera) -> dict[str, Any]:
+    return {
+        "camera_id": cam.id,
+        "name": cam.name,
+        "state": cam.state,
+        "since": cam.state_since_at.isoformat() if cam.state_since_at else None,
+        "last_error": cam.last_error,
+        "input_fps": round(cam.input_fps, 2),
+        "analysed_fps": round(cam.analysed_fps, 2),
+        "skipped_frames": cam.skipped_frames,
+        "last_frame_at": cam.last_frame_at.isoformat() if cam.last_frame_at else None,
+        "reconnects": cam.reconnects,
+    }

@@ -1,0 +1,66 @@
+"""Start and stop everything that runs beside the web server: cameras, ingest, hotlists."""
+
+from __future__ import annotations
+
+import logging
+
+from cameras.supervisor import CameraSupervisor
+from hotlist.importer import read_file
+from hotlist.matcher import load_index
+from hotlist.service import replace_list
+from rtcc.db import transaction
+from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
+from rtcc.runtime.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def load_configured_hotlists(services: Services) -> None:
+    """Load the lists named in the settings (each replaces the list of that name)."""
+    now = services.clock.now()
+    for hl in services.settings.hotlists:
+        entries = read_file(hl.file)
+        with transaction(services.sessions) as session:
+            replace_list(
+                session,
+                name=hl.name,
+                entries=entries,
+                now=now,
+                kind=hl.kind,
+                priority=hl.priority,
+                added_by="config",
+            )
+        log.info("hotlist %s: %d entries loaded from %s", hl.name, len(entries), hl.file)
+
+
+def rebuild_index(services: Services) -> None:
+    with services.sessions() as session:
+        services.matcher.replace(load_index(session, now=services.clock.now()))
+
+
+class Runtime:
+    def __init__(self, services: Services, *, cameras: bool = True) -> None:
+        self.services = services
+        self.supervisor: CameraSupervisor | None = None
+        self.ingest: IngestThread | None = None
+        self._cameras = cameras
+
+    def start(self) -> None:
+        s = self.services
+        with transaction(s.sessions) as session:
+            sync_cameras(session, s)
+        load_configured_hotlists(s)
+        rebuild_index(s)
+        if self._cameras and any(c.enabled for c in s.settings.cameras):
+            self.supervisor = CameraSupervisor(
+                s.settings.cameras, lpr=s.settings.lpr, data_dir=s.settings.data_dir, clock=s.clock
+            )
+            self.ingest = IngestThread(Ingestor(s), self.supervisor.messages)
+            self.ingest.start()
+            self.supervisor.start()
+
+    def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
+        if self.ingest is not None:
+            self.ingest.stop()

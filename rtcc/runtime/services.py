@@ -1,0 +1,47 @@
+"""The collaborators every entry point shares, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotlist.matcher import Matcher
+from rtcc.clock import Clock, SystemClock
+from rtcc.config import Settings
+from rtcc.db import make_engine, make_sessionmaker, migrate
+from rtcc.events import EventBus, InProcessBus
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: EventBus
+    matcher: Matcher
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    bus: EventBus | None = None,
+    run_migrations: bool = True,
+) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(
+        settings.database_url, echo=settings.database.echo, pool_size=settings.database.pool_size
+    )
+    if run_migrations:
+        migrate(engine)
+    return Services(
+        settings=settings,
+        clock=clock or SystemClock(),
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        bus=bus or InProcessBus(),
+        matcher=Matcher(),
+    )

@@ -1,0 +1,1 @@
+"""The browser console: static assets and the websocket hub that feeds it."""
