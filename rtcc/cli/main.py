@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rtcc.cli import demo, models_cmd, serve
+from rtcc.cli import bench, demo, models_cmd, serve
 from rtcc.config import Settings, load_settings
 from rtcc.errors import RtccError
 
-COMMAND_MODULES = [serve, demo, models_cmd]
+COMMAND_MODULES = [serve, demo, models_cmd, bench]
 
 
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
