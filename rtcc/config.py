@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from rtcc.errors import ConfigError
@@ -93,15 +101,37 @@ class HotlistFile(Section):
 
 
 class MatchSettings(Section):
+    """How reads are matched against hotlist entries (see ``hotlist.index``)."""
+
     confusable: bool = True
-    # Groups of characters an OCR engine mistakes for each other.
+    # Groups of characters an OCR engine mistakes for each other (cheap substitutions).
     confusion_groups: list[str] = Field(
         default_factory=lambda: ["O0QD", "I1L", "B8", "S5", "Z2", "G6"]
     )
-    max_other_edits: int = Field(default=1, ge=0, le=2)
+    max_confusable: int = Field(default=3, ge=0, le=10)  # confusable substitutions per match
+    # One substitution, missing or extra character beyond the confusables ("fuzzy").
+    max_other_edits: int = Field(default=1, ge=0, le=1)
     min_length_for_edits: int = Field(default=5, ge=1, le=12)
+    # A fuzzy substitution/extra character must sit on a read character whose OCR confidence is
+    # below this (1.0 = any); reads without per-character confidences are not restricted.
+    fuzzy_max_char_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    # Drop fuzzy candidates when the same read already matches an entry exactly or by confusables.
+    fuzzy_only_without_closer: bool = True
     require_same_state: bool = True
     dedup_window_s: float = Field(default=600.0, ge=0)
+    historical: bool = True  # match past reads (within retention) when entries are added
+
+    @field_validator("confusion_groups")
+    @classmethod
+    def _groups_disjoint(cls, groups: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for group in groups:
+            if not group.isalnum() or group.upper() != group:
+                raise ValueError(f"group {group!r}: only A-Z and 0-9")
+            if seen & set(group):
+                raise ValueError(f"group {group!r} shares characters with another group")
+            seen |= set(group)
+        return groups
 
 
 class RetentionSettings(Section):
@@ -124,6 +154,9 @@ class AuthSettings(Section):
     min_password_length: int = Field(default=12, ge=8)
     min_reason_length: int = Field(default=10, ge=1)
     cookie_secure: bool = False
+    # First administrator, created once at start when no account exists (then remove these).
+    bootstrap_admin: str | None = None
+    bootstrap_password: SecretStr | None = None
 
 
 class Settings(BaseSettings):
