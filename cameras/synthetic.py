@@ -34,7 +34,9 @@ def render_plate(text: str, width: int = 260, height: int = 64) -> np.ndarray:
     return plate
 
 
-def _draw_car(frame: np.ndarray, x: int, y: int, plate: np.ndarray, colour: tuple[int, int, int]) -> None:
+def _draw_car(
+    frame: np.ndarray, x: int, y: int, plate: np.ndarray, colour: tuple[int, int, int]
+) -> None:
     w, h = 520, 300
     cv2.rectangle(frame, (x, y), (x + w, y + h), colour, -1)
     cv2.rectangle(frame, (x + 60, y - 90), (x + w - 60, y), tuple(int(c * 0.8) for c in colour), -1)

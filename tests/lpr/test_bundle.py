@@ -14,7 +14,10 @@ from lpr.bundle import install_bundle, verify_bundle
 from rtcc.cli.main import main
 from rtcc.errors import ModelError
 
-DETECTOR = "open-image-models/yolo-v9-t-416-license-plate-end2end/yolo-v9-t-416-license-plates-end2end.onnx"
+DETECTOR = (
+    "open-image-models/yolo-v9-t-416-license-plate-end2end/"
+    "yolo-v9-t-416-license-plates-end2end.onnx"
+)
 OCR = "fast-plate-ocr/cct-xs-v2-global-model/cct_xs_v2_global.onnx"
 
 
@@ -75,10 +78,10 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_recognizer_loads_offline_from_a_directory(bundle_copy: Path, tmp_path: Path) -> None:
     """A fresh HOME (no fast-alpr cache) and sockets that refuse to connect: still reads plates."""
-    from cameras.synthetic import render_plate
-
     import cv2
     import numpy as np
+
+    from cameras.synthetic import render_plate
 
     scene = np.full((480, 640, 3), 90, np.uint8)
     scene[300:364, 190:450] = render_plate("KPD4821")
