@@ -99,3 +99,77 @@ def sqlite_services(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Ite
         yield svc
     finally:
         svc.engine.dispose()
+
+
+# --- authenticated API clients (issue 6) ---------------------------------------------------
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def api_app(services: Services) -> Any:
+    """The full app (no runtime) on the ``services`` database."""
+    from rtcc.api.app import create_app
+
+    return create_app(services)
+
+
+@pytest.fixture
+def api_client(api_app: Any) -> Iterator[Any]:
+    """``api_client(role, cameras=[...], hotlists=[...], bearer=False, app=None) -> TestClient``.
+
+    Creates a user with that role (or ``roles=[...]``) in the app's database and signs in through
+    the real login route: the session cookie is kept and the CSRF header set on every request.
+    ``bearer=True`` uses an API token instead. ``role=None`` gives an anonymous client.
+    ``client.username`` / ``client.password`` tell who it is.
+    """
+    from fastapi.testclient import TestClient
+
+    from rtcc.audit import SYSTEM
+    from rtcc.auth import tokens, users
+
+    clients: list[Any] = []
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        role: str | None,
+        *,
+        roles: list[str] | None = None,
+        cameras: list[str] | None = None,
+        hotlists: list[int] | None = None,
+        bearer: bool = False,
+        username: str | None = None,
+        app: Any = None,
+    ) -> Any:
+        target = app if app is not None else api_app
+        client = TestClient(target)
+        clients.append(client)
+        if role is None and roles is None:
+            return client
+        svc = target.state.services
+        name = username or f"{role or 'user'}{next(counter)}"
+        with svc.sessions() as session:
+            users.create_user(
+                session, username=name, roles=roles or [role], password=TEST_PASSWORD,
+                now=svc.clock.now(), actor=SYSTEM, cameras=cameras, hotlists=hotlists,
+                min_password_length=svc.settings.auth.min_password_length,
+            )
+            secret = None
+            if bearer:
+                _, secret = tokens.issue(session, username=name, now=svc.clock.now(),
+                                         actor=SYSTEM, name="test")
+            session.commit()
+        if bearer:
+            client.headers["Authorization"] = f"Bearer {secret}"
+        else:
+            creds = {"username": name, "password": TEST_PASSWORD}
+            resp = client.post("/api/auth/login", json=creds)
+            assert resp.status_code == 200, resp.text
+            client.headers["X-CSRF-Token"] = resp.json()["csrf_token"]
+        client.username = name  # type: ignore[attr-defined]
+        client.password = TEST_PASSWORD  # type: ignore[attr-defined]
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, WebSocket
+from fastapi import Depends, FastAPI, WebSocket
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from rtcc import __version__
 from rtcc.api.errors import install_error_handlers
-from rtcc.api.routes import cameras, health, hits, media, reads
+from rtcc.api.routes import auth, cameras, health, hits, media, reads
+from rtcc.api.security import CurrentUser, require, restricted_hotlists
+from rtcc.auth.bootstrap import bootstrap_admin
 from rtcc.runtime.runtime import Runtime
 from rtcc.runtime.services import Services
 from web.assets import STATIC_DIR
-from web.hub import stream_events
+from web.hub import RestrictedLists, stream_events
 
 
 def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
@@ -33,16 +35,26 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
     app.state.services = services
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, cameras, reads, hits, media):
+    _bootstrap(services)
+    for module in (health, auth, cameras, reads, hits, media):
         app.include_router(module.router)
 
-    @app.websocket("/ws/events")
-    async def events(websocket: WebSocket) -> None:
-        await stream_events(websocket, services.bus)
+    restricted = RestrictedLists(lambda: restricted_hotlists(services), services.clock.monotonic)
 
-    @app.get("/", include_in_schema=False)
+    @app.websocket("/ws/events", dependencies=[Depends(require("self"))])
+    async def events(websocket: WebSocket, user: CurrentUser) -> None:
+        await stream_events(websocket, services.bus, principal=user, restricted=restricted)
+
+    @app.get("/", include_in_schema=False, dependencies=[Depends(require("public"))])
     def console() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _bootstrap(services: Services) -> None:
+    """Create the first admin from ``auth.bootstrap_admin`` when there is no account yet."""
+    with services.sessions() as session:
+        if bootstrap_admin(session, auth=services.settings.auth, now=services.clock.now()):
+            session.commit()

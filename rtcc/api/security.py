@@ -1,41 +1,146 @@
 """Authentication and permissions for every route.
 
-Every route declares its permission with ``Depends(require("perm"))`` (or ``public()``).
-PLACEHOLDER until issue 6 lands: ``require`` only records the permission on the route.
+Every route declares its permission with ``dependencies=[Depends(require("perm"))]`` (or
+``require("public")`` for the few open routes: login, health, the console page). The dependency
+authenticates the caller once per request — a ``Bearer`` API token or the browser session cookie
+(with the CSRF header on state-changing requests) — and answers 401 or 403. Handlers get the
+acting user with the ``CurrentUser`` annotation; ``Principal.actor`` is the ``rtcc.audit.Actor``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 
-PERMISSIONS = {
-    "public",
-    "cameras:view",
-    "video:live",
-    "video:segments",
-    "reads:live",
-    "reads:search",
-    "reads:view",
-    "hits:view",
-    "hits:act",
-    "hotlists:view",
-    "hotlists:manage",
-    "holds:manage",
-    "retention:view",
-    "retention:run",
-    "audit:view",
-    "users:manage",
-    "config:view",
-}
+from fastapi import Depends, HTTPException, WebSocketException
+from sqlalchemy import select
+from starlette.requests import HTTPConnection
+
+from rtcc.audit import Actor
+from rtcc.auth import sessions, tokens
+from rtcc.auth.principal import Principal
+from rtcc.auth.roles import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS
+from rtcc.models import Hotlist
+from rtcc.runtime.services import Services
+
+__all__ = [
+    "PERMISSIONS", "ROLE_PERMISSIONS", "Actor", "CurrentUser", "Principal", "authenticate",
+    "current_user", "permission_of", "public", "require", "session_policy",
+]
+
+SESSION_COOKIE = "rtcc_session"
+CSRF_COOKIE = "rtcc_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WS_UNAUTHENTICATED = 4401
+WS_FORBIDDEN = 4403
+
+
+def session_policy(services: Services) -> sessions.Policy:
+    auth = services.settings.auth
+    return sessions.Policy(
+        idle=timedelta(minutes=auth.session_idle_minutes),
+        lockout_attempts=auth.lockout_attempts,
+        lockout=timedelta(minutes=auth.lockout_minutes),
+    )
+
+
+def client_address(conn: HTTPConnection) -> str | None:
+    return conn.client.host if conn.client else None
+
+
+def _deny(conn: HTTPConnection, status: int, detail: str) -> Exception:
+    if conn.scope["type"] == "websocket":
+        code = WS_UNAUTHENTICATED if status == 401 else WS_FORBIDDEN
+        return WebSocketException(code=code, reason=detail)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return HTTPException(status_code=status, detail=detail, headers=headers)
+
+
+def _bearer(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else ""
+
+
+def authenticate(conn: HTTPConnection) -> Principal:
+    """The caller, authenticated once per request (cached on ``conn.state``); raises 401/403."""
+    cached = getattr(conn.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    services: Services = conn.app.state.services
+    now = services.clock.now()
+    source = client_address(conn)
+    token = _bearer(conn)
+    with services.sessions() as db:
+        if token is not None:
+            user = tokens.resolve(db, secret=token, now=now) if token else None
+            if user is None:
+                raise _deny(conn, 401, "invalid or revoked API token")
+            principal = Principal.from_user(user, source=source, via="token")
+        else:
+            cookie = conn.cookies.get(SESSION_COOKIE)
+            found = (
+                sessions.resolve(db, cookie=cookie, now=now, policy=session_policy(services))
+                if cookie else None
+            )
+            if found is None:
+                db.commit()  # an idle session is ended even though the request fails
+                raise _deny(conn, 401, "not signed in (or the session expired)")
+            user, row = found
+            method = conn.scope.get("method", "GET")
+            if conn.scope["type"] == "http" and method not in SAFE_METHODS and not sessions.csrf_ok(
+                row, conn.headers.get(CSRF_HEADER)
+            ):
+                raise _deny(conn, 403, f"missing or wrong {CSRF_HEADER} header")
+            principal = Principal.from_user(user, source=source, via="session")
+        db.commit()
+    conn.state.principal = principal
+    return principal
 
 
 def require(permission: str) -> Callable[..., Any]:
+    """A dependency that lets the request through only if the caller holds ``permission``."""
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
-    def dependency() -> None:
-        return None
+    if permission == PUBLIC:
+
+        def open_route() -> None:
+            return None
+
+        open_route.permission = permission  # type: ignore[attr-defined]
+        return open_route
+
+    def dependency(conn: HTTPConnection) -> Principal:
+        principal = authenticate(conn)
+        if not principal.can(permission):
+            raise _deny(conn, 403, f"your role(s) {', '.join(principal.roles)} lack {permission!r}")
+        return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
+
+
+def public() -> Callable[..., Any]:
+    return require(PUBLIC)
+
+
+def permission_of(dependency: Any) -> str | None:
+    return getattr(dependency, "permission", None)
+
+
+def current_user(conn: HTTPConnection) -> Principal:
+    return authenticate(conn)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def restricted_hotlists(services: Services) -> frozenset[int]:
+    """Ids of the hotlists marked restricted (their hits reach assigned users only)."""
+    with services.sessions() as db:
+        return frozenset(db.scalars(select(Hotlist.id).where(Hotlist.restricted.is_(True))))

@@ -1,0 +1,98 @@
+"""Sign in, sign out, who am I. Browser sessions: HttpOnly SameSite=Strict cookie + CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentUser,
+    client_address,
+    require,
+    session_policy,
+)
+from rtcc.auth import sessions
+from rtcc.errors import AuthenticationError
+from rtcc.models import AuthSession
+
+router = APIRouter(tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+_FAIL = {
+    "locked": "account locked after repeated failures; try again later",
+    "disabled": "account disabled",
+    "bad_credentials": "invalid username or password",
+}
+
+
+@router.post("/api/auth/login", dependencies=[Depends(require("public"))])
+def login(
+    body: LoginIn, request: Request, response: Response, services: ServicesDep, session: SessionDep
+) -> dict[str, Any]:
+    result = sessions.login(
+        session, username=body.username, password=body.password, now=services.clock.now(),
+        policy=session_policy(services), source=client_address(request),
+    )
+    session.commit()  # failures and lockouts are recorded even though the request fails
+    if not result.ok or result.user is None or result.cookie is None:
+        raise AuthenticationError(_FAIL.get(result.reason, _FAIL["bad_credentials"]))
+    secure = services.settings.auth.cookie_secure
+    max_age = services.settings.auth.session_idle_minutes * 60 * 16  # the server decides expiry
+    response.set_cookie(SESSION_COOKIE, result.cookie, httponly=True, samesite="strict",
+                        secure=secure, path="/", max_age=max_age)
+    response.set_cookie(CSRF_COOKIE, result.csrf_token or "", httponly=False, samesite="strict",
+                        secure=secure, path="/", max_age=max_age)
+    return {
+        "username": result.user.username,
+        "roles": list(result.user.roles),
+        "csrf_token": result.csrf_token,
+    }
+
+
+@router.post("/api/auth/logout", dependencies=[Depends(require("self"))])
+def logout(
+    request: Request, response: Response, user: CurrentUser, services: ServicesDep,
+    session: SessionDep,
+) -> dict[str, Any]:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = (
+        sessions.resolve(session, cookie=cookie, now=services.clock.now(),
+                         policy=session_policy(services))
+        if cookie and user.via == "session" else None
+    )
+    if found is not None:
+        account, row = found
+        sessions.logout(session, row=row, user=account, now=services.clock.now(),
+                        source=user.source)
+        session.commit()
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return {"status": "signed out"}
+
+
+@router.get("/api/auth/me", dependencies=[Depends(require("self"))])
+def me(request: Request, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+    csrf = None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if user.via == "session" and cookie:
+        row = session.get(AuthSession, sessions.digest(cookie))
+        csrf = row.csrf_token if row else None
+    return {
+        "username": user.username,
+        "roles": list(user.roles),
+        "permissions": sorted(user.permissions),
+        "cameras": list(user.cameras) if user.cameras is not None else None,
+        "hotlists": list(user.hotlists) if user.hotlists is not None else None,
+        "via": user.via,
+        "csrf_token": csrf,
+    }
