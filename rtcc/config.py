@@ -55,6 +55,20 @@ class LprSettings(Section):
     threads: int = Field(default=1, ge=1, le=64)
     regions: list[str] = Field(default_factory=lambda: ["us"])
     drop_unformatted: bool = False
+    # Each plate crop is read once per padding (share of the box width added on each side);
+    # the OCR probabilities of all paddings and models are averaged.
+    ocr_paddings: list[float] = Field(default_factory=lambda: [0.08, 0.15])
+    # Accept a format-fitting string when its log-probability is within this of the top string.
+    format_margin: float = Field(default=2.5, ge=0.0, le=50.0)
+    unformatted_penalty: float = Field(default=0.8, ge=0.0, le=1.0)  # confidence factor
+    top_k: int = Field(default=3, ge=1, le=10)  # alternatives kept per character
+    # Polygons ([x, y] frame pixels) where plate detections are ignored (signs, lettering).
+    masks: list[list[tuple[int, int]]] = Field(default_factory=list)
+    # Tracking: a track closes after track_gap_s unseen; a stopped car is finalised after track_max_s.
+    track_gap_s: float = Field(default=1.5, gt=0)
+    track_max_s: float = Field(default=30.0, gt=0)
+    preview_frames: int = Field(default=2, ge=1, le=50)  # agreeing frames before the preview read
+    single_frame_min_confidence: float = Field(default=0.85, ge=0.0, le=1.0)
 
 
 class Location(Section):
@@ -137,13 +151,15 @@ class MatchSettings(Section):
 class RetentionSettings(Section):
     video_days: int = Field(default=30, ge=1)
     plate_reads_days: int = Field(default=90, ge=1)
-    hit_reads_days: int | None = None  # None -> same as plate_reads_days
-    hits_days: int | None = None  # None -> same as plate_reads_days
+    hit_reads_days: int | None = Field(default=None, ge=1)  # None -> same as plate_reads_days
+    hits_days: int | None = Field(default=None, ge=1)  # None -> same as plate_reads_days
     camera_status_days: int = Field(default=90, ge=1)
-    audit_days: int = Field(default=365, ge=365)
+    audit_days: int = Field(default=365, ge=365)  # audit rows are never purged by the job
     interval_s: float = Field(default=3600.0, gt=0)
+    first_run_delay_s: float = Field(default=60.0, ge=0)
     max_delete_share: float = Field(default=0.5, gt=0, le=1)
     batch_size: int = Field(default=500, ge=1, le=100_000)
+    orphan_grace_s: float = Field(default=3600.0, ge=60)  # younger files without a row: in flight
     enabled: bool = True
 
 

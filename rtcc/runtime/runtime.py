@@ -8,6 +8,7 @@ from cameras.supervisor import CameraSupervisor
 from hotlist.importer import read_file
 from hotlist.matcher import load_index
 from hotlist.service import replace_list
+from retention.scheduler import RetentionScheduler
 from rtcc.db import transaction
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
 from rtcc.runtime.services import Services
@@ -19,7 +20,7 @@ def load_configured_hotlists(services: Services) -> None:
     """Load the lists named in the settings (each replaces the list of that name)."""
     now = services.clock.now()
     for hl in services.settings.hotlists:
-        entries = read_file(hl.file)
+        entries = read_file(hl.file, format=hl.format).entries
         with transaction(services.sessions) as session:
             replace_list(
                 session,
@@ -35,7 +36,9 @@ def load_configured_hotlists(services: Services) -> None:
 
 def rebuild_index(services: Services) -> None:
     with services.sessions() as session:
-        services.matcher.replace(load_index(session, now=services.clock.now()))
+        services.matcher.replace(
+            load_index(session, now=services.clock.now(), rules=services.settings.matching)
+        )
 
 
 class Runtime:
@@ -44,6 +47,7 @@ class Runtime:
         self.supervisor: CameraSupervisor | None = None
         self.ingest: IngestThread | None = None
         self._cameras = cameras
+        self.retention: RetentionScheduler | None = None
 
     def start(self) -> None:
         s = self.services
@@ -58,8 +62,18 @@ class Runtime:
             self.ingest = IngestThread(Ingestor(s), self.supervisor.messages)
             self.ingest.start()
             self.supervisor.start()
+        if s.settings.retention.enabled:
+            self.retention = RetentionScheduler(
+                sessions=s.sessions,
+                settings=s.settings.retention,
+                data_dir=s.settings.data_dir,
+                clock=s.clock,
+            )
+            self.retention.start()
 
     def stop(self) -> None:
+        if self.retention is not None:
+            self.retention.stop()
         if self.supervisor is not None:
             self.supervisor.stop()
         if self.ingest is not None:

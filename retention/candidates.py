@@ -1,0 +1,146 @@
+"""Database side of retention: page expired candidates per class, count, delete rows by id.
+
+Pages are keyset-ordered by id so held items (which stay) never stall the paging.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from retention.plan import Candidate, DataClass, Policy
+from rtcc.models import CameraStatus, Hit, PlateRead, VideoSegment
+
+# Order matters: hits go before reads, so a read whose hit expired follows the read period.
+JOB_CLASSES: tuple[str, ...] = ("video", "hits", "plate_reads", "camera_status")
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """The instants before which each class is expired, from one ``now``."""
+
+    values: dict[str, datetime]
+
+    @classmethod
+    def of(cls, policy: Policy, now: datetime) -> Cutoffs:
+        return cls(policy.cutoffs(now))
+
+    def __getitem__(self, name: str) -> datetime:
+        return self.values[name]
+
+
+def _model_time(name: str) -> tuple[Any, Any]:
+    if name == "video":
+        return VideoSegment, VideoSegment.end_at
+    if name == "hits":
+        return Hit, Hit.last_seen_at
+    if name == "plate_reads":
+        return PlateRead, PlateRead.observed_at
+    if name == "camera_status":
+        return CameraStatus, CameraStatus.at
+    raise ValueError(f"unknown data class {name!r}")
+
+
+def expired_clause(name: str, cut: Cutoffs) -> ColumnElement[bool]:
+    """SQL pre-filter: every row that may be expired under ``cut`` (the plan decides exactly)."""
+    _, col = _model_time(name)
+    if name != "plate_reads":
+        return col < cut[name]  # type: ignore[no-any-return]
+    has_hit = exists().where(Hit.read_id == PlateRead.id)
+    return or_(  # type: ignore[no-any-return]
+        and_(PlateRead.observed_at < cut["plate_reads"], ~has_hit),
+        and_(PlateRead.observed_at < cut["hit_reads"], has_hit),
+    )
+
+
+def row_guard(name: str, cut: Cutoffs) -> ColumnElement[bool]:
+    """A loose re-check at delete time: never delete a row newer than the latest cutoff."""
+    _, col = _model_time(name)
+    if name == "plate_reads":
+        return col < max(cut["plate_reads"], cut["hit_reads"])  # type: ignore[no-any-return]
+    return col < cut[name]  # type: ignore[no-any-return]
+
+
+def count_all(session: Session, name: str) -> int:
+    model, _ = _model_time(name)
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def count_expired(session: Session, name: str, cut: Cutoffs) -> int:
+    model, _ = _model_time(name)
+    stmt = select(func.count()).select_from(model).where(expired_clause(name, cut))
+    return int(session.scalar(stmt) or 0)
+
+
+def oldest(session: Session, name: str) -> datetime | None:
+    _, col = _model_time(name)
+    return session.scalar(select(func.min(col)))
+
+
+def page(
+    session: Session, name: str, cut: Cutoffs, *, after_id: int, limit: int
+) -> list[Candidate]:
+    """Up to ``limit`` possibly expired items with id > ``after_id``, in id order."""
+    model, _ = _model_time(name)
+    stmt = (
+        select(model)
+        .where(expired_clause(name, cut), model.id > after_id)
+        .order_by(model.id)
+        .limit(limit)
+    )
+    rows = list(session.scalars(stmt))
+    if name == "plate_reads":
+        return _read_candidates(session, rows)
+    return [_candidate(name, r) for r in rows]
+
+
+def _candidate(name: str, row: Any) -> Candidate:
+    if isinstance(row, VideoSegment):
+        return Candidate("video", row.id, row.end_at, camera_id=row.camera_id, files=(row.path,))
+    if isinstance(row, Hit):
+        return Candidate("hits", row.id, row.last_seen_at, camera_id=row.camera_id, plate=row.plate)
+    return Candidate("camera_status", row.id, row.at, camera_id=row.camera_id)
+
+
+def _read_candidates(session: Session, rows: Sequence[PlateRead]) -> list[Candidate]:
+    hits: dict[int, list[int]] = defaultdict(list)
+    if rows:
+        ids = [r.id for r in rows]
+        for hit_id, read_id in session.execute(
+            select(Hit.id, Hit.read_id).where(Hit.read_id.in_(ids))
+        ):
+            hits[read_id].append(hit_id)
+    out = []
+    for r in rows:
+        files = tuple(p for p in (r.snapshot_path, r.crop_path) if p)
+        dc: DataClass = "plate_reads"
+        out.append(
+            Candidate(
+                dc,
+                r.id,
+                r.observed_at,
+                camera_id=r.camera_id,
+                plate=r.plate,
+                files=files,
+                hit_ids=tuple(sorted(hits.get(r.id, ()))),
+            )
+        )
+    return out
+
+
+def delete_rows(session: Session, name: str, ids: Sequence[int], cut: Cutoffs) -> int:
+    """Delete rows by id (guarded by the cutoff); flushes only, the caller commits."""
+    if not ids:
+        return 0
+    model, _ = _model_time(name)
+    result = session.execute(
+        delete(model).where(model.id.in_(list(ids)), row_guard(name, cut)),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

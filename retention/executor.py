@@ -1,0 +1,312 @@
+"""The thin executor: pages candidates, deletes files then rows in short batches.
+
+Crash safety comes from the order: a batch first removes its files, then deletes its rows in one
+short transaction. Killed between the two, the rows remain (still expired, now pointing to
+missing files) and the next run completes them (a missing file counts as already deleted).
+Rows are never deleted before their files, so the job itself never leaves an orphan file;
+orphans left by others (a worker killed between writing a JPEG and ingest) are swept once older
+than ``orphan_grace_s``. One run at a time: a file lock in data_dir, released by the OS on kill.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from retention import candidates as cand
+from retention import files
+from retention.holds import active_specs
+from retention.plan import Plan, Policy, plan
+from rtcc import audit
+from rtcc.audit import SYSTEM, Actor
+from rtcc.clock import Clock
+from rtcc.config import RetentionSettings
+from rtcc.db import transaction
+from rtcc.errors import ConflictError, InvalidInputError
+from rtcc.models import PlateRead, RetentionRun, VideoSegment
+
+log = logging.getLogger(__name__)
+LOCK_NAME = ".retention.lock"
+
+
+class RetentionRefusedError(ConflictError):
+    code = "retention_refused"
+
+
+def policy_from_settings(s: RetentionSettings) -> Policy:
+    reads = s.plate_reads_days
+    return Policy(
+        video=s.video_days,
+        plate_reads=reads,
+        hit_reads=s.hit_reads_days or reads,
+        hits=s.hits_days or reads,
+        camera_status=s.camera_status_days,
+        audit=s.audit_days,
+    )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    dry_run: bool = False
+    force: bool = False
+    now: datetime | None = None  # only with dry_run: "what would this date purge?"
+    actor: Actor = SYSTEM
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str = "running"  # ok | refused | failed
+    dry_run: bool = False
+    now: datetime | None = None
+    cutoffs: dict[str, str] = field(default_factory=dict)
+    deleted_rows: Counter[str] = field(default_factory=Counter)
+    deleted_bytes: Counter[str] = field(default_factory=Counter)
+    skipped_held: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+    def refuse(self, message: str) -> None:
+        self.refusals.append(message)
+        self.errors.append(message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "now": self.now.isoformat() if self.now else None,
+            "cutoffs": self.cutoffs,
+            "deleted_rows": dict(self.deleted_rows),
+            "deleted_bytes": dict(self.deleted_bytes),
+            "skipped_held": dict(self.skipped_held),
+            "errors": self.errors,
+        }
+
+
+@contextmanager
+def run_lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConflictError("another retention run is in progress") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+class Executor:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        settings: RetentionSettings,
+        data_dir: Path,
+        clock: Clock,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.data_dir = data_dir
+        self.clock = clock
+        self.policy = policy_from_settings(settings)
+
+    def run(self, options: RunOptions = RunOptions()) -> RunResult:
+        if options.now is not None and not options.dry_run:
+            raise InvalidInputError("--now is only allowed with --dry-run", field="now")
+        with run_lock(self.data_dir):
+            self._close_interrupted()
+            now = options.now or self.clock.now()
+            result = self._start(now, options)
+            try:
+                self._execute(result, now, options)
+            except RetentionRefusedError as exc:
+                result.refuse(exc.message)
+                result.status = "refused"
+                self._finish(result, options)
+                raise
+            except Exception as exc:
+                result.status = "failed"
+                result.errors.append(f"{type(exc).__name__}: {exc}")
+                self._finish(result, options)
+                raise
+            self._finish(result, options)
+            return result
+
+    # --- run record --------------------------------------------------------------------
+
+    def _close_interrupted(self) -> None:
+        """We hold the lock, so any run still marked running was killed."""
+        with transaction(self.sessions) as s:
+            s.execute(
+                update(RetentionRun)
+                .where(RetentionRun.status == "running")
+                .values(status="interrupted", errors=["interrupted (process died mid-run)"])
+            )
+
+    def _start(self, now: datetime, options: RunOptions) -> RunResult:
+        cut = cand.Cutoffs.of(self.policy, now)
+        cutoffs = {k: v.isoformat() for k, v in cut.values.items()}
+        with transaction(self.sessions) as s:
+            row = RetentionRun(
+                started_at=self.clock.now(),
+                dry_run=options.dry_run,
+                status="running",
+                triggered_by=options.actor.username,
+                cutoffs=cutoffs,
+            )
+            s.add(row)
+            s.flush()
+            run_id = row.id
+        return RunResult(run_id=run_id, dry_run=options.dry_run, now=now, cutoffs=cutoffs)
+
+    def _finish(self, result: RunResult, options: RunOptions) -> None:
+        with transaction(self.sessions) as s:
+            row = s.get(RetentionRun, result.run_id)
+            assert row is not None
+            row.finished_at = self.clock.now()
+            row.status = result.status
+            row.deleted_rows = dict(result.deleted_rows)
+            row.deleted_bytes = dict(result.deleted_bytes)
+            row.skipped_held = dict(result.skipped_held)
+            row.errors = list(result.errors)
+            audit.record(
+                s,
+                now=row.finished_at,
+                actor=options.actor,
+                action="retention.dry_run" if options.dry_run else "retention.run",
+                target=f"retention_run:{result.run_id}",
+                outcome="success" if result.status == "ok" else result.status,
+                details=result.as_dict(),
+            )
+        log.info(
+            "retention run %s %s: rows %s bytes %s held %s errors %d",
+            result.run_id,
+            result.status,
+            dict(result.deleted_rows),
+            dict(result.deleted_bytes),
+            dict(result.skipped_held),
+            len(result.errors),
+        )
+
+    # --- the work ----------------------------------------------------------------------
+
+    def _execute(self, result: RunResult, now: datetime, options: RunOptions) -> None:
+        cut = cand.Cutoffs.of(self.policy, now)
+        self._refuse_if_new_db()
+        refused = self._over_threshold(cut, options.force)
+        for name in cand.JOB_CLASSES:
+            if name in refused:
+                result.refuse(refused[name])
+                continue
+            self._purge_class(name, cut, now, options.dry_run, result)
+        self._sweep_orphans(now, options, result)
+        result.status = "refused" if result.refusals else ("failed" if result.errors else "ok")
+
+    def _refuse_if_new_db(self) -> None:
+        with self.sessions() as s:
+            has_rows = s.scalar(select(PlateRead.id).limit(1)) is not None or (
+                s.scalar(select(VideoSegment.id).limit(1)) is not None
+            )
+        if not has_rows and files.any_media(self.data_dir):
+            raise RetentionRefusedError(
+                "the database has no reads or video but media files exist under "
+                f"{self.data_dir}: wrong or new database? refusing to touch anything"
+            )
+
+    def _over_threshold(self, cut: cand.Cutoffs, force: bool) -> dict[str, str]:
+        share = self.settings.max_delete_share
+        refused: dict[str, str] = {}
+        with self.sessions() as s:
+            for name in cand.JOB_CLASSES:
+                total = cand.count_all(s, name)
+                expired = cand.count_expired(s, name, cut)
+                if total and expired / total > share and not force:
+                    refused[name] = (
+                        f"{name}: refusing to delete {expired} of {total} items "
+                        f"({expired / total:.0%} > {share:.0%}); re-run with --force"
+                    )
+        return refused
+
+    def _purge_class(
+        self, name: str, cut: cand.Cutoffs, now: datetime, dry: bool, result: RunResult
+    ) -> None:
+        after = 0
+        while True:
+            with self.sessions() as s:
+                batch = cand.page(s, name, cut, after_id=after, limit=self.settings.batch_size)
+                holds = active_specs(s, now=now) if batch and name != "camera_status" else []
+            if not batch:
+                return
+            after = batch[-1].id
+            decided = plan(now, self.policy, holds, batch)
+            for item in decided.held_items:
+                result.skipped_held[name] += 1
+                log.debug("%s %s held by %s", name, item.id, decided.held[item.id])
+            if decided.delete:
+                self._delete_batch(name, decided, cut, dry, result)
+
+    def _delete_batch(
+        self, name: str, decided: Plan, cut: cand.Cutoffs, dry: bool, result: RunResult
+    ) -> None:
+        done: list[int] = []
+        for item in decided.delete:
+            size = 0
+            try:
+                for rel in item.files:
+                    size += (
+                        files.size_of(self.data_dir, rel)
+                        if dry
+                        else files.remove(self.data_dir, rel)
+                    )
+            except (OSError, files.UnsafePathError) as exc:
+                result.errors.append(f"{name} {item.id}: file not deleted: {exc}")
+                continue  # keep the row: it still names its file
+            result.deleted_bytes[name] += size
+            done.append(item.id)
+        if dry:
+            result.deleted_rows[name] += len(done)
+            return
+        with transaction(self.sessions) as s:
+            result.deleted_rows[name] += cand.delete_rows(s, name, done, cut)
+
+    def _sweep_orphans(self, now: datetime, options: RunOptions, result: RunResult) -> None:
+        with self.sessions() as s:
+            rec = files.find_orphans(
+                s, self.data_dir, now=now, grace_s=self.settings.orphan_grace_s, keep=True
+            )
+        if not rec.orphans:
+            return
+        share = self.settings.max_delete_share
+        if rec.orphan_files / rec.files_total > share and not options.force:
+            result.refuse(
+                f"orphan_files: refusing to delete {rec.orphan_files} of {rec.files_total} "
+                f"files ({rec.orphan_files / rec.files_total:.0%} > {share:.0%}); use --force"
+            )
+            return
+        for f in rec.orphans:
+            if options.dry_run:
+                result.deleted_rows["orphan_files"] += 1
+                result.deleted_bytes["orphan_files"] += f.size
+                continue
+            with self.sessions() as s:  # re-check: a row may have appeared meanwhile
+                if f.rel in files.referenced(s, [f.rel]):
+                    continue
+            try:
+                result.deleted_bytes["orphan_files"] += files.remove(self.data_dir, f.rel)
+                result.deleted_rows["orphan_files"] += 1
+            except OSError as exc:
+                result.errors.append(f"orphan {f.rel}: not deleted: {exc}")
