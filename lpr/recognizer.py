@@ -6,7 +6,7 @@ name otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from lpr import bundle
+from lpr import bundle, formats
+from lpr.ocr import OcrEnsemble, OcrModel, SlotProbs, top_k
 from rtcc.config import LprSettings
 from rtcc.errors import ModelError
 from rtcc.plates import normalize_plate
@@ -24,12 +25,20 @@ from rtcc.plates import normalize_plate
 class PlateObservation:
     """One plate seen in one frame."""
 
-    text: str  # normalized A-Z0-9
-    confidence: float  # mean per-character confidence
+    text: str  # normalized A-Z0-9, format-corrected when a rule applied
+    confidence: float  # mean per-character confidence (lowered when no format rule fits)
     char_confidences: tuple[float, ...]
     box: tuple[int, int, int, int]  # x1, y1, x2, y2 in frame pixels
     detection_confidence: float
     region: str | None = None
+    format_ok: bool = True
+    raw_text: str = ""  # the OCR's own top string
+    # For each character of ``raw_text``: its likeliest characters with probabilities.
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()
+    # (slots x alphabet) averaged OCR probabilities; None for recognizers without them.
+    slot_probs: np.ndarray | None = field(default=None, compare=False, repr=False)
+    alphabet: str = ""
+    pad_char: str = ""
 
 
 class Recognizer(Protocol):
@@ -96,45 +105,84 @@ def load_ocr(settings: LprSettings, model: str) -> Any:
         raise ModelError(f"cannot load OCR model {model!r}: {exc}") from exc
 
 
+def _in_masks(box: tuple[int, int, int, int], masks: list[np.ndarray]) -> bool:
+    cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+    return any(cv2.pointPolygonTest(m, (cx, cy), False) >= 0 for m in masks)
+
+
 class FastAlprRecognizer:
-    """Detector + OCR on onnxruntime, reading every detected plate of a frame."""
+    """Detector + OCR ensemble on onnxruntime; all plates of a frame are read in one batch."""
 
     def __init__(self, settings: LprSettings) -> None:
         self.settings = settings
         self.detector = load_detector(settings)
-        self.ocr = load_ocr(settings, settings.ocr_model)
+        names = [
+            settings.ocr_model,
+            *[m for m in settings.extra_ocr_models if m != settings.ocr_model],
+        ]
+        self.ocr = OcrEnsemble(
+            [OcrModel(load_ocr(settings, n)) for n in names], list(settings.ocr_paddings)
+        )
+        self.rules = formats.rules_for(settings.regions)
+        self.masks = [np.asarray(m, dtype=np.float32).reshape(-1, 1, 2) for m in settings.masks]
 
-    def _prepare(self, crop: np.ndarray) -> np.ndarray:
-        mode = self.ocr.config.image_color_mode
-        if mode == "grayscale":
-            return cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-        if mode == "rgb":
-            return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
-        return crop
+    def detect(self, frame: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
+        height, width = frame.shape[:2]
+        boxes = []
+        for det in self.detector.predict(frame):
+            bb = det.bounding_box
+            box = (
+                max(int(bb.x1), 0),
+                max(int(bb.y1), 0),
+                min(int(bb.x2), width),
+                min(int(bb.y2), height),
+            )
+            if box[2] - box[0] < 4 or box[3] - box[1] < 4 or _in_masks(box, self.masks):
+                continue
+            boxes.append((box, float(det.confidence)))
+        return boxes
+
+    def observe(
+        self, box: tuple[int, int, int, int], det_conf: float, read: SlotProbs
+    ) -> PlateObservation | None:
+        s = self.settings
+        patterns = formats.applicable(self.rules, read.region, read.region_prob)
+        dec = formats.constrained_decode(
+            read.probs, read.alphabet, read.pad_char, patterns, s.format_margin
+        )
+        text = normalize_plate(dec.text)
+        if not text or len(text) != len(dec.text):
+            return None
+        conf = float(np.mean(dec.char_confidences)) if dec.char_confidences else 0.0
+        if patterns and not dec.format_ok:
+            conf *= s.unformatted_penalty
+        raw = read.text()
+        return PlateObservation(
+            text=text,
+            confidence=conf,
+            char_confidences=dec.char_confidences,
+            box=box,
+            detection_confidence=det_conf,
+            region=read.region,
+            format_ok=dec.format_ok,
+            raw_text=raw,
+            alternatives=top_k(read.probs, read.alphabet, read.pad_char, s.top_k),
+            slot_probs=read.probs,
+            alphabet=read.alphabet,
+            pad_char=read.pad_char,
+        )
 
     def recognize(self, frame: np.ndarray) -> list[PlateObservation]:
-        height, width = frame.shape[:2]
-        detections = self.detector.predict(frame)
-        crops, boxes = [], []
-        for det in detections:
-            bb = det.bounding_box
-            x1, y1 = max(int(bb.x1), 0), max(int(bb.y1), 0)
-            x2, y2 = min(int(bb.x2), width), min(int(bb.y2), height)
-            if x2 - x1 < 4 or y2 - y1 < 4:
-                continue
-            crops.append(self._prepare(frame[y1:y2, x1:x2]))
-            boxes.append(((x1, y1, x2, y2), float(det.confidence)))
-        if not crops:
-            return []
-        predictions = self.ocr.run(crops, return_confidence=True)
+        boxes = self.detect(frame)
+        reads = self.ocr.read(frame, [b for b, _ in boxes])
         out = []
-        for ((box, det_conf), pred) in zip(boxes, predictions, strict=True):
-            text = normalize_plate(pred.plate)
-            probs = tuple(float(p) for p in (pred.char_probs.tolist() if pred.char_probs is not None else []))
-            probs = probs[: len(pred.plate)] if probs else ()
-            conf = float(np.mean(probs)) if probs else 0.0
-            if text:
-                out.append(PlateObservation(text, conf, probs, box, det_conf, pred.region))
+        for (box, det_conf), read in zip(boxes, reads, strict=True):
+            obs = self.observe(box, det_conf, read)
+            if obs is None or len(obs.text) < self.settings.min_length:
+                continue
+            if self.settings.drop_unformatted and not obs.format_ok:
+                continue
+            out.append(obs)
         return out
 
 
