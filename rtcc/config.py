@@ -47,7 +47,7 @@ class LprSettings(Section):
     detector_model: str = "yolo-v9-t-416-license-plate-end2end"
     ocr_model: str = "cct-xs-v2-global-model"
     # Extra OCR models whose outputs are combined with ocr_model's (empty: one model only).
-    extra_ocr_models: list[str] = Field(default_factory=list)
+    extra_ocr_models: list[str] = Field(default_factory=lambda: ["cct-xs-v1-global-model"])
     model_dir: Path | None = None  # offline model bundle; None -> fast-alpr hub names
     detector_conf_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -57,7 +57,7 @@ class LprSettings(Section):
     drop_unformatted: bool = False
     # Each plate crop is read once per padding (share of the box width added on each side);
     # the OCR probabilities of all paddings and models are averaged.
-    ocr_paddings: list[float] = Field(default_factory=lambda: [0.08, 0.15])
+    ocr_paddings: list[float] = Field(default_factory=lambda: [0.05, 0.15])
     # Accept a format-fitting string when its log-probability is within this of the top string.
     format_margin: float = Field(default=2.5, ge=0.0, le=50.0)
     unformatted_penalty: float = Field(default=0.8, ge=0.0, le=1.0)  # confidence factor
@@ -94,7 +94,8 @@ class CameraSettings(Section):
     realtime: bool = True
     transport: Literal["tcp", "udp"] = "tcp"
     connect_timeout_s: float = Field(default=10.0, gt=0)
-    read_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=10.0, gt=0)  # also: no frame this long -> reconnect
+    reconnect_max_s: float = Field(default=30.0, ge=1, le=600)  # backoff cap
     record: bool = False
     segment_seconds: int = Field(default=60, ge=2, le=3600)
     motion: MotionSettings = Field(default_factory=MotionSettings)
