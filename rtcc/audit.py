@@ -103,30 +103,59 @@ class ChainProblem:
     message: str
 
 
-def verify(session: Session, *, batch: int = 5000) -> ChainProblem | None:
-    """Walk the chain in id order; return the first problem, or None if intact."""
+@dataclass(frozen=True)
+class ChainReport:
+    rows: int
+    last_id: int
+    last_hash: str
+    problem: ChainProblem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _check(ev: AuditEvent, *, expected_id: int, prev_hash: str) -> ChainProblem | None:
+    if ev.id < expected_id:
+        return ChainProblem(ev.id, "inserted", f"row {ev.id} inserted before row {expected_id}")
+    if ev.id != expected_id:
+        missing = (
+            f"row {expected_id}" if ev.id == expected_id + 1 else f"rows {expected_id}-{ev.id - 1}"
+        )
+        return ChainProblem(expected_id, "deleted", f"{missing} deleted (next present: {ev.id})")
+    if ev.prev_hash != prev_hash:
+        return ChainProblem(
+            ev.id, "inserted",
+            f"row {ev.id} does not chain to row {ev.id - 1}: inserted (or row {ev.id - 1} "
+            "rewritten with a recomputed hash)",
+        )
+    if compute_hash(ev) != ev.hash:
+        return ChainProblem(ev.id, "altered", f"row {ev.id} altered: content does not match hash")
+    return None
+
+
+def check_chain(session: Session, *, batch: int = 5000) -> ChainReport:
+    """Walk the whole chain in id order; the report names the first broken row, if any."""
     prev_hash = GENESIS
     expected_id = 1
-    last_id = 0
+    count = 0
     while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ).all()
+        stmt = select(AuditEvent).order_by(AuditEvent.id).limit(batch)
+        if count:
+            stmt = stmt.where(AuditEvent.id >= expected_id)
+        rows = session.scalars(stmt).all()
         if not rows:
-            return None
+            return ChainReport(count, expected_id - 1, prev_hash, None)
         for ev in rows:
-            if ev.prev_hash != prev_hash:
-                kind = "deleted" if ev.id != expected_id else "inserted"
-                if ev.id == expected_id and compute_hash(ev) == ev.hash:
-                    kind = "inserted"
-                return ChainProblem(
-                    ev.id, kind, f"row {ev.id}: previous hash does not match row {ev.id - 1}"
-                )
-            if compute_hash(ev) != ev.hash:
-                return ChainProblem(ev.id, "altered", f"row {ev.id}: content does not match hash")
-            if ev.id != expected_id:
-                return ChainProblem(ev.id, "deleted", f"row {expected_id} is missing")
+            problem = _check(ev, expected_id=expected_id, prev_hash=prev_hash)
+            if problem is not None:
+                return ChainReport(count, expected_id - 1, prev_hash, problem)
             prev_hash = ev.hash
             expected_id = ev.id + 1
-            last_id = ev.id
+            count += 1
         session.expunge_all()
+
+
+def verify(session: Session, *, batch: int = 5000) -> ChainProblem | None:
+    """The first problem in the chain, or None if intact."""
+    return check_chain(session, batch=batch).problem

@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, WebSocketException
 from sqlalchemy import select
 from starlette.requests import HTTPConnection
 
+from rtcc import audit
 from rtcc.audit import Actor
 from rtcc.auth import sessions, tokens
 from rtcc.auth.principal import Principal
@@ -118,11 +119,23 @@ def require(permission: str) -> Callable[..., Any]:
     def dependency(conn: HTTPConnection) -> Principal:
         principal = authenticate(conn)
         if not principal.can(permission):
+            _record_denial(conn, principal, permission)
             raise _deny(conn, 403, f"your role(s) {', '.join(principal.roles)} lack {permission!r}")
         return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
+
+
+def _record_denial(conn: HTTPConnection, principal: Principal, permission: str) -> None:
+    services: Services = conn.app.state.services
+    with services.sessions() as db:
+        audit.record(
+            db, now=services.clock.now(), actor=principal.actor, action="access.denied",
+            outcome="denied", target=conn.url.path[:200],
+            details={"permission": permission, "method": conn.scope.get("method", "WEBSOCKET")},
+        )
+        db.commit()
 
 
 def public() -> Callable[..., Any]:
