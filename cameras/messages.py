@@ -14,9 +14,14 @@ class StatusMessage:
     message: str | None = None
     input_fps: float = 0.0
     analysed_fps: float = 0.0
-    skipped_frames: int = 0
+    skipped_frames: int = 0  # decoded but not sampled (detect_fps below the stream rate)
     last_frame_at: datetime | None = None
     reconnects: int = 0
+    motion_skipped: int = 0  # sampled but not analysed: no motion
+    analysed_frames: int = 0
+    lag_s: float = 0.0  # how far analysis is behind real time
+    max_lag_s: float = 0.0
+    restarts: int | None = None  # set by the supervisor
 
 
 @dataclass(frozen=True)

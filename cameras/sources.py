@@ -1,15 +1,26 @@
-"""Video sources: frames with their presentation time, and clear errors when they fail."""
+"""Video sources through PyAV (FFmpeg): RTSP, HTTP(S) MJPEG and local files.
+
+One class covers every source so timeouts, stream copy and error handling behave the same. A
+source hands out compressed packets (for the recorder) and decodes them into frames (for the
+analysis). Failures raise :class:`SourceError` whose ``state`` says whether the camera is
+``offline`` (network: refused, timed out, stream ended — retried) or in ``error`` (the
+configuration or the content is wrong: 401, 404, not a video, truncated file).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-import cv2
-import numpy as np
+import av
+import av.error
 
+from rtcc.clock import Clock
 from rtcc.config import CameraSettings
 from rtcc.errors import RtccError
 
@@ -26,62 +37,184 @@ class SourceError(RtccError):
 
     code = "source_error"
 
-    def __init__(self, message: str, **details: object) -> None:
+    def __init__(self, message: str, *, state: str = "error", **details: object) -> None:
         super().__init__(redact_url(message), **details)
+        self.state = state
+
+    def __repr__(self) -> str:
+        return f"SourceError({self.message!r}, state={self.state!r})"
 
 
 @dataclass(frozen=True)
 class Frame:
-    image: np.ndarray  # BGR
-    pts: float  # seconds since the start of the stream
-    index: int
+    """A decoded frame: ``t`` is seconds of media time since the source was opened."""
+
+    video: Any  # av.VideoFrame; converted to an array only when someone needs the pixels
+    t: float
+    at: datetime  # when the frame was captured (wall time, UTC)
+
+    def bgr(self) -> Any:
+        return self.video.to_ndarray(format="bgr24")
 
 
-class FileSource:
-    """A local video file, optionally looped."""
+def classify(exc: BaseException, where: str) -> SourceError:
+    """Turn an FFmpeg/OS failure into a clear, credential-free ``SourceError``."""
+    text = redact_url(str(getattr(exc, "strerror", None) or exc))
+    if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+        return SourceError(f"{where}: authentication failed (wrong user or password)")
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return SourceError(f"{where}: stream not found (check the URL path)")
+    if isinstance(exc, FileNotFoundError):
+        return SourceError(f"{where}: video file not found")
+    if isinstance(exc, av.error.InvalidDataError):
+        return SourceError(f"{where}: not a readable video ({text})")
+    if isinstance(exc, ConnectionRefusedError):
+        return SourceError(f"{where}: connection refused", state="offline")
+    if isinstance(exc, TimeoutError | av.error.ExitError):
+        return SourceError(f"{where}: timed out waiting for the camera", state="offline")
+    if isinstance(exc, OSError | av.error.FFmpegError):
+        return SourceError(f"{where}: {text}", state="offline")
+    return SourceError(f"{where}: {type(exc).__name__}: {text}")
 
-    def __init__(self, path: str, *, loop: bool) -> None:
-        self.path = Path(path)
-        self.loop = loop
-        if not self.path.is_file():
-            raise SourceError(f"video file not found: {self.path}")
-        self._cap = cv2.VideoCapture(str(self.path))
-        if not self._cap.isOpened():
-            raise SourceError(f"not a readable video file: {self.path}")
-        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 25.0
-        ok, first = self._cap.read()
-        if not ok or first is None:
-            self._cap.release()
-            raise SourceError(f"no decodable video frames in {self.path}")
-        self._pending: np.ndarray | None = first
-        self._index = 0
-        self._offset = 0.0  # pts offset added at each loop
 
-    def frames(self) -> Iterator[Frame]:
+def _is_live(url: str) -> bool:
+    return "://" in url and not url.startswith("file://")
+
+
+class AvSource:
+    """One camera input. ``open`` connects; ``packets`` yields demuxed video packets."""
+
+    def __init__(
+        self,
+        camera: CameraSettings,
+        clock: Clock,
+        *,
+        wait: Callable[[float], bool],
+        start_offset_s: float = 0.0,
+    ) -> None:
+        self.camera = camera
+        self.clock = clock
+        self._wait = wait  # the stop flag's wait: returns True when stopping
+        url = camera.url.removeprefix("file://") if camera.url.startswith("file://") else camera.url
+        self.url = url
+        self.live = _is_live(url)
+        self.where = redact_url(url) if self.live else f"file {Path(url).name}"
+        self.start_offset_s = start_offset_s
+        self.container: Any = None
+        self.stream: Any = None
+        self.nominal_fps = 0.0
+        self._t0: float | None = None  # pts (s) of the first packet of the current pass
+        self._offset = 0.0  # media time already played (loops)
+        self._last_t = 0.0
+        self._start_mono = 0.0
+        self._start_at = clock.now()
+
+    def _options(self) -> dict[str, str]:
+        if self.url.startswith("rtsp://") or self.url.startswith("rtsps://"):
+            return {"rtsp_transport": self.camera.transport}
+        return {}
+
+    def open(self) -> None:
+        if self.live and not re.match(r"^(rtsps?|https?)://", self.url):
+            raise SourceError(f"{self.where}: unsupported URL scheme (use rtsp, http or a file)")
+        if not self.live and not Path(self.url).is_file():
+            raise SourceError(f"{self.where}: video file not found")
+        opts = self._options()
+        timeouts = (self.camera.connect_timeout_s, self.camera.read_timeout_s)
+        try:
+            self.container = av.open(self.url, options=opts, timeout=timeouts)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
+            raise classify(exc, self.where) from None
+        if not self.container.streams.video:
+            self.close()
+            raise SourceError(f"{self.where}: no video stream")
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_count = 1
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        self.nominal_fps = float(rate) if rate else 0.0
+        self._t0 = None
+        if self.start_offset_s > 0 and not self.live:
+            self._seek(self.start_offset_s)
+        self._start_mono = self.clock.monotonic()
+        self._start_at = self.clock.now()
+
+    def media_time(self, pts_s: float) -> float:
+        if self._t0 is None:
+            self._t0 = pts_s
+        return self._offset + pts_s - self._t0
+
+    def packets(self) -> Iterator[Any]:
+        """Video packets, paced to real time for files with ``realtime``; loops files."""
         while True:
-            if self._pending is not None:
-                image, self._pending = self._pending, None
-            else:
-                ok, image = self._cap.read()
-                if not ok or image is None:
-                    if not self.loop or self._index == 0:
-                        return
-                    self._offset += (self._index_in_pass + 1) / self.fps
-                    self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                    self._pass_start = self._index
-                    continue
-            self._index_in_pass = self._index - getattr(self, "_pass_start", 0)
-            yield Frame(image, self._offset + self._index_in_pass / self.fps, self._index)
-            self._index += 1
+            try:
+                for packet in self.container.demux(self.stream):
+                    if packet.size == 0:
+                        continue
+                    if not self.live and self.camera.realtime and packet.pts is not None:
+                        due = self.media_time(float(packet.pts * packet.time_base))
+                        delay = due - (self.clock.monotonic() - self._start_mono)
+                        if delay > 0 and self._wait(delay):
+                            return
+                    yield packet
+            except Exception as exc:  # noqa: BLE001
+                raise classify(exc, self.where) from None
+            if self.live:
+                raise SourceError(f"{self.where}: stream ended", state="offline")
+            self._check_complete()
+            if not self.camera.loop:
+                return
+            self._rewind()
+
+    def _check_complete(self) -> None:
+        """A file that ends well before its declared duration is truncated."""
+        declared = self.container.duration
+        if declared and self._last_t - self._offset < 0.9 * declared / 1e6 - 0.5:
+            raise SourceError(
+                f"{self.where}: file is truncated (ends at {self._last_t - self._offset:.1f} s"
+                f" of {declared / 1e6:.1f} s)"
+            )
+
+    def _rewind(self) -> None:
+        frame_s = 1.0 / self.nominal_fps if self.nominal_fps else 0.04
+        self._offset = self._last_t + frame_s
+        self._t0 = None
+        self._seek(0.0)
+
+    def _seek(self, seconds: float) -> None:
+        try:
+            self.container.seek(int(seconds / self.stream.time_base), stream=self.stream)
+        except Exception as exc:  # noqa: BLE001
+            raise classify(exc, self.where) from None
+
+    def packet_time(self, packet: Any) -> tuple[float, datetime] | None:
+        """(media time, capture time) of a packet, for the recorder."""
+        if packet.pts is None:
+            return None
+        t = self.media_time(float(packet.pts * packet.time_base))
+        return t, self._at(t)
+
+    def _at(self, t: float) -> datetime:
+        return self.clock.now() if self.live else self._start_at + timedelta(seconds=t)
+
+    def decode(self, packet: Any) -> list[Frame]:
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            return []  # one damaged packet: skip it, the stall check catches persistent damage
+        except Exception as exc:  # noqa: BLE001
+            raise classify(exc, self.where) from None
+        out = []
+        for vf in frames:
+            t = self.media_time(float(vf.time)) if vf.time is not None else self._last_t
+            self._last_t = max(self._last_t, t)
+            out.append(Frame(vf, t, self._at(t)))
+        return out
+
+    def elapsed(self) -> float:
+        return self.clock.monotonic() - self._start_mono
 
     def close(self) -> None:
-        self._cap.release()
-
-
-def open_source(camera: CameraSettings) -> FileSource:
-    url = camera.url
-    if url.startswith("file://"):
-        url = url[len("file://") :]
-    if "://" in url:
-        raise SourceError(f"unsupported camera URL scheme: {url}")
-    return FileSource(url, loop=camera.loop)
+        if self.container is not None:
+            with contextlib.suppress(Exception):  # closing a broken stream must not raise
+                self.container.close()
+            self.container = None

@@ -1,18 +1,23 @@
 """Starts one worker process per camera, restarts crashed ones within a budget, stops them all.
 
-Messages from the workers arrive on ``self.messages`` (a multiprocessing queue) for the core.
+Each worker writes to its own pipe; a relay thread moves messages into ``self.messages`` (a
+thread queue the core drains). A worker killed mid-write can only spoil its own pipe, which is
+replaced on restart — a shared ``multiprocessing.Queue`` could be left locked for everyone.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import queue
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from typing import Any
 
+from cameras.control import Outbox, StopFlag
 from cameras.messages import StatusMessage
 from cameras.worker import WorkerSpec, run_worker
 from rtcc.clock import Clock
@@ -25,9 +30,14 @@ log = logging.getLogger(__name__)
 class _Slot:
     spec: WorkerSpec
     process: Any = None
+    reader: Any = None
     restarts: deque[float] = field(default_factory=deque)
     failed_until: float | None = None
     total_restarts: int = 0
+
+
+def _child(spec: WorkerSpec, conn: Any, stop: StopFlag) -> None:
+    run_worker(spec, Outbox(conn), stop)
 
 
 class CameraSupervisor:
@@ -41,38 +51,67 @@ class CameraSupervisor:
         max_restarts: int = 5,
         restart_window_s: float = 60.0,
         failed_retry_s: float = 60.0,
+        specs: list[WorkerSpec] | None = None,
     ) -> None:
         self._ctx = mp.get_context("spawn")
-        self.messages: Any = self._ctx.Queue(maxsize=10_000)
-        self._stop = self._ctx.Event()
+        self.messages: queue.Queue[Any] = queue.Queue()
+        self._stop = StopFlag(self._ctx)
         self._clock = clock
         self._max_restarts = max_restarts
         self._window = restart_window_s
         self._failed_retry = failed_retry_s
-        self._slots = {
-            cam.id: _Slot(WorkerSpec(cam, lpr, data_dir)) for cam in cameras if cam.enabled
-        }
-        self._monitor: threading.Thread | None = None
-        self._monitor_stop = threading.Event()
+        specs = specs or [WorkerSpec(cam, lpr, data_dir) for cam in cameras]
+        self._slots = {s.camera.id: _Slot(s) for s in specs if s.camera.enabled}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._halt = threading.Event()
 
     def _spawn(self, slot: _Slot) -> None:
+        reader, writer = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(
-            target=run_worker,
-            args=(slot.spec, self.messages, self._stop),
+            target=_child,
+            args=(slot.spec, writer, self._stop),
             name=f"camera-{slot.spec.camera.id}",
             daemon=True,
         )
         proc.start()
-        slot.process = proc
+        writer.close()  # the child holds the only writer: its death means EOF here
+        with self._lock:
+            slot.process, slot.reader = proc, reader
 
     def start(self) -> None:
         for slot in self._slots.values():
             self._spawn(slot)
-        self._monitor = threading.Thread(target=self._watch, name="camera-supervisor", daemon=True)
-        self._monitor.start()
+        for target, name in ((self._watch, "camera-supervisor"), (self._relay, "camera-relay")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _relay(self) -> None:
+        while not self._halt.is_set():
+            with self._lock:
+                readers = [s.reader for s in self._slots.values() if s.reader is not None]
+            if not readers:
+                self._halt.wait(0.2)
+                continue
+            for conn in wait_any(readers, timeout=0.2):
+                try:
+                    self.messages.put(conn.recv())
+                except (EOFError, OSError):
+                    self._drop_reader(conn)
+                except Exception:  # noqa: BLE001 - a garbled message from a killed worker
+                    log.exception("unreadable message from a camera worker")
+                    self._drop_reader(conn)
+
+    def _drop_reader(self, conn: Any) -> None:
+        with self._lock:
+            for slot in self._slots.values():
+                if slot.reader is conn:
+                    slot.reader = None
+        conn.close()
 
     def _watch(self) -> None:
-        while not self._monitor_stop.wait(1.0):
+        while not self._halt.wait(0.5):
             for cam_id, slot in self._slots.items():
                 self._check(cam_id, slot)
 
@@ -83,6 +122,9 @@ class CameraSupervisor:
                 return
             slot.failed_until = None
             slot.restarts.clear()
+            self._status(cam_id, "starting", "retrying after repeated crashes", slot)
+            self._spawn(slot)
+            return
         if slot.process is None or slot.process.is_alive() or self._stop.is_set():
             return
         code = slot.process.exitcode
@@ -90,20 +132,19 @@ class CameraSupervisor:
             slot.restarts.popleft()
         if len(slot.restarts) >= self._max_restarts:
             slot.failed_until = now + self._failed_retry
-            self._status(cam_id, "failed", f"worker crashed {len(slot.restarts)} times in "
-                         f"{int(self._window)} s (last exit code {code}); retrying later")
+            self._status(cam_id, "failed", f"worker crashed {len(slot.restarts) + 1} times in "
+                         f"{int(self._window)} s (last exit code {code}); retrying in "
+                         f"{int(self._failed_retry)} s", slot)
             return
         slot.restarts.append(now)
         slot.total_restarts += 1
         log.warning("camera %s: worker exited with code %s; restarting", cam_id, code)
-        self._status(cam_id, "error", f"worker exited with code {code}; restarting")
+        self._status(cam_id, "error", f"worker exited with code {code}; restarting", slot)
         self._spawn(slot)
 
-    def _status(self, cam_id: str, state: str, message: str) -> None:
-        try:
-            self.messages.put_nowait(StatusMessage(cam_id, state, self._clock.now(), message))
-        except Exception:  # noqa: BLE001 - a full queue must not kill the monitor
-            log.exception("cannot queue status for camera %s", cam_id)
+    def _status(self, cam_id: str, state: str, message: str, slot: _Slot) -> None:
+        self.messages.put(StatusMessage(cam_id, state, self._clock.now(), message,
+                                        restarts=slot.total_restarts))
 
     def pids(self) -> dict[str, int | None]:
         return {k: (s.process.pid if s.process else None) for k, s in self._slots.items()}
@@ -111,14 +152,17 @@ class CameraSupervisor:
     def restarts(self, cam_id: str) -> int:
         return self._slots[cam_id].total_restarts
 
+    def is_failed(self, cam_id: str) -> bool:
+        return self._slots[cam_id].failed_until is not None
+
     def stop(self, timeout: float = 10.0) -> None:
-        self._monitor_stop.set()
         self._stop.set()
-        if self._monitor is not None:
-            self._monitor.join(timeout)
         for slot in self._slots.values():
             if slot.process is not None:
                 slot.process.join(timeout)
                 if slot.process.is_alive():
                     slot.process.kill()
                     slot.process.join(2)
+        self._halt.set()
+        for thread in self._threads:
+            thread.join(timeout)

@@ -1,21 +1,28 @@
-"""One camera's worker process: decode, sample at detect_fps, recognise, hand reads to the core.
+"""One camera's worker process: demux, record, decode, sample, gate on motion, recognise.
 
-Runs in a child process (spawn). Every wait is on the one ``stop_event``.
+Runs in a child process (spawn) and hands plain messages to the core through ``out``. Every
+wait is on the one stop flag. Connection failures never end the process: the camera goes
+``offline`` or ``error`` and reconnects with capped exponential backoff.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
+from cameras.backoff import Backoff
+from cameras.health import Counters, live_state
 from cameras.media import live_frame_path, read_media_paths, write_jpeg
 from cameras.messages import ReadMessage, StatusMessage
-from cameras.sources import SourceError, open_source, redact_url
+from cameras.motion import MotionGate
+from cameras.recorder import SegmentRecorder, recover
+from cameras.sources import AvSource, Frame, SourceError
 from lpr.pipeline import ReadOut, ReadPipeline
 from lpr.recognizer import build_recognizer
 from rtcc.clock import Clock, SystemClock
@@ -24,8 +31,9 @@ from rtcc.config import CameraSettings, LprSettings
 log = logging.getLogger(__name__)
 
 LIVE_FRAME_INTERVAL_S = 0.5
+LIVE_FRAME_MAX_WIDTH = 960
 STATUS_INTERVAL_S = 2.0
-RETRY_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+HEALTHY_AFTER_S = 10.0  # a connection that lasted this long resets the backoff
 
 
 @dataclass(frozen=True)
@@ -33,25 +41,8 @@ class WorkerSpec:
     camera: CameraSettings
     lpr: LprSettings
     data_dir: Path
-
-
-class _Stats:
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.window_start = clock.monotonic()
-        self.frames = 0
-        self.analysed = 0
-        self.skipped = 0
-        self.input_fps = 0.0
-        self.analysed_fps = 0.0
-
-    def tick(self) -> None:
-        elapsed = self.clock.monotonic() - self.window_start
-        if elapsed >= 2.0:
-            self.input_fps = self.frames / elapsed
-            self.analysed_fps = self.analysed / elapsed
-            self.frames = self.analysed = 0
-            self.window_start = self.clock.monotonic()
+    start_offset_s: float = 0.0  # files only: start this far in (the benchmark staggers replays)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _emit_read(spec: WorkerSpec, out: Any, read: ReadOut) -> None:
@@ -66,90 +57,176 @@ def _emit_read(spec: WorkerSpec, out: Any, read: ReadOut) -> None:
         crop = crop_rel
     out.put(
         ReadMessage(
-            camera_id=cam,
-            track_key=read.track_key,
-            status=read.status,
-            plate=read.plate,
-            confidence=read.confidence,
-            char_confidences=read.char_confidences,
-            region=read.region,
-            format_ok=read.format_ok,
-            frames=read.frames,
-            first_seen=read.first_seen,
-            last_seen=read.last_seen,
-            box=read.box,
-            snapshot_path=snapshot,
-            crop_path=crop,
-            raw_text=read.raw_text,
+            camera_id=cam, track_key=read.track_key, status=read.status, plate=read.plate,
+            confidence=read.confidence, char_confidences=read.char_confidences,
+            region=read.region, format_ok=read.format_ok, frames=read.frames,
+            first_seen=read.first_seen, last_seen=read.last_seen, box=read.box,
+            snapshot_path=snapshot, crop_path=crop, raw_text=read.raw_text,
         )
     )
 
 
-def _stream(spec: WorkerSpec, out: Any, stop: Any, pipeline: ReadPipeline, clock: Clock) -> None:
-    cam = spec.camera
-    source = open_source(cam)
-    stats = _Stats(clock)
-    interval = 1.0 / cam.detect_fps
-    next_sample_pts = 0.0
-    wall_start = clock.monotonic()
-    last_live = last_status = -1e9
-    out.put(StatusMessage(cam.id, "online", clock.now(), None))
-    try:
-        for frame in source.frames():
-            if stop.is_set():
-                break
-            if cam.realtime:
-                delay = frame.pts - (clock.monotonic() - wall_start)
-                if delay > 0 and stop.wait(delay):
+def _live_image(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    if w <= LIVE_FRAME_MAX_WIDTH:
+        return image
+    size = (LIVE_FRAME_MAX_WIDTH, round(h * LIVE_FRAME_MAX_WIDTH / w))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+class CameraWorker:
+    """The state of one camera across connections."""
+
+    def __init__(self, spec: WorkerSpec, out: Any, stop: Any, clock: Clock) -> None:
+        self.spec, self.cam, self.out, self.stop, self.clock = spec, spec.camera, out, stop, clock
+        self.counters = Counters(clock.monotonic())
+        self.gate = MotionGate(self.cam.motion)
+        self.backoff = Backoff(cap_s=self.cam.reconnect_max_s)
+        self.state = "starting"
+        self.message: str | None = None
+        self.last_frame_at: Any = None
+        self._last_status = self._last_live = -1e18
+        self.recorder = (
+            SegmentRecorder(camera_id=self.cam.id, data_dir=spec.data_dir,
+                            segment_s=self.cam.segment_seconds, emit=out.put)
+            if self.cam.record else None
+        )
+        self.pipeline: ReadPipeline | None = None
+
+    def status(self, state: str, message: str | None = None, *, force: bool = False) -> None:
+        now_mono = self.clock.monotonic()
+        changed = state != self.state or message != self.message
+        if not (changed or force or now_mono - self._last_status >= STATUS_INTERVAL_S):
+            return
+        self.state, self.message, self._last_status = state, message, now_mono
+        c = self.counters
+        self.out.put(StatusMessage(
+            self.cam.id, state, self.clock.now(), message, c.input_fps, c.analysed_fps,
+            c.sampling_skipped, self.last_frame_at, c.reconnects, c.motion_skipped, c.analysed,
+            c.lag_s, c.max_lag_s,
+        ))
+
+    def run(self) -> None:
+        self.status("starting", force=True)
+        if self.recorder is not None:
+            recover(camera_id=self.cam.id, data_dir=self.spec.data_dir, emit=self.out.put)
+        self.pipeline = ReadPipeline(
+            build_recognizer(self.spec.lpr), self.spec.lpr, key_prefix=f"{int(time.time())}"
+        )
+        while not self.stop.is_set():
+            began = self.clock.monotonic()
+            try:
+                self._connection()
+                if self.stop.is_set():
                     break
-            stats.frames += 1
-            now = clock.now()
-            if frame.pts + 1e-6 >= next_sample_pts:
-                next_sample_pts = frame.pts + interval
-                stats.analysed += 1
-                for read in pipeline.process(frame.image, now):
-                    _emit_read(spec, out, read)
+                if not self.cam.loop:
+                    self.status("offline", "end of file")
+                    self.stop.wait()
+                    break
+            except SourceError as exc:
+                if self.stop.is_set():
+                    break
+                log.warning("camera %s: %s", self.cam.id, exc.message)
+                self.status(exc.state, exc.message)
+            if self.clock.monotonic() - began >= HEALTHY_AFTER_S:
+                self.backoff.reset()
+            self.counters.reconnects += 1
+            if self.stop.wait(self.backoff.next()):
+                break
+
+    def _connection(self) -> None:
+        source = AvSource(self.cam, self.clock, wait=self.stop.wait,
+                          start_offset_s=self.spec.start_offset_s)
+        source.open()
+        self.counters.reset_rates(self.clock.monotonic())
+        interval = 1.0 / self.cam.detect_fps
+        sampler = _Sampler(interval)
+        last_frame = self.clock.monotonic()
+        frame_s = 1.0 / source.nominal_fps if source.nominal_fps else 0.0
+        try:
+            for packet in source.packets():
+                if self.stop.is_set():
+                    break
+                frames = source.decode(packet)
+                for frame in frames:
+                    self._frame(frame, sampler, source)
+                if self.recorder is not None:
+                    stamp = source.packet_time(packet)
+                    if stamp is not None:
+                        self.recorder.write(packet, source.stream, *stamp)
+                now = self.clock.monotonic()
+                if frames:
+                    last_frame = now
+                elif now - last_frame > self.cam.read_timeout_s:
+                    raise SourceError(f"{source.where}: no frames for "
+                                      f"{self.cam.read_timeout_s:g} s", state="offline")
+        finally:
+            source.close()
+            if self.recorder is not None:
+                self.recorder.close(frame_s)
+            if self.pipeline is not None:
+                for read in self.pipeline.flush(self.clock.now()):
+                    _emit_read(self.spec, self.out, read)
+
+    def _frame(self, frame: Frame, sampler: _Sampler, source: AvSource) -> None:
+        c = self.counters
+        mono = self.clock.monotonic()
+        self.last_frame_at = frame.at
+        image: np.ndarray | None = None
+        sampled = sampler.take(frame.t)
+        analysed = False
+        if sampled:
+            image = frame.bgr()
+            if self.gate.moved(image, frame.t):
+                analysed = True
+                assert self.pipeline is not None
+                for read in self.pipeline.process(image, frame.at):
+                    _emit_read(self.spec, self.out, read)
             else:
-                stats.skipped += 1
-            mono = clock.monotonic()
-            if mono - last_live >= LIVE_FRAME_INTERVAL_S:
-                last_live = mono
-                write_jpeg(live_frame_path(spec.data_dir, cam.id), frame.image, quality=70)
-            stats.tick()
-            if mono - last_status >= STATUS_INTERVAL_S:
-                last_status = mono
-                out.put(
-                    StatusMessage(
-                        cam.id, "online", now, None, stats.input_fps, stats.analysed_fps,
-                        stats.skipped, now,
-                    )
-                )
-        for read in pipeline.flush(clock.now()):
-            _emit_read(spec, out, read)
-    finally:
-        source.close()
+                c.motion_skipped += 1
+        else:
+            c.sampling_skipped += 1
+        c.frame(analysed=analysed)
+        c.lag(source.elapsed() - frame.t if not source.live else 0.0)
+        if mono - self._last_live >= LIVE_FRAME_INTERVAL_S:
+            self._last_live = mono
+            image = image if image is not None else frame.bgr()
+            write_jpeg(live_frame_path(self.spec.data_dir, self.cam.id), _live_image(image), 70)
+        c.tick(self.clock.monotonic())
+        state = live_state(input_fps=c.input_fps, nominal_fps=source.nominal_fps, lag_s=c.lag_s)
+        self.status(state, None if state == "online" else self._why(source))
+
+    def _why(self, source: AvSource) -> str:
+        c = self.counters
+        if c.lag_s > 2.0:
+            return f"analysis {c.lag_s:.1f} s behind real time"
+        return f"input {c.input_fps:.1f} fps of {source.nominal_fps:.0f} expected"
+
+
+class _Sampler:
+    """Pick frames at ``interval`` seconds of media time without drifting."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.next_t: float | None = None
+
+    def take(self, t: float) -> bool:
+        if self.next_t is not None and t + 1e-3 < self.next_t:
+            return False
+        if self.next_t is None or t - self.next_t >= self.interval:
+            self.next_t = t + self.interval  # first frame, or after a gap: restart the grid
+        else:
+            self.next_t += self.interval
+        return True
 
 
 def run_worker(spec: WorkerSpec, out: Any, stop: Any) -> None:
-    """Entry point of the child process."""
+    """Entry point of the child process; ``out`` has ``put``, ``stop`` has ``wait``/``is_set``."""
     logging.basicConfig(level=logging.INFO, format="%(processName)s %(levelname)s %(message)s")
     cv2.setNumThreads(1)
-    clock = SystemClock()
-    cam = spec.camera
-    out.put(StatusMessage(cam.id, "starting", clock.now()))
-    pipeline = ReadPipeline(build_recognizer(spec.lpr), spec.lpr, key_prefix=f"{int(time.time())}")
-    attempt = 0
-    while not stop.is_set():
-        try:
-            _stream(spec, out, stop, pipeline, clock)
-            if not cam.loop:
-                out.put(StatusMessage(cam.id, "offline", clock.now(), "end of file"))
-                stop.wait()
-                break
-        except SourceError as exc:
-            out.put(StatusMessage(cam.id, "error", clock.now(), exc.message))
-            log.warning("camera %s: %s", cam.id, redact_url(exc.message))
-        wait = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)]
-        attempt += 1
-        if stop.wait(wait):
-            break
+    worker = CameraWorker(spec, out, stop, SystemClock())
+    try:
+        worker.run()
+    except SourceError as exc:
+        worker.status("error", exc.message, force=True)
+        raise

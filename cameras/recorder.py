@@ -1,0 +1,161 @@
+"""Continuous recording by stream copy (no re-encoding) into segments of ``segment_seconds``.
+
+A segment is written as ``<HHMMSS_ffffff>Z.partial.mp4`` (fragmented MP4, so a cut-off file is
+still readable up to its last fragment) under ``video/<camera>/<UTC date>/``. Segments start on
+a keyframe. Only when a segment is closed is it renamed to ``…Z.mp4`` and announced with a
+:class:`SegmentMessage`; the core indexes nothing else. On the next start :func:`recover`
+re-muxes what is readable of a left-over partial file into a proper segment, or deletes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import av
+
+from cameras.messages import SegmentMessage
+
+log = logging.getLogger(__name__)
+
+PARTIAL = ".partial.mp4"
+MOVFLAGS = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+
+
+def segment_dir(data_dir: Path, camera_id: str, at: datetime) -> Path:
+    return data_dir / "video" / camera_id / f"{at.astimezone(UTC):%Y-%m-%d}"
+
+
+def _start_of(path: Path) -> datetime:
+    stamp = path.name.split("Z", 1)[0]
+    day = datetime.strptime(path.parent.name, "%Y-%m-%d")
+    tod = datetime.strptime(stamp, "%H%M%S_%f")
+    return datetime.combine(day.date(), tod.time(), tzinfo=UTC)
+
+
+class SegmentRecorder:
+    def __init__(
+        self,
+        *,
+        camera_id: str,
+        data_dir: Path,
+        segment_s: float,
+        emit: Callable[[SegmentMessage], None],
+    ) -> None:
+        self.camera_id = camera_id
+        self.data_dir = data_dir
+        self.segment_s = segment_s
+        self.emit = emit
+        self._out: Any = None
+        self._ostream: Any = None
+        self._path: Path | None = None
+        self._start_at: datetime | None = None
+        self._t0 = 0.0
+        self._last_t = 0.0
+        self._pts0 = 0
+        self._last_dts: int | None = None
+        self.segments = 0
+
+    def write(self, packet: Any, stream: Any, t: float, at: datetime) -> None:
+        """Add one demuxed packet (media time ``t``, capture time ``at``); after decoding it."""
+        if packet.pts is None:
+            return
+        if self._out is not None and packet.is_keyframe and t - self._t0 >= self.segment_s:
+            self.close()
+        if self._out is None:
+            if not packet.is_keyframe:
+                return
+            self._open(stream, t, at, packet.pts)
+        pts = packet.pts - self._pts0
+        dts = (packet.dts if packet.dts is not None else packet.pts) - self._pts0
+        if self._last_dts is not None and dts <= self._last_dts:
+            return  # out-of-order packet: drop it rather than corrupt the file
+        packet.pts, packet.dts = pts, dts
+        packet.stream = self._ostream
+        self._out.mux(packet)
+        self._last_dts = dts
+        self._last_t = t
+
+    def _open(self, stream: Any, t: float, at: datetime, pts0: int) -> None:
+        folder = segment_dir(self.data_dir, self.camera_id, at)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._path = folder / f"{at.astimezone(UTC):%H%M%S_%f}Z{PARTIAL}"
+        self._out = av.open(str(self._path), "w", format="mp4", options=MOVFLAGS)
+        self._ostream = self._out.add_stream_from_template(stream)
+        self._start_at, self._t0, self._last_t, self._pts0 = at, t, t, pts0
+        self._last_dts = None
+
+    def close(self, frame_s: float = 0.0) -> None:
+        """Finish the open segment (if any): close, rename, announce."""
+        if self._out is None or self._path is None or self._start_at is None:
+            return
+        out, path, start = self._out, self._path, self._start_at
+        self._out = self._ostream = self._path = None
+        try:
+            out.close()
+        except Exception:  # noqa: BLE001 - a broken segment is handled by recover()
+            log.exception("camera %s: cannot close segment %s", self.camera_id, path.name)
+            return
+        end = start + timedelta(seconds=max(self._last_t - self._t0 + frame_s, 0.0))
+        self._finish(path, start, end)
+
+    def _finish(self, partial: Path, start: datetime, end: datetime) -> None:
+        final = partial.with_name(partial.name.replace(PARTIAL, ".mp4"))
+        os.replace(partial, final)
+        rel = final.relative_to(self.data_dir).as_posix()
+        self.segments += 1
+        self.emit(SegmentMessage(self.camera_id, start, end, rel, final.stat().st_size))
+
+
+def _remux_readable(src: Path, dst: Path) -> float:
+    """Copy every readable video packet of ``src`` into ``dst``; return the duration (s)."""
+    first = last = None
+    with av.open(str(src)) as inp:
+        stream = inp.streams.video[0]
+        with av.open(str(dst), "w", format="mp4", options=MOVFLAGS) as out:
+            ostream = out.add_stream_from_template(stream)
+            try:
+                for packet in inp.demux(stream):
+                    if packet.pts is None or packet.size == 0:
+                        continue
+                    t = float(packet.pts * packet.time_base)
+                    first = t if first is None else first
+                    last = t
+                    packet.stream = ostream
+                    out.mux(packet)
+            except av.error.FFmpegError:
+                pass  # the cut-off end of the file: keep what came before it
+    if first is None or last is None:
+        raise ValueError("no video packets")
+    rate = stream.average_rate
+    return last - first + (1.0 / float(rate) if rate else 0.0)
+
+
+def recover(*, camera_id: str, data_dir: Path, emit: Callable[[SegmentMessage], None]) -> int:
+    """Finalize or delete the partial segments a crashed worker left; return how many kept."""
+    root = data_dir / "video" / camera_id
+    if not root.is_dir():
+        return 0
+    for tmp in root.glob("*/*.recover.mp4"):
+        tmp.unlink(missing_ok=True)
+    kept = 0
+    helper = SegmentRecorder(camera_id=camera_id, data_dir=data_dir, segment_s=1, emit=emit)
+    for partial in sorted(root.glob(f"*/*{PARTIAL}")):
+        tmp = partial.with_name(partial.name.replace(PARTIAL, ".recover.mp4"))
+        try:
+            start = _start_of(partial)
+            duration = _remux_readable(partial, tmp)
+        except Exception as exc:  # noqa: BLE001 - unreadable: clean it up
+            log.warning("camera %s: deleting unreadable partial segment %s (%s)",
+                        camera_id, partial.name, exc)
+            partial.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+            continue
+        os.replace(tmp, partial)
+        helper._finish(partial, start, start + timedelta(seconds=duration))
+        kept += 1
+    return kept
