@@ -61,7 +61,9 @@ def read(
     return row
 
 
-def segment(session: Session, data_dir: Path, end_at: datetime, cam_id: str = "cam1") -> VideoSegment:
+def segment(
+    session: Session, data_dir: Path, end_at: datetime, cam_id: str = "cam1"
+) -> VideoSegment:
     camera(session, end_at, cam_id)
     rel = f"video/{cam_id}/{end_at:%Y-%m-%d}/{next(_seq)}.mp4"
     _write(data_dir, rel, 1000)

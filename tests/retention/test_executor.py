@@ -83,7 +83,9 @@ def test_end_to_end_spread_over_120_days(services: Services, make_executor: Any)
             s, now=services.clock.now(), settings=ex.settings, data_dir=ex.data_dir
         )
         run = s.get(RetentionRun, result.run_id)
-        assert run is not None and run.status == "ok" and run.deleted_rows == dict(result.deleted_rows)
+        assert (
+            run is not None and run.status == "ok" and run.deleted_rows == dict(result.deleted_rows)
+        )
         assert s.scalar(select(func.count()).where(AuditEvent.action == "retention.run")) == 1
         assert verify(s) is None
     assert report["compliant"], report["reasons"]
