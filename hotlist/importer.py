@@ -1,20 +1,37 @@
-"""Reading hotlist files into validated entries; a bad file is rejected whole."""
+"""Reading hotlist files into validated entries; a bad file is rejected whole.
+
+``parse_text`` / ``read_file`` return the good entries; if any line is bad they raise
+``HotlistImportError`` listing every bad line and its reason, unless ``skip_bad`` is set, in
+which case the bad lines are returned as ``skipped`` and nothing about them is imported.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hotlist.formats import (
+    FORMATS,
+    LineError,
+    NcicLayout,
+    Parsed,
+    ParsedEntry,
+    parse_csv,
+    parse_delimited,
+    parse_ncic,
+)
 from rtcc.errors import InvalidInputError
-from rtcc.plates import MAX_PLATE_LENGTH, normalize_plate
 
-
-@dataclass(frozen=True)
-class LineError:
-    line: int
-    reason: str
+__all__ = [
+    "FORMATS",
+    "HotlistImportError",
+    "ImportFile",
+    "LineError",
+    "NcicLayout",
+    "ParsedEntry",
+    "parse_text",
+    "read_file",
+]
 
 
 class HotlistImportError(InvalidInputError):
@@ -24,50 +41,68 @@ class HotlistImportError(InvalidInputError):
         shown = "; ".join(f"line {e.line}: {e.reason}" for e in errors[:20])
         more = f" (+{len(errors) - 20} more)" if len(errors) > 20 else ""
         super().__init__(
-            f"{source}: {len(errors)} bad line(s): {shown}{more}",
-            errors=[{"line": e.line, "reason": e.reason} for e in errors],
+            f"{source}: {len(errors)} bad line(s), nothing imported: {shown}{more}",
+            errors=[{"line": e.line, "reason": e.reason} for e in errors[:1000]],
+            error_count=len(errors),
         )
         self.errors = errors
 
 
 @dataclass
-class ParsedEntry:
-    line: int
-    plate: str
-    state: str | None = None
-    reason: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+class ImportFile:
+    """The outcome of reading one file: entries to import and lines skipped (with reasons)."""
+
+    source: str
+    format: str
+    entries: list[ParsedEntry]
+    skipped: list[LineError] = field(default_factory=list)
 
 
-def parse_csv(text: str, *, source: str) -> list[ParsedEntry]:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    if "plate" not in fields:
-        raise HotlistImportError(source, [LineError(1, "header has no 'plate' column")])
-    reader.fieldnames = fields
-    entries, errors = [], []
-    for row in reader:
-        line = reader.line_num
-        raw = (row.get("plate") or "").strip()
-        plate = normalize_plate(raw)
-        if not plate:
-            errors.append(LineError(line, f"plate {raw!r} has no letters or digits"))
-            continue
-        if len(plate) > MAX_PLATE_LENGTH:
-            errors.append(LineError(line, f"plate {raw!r} is longer than {MAX_PLATE_LENGTH}"))
-            continue
-        state = (row.get("state") or "").strip().upper() or None
-        reason = (row.get("reason") or "").strip() or None
-        extra = {k: v for k, v in row.items() if k not in {"plate", "state", "reason"} and v}
-        entries.append(ParsedEntry(line, plate, state, reason, extra))
-    if errors:
-        raise HotlistImportError(source, errors)
-    return entries
+def parse_text(
+    text: str,
+    *,
+    format: str,
+    source: str = "upload",
+    skip_bad: bool = False,
+    layout: NcicLayout | None = None,
+    delimiter: str | None = None,
+) -> ImportFile:
+    if format not in FORMATS:
+        raise InvalidInputError(
+            f"unknown hotlist format {format!r} (one of {', '.join(FORMATS)})", field="format"
+        )
+    parsed: Parsed
+    if format == "csv":
+        parsed = parse_csv(text)
+    elif format == "delimited":
+        parsed = parse_delimited(text, delimiter)
+    else:
+        parsed = parse_ncic(text, layout)
+    header_bad = any(e.line == 1 and "header" in e.reason for e in parsed.errors)
+    if parsed.errors and (not skip_bad or header_bad):
+        raise HotlistImportError(source, parsed.errors)
+    return ImportFile(source, format, parsed.entries, parsed.errors)
 
 
-def read_file(path: Path) -> list[ParsedEntry]:
+def decode(data: bytes, *, source: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{source}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+
+
+def read_file(
+    path: Path,
+    *,
+    format: str = "csv",
+    skip_bad: bool = False,
+    layout: NcicLayout | None = None,
+) -> ImportFile:
+    try:
+        data = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read hotlist file: {exc.strerror}") from None
-    return parse_csv(text, source=str(path))
+    text = decode(data, source=str(path))
+    return parse_text(text, format=format, source=str(path), skip_bad=skip_bad, layout=layout)

@@ -1,37 +1,63 @@
-"""The match index: which hotlist entries does a read hit?"""
+"""Which hotlist entries does a read hit? The entries, the rules, and the swappable index."""
 
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotlist.index import PlateIndex
+from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class ListRef:
+    """The list an entry belongs to (shared by all its entries)."""
+
+    hotlist_id: int
+    name: str
+    kind: str = "custom"
+    priority: int = 50
+    colour: str = "#d9480f"
+    restricted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class EntryRef:
     entry_id: int
-    hotlist_id: int
-    hotlist_name: str
+    hotlist: ListRef
     plate: str
-    state: str | None
-    reason: str | None
-    priority: int
-    expires_at: datetime | None
+    state: str | None = None
+    reason: str | None = None
+    case_number: str | None = None
+    description: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def hotlist_id(self) -> int:
+        return self.hotlist.hotlist_id
+
+    @property
+    def hotlist_name(self) -> str:
+        return self.hotlist.name
+
+    @property
+    def priority(self) -> int:
+        return self.hotlist.priority
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     entry: EntryRef
     match_type: str  # exact | confusable | fuzzy | wildcard
     distance: float = 0.0
     diff: tuple[tuple[int, str, str], ...] = ()  # (position, read char, entry char)
+    score: float = 0.0
 
     @property
     def needs_confirmation(self) -> bool:
@@ -39,31 +65,47 @@ class Match:
 
 
 class HotlistIndex:
-    """Exact-plate index over active entries."""
+    """Entries plus their plate index; applies expiry and the state rule per match."""
 
-    def __init__(self, entries: Iterable[EntryRef]) -> None:
-        self._by_plate: dict[str, list[EntryRef]] = defaultdict(list)
-        self.size = 0
-        for e in entries:
-            self._by_plate[e.plate].append(e)
-            self.size += 1
+    def __init__(self, entries: Iterable[EntryRef], rules: MatchSettings | None = None) -> None:
+        self.rules = rules or MatchSettings()
+        self.entries: list[EntryRef] = list(entries)
+        self._plates = PlateIndex([e.plate for e in self.entries], self.rules)
+        self.size = len(self.entries)
 
-    def match(self, plate: str, *, state: str | None, now: datetime) -> list[Match]:
+    def match(
+        self,
+        plate: str,
+        *,
+        state: str | None,
+        now: datetime,
+        confidences: Sequence[float] | None = None,
+        exclude: frozenset[int] = frozenset(),
+    ) -> list[Match]:
+        if not plate or not self.size:
+            return []
         out = []
-        for entry in self._by_plate.get(plate, ()):
+        same_state = self.rules.require_same_state
+        for cand in self._plates.candidates(plate, confidences):
+            entry = self.entries[cand.slot]
+            if entry.entry_id in exclude:
+                continue
             if entry.expires_at is not None and entry.expires_at <= now:
                 continue
-            if state and entry.state and state != entry.state:
+            if same_state and state and entry.state and state != entry.state:
                 continue
-            out.append(Match(entry, "exact"))
+            out.append(Match(entry, cand.match_type, cand.distance, cand.diff, cand.score))
         return out
 
 
 class Matcher:
-    """Holds the current index; the API swaps in a rebuilt one after a change."""
+    """The live index. A rebuilt index is swapped in whole; single added entries go into a
+    small overlay and removed ones into a tombstone set until the next rebuild."""
 
     def __init__(self, index: HotlistIndex | None = None) -> None:
         self._index = index or HotlistIndex(())
+        self._overlay = HotlistIndex((), self._index.rules)
+        self._removed: frozenset[int] = frozenset()
         self._lock = threading.Lock()
 
     @property
@@ -73,22 +115,85 @@ class Matcher:
     def replace(self, index: HotlistIndex) -> None:
         with self._lock:
             self._index = index
+            self._overlay = HotlistIndex((), index.rules)
+            self._removed = frozenset()
 
-    def match(self, plate: str, *, state: str | None, now: datetime) -> list[Match]:
-        return self._index.match(plate, state=state, now=now)
+    def add(self, entries: Iterable[EntryRef]) -> None:
+        with self._lock:
+            merged = [*self._overlay.entries, *entries]
+            self._overlay = HotlistIndex(merged, self._index.rules)
+
+    def remove(self, entry_ids: Iterable[int]) -> None:
+        with self._lock:
+            self._removed = self._removed | frozenset(entry_ids)
+
+    def match(
+        self,
+        plate: str,
+        *,
+        state: str | None,
+        now: datetime,
+        confidences: Sequence[float] | None = None,
+    ) -> list[Match]:
+        index, overlay, removed = self._index, self._overlay, self._removed
+        found = index.match(plate, state=state, now=now, confidences=confidences, exclude=removed)
+        if overlay.size:
+            found += overlay.match(
+                plate, state=state, now=now, confidences=confidences, exclude=removed
+            )
+            found.sort(key=lambda m: m.score)
+        return found
 
 
-def load_index(session: Session, *, now: datetime) -> HotlistIndex:
-    rows = session.execute(
-        select(HotlistEntry, Hotlist.name, Hotlist.priority).join(
-            Hotlist, Hotlist.id == HotlistEntry.hotlist_id
-        )
+def list_ref(hotlist: Hotlist) -> ListRef:
+    return ListRef(
+        hotlist.id,
+        hotlist.name,
+        hotlist.kind,
+        hotlist.priority,
+        hotlist.colour,
+        hotlist.restricted,
     )
-    refs = (
-        EntryRef(
-            e.id, e.hotlist_id, name, e.plate, e.state, e.reason, prio, e.expires_at
-        )
-        for e, name, prio in rows
-        if e.expires_at is None or e.expires_at > now
+
+
+def entry_ref(entry: HotlistEntry, ref: ListRef) -> EntryRef:
+    return EntryRef(
+        entry.id,
+        ref,
+        entry.plate,
+        entry.state,
+        entry.reason,
+        entry.case_number,
+        entry.description,
+        entry.expires_at,
     )
-    return HotlistIndex(refs)
+
+
+def load_index(
+    session: Session,
+    *,
+    now: datetime,
+    rules: MatchSettings | None = None,
+    hotlist_ids: Sequence[int] | None = None,
+    min_entry_id: int | None = None,
+) -> HotlistIndex:
+    """Build an index of the active (unexpired) entries, optionally of some lists or only the
+    entries newer than ``min_entry_id`` (for historical matching after an import)."""
+    lists = {h.id: list_ref(h) for h in session.scalars(select(Hotlist))}
+    t = HotlistEntry.__table__.c
+    stmt = select(
+        t.id,
+        t.hotlist_id,
+        t.plate,
+        t.state,
+        t.reason,
+        t.case_number,
+        t.description,
+        t.expires_at,
+    ).where((t.expires_at.is_(None)) | (t.expires_at > now))
+    if hotlist_ids is not None:
+        stmt = stmt.where(t.hotlist_id.in_(list(hotlist_ids)))
+    if min_entry_id is not None:
+        stmt = stmt.where(t.id >= min_entry_id)
+    refs = (EntryRef(row[0], lists[row[1]], *row[2:]) for row in session.execute(stmt).tuples())
+    return HotlistIndex(refs, rules)

@@ -1,103 +1,306 @@
-"""Hotlist and hit operations on a session (callers commit)."""
+"""Hotlists and their entries on a session (callers commit; everything here only flushes)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from hotlist.importer import ParsedEntry
-from hotlist.matcher import Match
-from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
+from hotlist.formats import ParsedEntry, clean_plate, clean_state
+from hotlist.hits import record_hit
+from rtcc import audit
+from rtcc.audit import Actor
+from rtcc.errors import ConflictError, InvalidInputError, NotFoundError
+from rtcc.models import Hotlist, HotlistEntry
+
+__all__ = [
+    "ImportStats",
+    "LIST_KINDS",
+    "add_entry",
+    "create_list",
+    "delete_entry",
+    "get_list",
+    "import_entries",
+    "record_hit",
+    "replace_list",
+    "update_list",
+]
+
+LIST_KINDS = (
+    "stolen_vehicle",
+    "stolen_plate",
+    "wanted_person",
+    "amber",
+    "missing_person",
+    "felony",
+    "bolo",
+    "sex_offender",
+    "gang",
+    "custom",
+)
+LIST_FIELDS = ("kind", "source", "priority", "colour", "restricted", "description")
+CHUNK = 20_000
+_KIND = re.compile(r"^[a-z][a-z_ ]{0,31}$")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportStats:
+    hotlist_id: int
+    added: int
+    updated: int
+    removed: int
+    first_new_id: int  # entries with id >= this were inserted by the import
+    new_keys: frozenset[tuple[str, str | None]]  # (plate, state) not on the list before
+
+
+def get_list(
+    session: Session, *, name: str | None = None, hotlist_id: int | None = None
+) -> Hotlist:
+    stmt = select(Hotlist)
+    stmt = stmt.where(Hotlist.id == hotlist_id) if hotlist_id else stmt.where(Hotlist.name == name)
+    hotlist = session.scalar(stmt)
+    if hotlist is None:
+        raise NotFoundError(f"no hotlist {name or hotlist_id!r}")
+    return hotlist
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(LIST_FIELDS)
+    if unknown:
+        raise InvalidInputError(f"unknown hotlist field(s): {', '.join(sorted(unknown))}")
+    if "kind" in fields and not _KIND.match(str(fields["kind"])):
+        raise InvalidInputError(
+            f"kind: a lower-case word such as {', '.join(LIST_KINDS)}", field="kind"
+        )
+    prio = fields.get("priority")
+    if prio is not None and not 0 <= int(prio) <= 100:
+        raise InvalidInputError("priority: 0 to 100", field="priority")
+
+
+def create_list(
+    session: Session, *, name: str, now: datetime, actor: Actor, **fields: Any
+) -> Hotlist:
+    _check_fields(fields)
+    if session.scalar(select(Hotlist.id).where(Hotlist.name == name)) is not None:
+        raise ConflictError(f"a hotlist named {name!r} exists")
+    hotlist = Hotlist(name=name, created_at=now, updated_at=now, **fields)
+    session.add(hotlist)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="hotlist.create",
+        target=f"hotlist:{hotlist.id}",
+        details={"name": name, **fields},
+    )
+    return hotlist
+
+
+def update_list(
+    session: Session, *, hotlist: Hotlist, now: datetime, actor: Actor, **fields: Any
+) -> Hotlist:
+    _check_fields(fields)
+    before = {k: getattr(hotlist, k) for k in fields}
+    for key, value in fields.items():
+        setattr(hotlist, key, value)
+    hotlist.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="hotlist.update",
+        target=f"hotlist:{hotlist.id}",
+        details={"before": before, "after": fields},
+    )
+    return hotlist
+
+
+def import_entries(
+    session: Session,
+    *,
+    hotlist: Hotlist,
+    entries: Sequence[ParsedEntry],
+    now: datetime,
+    actor: Actor,
+    replace: bool = False,
+    source: str | None = None,
+    skipped: int = 0,
+    progress: Progress | None = None,
+) -> ImportStats:
+    """Merge ``entries`` into the list (same plate and state: updated) or, with ``replace``,
+    swap the whole list. Bulk statements in chunks, all in the caller's transaction."""
+    t = HotlistEntry.__table__
+    latest: dict[tuple[str, str | None], ParsedEntry] = {(e.plate, e.state): e for e in entries}
+    old = {
+        (p, s): i
+        for i, p, s in session.execute(
+            select(t.c.id, t.c.plate, t.c.state).where(t.c.hotlist_id == hotlist.id)
+        ).tuples()
+    }
+    removed = updated = 0
+    if replace:
+        removed = session.execute(delete(t).where(t.c.hotlist_id == hotlist.id)).rowcount or 0
+        to_update: list[dict[str, Any]] = []
+        to_insert = list(latest.values())
+    else:
+        to_update = [
+            dict(_row(e, hotlist.id, actor.username, now), eid=old[k])
+            for k, e in latest.items()
+            if k in old
+        ]
+        to_insert = [e for k, e in latest.items() if k not in old]
+    first_id = int(session.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0) + 1
+    total, done = len(to_insert) + len(to_update), 0
+    for start in range(0, len(to_insert), CHUNK):
+        chunk = to_insert[start : start + CHUNK]
+        session.execute(insert(t), [_row(e, hotlist.id, actor.username, now) for e in chunk])
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    if to_update:
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("eid"))
+            .values({c: bindparam(c) for c in to_update[0] if c != "eid"})
+        )
+        for start in range(0, len(to_update), CHUNK):
+            session.execute(stmt, to_update[start : start + CHUNK])
+        updated = len(to_update)
+        if progress:
+            progress(total, total)
+    hotlist.updated_at = now
+    if source:
+        hotlist.source = source
+    session.flush()
+    new_keys = frozenset(k for k in latest if k not in old)
+    stats = ImportStats(hotlist.id, len(to_insert), updated, removed, first_id, new_keys)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="hotlist.import",
+        target=f"hotlist:{hotlist.id}",
+        details={
+            "name": hotlist.name,
+            "replace": replace,
+            "added": stats.added,
+            "updated": updated,
+            "removed": removed,
+            "skipped": skipped,
+            "source": source,
+        },
+    )
+    return stats
+
+
+def _row(e: ParsedEntry, hotlist_id: int, added_by: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "hotlist_id": hotlist_id,
+        "plate": e.plate,
+        "is_wildcard": e.is_wildcard,
+        "state": e.state,
+        "reason": e.reason,
+        "case_number": e.case_number,
+        "description": e.description,
+        "extra": e.extra or None,
+        "expires_at": e.expires_at,
+        "added_by": added_by,
+        "added_at": now,
+    }
+
+
+def add_entry(
+    session: Session,
+    *,
+    hotlist: Hotlist,
+    plate: str,
+    now: datetime,
+    actor: Actor,
+    state: str | None = None,
+    reason: str | None = None,
+    case_number: str | None = None,
+    description: str | None = None,
+    expires_at: datetime | None = None,
+) -> HotlistEntry:
+    clean, why = clean_plate(plate)
+    if why is None:
+        state, why = clean_state(state)
+    if why is not None or clean is None:
+        raise InvalidInputError(
+            why or "no plate", field="plate" if "plate" in (why or "") else "state"
+        )
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise InvalidInputError("expires_at needs a time zone", field="expires_at")
+    entry = HotlistEntry(
+        hotlist_id=hotlist.id,
+        plate=clean,
+        is_wildcard="*" in clean or "?" in clean,
+        state=state,
+        reason=reason,
+        case_number=case_number,
+        description=description,
+        expires_at=expires_at,
+        added_by=actor.username,
+        added_at=now,
+    )
+    session.add(entry)
+    hotlist.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="hotlist.entry.add",
+        target=f"hotlist_entry:{entry.id}",
+        case_number=case_number,
+        details={"hotlist": hotlist.name, "plate": clean, "state": state},
+    )
+    return entry
+
+
+def delete_entry(session: Session, *, entry_id: int, now: datetime, actor: Actor) -> None:
+    entry = session.get(HotlistEntry, entry_id)
+    if entry is None:
+        raise NotFoundError(f"no hotlist entry {entry_id}")
+    details = {"hotlist_id": entry.hotlist_id, "plate": entry.plate, "state": entry.state}
+    session.delete(entry)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="hotlist.entry.delete",
+        target=f"hotlist_entry:{entry_id}",
+        details=details,
+    )
 
 
 def replace_list(
     session: Session,
     *,
     name: str,
-    entries: list[ParsedEntry],
+    entries: Iterable[ParsedEntry],
     now: datetime,
     kind: str = "custom",
     priority: int = 50,
     added_by: str | None = None,
 ) -> Hotlist:
+    """Create or atomically refill a list (configured lists at start-up)."""
+    actor = Actor(username=added_by or "system", roles=("system",), source="config")
     hotlist = session.scalar(select(Hotlist).where(Hotlist.name == name))
     if hotlist is None:
-        hotlist = Hotlist(
-            name=name, kind=kind, priority=priority, created_at=now, updated_at=now
+        hotlist = create_list(
+            session, name=name, now=now, actor=actor, kind=kind, priority=priority
         )
-        session.add(hotlist)
-        session.flush()
-    else:
-        session.execute(delete(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist.id))
-        hotlist.updated_at = now
-    session.add_all(
-        HotlistEntry(
-            hotlist_id=hotlist.id,
-            plate=e.plate,
-            state=e.state,
-            reason=e.reason,
-            extra=e.extra or None,
-            added_by=added_by,
-            added_at=now,
-        )
-        for e in entries
+    import_entries(
+        session, hotlist=hotlist, entries=list(entries), now=now, actor=actor, replace=True
     )
-    session.flush()
     return hotlist
-
-
-def record_hit(
-    session: Session, *, read: PlateRead, match: Match, now: datetime, dedup_window_s: float
-) -> tuple[Hit, bool]:
-    """Store a hit for ``read``; the same read, or the same plate and entry on the same camera
-    within the window, updates the existing hit. Returns (hit, created)."""
-    entry = match.entry
-    existing = session.scalar(
-        select(Hit).where(Hit.read_id == read.id, Hit.entry_id == entry.entry_id)
-    )
-    if existing is None and dedup_window_s > 0:
-        existing = session.scalar(
-            select(Hit)
-            .where(
-                Hit.entry_id == entry.entry_id,
-                Hit.camera_id == read.camera_id,
-                Hit.plate == read.plate,
-                Hit.last_seen_at >= read.observed_at - timedelta(seconds=dedup_window_s),
-            )
-            .order_by(Hit.id.desc())
-            .limit(1)
-        )
-    if existing is not None:
-        if existing.read_id != read.id:
-            existing.occurrences += 1
-        existing.read_id = read.id
-        existing.plate = read.plate
-        existing.last_seen_at = max(existing.last_seen_at, read.last_seen_at)
-        existing.updated_at = now
-        session.flush()
-        return existing, False
-    hit = Hit(
-        read_id=read.id,
-        entry_id=entry.entry_id,
-        hotlist_id=entry.hotlist_id,
-        camera_id=read.camera_id,
-        plate=read.plate,
-        entry_plate=entry.plate,
-        hotlist_name=entry.hotlist_name,
-        reason=entry.reason,
-        priority=entry.priority,
-        match_type=match.match_type,
-        distance=match.distance,
-        diff=[list(d) for d in match.diff] or None,
-        needs_confirmation=match.needs_confirmation,
-        status="new",
-        observed_at=read.observed_at,
-        last_seen_at=read.last_seen_at,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(hit)
-    session.flush()
-    return hit, True

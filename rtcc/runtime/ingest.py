@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
 from cameras.sources import redact_url
-from hotlist.service import record_hit
+from hotlist.hits import record_hit
 from rtcc.db import transaction
 from rtcc.events import Event
 from rtcc.models import Camera, CameraStatus, PlateRead, VideoSegment
@@ -67,7 +67,10 @@ class Ingestor:
             read.updated_at = now
             session.flush()
             events.append(Event("read", read_payload(read)))
-            for match in self.s.matcher.match(msg.plate, state=msg.region, now=now):
+            matches = self.s.matcher.match(
+                msg.plate, state=msg.region, now=now, confidences=msg.char_confidences or None
+            )
+            for match in matches:
                 hit, created = record_hit(
                     session,
                     read=read,
@@ -76,7 +79,7 @@ class Ingestor:
                     dedup_window_s=self.s.settings.matching.dedup_window_s,
                 )
                 kind = "hit" if created else "hit_updated"
-                events.append(Event(kind, hit_payload(hit, read)))
+                events.append(Event(kind, hit_payload(hit, read, entry=match.entry)))
         for event in events:
             self.s.bus.publish(event)
 
@@ -99,7 +102,10 @@ class Ingestor:
             cam.input_fps = msg.input_fps
             cam.analysed_fps = msg.analysed_fps
             cam.skipped_frames = msg.skipped_frames
+            cam.motion_skipped_frames = msg.motion_skipped
             cam.reconnects = max(cam.reconnects, msg.reconnects)
+            if msg.restarts is not None:
+                cam.restarts = msg.restarts
             if msg.last_frame_at is not None:
                 cam.last_frame_at = msg.last_frame_at
             cam.updated_at = now
@@ -109,6 +115,8 @@ class Ingestor:
 
     def _segment(self, msg: SegmentMessage) -> None:
         with transaction(self.s.sessions) as session:
+            if session.scalar(select(VideoSegment.id).where(VideoSegment.path == msg.path)):
+                return  # already indexed (a recovered segment announced twice)
             session.add(
                 VideoSegment(
                     camera_id=msg.camera_id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rtcc.models import Camera, Hit, PlateRead
+from hotlist.matcher import EntryRef
+from rtcc.models import Camera, Hit, Hotlist, HotlistEntry, PlateRead
 
 
 def media_url(path: str | None) -> str | None:
@@ -27,26 +28,49 @@ def read_payload(read: PlateRead) -> dict[str, Any]:
     }
 
 
-def hit_payload(hit: Hit, read: PlateRead | None) -> dict[str, Any]:
+def hit_payload(
+    hit: Hit,
+    read: PlateRead | None,
+    *,
+    entry: HotlistEntry | EntryRef | None = None,
+    hotlist: Hotlist | None = None,
+) -> dict[str, Any]:
+    """A hit as the console shows it: list, priority, match details, entry and read media."""
+    ref = entry.hotlist if isinstance(entry, EntryRef) else None
     return {
         "id": hit.id,
         "plate": hit.plate,
         "entry_plate": hit.entry_plate,
+        "entry_id": hit.entry_id,
         "camera_id": hit.camera_id,
         "observed_at": hit.observed_at.isoformat(),
+        "last_seen_at": hit.last_seen_at.isoformat(),
         "hotlist": hit.hotlist_name,
         "hotlist_id": hit.hotlist_id,
+        "hotlist_kind": hotlist.kind if hotlist else ref.kind if ref else None,
+        "colour": hotlist.colour if hotlist else ref.colour if ref else None,
+        "restricted": hotlist.restricted if hotlist else ref.restricted if ref else None,
         "reason": hit.reason,
         "priority": hit.priority,
         "match_type": hit.match_type,
+        "distance": hit.distance,
         "needs_confirmation": hit.needs_confirmation,
-        "diff": hit.diff,
+        "diff": [{"position": p, "read": r, "entry": e} for p, r, e in hit.diff or []],
         "status": hit.status,
+        "status_by": hit.status_by,
+        "status_at": hit.status_at.isoformat() if hit.status_at else None,
+        "reject_reason": hit.reject_reason,
+        "reject_text": hit.reject_text,
+        "visually_confirmed": hit.visually_confirmed,
+        "occurrences": hit.occurrences,
         "historical": hit.historical,
         "read_id": hit.read_id,
         "confidence": round(read.confidence, 4) if read else None,
         "snapshot_url": media_url(read.snapshot_path) if read else None,
         "crop_url": media_url(read.crop_path) if read else None,
+        "entry_state": entry.state if entry else None,
+        "case_number": entry.case_number if entry else None,
+        "description": entry.description if entry else None,
     }
 
 
@@ -60,6 +84,8 @@ def camera_payload(cam: Camera) -> dict[str, Any]:
         "input_fps": round(cam.input_fps, 2),
         "analysed_fps": round(cam.analysed_fps, 2),
         "skipped_frames": cam.skipped_frames,
+        "motion_skipped_frames": cam.motion_skipped_frames,
+        "restarts": cam.restarts,
         "last_frame_at": cam.last_frame_at.isoformat() if cam.last_frame_at else None,
         "reconnects": cam.reconnects,
     }

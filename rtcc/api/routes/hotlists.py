@@ -1,0 +1,200 @@
+"""Hotlists: lists and their metadata, entries by hand, file uploads (merge or replace)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from hotlist import service
+from hotlist.importer import decode, parse_text
+from rtcc.api import security
+from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.routes.hits import ActorDep
+from rtcc.errors import InvalidInputError, NotFoundError
+from rtcc.models import Hotlist, HotlistEntry
+from rtcc.runtime.hotlists import entry_added, import_hotlist, rebuild_index
+
+router = APIRouter()
+VIEW = [Depends(security.require("hotlists:view"))]
+MANAGE = [Depends(security.require("hotlists:manage"))]
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+class ListFields(BaseModel):
+    kind: str | None = Field(default=None, max_length=32)
+    source: str | None = Field(default=None, max_length=200)
+    priority: int | None = Field(default=None, ge=0, le=100)
+    colour: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    restricted: bool | None = None
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class NewList(ListFields):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class NewEntry(BaseModel):
+    plate: str = Field(min_length=1, max_length=20)
+    state: str | None = Field(default=None, max_length=8)
+    reason: str | None = Field(default=None, max_length=2000)
+    case_number: str | None = Field(default=None, max_length=64)
+    description: str | None = Field(default=None, max_length=2000)
+    expires_at: datetime | None = None
+
+
+def list_out(h: Hotlist, entries: int | None = None) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "name": h.name,
+        "kind": h.kind,
+        "source": h.source,
+        "priority": h.priority,
+        "colour": h.colour,
+        "restricted": h.restricted,
+        "description": h.description,
+        "entries": entries,
+        "created_at": h.created_at.isoformat(),
+        "updated_at": h.updated_at.isoformat(),
+    }
+
+
+def entry_out(e: HotlistEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "hotlist_id": e.hotlist_id,
+        "plate": e.plate,
+        "state": e.state,
+        "reason": e.reason,
+        "case_number": e.case_number,
+        "description": e.description,
+        "expires_at": e.expires_at.isoformat() if e.expires_at else None,
+        "is_wildcard": e.is_wildcard,
+        "extra": e.extra,
+        "added_by": e.added_by,
+        "added_at": e.added_at.isoformat(),
+    }
+
+
+@router.get("/api/hotlists", dependencies=VIEW)
+def list_hotlists(session: SessionDep) -> dict[str, Any]:
+    counts = dict(
+        session.execute(
+            select(HotlistEntry.hotlist_id, func.count()).group_by(HotlistEntry.hotlist_id)
+        ).tuples()
+    )
+    items = [
+        list_out(h, counts.get(h.id, 0))
+        for h in session.scalars(select(Hotlist).order_by(Hotlist.priority.desc(), Hotlist.name))
+    ]
+    return {"items": items, "count": len(items)}
+
+
+@router.post("/api/hotlists", dependencies=MANAGE, status_code=201)
+def create_hotlist(
+    body: NewList, session: SessionDep, services: ServicesDep, actor: ActorDep
+) -> dict[str, Any]:
+    fields = body.model_dump(exclude={"name"}, exclude_none=True)
+    hl = service.create_list(
+        session, name=body.name, now=services.clock.now(), actor=actor, **fields
+    )
+    session.commit()
+    return list_out(hl, 0)
+
+
+@router.get("/api/hotlists/{hotlist_id}", dependencies=VIEW)
+def get_hotlist(hotlist_id: int, session: SessionDep) -> dict[str, Any]:
+    hl = service.get_list(session, hotlist_id=hotlist_id)
+    n = session.scalar(select(func.count()).where(HotlistEntry.hotlist_id == hl.id))
+    return list_out(hl, n)
+
+
+@router.patch("/api/hotlists/{hotlist_id}", dependencies=MANAGE)
+def update_hotlist(
+    hotlist_id: int,
+    body: ListFields,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: ActorDep,
+) -> dict[str, Any]:
+    hl = service.get_list(session, hotlist_id=hotlist_id)
+    service.update_list(
+        session,
+        hotlist=hl,
+        now=services.clock.now(),
+        actor=actor,
+        **body.model_dump(exclude_unset=True),
+    )
+    session.commit()
+    rebuild_index(services)  # priority / colour travel with the index entries
+    return list_out(hl)
+
+
+@router.get("/api/hotlists/{hotlist_id}/entries", dependencies=VIEW)
+def list_entries(
+    hotlist_id: int,
+    session: SessionDep,
+    plate: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    service.get_list(session, hotlist_id=hotlist_id)
+    stmt = select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist_id)
+    if plate:
+        stmt = stmt.where(HotlistEntry.plate.startswith(plate.upper().replace(" ", "")))
+    stmt = stmt.order_by(HotlistEntry.id).limit(limit).offset(offset)
+    items = [entry_out(e) for e in session.scalars(stmt)]
+    return {"items": items, "count": len(items)}
+
+
+@router.post("/api/hotlists/{hotlist_id}/entries", dependencies=MANAGE, status_code=201)
+def add_entry(
+    hotlist_id: int,
+    body: NewEntry,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: ActorDep,
+) -> dict[str, Any]:
+    hl = service.get_list(session, hotlist_id=hotlist_id)
+    entry = service.add_entry(
+        session, hotlist=hl, now=services.clock.now(), actor=actor, **body.model_dump()
+    )
+    session.commit()
+    hits = entry_added(services, entry_id=entry.id)
+    return {**entry_out(entry), "historical_hits": len(hits)}
+
+
+@router.delete("/api/hotlists/entries/{entry_id}", dependencies=MANAGE)
+def delete_entry(
+    entry_id: int, session: SessionDep, services: ServicesDep, actor: ActorDep
+) -> dict[str, Any]:
+    if session.get(HotlistEntry, entry_id) is None:
+        raise NotFoundError(f"no hotlist entry {entry_id}")
+    service.delete_entry(session, entry_id=entry_id, now=services.clock.now(), actor=actor)
+    session.commit()
+    services.matcher.remove([entry_id])
+    return {"deleted": entry_id}
+
+
+@router.post("/api/hotlists/import", dependencies=MANAGE)
+def import_upload(
+    services: ServicesDep,
+    actor: ActorDep,
+    file: Annotated[UploadFile, File()],
+    name: Annotated[str, Form(min_length=1, max_length=100)],
+    format: Annotated[Literal["csv", "delimited", "ncic"], Form()] = "csv",
+    replace: Annotated[bool, Form()] = False,
+    skip_bad: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    data = file.file.read(MAX_UPLOAD + 1)
+    source = file.filename or "upload"
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInputError(f"{source}: larger than {MAX_UPLOAD // 2**20} MiB", field="file")
+    imported = parse_text(
+        decode(data, source=source), format=format, source=source, skip_bad=skip_bad
+    )
+    result = import_hotlist(services, name=name, imported=imported, actor=actor, replace=replace)
+    return result.to_dict()

@@ -1,0 +1,137 @@
+"""Hotlist changes end to end: write in one transaction, swap the live index, match past reads
+(historical hits) and publish the new hits. Used by the API and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hotlist.historical import match_past_reads, new_entries_index
+from hotlist.importer import ImportFile
+from hotlist.matcher import HotlistIndex, entry_ref, list_ref, load_index
+from hotlist.service import Progress, create_list, import_entries
+from rtcc.audit import Actor
+from rtcc.db import transaction
+from rtcc.events import Event
+from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
+from rtcc.runtime.payloads import hit_payload
+from rtcc.runtime.services import Services
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    hotlist_id: int
+    name: str
+    added: int
+    updated: int
+    removed: int
+    skipped: list[dict[str, Any]]
+    historical_hits: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "skipped_count": len(self.skipped)}
+
+
+def rebuild_index(services: Services) -> None:
+    with services.sessions() as session:
+        index = load_index(session, now=services.clock.now(), rules=services.settings.matching)
+    services.matcher.replace(index)
+
+
+def _since(services: Services, now: datetime) -> datetime:
+    return now - timedelta(days=services.settings.retention.plate_reads_days)
+
+
+def import_hotlist(
+    services: Services,
+    *,
+    name: str,
+    imported: ImportFile,
+    actor: Actor,
+    replace: bool = False,
+    list_fields: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a parsed file into list ``name`` (created if missing) atomically."""
+    now = services.clock.now()
+    rules = services.settings.matching
+    with transaction(services.sessions) as session:
+        hotlist = session.scalar(select(Hotlist).where(Hotlist.name == name))
+        if hotlist is None:
+            hotlist = create_list(session, name=name, now=now, actor=actor, **(list_fields or {}))
+        stats = import_entries(
+            session,
+            hotlist=hotlist,
+            entries=imported.entries,
+            now=now,
+            actor=actor,
+            replace=replace,
+            source=imported.source,
+            skipped=len(imported.skipped),
+            progress=progress,
+        )
+        hits: list[Hit] = []
+        if rules.historical and stats.new_keys:
+            fresh = new_entries_index(
+                session,
+                hotlist_id=hotlist.id,
+                first_new_id=stats.first_new_id,
+                new_keys=stats.new_keys,
+                now=now,
+                rules=rules,
+            )
+            hits = match_past_reads(
+                session,
+                index=fresh,
+                since=_since(services, now),
+                now=now,
+                dedup_window_s=rules.dedup_window_s,
+            )
+        events = [Event("hit", hit_event(session, h)) for h in hits]
+    rebuild_index(services)
+    for event in events:
+        services.bus.publish(event)
+    return ImportResult(
+        hotlist.id,
+        hotlist.name,
+        stats.added,
+        stats.updated,
+        stats.removed,
+        [{"line": e.line, "reason": e.reason} for e in imported.skipped],
+        len(hits),
+    )
+
+
+def entry_added(services: Services, *, entry_id: int) -> list[Hit]:
+    """After a manual entry is committed: add it to the live index, find historical hits."""
+    now = services.clock.now()
+    rules = services.settings.matching
+    with transaction(services.sessions) as session:
+        entry = session.get(HotlistEntry, entry_id)
+        if entry is None:
+            return []
+        ref = entry_ref(entry, list_ref(session.get_one(Hotlist, entry.hotlist_id)))
+        services.matcher.add([ref])
+        hits: list[Hit] = []
+        if rules.historical:
+            hits = match_past_reads(
+                session,
+                index=HotlistIndex([ref], rules),
+                since=_since(services, now),
+                now=now,
+                dedup_window_s=rules.dedup_window_s,
+            )
+        events = [Event("hit", hit_event(session, h)) for h in hits]
+    for event in events:
+        services.bus.publish(event)
+    return hits
+
+
+def hit_event(session: Any, hit: Hit) -> dict[str, Any]:
+    read = session.get(PlateRead, hit.read_id) if hit.read_id else None
+    entry = session.get(HotlistEntry, hit.entry_id) if hit.entry_id else None
+    hotlist = session.get(Hotlist, hit.hotlist_id) if hit.hotlist_id else None
+    return hit_payload(hit, read, entry=entry, hotlist=hotlist)
