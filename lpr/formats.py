@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class Decoded:
 
 @lru_cache(maxsize=1)
 def shipped_rules() -> dict[str, RegionRules]:
-    raw = resources.files("lpr").joinpath("data/plate_formats.json").read_text(encoding="utf-8")
+    raw = (Path(__file__).parent / "data" / "plate_formats.json").read_text(encoding="utf-8")
     out = {}
     for code, spec in json.loads(raw)["regions"].items():
         out[code] = RegionRules(code, tuple(spec["names"]), tuple(spec["patterns"]))

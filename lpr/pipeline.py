@@ -1,19 +1,21 @@
-"""Frames in, plate reads out: the recognizer followed by the per-camera read logic.
+"""Frames in, plate reads out: the recognizer followed by the per-camera tracker.
 
 ``ReadPipeline.process`` is called with each analysed frame and returns the reads that are ready
-(previews and finals); ``flush`` closes whatever is still open (end of stream).
+(a ``preview`` once a plate is read consistently, the ``final`` consensus when the vehicle has
+gone; both carry the same ``track_key`` so the final replaces the preview); ``flush`` closes
+whatever is still open (end of stream).
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import numpy as np
 
-from lpr.recognizer import PlateObservation, Recognizer
+from lpr.recognizer import Recognizer
+from lpr.tracker import Tracker, TrackRead
 from rtcc.config import LprSettings
 
 
@@ -34,7 +36,8 @@ class ReadOut:
     box: tuple[int, int, int, int]
     snapshot: np.ndarray | None  # the full BGR frame of the best observation
     crop: np.ndarray | None  # the plate crop of the best observation
-    raw_text: str | None = None
+    raw_text: str | None = None  # the best single frame's own OCR string
+    alternatives: tuple[str, ...] = ()  # next likeliest plate strings (for near-miss matching)
 
 
 def crop_of(frame: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.15) -> np.ndarray:
@@ -44,45 +47,41 @@ def crop_of(frame: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.15
     return frame[max(0, y1 - py) : min(h, y2 + py), max(0, x1 - px) : min(w, x2 + px)].copy()
 
 
+def to_read_out(read: TrackRead) -> ReadOut:
+    c, best = read.consensus, read.best
+    frame = read.best_frame if isinstance(read.best_frame, np.ndarray) else None
+    return ReadOut(
+        track_key=read.track_key,
+        status=read.status,
+        plate=c.text,
+        confidence=c.confidence,
+        char_confidences=c.char_confidences,
+        region=best.region,
+        format_ok=c.format_ok,
+        frames=read.frames,
+        first_seen=read.first_seen,
+        last_seen=read.last_seen,
+        box=best.box,
+        snapshot=frame,
+        crop=crop_of(frame, best.box) if frame is not None else None,
+        raw_text=best.raw_text or best.text,
+        alternatives=c.alternatives,
+    )
+
+
 class ReadPipeline:
-    """Per-frame reads (each observation is its own final read)."""
+    """Recognizer + tracker for one camera."""
 
     def __init__(self, recognizer: Recognizer, settings: LprSettings, *, key_prefix: str) -> None:
         self.recognizer = recognizer
         self.settings = settings
-        self._ids = itertools.count(1)
-        self._prefix = key_prefix
-
-    def _accept(self, obs: PlateObservation) -> bool:
-        return (
-            len(obs.text) >= self.settings.min_length
-            and obs.confidence >= self.settings.min_confidence
-        )
+        self.tracker = Tracker(settings, key_prefix=key_prefix)
 
     def process(self, frame: np.ndarray, at: datetime) -> list[ReadOut]:
-        reads = []
-        for obs in self.recognizer.recognize(frame):
-            if not self._accept(obs):
-                continue
-            reads.append(
-                ReadOut(
-                    track_key=f"{self._prefix}-{next(self._ids)}",
-                    status="final",
-                    plate=obs.text,
-                    confidence=obs.confidence,
-                    char_confidences=obs.char_confidences,
-                    region=None,
-                    format_ok=True,
-                    frames=1,
-                    first_seen=at,
-                    last_seen=at,
-                    box=obs.box,
-                    snapshot=frame,
-                    crop=crop_of(frame, obs.box),
-                    raw_text=obs.text,
-                )
-            )
-        return reads
+        observations = self.recognizer.recognize(frame)
+        h, w = frame.shape[:2]
+        reads = self.tracker.update(observations, at, frame, frame_size=(w, h))
+        return [to_read_out(r) for r in reads]
 
     def flush(self, at: datetime) -> list[ReadOut]:
-        return []
+        return [to_read_out(r) for r in self.tracker.flush()]

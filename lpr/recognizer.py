@@ -39,6 +39,7 @@ class PlateObservation:
     slot_probs: np.ndarray | None = field(default=None, compare=False, repr=False)
     alphabet: str = ""
     pad_char: str = ""
+    region_prob: float = 0.0
 
 
 class Recognizer(Protocol):
@@ -164,12 +165,13 @@ class FastAlprRecognizer:
             box=box,
             detection_confidence=det_conf,
             region=read.region,
-            format_ok=dec.format_ok,
+            format_ok=dec.format_ok if patterns else not self.rules,
             raw_text=raw,
             alternatives=top_k(read.probs, read.alphabet, read.pad_char, s.top_k),
             slot_probs=read.probs,
             alphabet=read.alphabet,
             pad_char=read.pad_char,
+            region_prob=read.region_prob,
         )
 
     def recognize(self, frame: np.ndarray) -> list[PlateObservation]:

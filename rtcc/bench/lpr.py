@@ -1,0 +1,204 @@
+"""``rtcc bench lpr``: plate accuracy, detection recall, reads per pass and speed of our recognition
+layer, with plain ``fast_alpr.ALPR.predict`` measured on the same inputs in the same run.
+
+Images (``--labels`` CSV ``file,plate_text,x1,y1,x2,y2,region``) are read one by one by the
+recognizer; videos (``--video``, CSV ``file,plate_text,first_frame,last_frame``) go frame by frame
+through the full pipeline (tracker and consensus) and only final reads count. The baseline reads
+every frame on its own, so each of its per-frame reads counts. Scoring: ``lpr.evaluation``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from lpr import evaluation as ev
+from lpr.pipeline import ReadPipeline
+from lpr.recognizer import build_recognizer, default_model_dir, load_detector
+from rtcc.config import LprSettings, load_settings
+from rtcc.errors import InvalidInputError, ModelError
+
+KEYS = ("inputs", "exact_accuracy", "folded_accuracy", "detection_recall", "ms_median", "ms_p95")
+Reader = Callable[[np.ndarray], list[tuple[str, tuple[int, int, int, int]]]]
+
+
+def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
+    p = bsub.add_parser("lpr", help="plate recognition accuracy and speed vs plain fast-alpr")
+    add_config(p)
+    p.add_argument("--labels", type=Path, required=True, help="labels CSV")
+    p.add_argument("--video", action="store_true", help="labels describe video passes")
+    p.add_argument("--baseline", action="store_true", help="also run plain fast_alpr.ALPR")
+    p.add_argument("--model-dir", type=Path, default=None, help="model bundle (default: config)")
+    p.add_argument("--stride", type=int, default=1, help="videos: analyse every Nth frame")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    # Issue 5 adds --hotlist-size N here (hit latency/recall over a generated hotlist).
+    p.set_defaults(func=_run)
+
+
+def lpr_settings(args: argparse.Namespace) -> LprSettings:
+    settings = load_settings(getattr(args, "config", None)).lpr
+    model_dir = args.model_dir or settings.model_dir
+    if model_dir is None:
+        model_dir = default_model_dir([Path("../shared/models"), Path.home() / ".cache"])
+    if model_dir is None:
+        raise ModelError("no model bundle: pass --model-dir or set lpr.model_dir")
+    return settings.model_copy(update={"model_dir": Path(model_dir)})
+
+
+def baseline_reader(settings: LprSettings) -> Reader:
+    """Plain fast-alpr: ``ALPR.predict`` with its default OCR handling, on the same model files."""
+    from fast_alpr import ALPR
+    from fast_alpr.default_ocr import DefaultOCR
+
+    from lpr import bundle
+
+    assert settings.model_dir is not None
+    files = bundle.ocr_files(settings.model_dir, settings.ocr_model)
+    ocr = DefaultOCR(model_path=files.onnx, config_path=files.config, device="cpu")
+    alpr = ALPR(detector=load_detector(settings), ocr=ocr)
+
+    def read(frame: np.ndarray) -> list[tuple[str, tuple[int, int, int, int]]]:
+        out = []
+        for r in alpr.predict(frame):
+            if r.ocr is None or not r.ocr.text:
+                continue
+            bb = r.detection.bounding_box
+            text = "".join(ch for ch in r.ocr.text.upper() if ch.isalnum())
+            out.append((text, (int(bb.x1), int(bb.y1), int(bb.x2), int(bb.y2))))
+        return out
+
+    return read
+
+
+def _image(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path))
+    if img is None:
+        raise InvalidInputError(f"{path}: not a readable image", field="file")
+    return img
+
+
+def run_images(labels: list[ev.ImageLabel], reader: Reader) -> dict[str, Any]:
+    images = [_image(label.file) for label in labels]
+    reader(images[0])  # warm-up
+    reads, ms = [], []
+    for img in images:
+        start = time.perf_counter()
+        reads.append(reader(img))
+        ms.append((time.perf_counter() - start) * 1000)
+    return ev.score_images(labels, reads) | ev.timing(ms)
+
+
+def _frames(path: Path, stride: int) -> tuple[list[np.ndarray], float]:
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise InvalidInputError(f"{path}: cannot open video", field="file")
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    frames, i = [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i % stride == 0:
+            frames.append(frame)
+        i += 1
+    cap.release()
+    return frames, fps / stride
+
+
+def run_videos(
+    labels: list[ev.PassLabel],
+    frame_reader: Callable[[Path], tuple[dict[Path, list[str]], list[float]]],
+) -> dict[str, Any]:
+    reads: dict[Path, list[str]] = {}
+    ms: list[float] = []
+    for file in dict.fromkeys(label.file for label in labels):
+        texts, times = frame_reader(file)
+        reads[file] = texts
+        ms.extend(times)
+    return ev.score_videos(labels, reads) | ev.timing(ms)
+
+
+def pipeline_video(settings: LprSettings, recognizer: Any, stride: int) -> Callable[..., Any]:
+    def run(file: Path) -> tuple[list[str], list[float]]:
+        frames, fps = _frames(file, stride)
+        pipeline = ReadPipeline(recognizer, settings, key_prefix=file.stem)
+        t0 = datetime(2026, 1, 1, tzinfo=UTC)
+        finals, ms = [], []
+        for i, frame in enumerate(frames):
+            start = time.perf_counter()
+            out = pipeline.process(frame, t0 + timedelta(seconds=i / fps))
+            ms.append((time.perf_counter() - start) * 1000)
+            finals += [r.plate for r in out if r.status == "final"]
+        end = t0 + timedelta(seconds=len(frames) / fps + settings.track_gap_s + 1)
+        finals += [r.plate for r in pipeline.flush(end) if r.status == "final"]
+        return finals, ms
+
+    return run
+
+
+def per_frame_video(reader: Reader, stride: int) -> Callable[..., Any]:
+    def run(file: Path) -> tuple[list[str], list[float]]:
+        frames, _ = _frames(file, stride)
+        texts, ms = [], []
+        for frame in frames:
+            start = time.perf_counter()
+            texts += [t for t, _ in reader(frame)]
+            ms.append((time.perf_counter() - start) * 1000)
+        return texts, ms
+
+    return run
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    settings = lpr_settings(args)
+    recognizer = build_recognizer(settings)
+
+    def ours(frame: np.ndarray) -> list[tuple[str, tuple[int, int, int, int]]]:
+        return [(o.text, o.box) for o in recognizer.recognize(frame)]
+
+    if args.video:
+        vlabels = ev.load_pass_labels(args.labels)
+        result = run_videos(vlabels, pipeline_video(settings, recognizer, args.stride))
+        if args.baseline:
+            base = baseline_reader(settings)
+            result["baseline"] = run_videos(vlabels, per_frame_video(base, args.stride))
+    else:
+        ilabels = ev.load_image_labels(args.labels)
+        if not ilabels:
+            raise InvalidInputError(f"{args.labels}: no rows", field="labels")
+        result = run_images(ilabels, ours)
+        if args.baseline:
+            result["baseline"] = run_images(ilabels, baseline_reader(settings))
+    return result
+
+
+def _print(result: dict[str, Any]) -> None:
+    base = result.get("baseline")
+    keys = [k for k in result if k != "baseline"]
+    print(f"{'metric':<18}{'ours':>10}" + (f"{'baseline':>10}{'ratio':>8}" if base else ""))
+    for key in keys:
+        line = f"{key:<18}{result[key]:>10}"
+        if base:
+            b = base.get(key, 0)
+            ratio = f"{result[key] / b:.2f}" if b else "-"
+            line += f"{b:>10}{ratio:>8}"
+        print(line)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.stride < 1:
+        raise InvalidInputError("--stride must be at least 1", field="stride")
+    result = measure(args)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        _print(result)
+    return 0
