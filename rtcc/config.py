@@ -130,6 +130,9 @@ class MatchSettings(Section):
     # A fuzzy substitution/extra character must sit on a read character whose OCR confidence is
     # below this (1.0 = any); reads without per-character confidences are not restricted.
     fuzzy_max_char_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    # Also accept a missing or extra character as the fuzzy edit (costly in false hits on big
+    # lists: a random 7-character read has many one-indel neighbours among a million plates).
+    fuzzy_indels: bool = False
     # Drop fuzzy candidates when the same read already matches an entry exactly or by confusables.
     fuzzy_only_without_closer: bool = True
     require_same_state: bool = True

@@ -8,11 +8,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rtcc.cli import audit_cmd, bench, demo, models_cmd, retention_cmd, serve, users_cmd
+from rtcc.cli import (
+    audit_cmd,
+    bench,
+    demo,
+    hotlist_cmd,
+    models_cmd,
+    retention_cmd,
+    serve,
+    users_cmd,
+)
 from rtcc.config import Settings, load_settings
 from rtcc.errors import RtccError
 
-COMMAND_MODULES = [serve, demo, models_cmd, bench, users_cmd, audit_cmd, retention_cmd]
+COMMAND_MODULES = [serve, demo, models_cmd, bench, users_cmd, audit_cmd, retention_cmd, hotlist_cmd]
 
 
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
