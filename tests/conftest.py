@@ -140,9 +140,10 @@ def api_client(api_app: Any) -> Iterator[Any]:
         bearer: bool = False,
         username: str | None = None,
         app: Any = None,
+        raise_server_exceptions: bool = True,
     ) -> Any:
         target = app if app is not None else api_app
-        client = TestClient(target)
+        client = TestClient(target, raise_server_exceptions=raise_server_exceptions)
         clients.append(client)
         if role is None and roles is None:
             return client

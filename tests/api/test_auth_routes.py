@@ -13,7 +13,8 @@ from tests.conftest import TEST_PASSWORD
 
 def _actions(app: Any) -> list[tuple[str, str]]:
     with app.state.services.sessions() as s:
-        return [(e.action, e.outcome) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        events = s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        return [(e.action, e.outcome) for e in events]
 
 
 def test_login_sets_strict_httponly_cookie_and_me_works(api_client: Any) -> None:
