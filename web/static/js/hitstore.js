@@ -1,0 +1,81 @@
+// The hits everyone's views share: loaded from /api/hits, kept current by `hit` and
+// `hit_updated` events, and caught up after a reconnect (new ids raise the alert).
+
+import { api } from "./api.js";
+
+const STATUS_ORDER = { new: 0, acknowledged: 1, confirmed: 2, rejected: 3 };
+
+export class HitStore {
+  constructor() {
+    this.hits = new Map();
+    this.listeners = new Set();
+    this.alertListeners = new Set();
+    this.maxId = 0;
+    this.lastSeenAt = null;
+    this.loaded = false;
+  }
+
+  subscribe(fn) { this.listeners.add(fn); return () => this.listeners.delete(fn); }
+  onAlert(fn) { this.alertListeners.add(fn); return () => this.alertListeners.delete(fn); }
+  emit(changedId) { for (const fn of this.listeners) fn(changedId); }
+
+  /** Ordered for a work queue: open first, then priority, then newest. */
+  sorted({ status = "open" } = {}) {
+    let list = [...this.hits.values()];
+    if (status === "open") list = list.filter((h) => h.status === "new" || h.status === "acknowledged");
+    else if (status !== "all") list = list.filter((h) => h.status === status);
+    return list.sort((a, b) =>
+      (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) ||
+      (b.priority ?? 0) - (a.priority ?? 0) ||
+      String(b.observed_at).localeCompare(String(a.observed_at)));
+  }
+
+  get openCount() {
+    return [...this.hits.values()].filter((h) => h.status === "new").length;
+  }
+
+  put(hit) {
+    const old = this.hits.get(hit.id);
+    this.hits.set(hit.id, { ...(old || {}), ...hit });
+    if (hit.observed_at && (!this.lastSeenAt || hit.observed_at > this.lastSeenAt)) {
+      this.lastSeenAt = hit.observed_at;
+    }
+    const isNew = !old && hit.id > this.maxId;
+    this.maxId = Math.max(this.maxId, hit.id);
+    return isNew;
+  }
+
+  /** Initial load, and after a reconnect: anything new since we last looked raises the alert. */
+  async refresh({ alertNew = false } = {}) {
+    const data = await api.get("/api/hits", { limit: 200 });
+    const fresh = [];
+    for (const hit of data.items || []) {
+      if (this.put(hit) && alertNew && hit.status === "new" && !hit.historical) fresh.push(hit);
+    }
+    this.loaded = true;
+    this.emit(null);
+    fresh.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+    for (const hit of fresh.reverse()) this.alert(hit);
+    return fresh.length;
+  }
+
+  onHitEvent(msg) {
+    const isNew = this.put(msg);
+    this.emit(msg.id);
+    if (isNew && msg.status === "new" && !msg.historical) this.alert(msg);
+  }
+
+  onHitUpdated(msg) {
+    this.put(msg);
+    this.emit(msg.id);
+  }
+
+  alert(hit) { for (const fn of this.alertListeners) fn(this.hits.get(hit.id) || hit); }
+
+  async detail(id) {
+    const full = await api.get(`/api/hits/${id}`);
+    const hit = full.hit ? { ...full.hit, ...full } : full;
+    this.put(hit);
+    return this.hits.get(id);
+  }
+}
