@@ -106,6 +106,7 @@ class AvSource:
         self._t0: float | None = None  # pts (s) of the first packet of the current pass
         self._offset = 0.0  # media time already played (loops)
         self._last_t = 0.0
+        self._file_end = 0.0  # furthest frame time reached in the file (not media time)
         self._start_mono = 0.0
         self._start_at = clock.now()
 
@@ -168,9 +169,9 @@ class AvSource:
     def _check_complete(self) -> None:
         """A file that ends well before its declared duration is truncated."""
         declared = self.container.duration
-        if declared and self._last_t - self._offset < 0.9 * declared / 1e6 - 0.5:
+        if declared and self._file_end < 0.9 * declared / 1e6 - 0.5:
             raise SourceError(
-                f"{self.where}: file is truncated (ends at {self._last_t - self._offset:.1f} s"
+                f"{self.where}: file is truncated (ends at {self._file_end:.1f} s"
                 f" of {declared / 1e6:.1f} s)"
             )
 
@@ -205,6 +206,8 @@ class AvSource:
             raise classify(exc, self.where) from None
         out = []
         for vf in frames:
+            if vf.time is not None:
+                self._file_end = max(self._file_end, float(vf.time))
             t = self.media_time(float(vf.time)) if vf.time is not None else self._last_t
             self._last_t = max(self._last_t, t)
             out.append(Frame(vf, t, self._at(t)))

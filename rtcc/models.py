@@ -78,7 +78,8 @@ class Camera(Base):
     restarts: Mapped[int] = mapped_column(Integer, default=0)
     input_fps: Mapped[float] = mapped_column(Float, default=0.0)
     analysed_fps: Mapped[float] = mapped_column(Float, default=0.0)
-    skipped_frames: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped_frames: Mapped[int] = mapped_column(BigInteger, default=0)  # by sampling
+    motion_skipped_frames: Mapped[int] = mapped_column(BigInteger, default=0)  # no motion
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

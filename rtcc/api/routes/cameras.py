@@ -1,26 +1,172 @@
+"""Cameras: health and uptime, the latest frame, a live MJPEG stream, recorded segments."""
+
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
 
-from rtcc.api.deps import SessionDep
-from rtcc.errors import NotFoundError
-from rtcc.models import Camera
+from cameras.health import Change, uptime
+from cameras.media import live_frame_path
+from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.security import require
+from rtcc.errors import InvalidInputError, NotFoundError
+from rtcc.models import Camera, CameraStatus, VideoSegment
 from rtcc.runtime.payloads import camera_payload
 
 router = APIRouter()
 
+MJPEG_BOUNDARY = "frame"
+MAX_SEGMENTS = 1000
 
-@router.get("/api/cameras")
+
+def _camera(session: Any, camera_id: str) -> Camera:
+    cam = session.get(Camera, camera_id)
+    if cam is None:
+        raise NotFoundError(f"no camera {camera_id!r}")
+    return cam
+
+
+@router.get("/api/cameras", dependencies=[Depends(require("cameras:view"))])
 def list_cameras(session: SessionDep) -> list[dict[str, Any]]:
     return [camera_payload(c) for c in session.scalars(select(Camera).order_by(Camera.id))]
 
 
-@router.get("/api/cameras/{camera_id}")
-def get_camera(camera_id: str, session: SessionDep) -> dict[str, Any]:
-    cam = session.get(Camera, camera_id)
-    if cam is None:
-        raise NotFoundError(f"no camera {camera_id!r}")
-    return camera_payload(cam)
+@router.get("/api/cameras/{camera_id}", dependencies=[Depends(require("cameras:view"))])
+def get_camera(camera_id: str, session: SessionDep, services: ServicesDep) -> dict[str, Any]:
+    """The camera's health plus uptime over the last 24 h and its offline intervals."""
+    cam = _camera(session, camera_id)
+    now = services.clock.now()
+    report = _uptime(session, cam.id, now)
+    return {
+        **camera_payload(cam),
+        "uptime_24h": round(report.ratio, 4) if report.ratio is not None else None,
+        "uptime_window": {"start": report.window_start.isoformat(), "end": now.isoformat()},
+        "offline_intervals": [
+            {"start": a.isoformat(), "end": b.isoformat() if b else None, "state": state}
+            for a, b, state in report.offline
+        ],
+    }
+
+
+def _uptime(session: Any, camera_id: str, now: datetime) -> Any:
+    since = now - timedelta(hours=24)
+    rows = session.execute(
+        select(CameraStatus.state, CameraStatus.at)
+        .where(CameraStatus.camera_id == camera_id, CameraStatus.at >= since)
+        .order_by(CameraStatus.at)
+    ).all()
+    before = session.execute(
+        select(CameraStatus.state, CameraStatus.at)
+        .where(CameraStatus.camera_id == camera_id, CameraStatus.at < since)
+        .order_by(CameraStatus.at.desc())
+        .limit(1)
+    ).first()
+    return uptime(
+        [Change(state, at) for state, at in rows],
+        now=now,
+        before=Change(before[0], before[1]) if before else None,
+    )
+
+
+@router.get("/api/cameras/{camera_id}/snapshot.jpg", dependencies=[Depends(require("video:live"))])
+def snapshot(camera_id: str, session: SessionDep, services: ServicesDep) -> FileResponse:
+    cam = _camera(session, camera_id)
+    path = live_frame_path(services.settings.data_dir, cam.id)
+    if not path.is_file():
+        raise NotFoundError(f"camera {camera_id!r} has no frame yet")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+async def _mjpeg(request: Request, path: Path, fps: float) -> AsyncIterator[bytes]:
+    last_mtime = 0
+    while not await request.is_disconnected():
+        try:
+            stat = path.stat()
+            if stat.st_mtime_ns != last_mtime:
+                last_mtime = stat.st_mtime_ns
+                data = path.read_bytes()
+                yield (
+                    f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n"
+                ).encode() + data + b"\r\n"
+        except FileNotFoundError:
+            pass
+        await asyncio.sleep(1.0 / fps)
+
+
+@router.get("/api/cameras/{camera_id}/stream.mjpeg", dependencies=[Depends(require("video:live"))])
+def stream(
+    camera_id: str,
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    fps: Annotated[float, Query(gt=0, le=5)] = 2.0,
+) -> StreamingResponse:
+    """Live MJPEG of the camera's latest frames (at most ``fps`` a second, at most 960 px wide)."""
+    cam = _camera(session, camera_id)
+    path = live_frame_path(services.settings.data_dir, cam.id)
+    return StreamingResponse(
+        _mjpeg(request, path, fps),
+        media_type=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _segment_payload(seg: VideoSegment) -> dict[str, Any]:
+    return {
+        "id": seg.id,
+        "camera_id": seg.camera_id,
+        "start_at": seg.start_at.isoformat(),
+        "end_at": seg.end_at.isoformat(),
+        "bytes": seg.bytes,
+        "url": f"/api/cameras/{seg.camera_id}/segments/{seg.id}/video.mp4",
+    }
+
+
+@router.get("/api/cameras/{camera_id}/segments", dependencies=[Depends(require("video:segments"))])
+def list_segments(
+    camera_id: str,
+    session: SessionDep,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_SEGMENTS)] = 200,
+) -> list[dict[str, Any]]:
+    """Segments overlapping ``[start, end]`` (ISO 8601 with a timezone), oldest first."""
+    cam = _camera(session, camera_id)
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInputError(f"{name} needs a timezone (e.g. 2026-03-01T12:00:00Z)",
+                                    field=name)
+    if start is not None and end is not None and end < start:
+        raise InvalidInputError("end is before start", field="end")
+    query = select(VideoSegment).where(VideoSegment.camera_id == cam.id)
+    if start is not None:
+        query = query.where(VideoSegment.end_at >= start)
+    if end is not None:
+        query = query.where(VideoSegment.start_at <= end)
+    rows = session.scalars(query.order_by(VideoSegment.start_at).limit(limit))
+    return [_segment_payload(s) for s in rows]
+
+
+@router.get(
+    "/api/cameras/{camera_id}/segments/{segment_id}/video.mp4",
+    dependencies=[Depends(require("video:segments"))],
+)
+def download_segment(
+    camera_id: str, segment_id: int, session: SessionDep, services: ServicesDep
+) -> FileResponse:
+    seg = session.get(VideoSegment, segment_id)
+    if seg is None or seg.camera_id != camera_id:
+        raise NotFoundError(f"no segment {segment_id} for camera {camera_id!r}")
+    root = (services.settings.data_dir / "video").resolve()
+    target = (services.settings.data_dir / seg.path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise NotFoundError(f"segment {segment_id} file is missing")
+    return FileResponse(target, media_type="video/mp4", filename=target.name)

@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('input_fps', sa.Float(), nullable=False),
     sa.Column('analysed_fps', sa.Float(), nullable=False),
     sa.Column('skipped_frames', sa.BigInteger(), nullable=False),
+    sa.Column('motion_skipped_frames', sa.BigInteger(), nullable=False),
     sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_camera'))

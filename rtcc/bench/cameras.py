@@ -1,0 +1,235 @@
+"""``rtcc bench cameras``: N real camera workers replaying a duty-cycled workload in real time.
+
+The workload is the video re-timed to ``--source-fps`` (a reduced-rate analytics substream),
+followed by still background frames (with sensor-like noise) so that vehicles are in view
+``--duty`` of the time. Camera *i* starts ``i/N`` of a period into the loop, so passes are spread
+over time as on a real street. ``--mode gated`` uses the motion gate, ``--mode naive`` runs the
+recognizer on every sampled frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+import psutil
+
+from cameras.messages import ReadMessage, StatusMessage
+from cameras.supervisor import CameraSupervisor
+from cameras.worker import WorkerSpec
+from rtcc.clock import SystemClock
+from rtcc.config import CameraSettings, MotionSettings, Settings
+from rtcc.errors import InvalidInputError
+
+SIZE = (1280, 720)
+
+
+def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
+    p = bsub.add_parser("cameras", help="camera workers at real-time pace, gated vs naive")
+    add_config(p)
+    p.add_argument("--video", type=Path, required=True, help="a clip with a vehicle pass")
+    p.add_argument("--cameras", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--duty", type=float, default=0.25, help="share of time a vehicle is in view")
+    p.add_argument("--source-fps", type=float, default=10.0)
+    p.add_argument("--detect-fps", type=float, default=5.0)
+    p.add_argument("--mode", choices=["gated", "naive"], default="gated")
+    p.add_argument("--model-dir", type=Path, default=None, help="offline model bundle")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_run)
+
+
+@dataclass(frozen=True)
+class Workload:
+    path: Path
+    fps: float
+    pass_s: float  # vehicle in view during [0, pass_s) of each period
+    period_s: float
+
+
+def _pass_frames(video: Path, fps: float) -> list[np.ndarray]:
+    frames: list[np.ndarray] = []
+    next_t = 0.0
+    try:
+        with av.open(str(video)) as inp:
+            for vf in inp.decode(video=0):
+                t = float(vf.time or 0.0)
+                if t + 1e-3 >= next_t:
+                    next_t += 1.0 / fps
+                    frames.append(cv2.resize(vf.to_ndarray(format="bgr24"), SIZE))
+    except av.error.FFmpegError as exc:
+        raise InvalidInputError(f"--video {video}: not a readable video ({exc})") from None
+    if len(frames) < 2:
+        raise InvalidInputError(f"--video {video}: too few frames")
+    return frames
+
+
+def build_workload(video: Path, folder: Path, *, fps: float, duty: float) -> Workload:
+    """Write the looped workload (pass + background) as H.264, keyframe every second."""
+    frames = _pass_frames(video, fps)
+    background = np.median(np.stack(frames[::2]), axis=0).astype(np.uint8)
+    still = round(len(frames) * (1.0 - duty) / duty)
+    still -= (len(frames) + still) % int(round(fps))  # whole seconds: offsets land on keyframes
+    path = folder / "workload.mp4"
+    rng = np.random.default_rng(1)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=int(round(fps)))
+        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        stream.options = {"g": str(int(round(fps))), "bf": "0", "preset": "veryfast"}
+        for i in range(len(frames) + still):
+            img = frames[i] if i < len(frames) else cv2.add(
+                background, rng.integers(0, 4, background.shape, dtype=np.uint8))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return Workload(path, fps, len(frames) / fps, (len(frames) + still) / fps)
+
+
+@dataclass
+class _Cam:
+    offset_s: float
+    started_at: datetime | None = None
+    last: StatusMessage | None = None
+    passes: set[int] = field(default_factory=set)
+
+
+def _pass_index(cam: _Cam, w: Workload, at: datetime) -> int | None:
+    assert cam.started_at is not None
+    media = (at - cam.started_at).total_seconds() + cam.offset_s
+    k, into = divmod(media, w.period_s)
+    return int(k) if -0.5 <= into <= w.pass_s + 0.5 else None
+
+
+def _expected(cam: _Cam, w: Workload, media_s: float) -> set[int]:
+    """Indexes of the passes wholly inside the part of the loop this camera played."""
+    first, last = cam.offset_s, cam.offset_s + media_s
+    k0 = int(np.ceil(first / w.period_s - 1e-9))
+    return {k for k in range(k0, int(last // w.period_s) + 1) if k * w.period_s + w.pass_s <= last}
+
+
+def _collect(
+    sup: CameraSupervisor, cams: dict[str, _Cam], w: Workload, until: float,
+    done: Callable[[], bool] = lambda: False,
+) -> None:
+    while time.monotonic() < until and not done():
+        try:
+            msg = sup.messages.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        cam = cams.get(msg.camera_id)
+        if cam is None:
+            continue
+        if isinstance(msg, StatusMessage):
+            if msg.state in ("online", "degraded") and cam.started_at is None:
+                cam.started_at = msg.last_frame_at
+            if msg.state in ("error", "failed"):
+                raise InvalidInputError(f"camera {msg.camera_id}: {msg.message}")
+            cam.last = msg
+        elif isinstance(msg, ReadMessage) and cam.started_at is not None:
+            k = _pass_index(cam, w, msg.first_seen)
+            if k is not None:
+                cam.passes.add(k)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not 0 < args.duty <= 1 or args.cameras < 1 or args.seconds <= 0:
+        raise InvalidInputError("need 0 < --duty <= 1, --cameras >= 1, --seconds > 0")
+    from rtcc.cli.main import settings_from  # noqa: PLC0415 - the CLI builds the settings
+
+    settings: Settings = settings_from(args)
+    lpr = settings.lpr.model_copy(update={"model_dir": args.model_dir or settings.lpr.model_dir})
+    with tempfile.TemporaryDirectory(prefix="rtcc-bench-") as tmp:
+        work = build_workload(args.video, Path(tmp), fps=args.source_fps, duty=args.duty)
+        result = _measure(args, work, lpr, Path(tmp))
+    _print(result, args.json)
+    return 0
+
+
+def _workers_cpu() -> float:
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            t = child.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def _measure(args: argparse.Namespace, w: Workload, lpr: Any, tmp: Path) -> dict[str, Any]:
+    n = args.cameras
+    motion = MotionSettings(enabled=args.mode == "gated")
+    specs, cams = [], {}
+    for i in range(n):
+        cam = CameraSettings(id=f"bench{i}", url=str(w.path), detect_fps=args.detect_fps,
+                             motion=motion, loop=True, realtime=True)
+        offset = float(round(i * w.period_s / n))
+        specs.append(WorkerSpec(cam, lpr, tmp / "data", start_offset_s=offset))
+        cams[cam.id] = _Cam(offset)
+    sup = CameraSupervisor([], lpr=lpr, data_dir=tmp / "data", clock=SystemClock(), specs=specs)
+    sup.start()
+    try:
+        _collect(sup, cams, w, time.monotonic() + 60 + 15 * n,
+                 lambda: all(c.started_at is not None for c in cams.values()))
+        if any(c.started_at is None for c in cams.values()):
+            raise InvalidInputError("not every camera came online (models too slow to load?)")
+        base = {k: c.last.analysed_frames if c.last else 0 for k, c in cams.items()}
+        cpu0, t0 = _workers_cpu(), time.monotonic()
+        _collect(sup, cams, w, t0 + args.seconds)
+        cpu1, t1 = _workers_cpu(), time.monotonic()
+    finally:
+        sup.stop()
+    return _summary(args, w, cams, base, (cpu1 - cpu0) / (t1 - t0))
+
+
+def _summary(
+    args: argparse.Namespace, w: Workload, cams: dict[str, _Cam], base: dict[str, int],
+    cpu_s_per_s: float,
+) -> dict[str, Any]:
+    expected = seen = analysed = skipped = 0
+    max_lag = 0.0
+    for key, cam in cams.items():
+        last, start = cam.last, cam.started_at
+        if last is None or start is None or last.last_frame_at is None:
+            continue
+        want = _expected(cam, w, (last.last_frame_at - start).total_seconds())
+        expected += len(want)
+        seen += len(want & cam.passes)
+        analysed += last.analysed_frames - base[key]
+        skipped += last.motion_skipped
+        max_lag = max(max_lag, last.max_lag_s)
+    return {
+        "mode": args.mode,
+        "cameras": args.cameras,
+        "seconds": args.seconds,
+        "source_fps": args.source_fps,
+        "detect_fps": args.detect_fps,
+        "duty": args.duty,
+        "kept_up": max_lag <= 2.0,
+        "max_lag_s": round(max_lag, 2),
+        "analysed_fps": round(analysed / args.seconds, 2),
+        "gate_skipped_frames": skipped,
+        "cpu_percent": round(100.0 * cpu_s_per_s / (psutil.cpu_count() or 1), 1),
+        "passes_expected": expected,
+        "passes_seen": seen,
+    }
+
+
+def _print(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key:>20}: {value}")
