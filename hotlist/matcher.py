@@ -195,5 +195,5 @@ def load_index(
         stmt = stmt.where(t.hotlist_id.in_(list(hotlist_ids)))
     if min_entry_id is not None:
         stmt = stmt.where(t.id >= min_entry_id)
-    refs = (EntryRef(row[0], lists[row[1]], *row[2:]) for row in session.execute(stmt).tuples())
+    refs = (EntryRef(row[0], lists[row[1]], *row[2:]) for row in session.execute(stmt))
     return HotlistIndex(refs, rules)

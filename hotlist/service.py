@@ -143,7 +143,7 @@ def import_entries(
         (p, s): i
         for i, p, s in session.execute(
             select(t.c.id, t.c.plate, t.c.state).where(t.c.hotlist_id == hotlist.id)
-        ).tuples()
+        )
     }
     removed = updated = 0
     if replace:

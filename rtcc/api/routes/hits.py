@@ -97,7 +97,7 @@ def list_hits(
         stmt = stmt.where(Hit.observed_at < end)
     items = [
         hit_payload(h, r, hotlist=hl)
-        for h, r, hl in session.execute(stmt).tuples()
+        for h, r, hl in session.execute(stmt)
         if visible(request, h.hotlist_id, hl.restricted if hl else None)
     ]
     return {"items": items, "count": len(items)}

@@ -84,7 +84,7 @@ def list_hotlists(session: SessionDep) -> dict[str, Any]:
     counts = dict(
         session.execute(
             select(HotlistEntry.hotlist_id, func.count()).group_by(HotlistEntry.hotlist_id)
-        ).tuples()
+        )
     )
     items = [
         list_out(h, counts.get(h.id, 0))
