@@ -1,4 +1,4 @@
-"""Matching rules: exact, confusable, fuzzy, wildcard, state, expiry, confidences, the live index."""
+"""Matching rules: exact, confusable, fuzzy, wildcard, state, expiry, confidences, live index."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def test_char_confidences_gate_fuzzy_edits_and_rank_candidates() -> None:
     unsure = [0.99, 0.99, 0.4, 0.99, 0.99, 0.99, 0.99]
     assert kinds(ix, "ABX1234", confidences=sure) == []
     assert kinds(ix, "ABX1234", confidences=unsure) == [("ABC1234", "fuzzy")]
-    # Two entries one edit away: the one whose differing character the OCR was unsure of ranks first.
+    # Two entries one edit away: the one whose differing character is least certain ranks first.
     ix2 = index("ABC1234", "ABX1235")
     conf = [0.99, 0.99, 0.5, 0.99, 0.99, 0.99, 0.6]
     found = ix2.match("ABX1234", state=None, now=NOW, confidences=conf)

@@ -81,11 +81,10 @@ def entry_out(e: HotlistEntry) -> dict[str, Any]:
 
 @router.get("/api/hotlists", dependencies=VIEW)
 def list_hotlists(session: SessionDep) -> dict[str, Any]:
-    counts = dict(
-        session.execute(
-            select(HotlistEntry.hotlist_id, func.count()).group_by(HotlistEntry.hotlist_id)
-        )
+    rows = session.execute(
+        select(HotlistEntry.hotlist_id, func.count()).group_by(HotlistEntry.hotlist_id)
     )
+    counts = {hotlist_id: n for hotlist_id, n in rows}
     items = [
         list_out(h, counts.get(h.id, 0))
         for h in session.scalars(select(Hotlist).order_by(Hotlist.priority.desc(), Hotlist.name))
