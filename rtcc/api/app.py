@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from rtcc import __version__
 from rtcc.api.errors import install_error_handlers
-from rtcc.api.routes import audit, auth, cameras, health, hits, hotlists, media, reads, users
+from rtcc.api.routes import audit, auth, cameras, health, hits, hotlists, media, reads, stats, users
 from rtcc.api.routes import retention as ret
 from rtcc.api.security import CurrentUser, require, restricted_hotlists
 from rtcc.auth.bootstrap import bootstrap_admin
@@ -37,7 +37,7 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime
     install_error_handlers(app)
     _bootstrap(services)
-    for module in (health, auth, users, audit, cameras, reads, hits, hotlists, media, ret):
+    for module in (health, auth, users, audit, cameras, reads, hits, hotlists, media, ret, stats):
         app.include_router(module.router)
 
     restricted = RestrictedLists(lambda: restricted_hotlists(services), services.clock.monotonic)

@@ -162,11 +162,11 @@ export function askAction(kind, hit) {
 }
 
 /** POST the transition; the server's answer (or the hit_updated event) updates the store. */
-export async function sendAction(kind, hit, body) {
+export async function sendAction(kind, hit, body, { quiet = false } = {}) {
   const path = kind === "note" ? `/api/hits/${hit.id}/notes` : `/api/hits/${hit.id}/${kind}`;
   try {
     const res = await api.post(path, body || {});
-    toast(kind === "note" ? "Note added" : `Hit ${hit.plate}: ${kind}ed`.replace("eed", "ed"), "ok");
+    if (!quiet) toast(kind === "note" ? "Note added" : `Hit ${hit.plate}: ${kind}ed`.replace("eed", "ed"), "ok");
     return res;
   } catch (err) {
     toast(err instanceof ApiError ? `Could not ${kind}: ${err.message}` : String(err), "error");

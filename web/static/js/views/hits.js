@@ -97,6 +97,8 @@ export function mount(host, ctx, [idPart]) {
     }
     state.busy = true;
     try {
+      // The workflow is new → acknowledged → confirmed: confirming a new hit acknowledges it first.
+      if (kind === "confirm" && hit.status === "new" && !(await sendAction("acknowledge", hit, {}, { quiet: true }))) return;
       const res = await sendAction(kind, hit, body);
       if (res && typeof res === "object" && res.id === hit.id) store.onHitUpdated(res);
       else if (res?.hit?.id === hit.id) store.onHitUpdated(res.hit);

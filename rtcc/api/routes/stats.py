@@ -1,0 +1,51 @@
+"""Activity figures for the auditor's console: plate reads and hits per UTC day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.security import require
+from rtcc.models import Hit, PlateRead
+
+router = APIRouter(tags=["stats"])
+
+
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column, as the database computes it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)  # SQLite keeps UTC text; date() takes its first 10 characters
+
+
+def _per_day(session: Session, column: Any, since: date) -> dict[str, int]:
+    day = _day(session, column)
+    rows = session.execute(
+        select(day, func.count())
+        .where(column >= datetime.combine(since, time(), tzinfo=UTC))
+        .group_by(day)
+    ).all()
+    return {str(d)[:10]: int(n) for d, n in rows}
+
+
+@router.get("/api/stats/daily", dependencies=[Depends(require("audit:view"))])
+def daily(
+    services: ServicesDep,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 14,
+) -> dict[str, Any]:
+    today = services.clock.now().date()
+    since = today - timedelta(days=days - 1)
+    reads = _per_day(session, PlateRead.observed_at, since)
+    hits = _per_day(session, Hit.observed_at, since)
+    out = []
+    for i in range(days):
+        key = (since + timedelta(days=i)).isoformat()
+        out.append({"day": key, "reads": reads.get(key, 0), "hits": hits.get(key, 0)})
+    return {"days": out, "since": since.isoformat(), "until": today.isoformat()}
