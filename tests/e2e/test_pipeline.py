@@ -23,8 +23,27 @@ from tests.serving import serve
 pytestmark = pytest.mark.slow
 
 
-async def wait_for(url: str, predicate: Any, timeout: float) -> dict[str, Any]:
-    async with websockets.connect(url) as ws:
+def issue_token(services: Any, role: str) -> str:
+    """A real user with ``role`` and an API token, as an admin would issue it."""
+    from rtcc.audit import SYSTEM
+    from rtcc.auth import tokens, users
+
+    with services.sessions() as session:
+        users.create_user(
+            session, username=f"{role}1", roles=[role], password="correct horse battery",
+            now=services.clock.now(), actor=SYSTEM,
+            min_password_length=services.settings.auth.min_password_length,
+        )
+        _, secret = tokens.issue(
+            session, username=f"{role}1", now=services.clock.now(), actor=SYSTEM, name="e2e"
+        )
+        session.commit()
+    return str(secret)
+
+
+async def wait_for(url: str, token: str, predicate: Any, timeout: float) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with websockets.connect(url, additional_headers=headers) as ws:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -49,16 +68,17 @@ def test_file_camera_hit_reaches_the_websocket_and_the_database(
     )
     services = build_services(settings)
     app = create_app(services, Runtime(services))
+    token = issue_token(services, "officer")
     with serve(app) as base:
         ws_url = base.replace("http", "ws") + "/ws/events"
         hit = asyncio.run(
-            wait_for(ws_url, lambda m: m["type"] == "hit" and m["plate"] == "LS15EBC", 120)
+            wait_for(ws_url, token, lambda m: m["type"] == "hit" and m["plate"] == "LS15EBC", 120)
         )
         assert hit["camera_id"] == "cam-1"
         assert hit["hotlist"] == "stolen"
         assert hit["reason"] == "stolen vehicle"
         assert hit["observed_at"]
-        snap = httpx.get(base + hit["snapshot_url"])
+        snap = httpx.get(base + hit["snapshot_url"], headers={"Authorization": f"Bearer {token}"})
         assert snap.status_code == 200 and snap.content[:2] == b"\xff\xd8"
     with services.sessions() as session:
         stored = session.scalars(select(Hit)).all()
