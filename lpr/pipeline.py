@@ -78,8 +78,14 @@ class ReadPipeline:
         self.tracker = Tracker(settings, key_prefix=key_prefix)
 
     def process(self, frame: np.ndarray, at: datetime) -> list[ReadOut]:
-        observations = self.recognizer.recognize(frame)
         h, w = frame.shape[:2]
+        m = self.settings.edge_margin_px
+        observations = [
+            o
+            for o in self.recognizer.recognize(frame)
+            if m == 0
+            or (o.box[0] >= m and o.box[1] >= m and o.box[2] <= w - m and o.box[3] <= h - m)
+        ]
         reads = self.tracker.update(observations, at, frame, frame_size=(w, h))
         return [to_read_out(r) for r in reads]
 

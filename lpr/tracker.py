@@ -102,7 +102,7 @@ class Tracker:
         overlap = max(iou(pred, obs.box), iou(track.box, obs.box))
         ref = track.best.text if track.best is not None else ""
         sim = text_similarity(ref, obs.text)
-        if overlap >= 0.1 and sim >= 0.3:
+        if overlap >= 0.5 or (overlap >= 0.1 and sim >= 0.3):
             return overlap + 0.5 * sim
         (cx, cy), (ox, oy) = _centre(pred), _centre(obs.box)
         width = max(x2 - x1, obs.box[2] - obs.box[0], 1)
@@ -163,7 +163,9 @@ class Tracker:
         s = self.settings
         c = self._consensus(track)
         if not track.previewed:
-            if track.frames == 1 and c.confidence < s.single_frame_min_confidence:
+            # A read that no `preview_frames` observations agree on (a single frame above all)
+            # must be very confident on its own.
+            if c.support < s.preview_frames and c.confidence < s.single_frame_min_confidence:
                 return None
             if c.confidence < s.min_confidence or len(c.text) < s.min_length:
                 return None
