@@ -69,6 +69,8 @@ class LprSettings(Section):
     track_max_s: float = Field(default=30.0, gt=0)
     preview_frames: int = Field(default=2, ge=1, le=50)  # agreeing frames before the preview read
     single_frame_min_confidence: float = Field(default=0.85, ge=0.0, le=1.0)
+    # Video: plates whose box is within this many pixels of the frame border are cut off; ignored.
+    edge_margin_px: int = Field(default=2, ge=0, le=100)
 
 
 class Location(Section):
