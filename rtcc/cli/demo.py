@@ -7,11 +7,16 @@ plates that the project makes itself and fast-alpr's hub download of the models.
 from __future__ import annotations
 
 import argparse
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
 from rtcc.config import load_settings
 from rtcc.errors import ConfigError
+from rtcc.models import User
+from rtcc.runtime.services import Services
 
 DEMO_VIDEO = "data/video/theAIGuysCode/license_plate.mp4"
 DEMO_PLATE = "LS15EBC"
@@ -74,4 +79,46 @@ def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(None, overrides=demo_overrides(args.data_dir, shared, args.port))
     source = f"models from {shared}" if shared else "models from the fast-alpr hub"
     url = f"http://127.0.0.1:{settings.server.port}/"
-    return run_server(settings, banner=f"RTCC demo ({source}) — open the console: {url}")
+    return run_server(
+        settings,
+        banner=f"RTCC demo ({source}) — open the console: {url}",
+        prepare=demo_accounts,
+    )
+
+
+DEMO_ROLES = ("admin", "supervisor", "detective", "officer", "auditor")
+
+
+def demo_accounts(services: Services) -> str:
+    """One demo account per role with a random password (no default passwords, even here).
+
+    The passwords are written once to ``<data_dir>/demo-credentials.txt`` (mode 600) and shown.
+    """
+    from rtcc.audit import SYSTEM
+    from rtcc.auth.users import create_user
+
+    creds_file = services.settings.data_dir / "demo-credentials.txt"
+    known: dict[str, str] = {}
+    if creds_file.is_file():
+        for line in creds_file.read_text(encoding="utf-8").splitlines():
+            name, _, password = line.partition(" ")
+            known[name] = password
+    with services.sessions() as session:
+        existing = set(session.scalars(select(User.username)))
+        for role in DEMO_ROLES:
+            if role in existing:
+                continue
+            password = known.get(role) or secrets.token_urlsafe(12)
+            create_user(
+                session, username=role, roles=[role], password=password,
+                now=services.clock.now(), actor=SYSTEM,
+                min_password_length=services.settings.auth.min_password_length,
+            )
+            known[role] = password
+        session.commit()
+    creds_file.write_text("".join(f"{k} {v}\n" for k, v in known.items()), encoding="utf-8")
+    creds_file.chmod(0o600)
+    lines = [f"  {role:<11} {known.get(role, '(set before this demo)')}" for role in DEMO_ROLES]
+    return "Demo accounts (user = role; passwords in " + str(creds_file) + "):\n" + "\n".join(
+        lines
+    )

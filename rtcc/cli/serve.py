@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from rtcc.config import Settings, load_settings
+from rtcc.runtime.services import Services
 
 
 def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -16,7 +17,13 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
     p.set_defaults(func=_serve)
 
 
-def run_server(settings: Settings, *, banner: str | None = None) -> int:
+def run_server(
+    settings: Settings,
+    *,
+    banner: str | None = None,
+    prepare: Callable[[Services], str] | None = None,
+) -> int:
+    """Migrate, optionally prepare (returns extra banner text), then serve until stopped."""
     import uvicorn
 
     from rtcc.api.app import create_app
@@ -24,9 +31,10 @@ def run_server(settings: Settings, *, banner: str | None = None) -> int:
     from rtcc.runtime.services import build_services
 
     services = build_services(settings)  # migrates first
+    extra = prepare(services) if prepare is not None else ""
     app = create_app(services, Runtime(services))
-    if banner:
-        print(banner, flush=True)
+    if banner or extra:
+        print("\n".join(t for t in (banner, extra) if t), flush=True)
     uvicorn.run(
         app,
         host=settings.server.host,

@@ -41,3 +41,30 @@ def test_demo_without_shared_renders_a_clip_the_real_models_read(
     cap.release()
     assert index > 50
     assert wanted in seen
+
+
+def test_demo_accounts_have_random_passwords_that_log_in(sqlite_services: object) -> None:
+    from rtcc.auth.passwords import verify_password
+    from rtcc.cli.demo import DEMO_ROLES, demo_accounts
+    from rtcc.models import User
+
+    services = sqlite_services
+    text = demo_accounts(services)  # type: ignore[arg-type]
+    creds = dict(
+        line.split(" ", 1)
+        for line in (services.settings.data_dir / "demo-credentials.txt")  # type: ignore[attr-defined]
+        .read_text()
+        .splitlines()
+    )
+    assert set(creds) == set(DEMO_ROLES)
+    assert len(set(creds.values())) == len(DEMO_ROLES)  # no shared or default password
+    with services.sessions() as session:  # type: ignore[attr-defined]
+        for role in DEMO_ROLES:
+            user = session.query(User).filter_by(username=role).one()
+            assert user.roles == [role]
+            assert verify_password(user.password_hash, creds[role])
+    assert creds["officer"] in text
+    # A second start keeps the same accounts and passwords.
+    demo_accounts(services)  # type: ignore[arg-type]
+    again = (services.settings.data_dir / "demo-credentials.txt").read_text()  # type: ignore[attr-defined]
+    assert dict(line.split(" ", 1) for line in again.splitlines()) == creds
