@@ -66,7 +66,7 @@ export function mount(host, ctx) {
     const span = Math.max(1, t1 - t0);
     const ns = "http://www.w3.org/2000/svg";
     const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 1000 28");
+    svg.setAttribute("viewBox", "0 0 1000 36");
     svg.setAttribute("class", "chart");
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", `24 hour availability of ${cam.name}`);
@@ -83,8 +83,9 @@ export function mount(host, ctx) {
     }
     for (const [x, label] of [[0, "24 h ago"], [500, "12 h ago"], [1000, "now"]]) {
       const t = document.createElementNS(ns, "text");
-      t.setAttribute("x", Math.min(975, x));
-      t.setAttribute("y", 28);
+      t.setAttribute("x", x);
+      t.setAttribute("y", 33);
+      t.setAttribute("text-anchor", x === 0 ? "start" : x === 1000 ? "end" : "middle");
       t.textContent = label;
       svg.append(t);
     }

@@ -34,7 +34,7 @@ export function mount(host, ctx) {
     return el("li", { class: isHit ? "is-hit" : "", "data-plate": r.plate },
       img(r.crop_url, `plate ${r.plate}`, "thumb"),
       el("div", {},
-        el("div", { class: "plate" }, r.plate, isHit ? el("span", { class: "badge prio-high", style: "margin-left:.5rem" }, "HIT") : ""),
+        el("div", { class: "plate" }, r.plate, isHit ? el("span", { class: "badge prio-high" }, "HIT") : ""),
         el("div", { class: "meta" }, `${ctx.cameras.get(r.camera_id)?.name || r.camera_id} · ${fmtTime(r.observed_at)} · ${pct(r.confidence)}`,
           r.status === "preview" ? " · preview" : "")));
   }
