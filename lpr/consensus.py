@@ -64,22 +64,23 @@ def _length(observations: Sequence[PlateObservation]) -> int:
 
 
 def vote_matrix(observations: Sequence[PlateObservation]) -> tuple[np.ndarray, str]:
-    """(length x alphabet) normalised votes and the reference text they are aligned to."""
+    """(length x alphabet) weighted mean probabilities, and the reference text they align to."""
     length = _length(observations)
     same = [o for o in observations if len(o.text) == length]
     ref = max(same, key=weight).text
     votes = np.zeros((length, len(ALPHABET)), dtype=np.float64)
+    cover = np.zeros((length, 1), dtype=np.float64)
     for obs in observations:
         w, off = weight(obs), best_offset(obs.text, ref)
         for i in range(len(obs.text)):
             pos = i + off
             if not 0 <= pos < length:
                 continue
+            cover[pos] += w
             for ch, p in _char_dist(obs, i).items():
                 if ch in ALPHABET:
                     votes[pos, ALPHABET.index(ch)] += w * p
-    totals = votes.sum(axis=1, keepdims=True)
-    return votes / np.where(totals > 0, totals, 1.0), ref
+    return votes / np.where(cover > 0, cover, 1.0), ref
 
 
 def _alternatives(dist: np.ndarray, text: str, limit: int = 3) -> tuple[str, ...]:

@@ -1,0 +1,119 @@
+"""Tracker and consensus on synthetic observation sequences (no models)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from lpr.recognizer import PlateObservation
+from lpr.tracker import Tracker, TrackRead
+from rtcc.config import LprSettings
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def obs(
+    text: str, x: int, conf: float = 0.9, y: int = 100, chars: tuple[float, ...] | None = None
+) -> PlateObservation:
+    cc = chars if chars is not None else tuple(conf for _ in text)
+    return PlateObservation(text, conf, cc, (x, y, x + 80, y + 25), 0.8)
+
+
+def run(
+    frames: list[list[PlateObservation]], settings: LprSettings | None = None, fps: float = 5.0
+) -> list[TrackRead]:
+    tracker = Tracker(settings or LprSettings(), key_prefix="cam")
+    out: list[TrackRead] = []
+    for i, seen in enumerate(frames):
+        out += tracker.update(
+            seen, T0 + timedelta(seconds=i / fps), frame=i, frame_size=(1280, 720)
+        )
+    out += tracker.update([], T0 + timedelta(seconds=len(frames) / fps + 10))
+    return out
+
+
+def finals(reads: list[TrackRead]) -> list[str]:
+    return sorted(r.consensus.text for r in reads if r.status == "final")
+
+
+def test_o_zero_flips_are_outvoted() -> None:
+    seq = ["ABC1234", "ABC1234", "ABC1Z34", "ABC1234", "A8C1234"]
+    reads = run([[obs(t, 300 + 20 * i)] for i, t in enumerate(seq)])
+    assert finals(reads) == ["ABC1234"]
+
+
+def test_confidence_weighting_beats_majority() -> None:
+    # Two blurry frames read O for 0, one sharp frame reads the digit: weights decide.
+    low = tuple(0.9 if i != 3 else 0.2 for i in range(7))
+    frames = [
+        [obs("ABCO123", 300, 0.6, chars=low)],
+        [obs("ABCO123", 320, 0.6, chars=low)],
+        [obs("ABC0123", 340, 0.99)],
+    ]
+    assert finals(run(frames, LprSettings(regions=[]))) == ["ABC0123"]
+
+
+def test_dropped_first_character_is_merged_not_a_second_read() -> None:
+    seq = ["BC1234", "7ABC1234"[1:], "ABC1234", "BC1234", "ABC1234", "ABC1234"]
+    reads = run([[obs(t, 300 + 15 * i)] for i, t in enumerate(seq)])
+    assert finals(reads) == ["ABC1234"]
+    final = next(r for r in reads if r.status == "final")
+    assert final.frames == 6
+
+
+def test_two_cars_in_one_frame_give_two_reads() -> None:
+    frames = [[obs("ABC1234", 100 + 10 * i), obs("XYZ9876", 900 - 10 * i)] for i in range(5)]
+    reads = run(frames)
+    assert finals(reads) == ["ABC1234", "XYZ9876"]
+    keys = {r.track_key for r in reads}
+    assert len(keys) == 2
+
+
+def test_preview_then_final_with_the_same_key() -> None:
+    reads = run([[obs("ABC1234", 300 + 10 * i)] for i in range(4)])
+    assert [r.status for r in reads] == ["preview", "final"]
+    assert reads[0].track_key == reads[1].track_key
+    assert reads[0].consensus.text == "ABC1234"
+    assert reads[1].first_seen == T0 and reads[1].frames == 4
+
+
+def test_stopped_car_yields_one_read() -> None:
+    settings = LprSettings(track_max_s=10.0)
+    frames = [[obs("ABC1234", 500)] for _ in range(5 * 60)]  # a minute, not moving
+    reads = run(frames, settings)
+    assert finals(reads) == ["ABC1234"]
+    assert [r.status for r in reads] == ["preview", "final"]
+
+
+def test_single_low_confidence_frame_is_noise() -> None:
+    assert run([[obs("FORD", 300, 0.6)]]) == []
+
+
+def test_single_confident_frame_is_kept() -> None:
+    assert finals(run([[obs("ABC1234", 300, 0.95)]])) == ["ABC1234"]
+
+
+def test_track_closes_after_gap_and_same_plate_later_is_a_new_pass() -> None:
+    frames: list[list[PlateObservation]] = [[obs("ABC1234", 300)] for _ in range(3)]
+    frames += [[] for _ in range(20)]  # 4 s unseen
+    frames += [[obs("ABC1234", 300)] for _ in range(3)]
+    reads = run(frames)
+    assert finals(reads) == ["ABC1234", "ABC1234"]
+    assert len({r.track_key for r in reads}) == 2
+
+
+def test_fast_mover_is_associated_by_text() -> None:
+    # The plate jumps 150 px per frame (no box overlap) but reads the same.
+    reads = run([[obs("ABC1234", 100 + 150 * i)] for i in range(5)])
+    assert len({r.track_key for r in reads}) == 1
+
+
+def test_alternatives_offer_the_runner_up() -> None:
+    weak = tuple(0.9 if i != 3 else 0.55 for i in range(7))
+    frames = [
+        [obs("ABC1234", 300, chars=weak)],
+        [obs("ABC7234", 310, 0.5)],
+        [obs("ABC1234", 320, chars=weak)],
+    ]
+    final = next(r for r in run(frames, LprSettings(regions=[])) if r.status == "final")
+    assert final.consensus.text == "ABC1234"
+    assert "ABC7234" in final.consensus.alternatives
