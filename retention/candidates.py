@@ -83,55 +83,64 @@ def oldest(session: Session, name: str) -> datetime | None:
     return session.scalar(select(func.min(col)))
 
 
+_COLUMNS: dict[str, tuple[Any, ...]] = {
+    "video": (VideoSegment.id, VideoSegment.end_at, VideoSegment.camera_id, VideoSegment.path),
+    "hits": (Hit.id, Hit.last_seen_at, Hit.camera_id, Hit.plate),
+    "plate_reads": (
+        PlateRead.id,
+        PlateRead.observed_at,
+        PlateRead.camera_id,
+        PlateRead.plate,
+        PlateRead.snapshot_path,
+        PlateRead.crop_path,
+    ),
+    "camera_status": (CameraStatus.id, CameraStatus.at, CameraStatus.camera_id),
+}
+
+
 def page(
     session: Session, name: str, cut: Cutoffs, *, after_id: int, limit: int
 ) -> list[Candidate]:
     """Up to ``limit`` possibly expired items with id > ``after_id``, in id order."""
     model, _ = _model_time(name)
     stmt = (
-        select(model)
+        select(*_COLUMNS[name])
         .where(expired_clause(name, cut), model.id > after_id)
         .order_by(model.id)
         .limit(limit)
     )
-    rows = list(session.scalars(stmt))
+    rows = session.execute(stmt).all()
     if name == "plate_reads":
         return _read_candidates(session, rows)
-    return [_candidate(name, r) for r in rows]
+    if name == "video":
+        return [Candidate("video", r[0], r[1], camera_id=r[2], files=(r[3],)) for r in rows]
+    if name == "hits":
+        return [Candidate("hits", r[0], r[1], camera_id=r[2], plate=r[3]) for r in rows]
+    return [Candidate("camera_status", r[0], r[1], camera_id=r[2]) for r in rows]
 
 
-def _candidate(name: str, row: Any) -> Candidate:
-    if isinstance(row, VideoSegment):
-        return Candidate("video", row.id, row.end_at, camera_id=row.camera_id, files=(row.path,))
-    if isinstance(row, Hit):
-        return Candidate("hits", row.id, row.last_seen_at, camera_id=row.camera_id, plate=row.plate)
-    return Candidate("camera_status", row.id, row.at, camera_id=row.camera_id)
-
-
-def _read_candidates(session: Session, rows: Sequence[PlateRead]) -> list[Candidate]:
+def _read_candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
     hits: dict[int, list[int]] = defaultdict(list)
     if rows:
-        ids = [r.id for r in rows]
+        ids = [r[0] for r in rows]
         for hit_id, read_id in session.execute(
             select(Hit.id, Hit.read_id).where(Hit.read_id.in_(ids))
         ):
-            hits[read_id].append(hit_id)
-    out = []
-    for r in rows:
-        files = tuple(p for p in (r.snapshot_path, r.crop_path) if p)
-        dc: DataClass = "plate_reads"
-        out.append(
-            Candidate(
-                dc,
-                r.id,
-                r.observed_at,
-                camera_id=r.camera_id,
-                plate=r.plate,
-                files=files,
-                hit_ids=tuple(sorted(hits.get(r.id, ()))),
-            )
+            if read_id is not None:
+                hits[read_id].append(hit_id)
+    dc: DataClass = "plate_reads"
+    return [
+        Candidate(
+            dc,
+            rid,
+            at,
+            camera_id=cam,
+            plate=plate,
+            files=tuple(p for p in (snap, crop) if p),
+            hit_ids=tuple(sorted(hits.get(rid, ()))),
         )
-    return out
+        for rid, at, cam, plate, snap, crop in rows
+    ]
 
 
 def delete_rows(session: Session, name: str, ids: Sequence[int], cut: Cutoffs) -> int:

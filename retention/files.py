@@ -8,12 +8,15 @@ row, so young files without a row are in flight, not orphans).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,25 +32,28 @@ class UnsafePathError(ValueError):
 
 
 def resolve(data_dir: Path, rel: str) -> Path:
-    root = data_dir.resolve()
-    path = (root / rel).resolve()
-    if path == root or root not in path.parents:
+    """``data_dir / rel``, refusing absolute paths and ``..`` (lexical: no symlink is followed,
+    and unlink removes a link itself, never its target)."""
+    norm = os.path.normpath(rel)
+    if os.path.isabs(norm) or norm == "." or norm.split(os.sep, 1)[0] == "..":
         raise UnsafePathError(f"path {rel!r} is outside data_dir")
-    return path
+    return data_dir / norm
 
 
 def remove(data_dir: Path, rel: str) -> int:
     """Delete one file; return its size (0 if it was already gone). OSError propagates."""
-    path = resolve(data_dir, rel)
+    path = os.fspath(resolve(data_dir, rel))
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return 0
-    try:
-        path.unlink()
+        size = os.stat(path).st_size
+        os.unlink(path)
     except FileNotFoundError:
         return 0
     return size
+
+
+def remove_all(data_dir: Path, rels: Sequence[str]) -> int:
+    """Delete every file of one item; return the bytes freed."""
+    return sum(remove(data_dir, rel) for rel in rels)
 
 
 def size_of(data_dir: Path, rel: str) -> int:
@@ -103,37 +109,62 @@ class Reconciliation:
     orphans: list[DiskFile] = field(default_factory=list)
 
 
+class PathIndex:
+    """Every path the database names, as sorted 64-bit hashes (16 MB per million reads).
+
+    A hash collision can only make an orphan look named (it is then kept): the safe side.
+    """
+
+    def __init__(self, session: Session, page_size: int = 20_000) -> None:
+        chunks: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
+        queries = (
+            (PlateRead.id, PlateRead.snapshot_path, PlateRead.crop_path),
+            (VideoSegment.id, VideoSegment.path, VideoSegment.path),
+        )
+        for id_col, a, b in queries:
+            after = 0
+            while rows := session.execute(
+                select(id_col, a, b).where(id_col > after).order_by(id_col).limit(page_size)
+            ).all():
+                after = rows[-1][0]
+                hashes = (_hash(p) for r in rows for p in (r[1], r[2]) if p)
+                chunks.append(np.fromiter(hashes, dtype=np.uint64))
+        self._sorted = np.unique(np.concatenate(chunks)) if chunks else np.array([], np.uint64)
+
+    def __contains__(self, rel: str) -> bool:
+        h = np.uint64(_hash(rel))
+        i = int(np.searchsorted(self._sorted, h))
+        return i < len(self._sorted) and self._sorted[i] == h
+
+
+def _hash(rel: str) -> int:
+    return int.from_bytes(hashlib.blake2b(rel.encode(), digest_size=8).digest(), "little")
+
+
 def find_orphans(
     session: Session, data_dir: Path, *, now: datetime, grace_s: float, keep: bool = False
 ) -> Reconciliation:
-    """Files no row names, older than ``grace_s`` (``keep`` collects them for deletion)."""
+    """Files no row names, older than ``grace_s`` (``keep`` collects them for deletion).
+
+    The index of named paths is built before the disk walk, so a file whose row arrives
+    during the walk is young (in flight), never an orphan.
+    """
     rec = Reconciliation()
     limit = now.timestamp() - grace_s
-    batch: list[DiskFile] = []
-
-    def flush() -> None:
-        known = referenced(session, [f.rel for f in batch])
-        for f in batch:
-            if f.rel in known:
-                continue
-            if f.mtime > limit:
-                rec.in_flight_files += 1
-                continue
-            rec.orphan_files += 1
-            rec.orphan_bytes += f.size
-            if len(rec.orphan_sample) < SAMPLE:
-                rec.orphan_sample.append(f.rel)
-            if keep:
-                rec.orphans.append(f)
-        batch.clear()
-
+    named = PathIndex(session)
     for f in scan(data_dir):
         rec.files_total += 1
-        batch.append(f)
-        if len(batch) >= CHUNK:
-            flush()
-    if batch:
-        flush()
+        if f.rel in named:
+            continue
+        if f.mtime > limit:
+            rec.in_flight_files += 1
+            continue
+        rec.orphan_files += 1
+        rec.orphan_bytes += f.size
+        if len(rec.orphan_sample) < SAMPLE:
+            rec.orphan_sample.append(f.rel)
+        if keep:
+            rec.orphans.append(f)
     return rec
 
 
@@ -153,7 +184,7 @@ def find_missing(session: Session, data_dir: Path, rec: Reconciliation) -> None:
                 break
             after = rows[-1][0]
             for _id, p1, p2 in rows:
-                for rel in {p1, p2} - {None}:
+                for rel in {p for p in (p1, p2) if p}:
                     try:
                         present = resolve(data_dir, rel).is_file()
                     except UnsafePathError:

@@ -1,0 +1,1 @@
+"""Retention: a pure plan, a thin executor, legal holds, the auditor's report, a scheduler."""
