@@ -23,7 +23,7 @@ from cameras.messages import SegmentMessage
 log = logging.getLogger(__name__)
 
 PARTIAL = ".partial.mp4"
-MOVFLAGS = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+MOVFLAGS = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
 
 
 def segment_dir(data_dir: Path, camera_id: str, at: datetime) -> Path:
@@ -65,7 +65,7 @@ class SegmentRecorder:
         if packet.pts is None:
             return
         if self._out is not None and packet.is_keyframe and t - self._t0 >= self.segment_s:
-            self.close()
+            self.close(t - self._last_t)  # the segment ends where the next one begins
         if self._out is None:
             if not packet.is_keyframe:
                 return

@@ -24,7 +24,7 @@ from rtcc.clock import Clock
 from rtcc.config import CameraSettings
 from rtcc.errors import RtccError
 
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s]*@")
 
 
 def redact_url(text: str) -> str:

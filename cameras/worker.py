@@ -42,6 +42,7 @@ class WorkerSpec:
     lpr: LprSettings
     data_dir: Path
     start_offset_s: float = 0.0  # files only: start this far in (the benchmark staggers replays)
+    begin_at: float | None = None  # wall time (epoch s) to start streaming; benchmark sync start
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,6 +114,8 @@ class CameraWorker:
         self.pipeline = ReadPipeline(
             build_recognizer(self.spec.lpr), self.spec.lpr, key_prefix=f"{int(time.time())}"
         )
+        if self.spec.begin_at is not None:
+            self.stop.wait(max(0.0, self.spec.begin_at - time.time()))
         while not self.stop.is_set():
             began = self.clock.monotonic()
             try:

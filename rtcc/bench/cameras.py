@@ -172,11 +172,13 @@ def _measure(args: argparse.Namespace, w: Workload, lpr: Any, tmp: Path) -> dict
     n = args.cameras
     motion = MotionSettings(enabled=args.mode == "gated")
     specs, cams = [], {}
+    begin = time.time() + 20 + 5 * n  # every worker loads its models first, then all start
     for i in range(n):
         cam = CameraSettings(id=f"bench{i}", url=str(w.path), detect_fps=args.detect_fps,
                              motion=motion, loop=True, realtime=True)
         offset = float(round(i * w.period_s / n))
-        specs.append(WorkerSpec(cam, lpr, tmp / "data", start_offset_s=offset))
+        specs.append(WorkerSpec(cam, lpr, tmp / "data", start_offset_s=offset,
+                                begin_at=begin))
         cams[cam.id] = _Cam(offset)
     sup = CameraSupervisor([], lpr=lpr, data_dir=tmp / "data", clock=SystemClock(), specs=specs)
     sup.start()

@@ -74,7 +74,6 @@ def test_rtsp_camera_online_reads_and_records(rtsp_server: RtspServer, run_camer
     assert path.stat().st_size == seg.bytes > 0
     assert _readable_seconds(path) >= 1.0
     assert seg.end_at > seg.start_at
-    assert not list(path.parent.glob("*.partial.mp4")) or True  # the current one may be open
     assert sup.restarts("gate") == 0
 
 
@@ -116,10 +115,10 @@ def test_bad_sources_give_clear_errors(rtsp_server: RtspServer, rtsp_auth_server
     ]
     sup, got = run_cameras(cams)
     expect = {"wrongpath": "not found", "wrongpass": "authentication failed",
-              "truncated": "", "notvideo": "not a readable video"}
+              "truncated": "video", "notvideo": "not a readable video"}
     for cam, words in expect.items():
         msg = got.wait_for(_state(cam, "error"), MODEL_LOAD_S, f"{cam} error")
-        assert words in msg.message, msg.message
+        assert words in msg.message and msg.message.startswith(("rtsp://", "file ")), msg
         assert "guessed-wrong" not in msg.message and "officer" not in msg.message
     got.pump(3)
     assert all(sup.restarts(c["id"]) == 0 for c in cams)  # nothing crashed
