@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -9,8 +11,42 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rtcc.errors import RtccError
 
+# The body every error answers with (documented in place of FastAPI's default 422 shape).
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string"},
+        "detail": {"type": "string"},
+        "field": {"type": "string"},
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema describe 422 bodies as they really are (``ERROR_SCHEMA``)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        components = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in components:
+            components["HTTPValidationError"] = ERROR_SCHEMA
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
 
 def install_error_handlers(app: FastAPI) -> None:
+    document_errors(app)
     @app.exception_handler(RtccError)
     async def _domain(_: Request, exc: RtccError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
