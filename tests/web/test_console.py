@@ -144,6 +144,27 @@ def test_supervisor_views(
     login(page, "sam")
     page.goto("/#/hotlists")
     expect(page.locator("[data-testid=entries-table] tr[data-plate=LS15EBC]")).to_be_visible()
+    upload = page.locator("[data-testid=upload-form]")
+    upload.locator("input[name=name]").fill("BOLO week 47")
+    bad = b"plate,state,reason,case_number,expires_at,description\nLS15EBC,,bolo,,,\n!!,,x,,,\n"
+    upload.locator("input[type=file]").set_input_files(
+        files=[{"name": "bolo.csv", "mimeType": "text/csv", "buffer": bad}])
+    upload.get_by_role("button", name="Upload").click()
+    status = page.locator("[data-testid=upload-status]")
+    expect(status).to_contain_text("Nothing imported")
+    expect(status.locator("[data-testid=line-errors]")).to_contain_text("line 3")
+    page.screenshot(path=screenshots / "08-hotlist-upload-errors.png")
+    good = b"plate,state,reason,case_number,expires_at,description\nLS15EBC,,bolo,C-47,,\n"
+    upload.locator("input[type=file]").set_input_files(
+        files=[{"name": "bolo.csv", "mimeType": "text/csv", "buffer": good}])
+    upload.get_by_role("button", name="Upload").click()
+    expect(status).to_contain_text("BOLO week 47: 1 added")
+    expect(status).to_contain_text("1 historical hit(s)")  # LS15EBC was read before the upload
+    expect(page.locator("tr[data-list='BOLO week 47']")).to_be_visible()
+    expect(page.get_by_role("heading", name="BOLO week 47 — entries")).to_be_visible()
+    expect(page.locator("[data-testid=entries-table] tr[data-plate=LS15EBC]")).to_be_visible()
+    expect(status).to_contain_text("1 historical hit(s)")  # the outcome stays on screen
+    expect(page.locator("[data-testid=historical-hits]")).to_contain_text("LS15EBC")
     page.screenshot(path=screenshots / "08-hotlists.png")
     page.goto("/#/cameras")
     expect(page.locator("[data-testid=cameras-table] tr[data-camera=a40-west]")).to_be_visible()
@@ -185,3 +206,17 @@ def test_page_recovers_after_server_restart_and_catches_up(
     expect(page.locator("[data-testid=banner-plate]")).to_have_text("AB12CDE", timeout=15_000)
     expect(page.locator("[data-testid=hit-queue] li[data-plate=AB12CDE]")).to_be_visible()
     page.screenshot(path=screenshots / "12-recovered.png")
+
+    page.locator("[data-testid=hit-queue] li[data-plate=AB12CDE]").click()
+    page.keyboard.press("r")  # reject with the keyboard: reason 3 = vehicle does not match
+    dialog = page.locator("[data-testid=dlg-reject]")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("3")
+    dialog.locator("textarea").fill("blue Golf, not a Focus")
+    page.keyboard.press("Control+Enter")
+    status = page.locator("[data-testid=hit-detail] [data-testid=hit-status]")
+    expect(status).to_contain_text("REJECTED by olivia")
+    expect(status).to_contain_text("vehicle_mismatch")
+    rows = db_rows(console, select(Hit.status, Hit.status_by, Hit.reject_reason)
+                   .where(Hit.plate == "AB12CDE"))
+    assert [tuple(r) for r in rows] == [("rejected", "olivia", "vehicle_mismatch")]

@@ -9,7 +9,8 @@ export function mount(host, ctx) {
   const state = { lists: [], selected: null, filter: "" };
   const listsBox = el("div");
   const entriesBox = el("div");
-  const historyBox = el("div");
+  const historyBox = el("div", { "data-testid": "historical-hits" });
+  let seq = 0;
   const uploadBox = el("div");
   host.append(el("div", { class: "split" },
     el("div", { class: "stack" },
@@ -41,14 +42,18 @@ export function mount(host, ctx) {
       el("td", {}, priorityBadge(l.priority)),
       el("td", { class: "num" }, l.entries ?? "—")))))
       : el("p", { class: "muted" }, "No hotlists yet. Upload one."));
-    renderUpload();
+    if (!uploadBox.firstChild) renderUpload();
+    const names = uploadBox.querySelector("#hl-names");
+    if (names) clear(names, state.lists.map((l) => el("option", { value: l.name })));
   }
 
   async function loadEntries() {
     const list = state.lists.find((l) => l.id === state.selected);
     if (!list) { clear(entriesBox); clear(historyBox); return; }
+    const mine = ++seq;  // a slower, older answer must not overwrite a newer one
     try {
       const data = await api.get(`/api/hotlists/${list.id}/entries`, { plate: state.filter, limit: 200 });
+      if (mine !== seq) return;
       renderEntries(list, data.items);
     } catch (err) { toast(`Entries: ${err.message}`, "error"); }
     loadHistory(list);
@@ -132,7 +137,7 @@ export function mount(host, ctx) {
       el("div", { class: "form-grid" },
         el("label", {}, "List name", el("input", { name: "name", required: true, list: "hl-names",
           value: state.lists.find((l) => l.id === state.selected)?.name || "" })),
-        el("datalist", { id: "hl-names" }, state.lists.map((l) => el("option", { value: l.name }))),
+        el("datalist", { id: "hl-names" }),
         el("label", {}, "Format", el("select", { name: "format" },
           el("option", { value: "csv" }, "CSV with header"), el("option", { value: "delimited" }, "Delimited PLATE;STATE"),
           el("option", { value: "ncic" }, "NCIC fixed width")))),
