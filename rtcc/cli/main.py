@@ -24,8 +24,10 @@ from rtcc.errors import RtccError
 COMMAND_MODULES = [serve, demo, models_cmd, bench, users_cmd, audit_cmd, retention_cmd, hotlist_cmd]
 
 
-def add_config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=None, help="YAML settings file")
+def add_config_arg(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """``--config FILE`` before or after the command (the sub-command's never hides the other)."""
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--config", type=Path, default=default, help="YAML settings file")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -34,7 +36,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rtcc", description="RTCC video and LPR console")
-    add_config_arg(parser)
+    add_config_arg(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check-config", help="validate a settings file")
     check.add_argument("file", type=Path)

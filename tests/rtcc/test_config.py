@@ -109,3 +109,12 @@ def test_every_command_honours_the_environment(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "server.port" in proc.stderr
+
+
+def test_config_may_come_before_or_after_the_command(tmp_path: Path) -> None:
+    from rtcc.cli.main import build_parser
+
+    path = write(tmp_path, GOOD)
+    for argv in (["--config", str(path), "serve"], ["serve", "--config", str(path)]):
+        assert build_parser().parse_args(argv).config == path
+    assert build_parser().parse_args(["serve"]).config is None
