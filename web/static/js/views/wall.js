@@ -67,10 +67,15 @@ export function mount(host, ctx) {
     if (UP.has(t.cam.state)) t.image.src = `/api/cameras/${encodeURIComponent(id)}/stream.mjpeg?fps=5`;
   }
 
+  function count() {
+    const all = [...tiles.values()].map((t) => t.cam);
+    const up = all.filter((c) => UP.has(c.state)).length;
+    summary.textContent = `${up} of ${all.length} camera(s) up`;
+  }
+
   function render(list) {
     for (const cam of list) tile(cam);
-    const up = list.filter((c) => UP.has(c.state)).length;
-    summary.textContent = `${up} of ${list.length} camera(s) up`;
+    count();
     if (!list.length) clear(grid, el("div", { class: "empty" }, "No cameras configured."));
   }
 
@@ -82,7 +87,11 @@ export function mount(host, ctx) {
     } catch (err) { toast(`Cameras: ${err.message}`, "error"); }
   }
 
-  const off = ctx.live.on("camera_status", (m) => { if (!stopped) tile({ ...(tiles.get(m.camera_id)?.cam || {}), ...m }); });
+  const off = ctx.live.on("camera_status", (m) => {
+    if (stopped) return;
+    tile({ ...(tiles.get(m.camera_id)?.cam || {}), ...m });
+    count();
+  });
   const timer = setInterval(() => tiles.forEach(refreshImage), REFRESH_MS);
   const slow = setInterval(load, 10_000);
   const onKey = (ev) => { if (ev.key === "Escape" && enlarged) toggle(enlarged); };
