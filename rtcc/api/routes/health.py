@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import func, select, text
 
 from rtcc import __version__
 from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.security import require
 from rtcc.models import Camera
 
 router = APIRouter()
 
 
-@router.get("/api/health")
+@router.get("/api/health", dependencies=[Depends(require("public"))])
 def health(services: ServicesDep, session: SessionDep) -> dict[str, Any]:
     session.execute(text("SELECT 1"))
     states = dict(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
 from rtcc.api.deps import ServicesDep
+from rtcc.api.security import require
 from rtcc.errors import InvalidInputError, NotFoundError
 
 router = APIRouter()
 
 
-@router.get("/media/{path:path}")
+@router.get("/media/{path:path}", dependencies=[Depends(require("hits:view"))])
 def media(path: str, services: ServicesDep) -> FileResponse:
     root = (services.settings.data_dir / "media").resolve()
     target = (root / path).resolve()
