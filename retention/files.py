@@ -1,9 +1,9 @@
 """File side of retention: safe deletes under data_dir, and DB <-> disk reconciliation.
 
 Media files are named by rows with paths relative to ``data_dir`` (read snapshots and crops
-under ``media/``, video segments under ``video/``). A file is an *orphan* when no row names it
-and it is older than a grace period (a worker writes the file just before ingest inserts the
-row, so young files without a row are in flight, not orphans).
+under ``media/reads/``, video segments under ``video/``; nothing else is swept). A file is an
+*orphan* when no row names it and it is older than a grace period (a worker writes the file
+just before ingest inserts the row, so young files without a row are in flight, not orphans).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from rtcc.models import PlateRead, VideoSegment
 
-MEDIA_ROOTS = ("media", "video")
+MEDIA_ROOTS = ("media/reads", "video")  # only the trees whose files rows name
 CHUNK = 500
 SAMPLE = 20
 
