@@ -93,8 +93,15 @@ class RunResult:
             "deleted_rows": dict(self.deleted_rows),
             "deleted_bytes": dict(self.deleted_bytes),
             "skipped_held": dict(self.skipped_held),
-            "errors": self.errors,
+            "errors": capped(self.errors),
         }
+
+
+def capped(errors: list[str], limit: int = 100) -> list[str]:
+    """At most ``limit`` messages (the run record and audit entry stay small)."""
+    if len(errors) <= limit:
+        return list(errors)
+    return [*errors[:limit], f"... and {len(errors) - limit} more"]
 
 
 @contextmanager
@@ -188,7 +195,7 @@ class Executor:
             row.deleted_rows = dict(result.deleted_rows)
             row.deleted_bytes = dict(result.deleted_bytes)
             row.skipped_held = dict(result.skipped_held)
-            row.errors = list(result.errors)
+            row.errors = capped(result.errors)
             audit.record(
                 s,
                 now=row.finished_at,

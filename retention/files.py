@@ -52,7 +52,9 @@ def remove(data_dir: Path, rel: str) -> int:
 
 
 def remove_all(data_dir: Path, rels: Sequence[str]) -> int:
-    """Delete every file of one item; return the bytes freed."""
+    """Delete every file of one item; return the bytes freed. Every path is checked first."""
+    for rel in rels:
+        resolve(data_dir, rel)
     return sum(remove(data_dir, rel) for rel in rels)
 
 

@@ -170,3 +170,20 @@ def test_one_run_at_a_time(services: Services, make_executor: Any) -> None:
 
     with run_lock(services.settings.data_dir), pytest.raises(ConflictError, match="in progress"):
         make_executor(services).run(RunOptions())
+
+
+def test_a_path_outside_data_dir_is_never_deleted(
+    services: Services, make_executor: Any, tmp_path: Path
+) -> None:
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me")
+    now = services.clock.now()
+    with transaction(services.sessions) as s:
+        bad = f.read(s, services.settings.data_dir, now - 100 * DAY)
+        bad.snapshot_path = "../precious.txt"
+        young = [f.read(s, services.settings.data_dir, now - a * DAY).id for a in range(3)]
+    result = make_executor(services).run(RunOptions())
+    assert result.status == "failed"
+    assert any("outside data_dir" in e for e in result.errors)
+    assert outside.read_text() == "keep me"
+    assert _ids(services, PlateRead) == {bad.id, *young}  # the row still names its file
