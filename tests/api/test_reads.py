@@ -79,3 +79,28 @@ def test_search_and_view_are_audited(api_client: Any, services: Services) -> Non
     assert search.details["query"]["plate"] == "LS15*" and search.details["results"] == 2
     assert (view.target, view.outcome) == (f"read:{items[0]['id']}", "success")
     assert missing.outcome == "not_found"
+
+
+def test_csv_export_needs_a_purpose_and_is_audited(api_client: Any, services: Services) -> None:
+    _seed(services)
+    client = api_client("detective")
+    assert client.get("/api/reads/export.csv", params={"plate": "LS15*"}).status_code == 422
+    assert api_client("officer").get("/api/reads/export.csv", params=PURPOSE).status_code == 403
+    resp = client.get("/api/reads/export.csv", params={**PURPOSE, "plate": "LS15EB?"})
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/csv")
+    lines = resp.text.strip().splitlines()
+    assert lines[0].startswith("id,plate,camera_id,observed_at")
+    assert sorted(line.split(",")[1] for line in lines[1:]) == ["LS15EBC", "LS15EBD"]
+    with services.sessions() as s:
+        export = s.scalars(select(AuditEvent).where(AuditEvent.action == "reads.export")).one()
+    assert export.case_number == PURPOSE["case_number"] and export.details["results"] == 2
+
+
+def test_recent_reads_follow_the_officers_cameras(api_client: Any, services: Services) -> None:
+    _seed(services)
+    everyone = api_client("detective").get("/api/reads/recent", params={"limit": 3})
+    assert [i["plate"] for i in everyone.json()["items"]] == ["LS15EBC", "LS15EBD", "AB12CDE"]
+    north = api_client("officer", cameras=["north"]).get("/api/reads/recent")
+    assert {i["camera_id"] for i in north.json()["items"]} == {"north"}
+    assert api_client("auditor").get("/api/reads/recent").status_code == 403

@@ -7,26 +7,32 @@ trail. ``plate`` takes ``*`` (any run of characters) and ``?`` (one character).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy import func, select
+from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from rtcc import audit
 from rtcc.api.deps import ServicesDep, SessionDep
-from rtcc.api.security import CurrentUser, require
+from rtcc.api.security import CurrentUser, Principal, require
 from rtcc.clock import as_utc
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import PlateRead
 from rtcc.plates import MAX_PLATE_LENGTH
 from rtcc.runtime.payloads import read_payload
+from rtcc.runtime.services import Services
 
 router = APIRouter(tags=["reads"])
 
 CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./:#-]{0,63}$")
 _PATTERN_JUNK = re.compile(r"[^A-Z0-9*?]")
+EXPORT_MAX_ROWS = 10_000
 
 
 def plate_pattern(text: str) -> tuple[str, bool]:
@@ -63,53 +69,147 @@ def check_purpose(reason: str | None, case_number: str | None, *, min_reason: in
         )
 
 
-@router.get("/api/reads", dependencies=[Depends(require("reads:search"))])
-def search_reads(
-    user: CurrentUser,
+@dataclass(frozen=True)
+class Search:
+    """A purpose-stated search: why, for which case, and what."""
+
+    reason: str
+    case_number: str
+    plate: str | None
+    camera_id: str | None
+    start: datetime | None
+    end: datetime | None
+
+    def statement(self, user: Principal) -> Select[tuple[PlateRead]]:
+        stmt = select(PlateRead)
+        if self.plate:
+            pattern, wildcard = plate_pattern(self.plate)
+            column = PlateRead.plate
+            stmt = stmt.where(column.like(pattern) if wildcard else column == pattern)
+        if self.camera_id:
+            stmt = stmt.where(PlateRead.camera_id == self.camera_id)
+        if user.limited and user.cameras is not None:
+            stmt = stmt.where(PlateRead.camera_id.in_(user.cameras))
+        if self.start:
+            stmt = stmt.where(PlateRead.observed_at >= self.start)
+        if self.end:
+            stmt = stmt.where(PlateRead.observed_at < self.end)
+        return stmt
+
+    def query(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "plate": self.plate,
+            "camera_id": self.camera_id,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            **extra,
+        }
+
+
+def search_params(
     services: ServicesDep,
-    session: SessionDep,
     reason: Annotated[str | None, Query(max_length=500)] = None,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
     plate: Annotated[str | None, Query(max_length=40)] = None,
     camera_id: Annotated[str | None, Query(max_length=64)] = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-) -> dict[str, Any]:
+) -> Search:
     check_purpose(reason, case_number, min_reason=services.settings.auth.min_reason_length)
     assert reason is not None and case_number is not None
     start_utc = as_utc(start) if start else None
     end_utc = as_utc(end) if end else None
     if start_utc and end_utc and start_utc >= end_utc:
         raise InvalidInputError("start must be before end", field="start")
-    stmt = select(PlateRead)
     if plate:
-        pattern, wildcard = plate_pattern(plate)
-        stmt = stmt.where(PlateRead.plate.like(pattern) if wildcard else PlateRead.plate == pattern)
-    if camera_id:
-        stmt = stmt.where(PlateRead.camera_id == camera_id)
-    if user.limited and user.cameras is not None:
-        stmt = stmt.where(PlateRead.camera_id.in_(user.cameras))
-    if start_utc:
-        stmt = stmt.where(PlateRead.observed_at >= start_utc)
-    if end_utc:
-        stmt = stmt.where(PlateRead.observed_at < end_utc)
+        plate_pattern(plate)  # validate before anything runs
+    return Search(reason.strip(), case_number.strip(), plate, camera_id, start_utc, end_utc)
+
+
+SearchDep = Annotated[Search, Depends(search_params)]
+
+
+def _audit_search(
+    session: Session, services: Services, user: Principal, search: Search, action: str,
+    details: dict[str, Any],
+) -> None:
+    audit.record(
+        session, now=services.clock.now(), actor=user.actor, action=action,
+        target=f"plate:{search.plate}" if search.plate else "reads",
+        case_number=search.case_number, details={"reason": search.reason, **details},
+    )
+    session.commit()
+
+
+@router.get("/api/reads", dependencies=[Depends(require("reads:search"))])
+def search_reads(
+    user: CurrentUser,
+    services: ServicesDep,
+    session: SessionDep,
+    search: SearchDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> dict[str, Any]:
+    stmt = search.statement(user)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(
         stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit).offset(offset)
     ).all()
-    query = {"plate": plate, "camera_id": camera_id, "limit": limit, "offset": offset,
-             "start": start_utc.isoformat() if start_utc else None,
-             "end": end_utc.isoformat() if end_utc else None}
-    audit.record(
-        session, now=services.clock.now(), actor=user.actor, action="reads.search",
-        target=f"plate:{plate}" if plate else "reads", case_number=case_number.strip(),
-        details={"reason": reason.strip(), "query": query, "results": len(rows), "total": total},
+    _audit_search(
+        session, services, user, search, "reads.search",
+        {"query": search.query(limit=limit, offset=offset), "results": len(rows), "total": total},
     )
-    session.commit()
     items = [read_payload(r) for r in rows]
     return {"items": items, "count": len(items), "total": total, "limit": limit, "offset": offset}
+
+
+EXPORT_COLUMNS = ["id", "plate", "camera_id", "observed_at", "last_seen_at", "confidence",
+                  "status", "frames", "snapshot_url", "crop_url"]
+
+
+@router.get("/api/reads/export.csv", dependencies=[Depends(require("reads:search"))])
+def export_reads(
+    user: CurrentUser,
+    services: ServicesDep,
+    session: SessionDep,
+    search: SearchDep,
+    limit: Annotated[int, Query(ge=1, le=EXPORT_MAX_ROWS)] = EXPORT_MAX_ROWS,
+) -> Response:
+    """The same purpose-gated search as CSV (audited as an export)."""
+    rows = session.scalars(
+        search.statement(user).order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+        .limit(limit)
+    ).all()
+    _audit_search(
+        session, services, user, search, "reads.export",
+        {"query": search.query(limit=limit), "results": len(rows), "format": "csv"},
+    )
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(read_payload(r) for r in rows)
+    name = f"reads-{search.case_number.replace('/', '_')}.csv"
+    return Response(
+        out.getvalue(), media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/api/reads/recent", dependencies=[Depends(require("reads:live"))])
+def recent_reads(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The newest reads, as the live feed shows them (what the user's cameras saw)."""
+    stmt = select(PlateRead)
+    if user.limited and user.cameras is not None:
+        stmt = stmt.where(PlateRead.camera_id.in_(user.cameras))
+    rows = session.scalars(
+        stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit)
+    ).all()
+    items = [read_payload(r) for r in rows]
+    return {"items": items, "count": len(items)}
 
 
 @router.get("/api/reads/{read_id}", dependencies=[Depends(require("reads:view"))])
