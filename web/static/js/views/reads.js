@@ -1,25 +1,31 @@
 // Reads feed: every plate read as it happens, newest first, with its crop.
 
+import { api } from "../api.js";
 import { clear, el, fmtTime, img, pct } from "../dom.js";
 
 const MAX = 120;
 const recent = [];  // kept across view switches while the console is open
 let listening = null;
 
-function remember(ctx) {
+function add(m, front = true) {
+  const i = recent.findIndex((r) => r.id === m.id);
+  if (i >= 0) { if (!front) return; recent.splice(i, 1); }
+  if (front) recent.unshift(m); else recent.push(m);
+  if (recent.length > MAX) recent.length = MAX;
+}
+
+function remember(ctx, render) {
   if (listening === ctx.live) return;
   listening = ctx.live;
   recent.length = 0;
-  ctx.live.on("read", (m) => {
-    const i = recent.findIndex((r) => r.id === m.id);
-    if (i >= 0) recent.splice(i, 1);
-    recent.unshift(m);
-    if (recent.length > MAX) recent.length = MAX;
-  });
+  ctx.live.on("read", (m) => add(m));
+  // Fill in what the cameras saw before the console opened.
+  api.get("/api/reads/recent?limit=50")
+    .then((page) => { page.items.forEach((m) => add(m, false)); render(); })
+    .catch(() => {});
 }
 
 export function mount(host, ctx) {
-  remember(ctx);
   const hitPlates = () => new Set([...(ctx.hits?.hits.values() || [])].map((h) => h.plate));
   let paused = false;
   const pause = el("button", { class: "btn btn-ghost", onclick: () => { paused = !paused; pause.textContent = paused ? "▶ Resume" : "❚❚ Pause"; render(); } }, "❚❚ Pause");
@@ -48,6 +54,7 @@ export function mount(host, ctx) {
   }
 
   const off = ctx.live.on("read", () => queueMicrotask(render));
+  remember(ctx, render);
   render();
   return () => off();
 }
