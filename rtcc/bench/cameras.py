@@ -29,7 +29,7 @@ from cameras.messages import ReadMessage, StatusMessage
 from cameras.supervisor import CameraSupervisor
 from cameras.worker import WorkerSpec
 from rtcc.clock import SystemClock
-from rtcc.config import CameraSettings, MotionSettings, Settings
+from rtcc.config import CameraSettings, MotionSettings, Settings, load_settings
 from rtcc.errors import InvalidInputError
 
 SIZE = (1280, 720)
@@ -146,9 +146,7 @@ def _collect(
 def _run(args: argparse.Namespace) -> int:
     if not 0 < args.duty <= 1 or args.cameras < 1 or args.seconds <= 0:
         raise InvalidInputError("need 0 < --duty <= 1, --cameras >= 1, --seconds > 0")
-    from rtcc.cli.main import settings_from  # noqa: PLC0415 - the CLI builds the settings
-
-    settings: Settings = settings_from(args)
+    settings: Settings = load_settings(getattr(args, "config", None))
     lpr = settings.lpr.model_copy(update={"model_dir": args.model_dir or settings.lpr.model_dir})
     with tempfile.TemporaryDirectory(prefix="rtcc-bench-") as tmp:
         work = build_workload(args.video, Path(tmp), fps=args.source_fps, duty=args.duty)
