@@ -24,6 +24,7 @@ import numpy as np
 
 from rtcc.config import MatchSettings
 
+MAX_KEY_LENGTH = 11  # longest plate whose key fits in int64
 CONFUSABLE_COST = 0.25  # distance of one confusable substitution (an other edit costs 1)
 
 
@@ -53,8 +54,15 @@ def deletions(text: str) -> list[str]:
 class PlateIndex:
     """Immutable index over plates (and wildcard patterns), addressed by slot number."""
 
-    def __init__(self, plates: Sequence[str], rules: MatchSettings) -> None:
+    def __init__(
+        self,
+        plates: Sequence[str],
+        rules: MatchSettings,
+        fuzzy: Sequence[bool] | None = None,
+    ) -> None:
+        """``fuzzy[slot]`` says whether that plate may match with an other edit (default all)."""
         self.rules = rules
+        self._fuzzy = fuzzy
         self._table = canon_table(rules.confusion_groups if rules.confusable else [])
         self.plates = list(plates)
         self._canon = [p.translate(self._table) for p in self.plates]
@@ -67,21 +75,28 @@ class PlateIndex:
                 self._add_wildcard(slot, plate)
 
     def _build_keys(self) -> tuple[np.ndarray, np.ndarray]:
-        keys: list[int] = []
-        slots: list[int] = []
-        min_len, edits = self._min_len, self._edits
+        """Keys of every canonical plate and (for long enough plates) its one-character
+        deletions, vectorised per plate length; sorted, with the slot each key belongs to."""
+        by_len: dict[int, list[int]] = defaultdict(list)
         for slot, c in enumerate(self._canon):
-            if "*" in c or "?" in c:
-                continue
-            keys.append(hash(c))
-            slots.append(slot)
-            if edits and len(c) >= min_len:
-                for i in range(len(c)):
-                    keys.append(hash(c[:i] + c[i + 1 :]))
-                    slots.append(slot)
-        key_arr = np.fromiter(keys, dtype=np.int64, count=len(keys))
-        slot_arr = np.fromiter(slots, dtype=np.int32, count=len(slots))
-        order = np.argsort(key_arr, kind="stable")
+            if 0 < len(c) <= MAX_KEY_LENGTH and "*" not in c and "?" not in c:
+                by_len[len(c)].append(slot)
+        keys, slots = [np.empty(0, np.int64)], [np.empty(0, np.int32)]
+        for length, members in by_len.items():
+            idx = np.asarray(members, dtype=np.int32)
+            raw = "".join(self._canon[s] for s in members).encode("ascii")
+            digits = _DIGIT[np.frombuffer(raw, dtype=np.uint8).reshape(-1, length)]
+            keys.append(_keys_of(digits))
+            slots.append(idx)
+            if self._edits and length >= self._min_len:
+                if self._fuzzy is not None:
+                    keep = np.asarray([self._fuzzy[s] for s in members], dtype=bool)
+                    idx, digits = idx[keep], digits[keep]
+                for i in range(length):
+                    keys.append(_keys_of(np.delete(digits, i, axis=1)))
+                    slots.append(idx)
+        key_arr, slot_arr = np.concatenate(keys), np.concatenate(slots)
+        order = np.argsort(key_arr)
         return key_arr[order], slot_arr[order]
 
     def _add_wildcard(self, slot: int, plate: str) -> None:
@@ -100,8 +115,8 @@ class PlateIndex:
         if self._edits and len(canon) >= self._min_len:
             probes.extend(deletions(canon))
         found: set[int] = set()
-        if len(self._keys):
-            hashes = np.array([hash(p) for p in probes], dtype=np.int64)
+        if len(self._keys) and len(canon) <= MAX_KEY_LENGTH:
+            hashes = np.array([plate_key(p) for p in probes], dtype=np.int64)
             lo = np.searchsorted(self._keys, hashes, "left").tolist()
             hi = np.searchsorted(self._keys, hashes, "right").tolist()
             for a, b in zip(lo, hi, strict=True):
@@ -174,8 +189,12 @@ class PlateIndex:
         n_conf = len(diff) - other
         if n_conf > rules.max_confusable:
             return None
+        if conf and sum(conf) / len(conf) < rules.inexact_min_read_confidence:
+            return None
         if other:
             if not self._edits or min(len(read), len(self.plates[slot])) < self._min_len:
+                return None
+            if self._fuzzy is not None and not self._fuzzy[slot]:
                 return None
             if not self._fuzzy_allowed(diff, conf):
                 return None
@@ -195,6 +214,25 @@ class PlateIndex:
             if is_other and r and _char_conf(conf, i) >= limit:
                 return False
         return True
+
+
+# Base-36 digit of each ASCII code (A-Z0-9); a plate's key is its base-36 value * 16 + length,
+# exact (no collisions) for up to 10 characters and computed by ``int(text, 36)`` on a read.
+_DIGIT = np.zeros(256, dtype=np.int64)
+for _i, _ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+    _DIGIT[ord(_ch)] = _i
+
+
+def plate_key(text: str) -> int:
+    return int(text, 36) * 16 + len(text) if text else 0
+
+
+def _keys_of(digits: np.ndarray) -> np.ndarray:
+    """``plate_key`` of each row of base-36 digits."""
+    acc = np.zeros(digits.shape[0], dtype=np.int64)
+    for j in range(digits.shape[1]):
+        acc = acc * 36 + digits[:, j]
+    return acc * 16 + digits.shape[1]
 
 
 def _char_conf(conf: Sequence[float] | None, i: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,14 +65,59 @@ class Match:
         return self.match_type != "exact"
 
 
+# An entry as stored in the index: (entry_id, hotlist_id, plate, state, reason, case_number,
+# description, expires_at). Plain tuples keep a million entries cheap; ``EntryRef``s are made
+# only for the entries a read matches.
+EntryRow = tuple[int, int, str, str | None, str | None, str | None, str | None, datetime | None]
+
+
 class HotlistIndex:
     """Entries plus their plate index; applies expiry and the state rule per match."""
 
     def __init__(self, entries: Iterable[EntryRef], rules: MatchSettings | None = None) -> None:
+        refs = list(entries)
+        rows: list[EntryRow] = [
+            (
+                e.entry_id,
+                e.hotlist_id,
+                e.plate,
+                e.state,
+                e.reason,
+                e.case_number,
+                e.description,
+                e.expires_at,
+            )
+            for e in refs
+        ]
+        self._init(rows, {e.hotlist_id: e.hotlist for e in refs}, rules)
+
+    @classmethod
+    def from_rows(
+        cls, rows: Sequence[EntryRow], lists: dict[int, ListRef], rules: MatchSettings | None
+    ) -> HotlistIndex:
+        index = cls.__new__(cls)
+        index._init(rows, lists, rules)
+        return index
+
+    def _init(
+        self, rows: Sequence[EntryRow], lists: dict[int, ListRef], rules: MatchSettings | None
+    ) -> None:
         self.rules = rules or MatchSettings()
-        self.entries: list[EntryRef] = list(entries)
-        self._plates = PlateIndex([e.plate for e in self.entries], self.rules)
-        self.size = len(self.entries)
+        self._rows = rows
+        self._lists = lists
+        sizes = Counter(r[1] for r in rows)
+        small = {hid for hid, n in sizes.items() if n <= self.rules.fuzzy_max_list_size}
+        fuzzy = None if len(small) == len(sizes) else [r[1] in small for r in rows]
+        self._plates = PlateIndex([r[2] for r in rows], self.rules, fuzzy)
+        self.size = len(rows)
+
+    def ref(self, slot: int) -> EntryRef:
+        r = self._rows[slot]
+        return EntryRef(r[0], self._lists[r[1]], *r[2:])
+
+    @property
+    def entries(self) -> list[EntryRef]:
+        return [self.ref(i) for i in range(self.size)]
 
     def match(
         self,
@@ -87,14 +133,17 @@ class HotlistIndex:
         out = []
         same_state = self.rules.require_same_state
         for cand in self._plates.candidates(plate, confidences):
-            entry = self.entries[cand.slot]
-            if entry.entry_id in exclude:
+            row = self._rows[cand.slot]
+            if row[0] in exclude:
                 continue
-            if entry.expires_at is not None and entry.expires_at <= now:
+            expires = row[7]
+            if expires is not None and expires <= now:
                 continue
-            if same_state and state and entry.state and state != entry.state:
+            if same_state and state and row[3] and state != row[3]:
                 continue
-            out.append(Match(entry, cand.match_type, cand.distance, cand.diff, cand.score))
+            out.append(
+                Match(self.ref(cand.slot), cand.match_type, cand.distance, cand.diff, cand.score)
+            )
         return out
 
 
@@ -195,5 +244,5 @@ def load_index(
         stmt = stmt.where(t.hotlist_id.in_(list(hotlist_ids)))
     if min_entry_id is not None:
         stmt = stmt.where(t.id >= min_entry_id)
-    refs = (EntryRef(row[0], lists[row[1]], *row[2:]) for row in session.execute(stmt))
-    return HotlistIndex(refs, rules)
+    rows = [tuple(row) for row in session.execute(stmt)]
+    return HotlistIndex.from_rows(rows, lists, rules)  # type: ignore[arg-type]

@@ -131,7 +131,13 @@ class MatchSettings(Section):
     min_length_for_edits: int = Field(default=5, ge=1, le=12)
     # A fuzzy substitution/extra character must sit on a read character whose OCR confidence is
     # below this (1.0 = any); reads without per-character confidences are not restricted.
-    fuzzy_max_char_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    fuzzy_max_char_confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Fuzzy edits only against lists of at most this many entries: on a million-plate list a
+    # random read has a one-edit neighbour far too often (measured by ``rtcc bench hotlist``).
+    fuzzy_max_list_size: int = Field(default=1_000, ge=0)
+    # Non-exact matches need a read whose mean character confidence reaches this (garbage reads
+    # such as "11111" at 0.15 otherwise match by look-alikes).
+    inexact_min_read_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     # Also accept a missing or extra character as the fuzzy edit (costly in false hits on big
     # lists: a random 7-character read has many one-indel neighbours among a million plates).
     fuzzy_indels: bool = False

@@ -96,7 +96,7 @@ def test_missing_and_extra_characters_when_enabled() -> None:
 
 
 def test_char_confidences_gate_fuzzy_edits_and_rank_candidates() -> None:
-    ix = index("ABC1234")
+    ix = index("ABC1234", rules=MatchSettings(fuzzy_max_char_confidence=0.9))
     sure = [0.99] * 7
     unsure = [0.99, 0.99, 0.4, 0.99, 0.99, 0.99, 0.99]
     assert kinds(ix, "ABX1234", confidences=sure) == []
@@ -157,3 +157,27 @@ def test_matcher_overlay_remove_and_replace() -> None:
 def test_empty_read_and_empty_index() -> None:
     assert index().match("ABC", state=None, now=NOW) == []
     assert index("ABC").match("", state=None, now=NOW) == []
+
+
+def test_garbage_reads_get_no_inexact_matches() -> None:
+    ix = index("1LL1L1")
+    assert kinds(ix, "111111", confidences=[0.9] * 6) == [("1LL1L1", "confusable")]
+    assert kinds(ix, "111111", confidences=[0.15] * 6) == []
+    assert kinds(ix, "1LL1L1", confidences=[0.15] * 6) == [("1LL1L1", "exact")]
+
+
+def test_fuzzy_only_against_small_lists() -> None:
+    big, small = ListRef(1, "ncic"), ListRef(2, "bolo")
+    rules = MatchSettings(fuzzy_max_list_size=2)
+    ix = HotlistIndex(
+        [
+            EntryRef(1, big, "ABC1234"),
+            EntryRef(2, big, "XYZ1234"),
+            EntryRef(3, big, "QQQ111"),
+            EntryRef(4, small, "KLM5678"),
+        ],
+        rules,
+    )
+    assert kinds(ix, "ABX1234") == []  # the big list: exact and confusable only
+    assert kinds(ix, "A8C1234") == [("ABC1234", "confusable")]
+    assert kinds(ix, "KLM5679") == [("KLM5678", "fuzzy")]
