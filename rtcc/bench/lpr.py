@@ -39,7 +39,10 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--model-dir", type=Path, default=None, help="model bundle (default: config)")
     p.add_argument("--stride", type=int, default=1, help="videos: analyse every Nth frame")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    # Issue 5 adds --hotlist-size N here (hit latency/recall over a generated hotlist).
+    p.add_argument(
+        "--hotlist-size", type=int, default=0,
+        help="plant the labels in a random hotlist of N entries; add hit_recall/false_hit_rate",
+    )
     p.set_defaults(func=_run)
 
 
@@ -197,6 +200,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.stride < 1:
         raise InvalidInputError("--stride must be at least 1", field="stride")
     result = measure(args)
+    if args.hotlist_size:
+        from rtcc.bench.hotlist_lpr import for_lpr_args
+
+        result.update(for_lpr_args(args))
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
