@@ -208,7 +208,7 @@ class NcicLayout:
         if unknown:
             raise ValueError(f"unknown NCIC layout field(s): {', '.join(sorted(unknown))}")
         fixed = {k: (v if k == "header_lines" else tuple(v)) for k, v in data.items()}
-        return cls(**fixed)
+        return cls(**fixed)  # type: ignore[arg-type]
 
 
 def parse_ncic(text: str, layout: NcicLayout | None = None) -> Parsed:

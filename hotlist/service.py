@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from hotlist.formats import ParsedEntry, clean_plate, clean_state
@@ -138,7 +138,7 @@ def import_entries(
 ) -> ImportStats:
     """Merge ``entries`` into the list (same plate and state: updated) or, with ``replace``,
     swap the whole list. Bulk statements in chunks, all in the caller's transaction."""
-    t = HotlistEntry.__table__
+    t = cast(Table, HotlistEntry.__table__)
     latest: dict[tuple[str, str | None], ParsedEntry] = {(e.plate, e.state): e for e in entries}
     old = {
         (p, s): i
@@ -148,7 +148,10 @@ def import_entries(
     }
     removed = updated = 0
     if replace:
-        removed = session.execute(delete(t).where(t.c.hotlist_id == hotlist.id)).rowcount or 0
+        gone = cast(
+            CursorResult[Any], session.execute(delete(t).where(t.c.hotlist_id == hotlist.id))
+        )
+        removed = gone.rowcount or 0
         to_update: list[dict[str, Any]] = []
         to_insert = list(latest.values())
     else:
@@ -232,11 +235,10 @@ def bulk_insert(
     dialect = conn.dialect
     cols = HotlistEntry.__table__.c
     if dialect.name == "postgresql":
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY support
         with (
             raw.cursor() as cur,
-            cur.copy(  # type: ignore[attr-defined]
+            cur.copy(
                 f"COPY hotlist_entry ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
             ) as copy,
         ):
