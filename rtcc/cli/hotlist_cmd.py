@@ -87,6 +87,7 @@ def _import(args: argparse.Namespace) -> int:
             actor=Actor(username=args.user, roles=("cli",), source="cli"),
             list_fields=fields,
             progress=bar,
+            rebuild=False,
         )
     finally:
         services.engine.dispose()

@@ -54,8 +54,10 @@ def import_hotlist(
     replace: bool = False,
     list_fields: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    rebuild: bool = True,
 ) -> ImportResult:
-    """Import a parsed file into list ``name`` (created if missing) atomically."""
+    """Import a parsed file into list ``name`` (created if missing) atomically; ``rebuild``
+    swaps this process's live index (a CLI import has none to update)."""
     now = services.clock.now()
     rules = services.settings.matching
     with transaction(services.sessions) as session:
@@ -74,7 +76,11 @@ def import_hotlist(
             progress=progress,
         )
         hits: list[Hit] = []
-        if rules.historical and stats.new_keys:
+        since = _since(services, now)
+        has_reads = session.scalar(
+            select(PlateRead.id).where(PlateRead.observed_at >= since).limit(1)
+        )
+        if rules.historical and stats.new_keys and has_reads is not None:
             fresh = new_entries_index(
                 session,
                 hotlist_id=hotlist.id,
@@ -91,7 +97,8 @@ def import_hotlist(
                 dedup_window_s=rules.dedup_window_s,
             )
         events = [Event("hit", hit_event(session, h)) for h in hits]
-    rebuild_index(services)
+    if rebuild:
+        rebuild_index(services)
     for event in events:
         services.bus.publish(event)
     return ImportResult(
