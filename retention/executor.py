@@ -296,6 +296,16 @@ class Executor:
             return
         with transaction(self.sessions) as s:
             result.deleted_rows[name] += cand.delete_rows(s, name, done, cut)
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """On SQLite, fold the WAL back ourselves (PASSIVE never blocks ingest), so the
+        ingest commit that would cross the auto-checkpoint threshold does not pay for our
+        deletes."""
+        bind = self.sessions.kw.get("bind")
+        if bind is not None and bind.dialect.name == "sqlite":
+            with bind.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _sweep_orphans(self, now: datetime, options: RunOptions, result: RunResult) -> None:
         with self.sessions() as s:

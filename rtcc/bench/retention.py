@@ -98,6 +98,7 @@ class Writer(threading.Thread):
         self.interval_s = interval_s
         self.stop_event = threading.Event()
         self.max_stall_s = 0.0
+        self.stalls: list[float] = []
         self.inserted = 0
 
     def run(self) -> None:
@@ -106,8 +107,17 @@ class Writer(threading.Thread):
             t0 = time.perf_counter()
             with transaction(self.sessions) as s:
                 s.execute(insert(PlateRead), [_row(clock.now(), 0, False)])
-            self.max_stall_s = max(self.max_stall_s, time.perf_counter() - t0)
+            took = time.perf_counter() - t0
+            self.max_stall_s = max(self.max_stall_s, took)
+            self.stalls.append(took)
             self.inserted += 1
+
+
+def _p99_ms(stalls: list[float]) -> float:
+    if not stalls:
+        return 0.0
+    ordered = sorted(stalls)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)
 
 
 def _counts(sessions: sessionmaker[Session], cutoff: datetime) -> tuple[int, int]:
@@ -140,6 +150,7 @@ def _purge_ours(url: str, data_dir: Path, reads: int, keep: int, batch: int) -> 
         "purge_seconds": round(seconds, 3),
         "rows_per_second": round(result.deleted_rows["plate_reads"] / seconds, 1),
         "writer_max_stall_ms": round(writer.max_stall_s * 1000, 1),
+        "writer_p99_stall_ms": _p99_ms(writer.stalls),
         "writer_inserts": writer.inserted,
         "deleted_rows": result.deleted_rows["plate_reads"],
         "deleted_bytes": result.deleted_bytes["plate_reads"],
@@ -171,6 +182,7 @@ def _purge_naive(url: str, reads: int, keep: int) -> dict[str, Any]:
         "purge_seconds": round(seconds, 3),
         "rows_per_second": round(reads / seconds, 1),
         "writer_max_stall_ms": round(writer.max_stall_s * 1000, 1),
+        "writer_p99_stall_ms": _p99_ms(writer.stalls),
     }
 
 
