@@ -365,6 +365,34 @@ def delete_entry(session: Session, *, entry_id: int, now: datetime, actor: Actor
     )
 
 
+def set_entry_expiry(
+    session: Session, *, entry_id: int, expires_at: datetime | None, now: datetime, actor: Actor
+) -> HotlistEntry:
+    """Expire an entry (or change or clear its expiry); expired entries never hit."""
+    entry = session.get(HotlistEntry, entry_id)
+    if entry is None:
+        raise NotFoundError(f"no hotlist entry {entry_id}")
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise InvalidInputError("expires_at needs a time zone", field="expires_at")
+    before = entry.expires_at
+    entry.expires_at = expires_at
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="hotlist.entry.expire",
+        target=f"hotlist_entry:{entry_id}",
+        case_number=entry.case_number,
+        details={
+            "plate": entry.plate,
+            "from": before.isoformat() if before else None,
+            "to": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return entry
+
+
 def replace_list(
     session: Session,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from rtcc.runtime.services import Services
@@ -26,3 +26,6 @@ def get_session(services: Annotated[Services, Depends(get_services)]) -> Iterato
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+# Database ids in paths: positive and inside BIGINT, so a huge number is a 422, never a 500.
+IdPath = Annotated[int, Path(ge=1, le=2**62)]

@@ -119,3 +119,42 @@ def test_restricted_list_hits_hidden_from_unassigned_officer(
     assert stranger.get("/api/hits").json()["items"] == []
     assigned = api_client("officer", hotlists=[hl])
     assert len(assigned.get("/api/hits").json()["items"]) == 1
+
+
+def test_expired_entry_stops_hitting_and_ids_are_bounded(
+    services: Services, api_client: Any
+) -> None:
+    from datetime import timedelta
+
+    sup = api_client("supervisor")
+    hl = _setup_list(sup)
+    entry = sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "EXP1234"}).json()
+    ingest = Ingestor(services)
+    assert services.matcher.match("EXP1234", state=None, now=services.clock.now())
+    later = (services.clock.now() + timedelta(minutes=10)).isoformat()
+    resp = sup.patch(f"/api/hotlists/entries/{entry['id']}", json={"expires_at": later})
+    assert resp.status_code == 200 and resp.json()["expires_at"] is not None
+    assert services.matcher.match("EXP1234", state=None, now=services.clock.now())
+    services.clock.advance(minutes=20)  # type: ignore[attr-defined]  (sessions idle out at 30)
+    assert not services.matcher.match("EXP1234", state=None, now=services.clock.now())
+    now = services.clock.now().isoformat()
+    assert sup.patch(f"/api/hotlists/entries/{entry['id']}", json={"expires_at": now}).is_success
+    ingest.handle(read_message(services, "EXP1234"))
+    assert sup.get("/api/hits").json()["items"] == []
+    naive = sup.patch(
+        f"/api/hotlists/entries/{entry['id']}", json={"expires_at": "2030-01-01T00:00"}
+    )
+    assert naive.status_code == 422
+    assert api_client("officer").patch(
+        f"/api/hotlists/entries/{entry['id']}", json={"expires_at": None}
+    ).status_code == 403
+    for path in (f"/api/hotlists/{2**70}", f"/api/hits/{2**70}", "/api/hotlists/0"):
+        assert sup.get(path).status_code == 422, path
+    assert sup.patch("/api/hotlists/entries/999999", json={"expires_at": None}).status_code == 404
+    with services.sessions() as s:
+        from sqlalchemy import select
+
+        from rtcc.models import AuditEvent
+
+        actions = s.scalars(select(AuditEvent.action)).all()
+    assert actions.count("hotlist.entry.expire") == 2

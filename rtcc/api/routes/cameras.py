@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cameras.health import Change, uptime
 from cameras.media import live_frame_path
-from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.deps import IdPath, ServicesDep, SessionDep
 from rtcc.api.security import require
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import Camera, CameraStatus, VideoSegment
@@ -160,7 +160,7 @@ def list_segments(
     dependencies=[Depends(require("video:segments"))],
 )
 def download_segment(
-    camera_id: str, segment_id: int, session: SessionDep, services: ServicesDep
+    camera_id: str, segment_id: IdPath, session: SessionDep, services: ServicesDep
 ) -> FileResponse:
     seg = session.get(VideoSegment, segment_id)
     if seg is None or seg.camera_id != camera_id:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from hotlist import hits as workflow
 from rtcc.api import security
-from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.deps import IdPath, ServicesDep, SessionDep
 from rtcc.audit import Actor
 from rtcc.errors import NotFoundError
 from rtcc.events import Event
@@ -176,7 +176,7 @@ def _load(request: Request, session: Session, hit_id: int) -> Hit:
 
 
 @router.get("/api/hits/{hit_id}", dependencies=VIEW)
-def get_hit(hit_id: int, request: Request, session: SessionDep) -> dict[str, Any]:
+def get_hit(hit_id: IdPath, request: Request, session: SessionDep) -> dict[str, Any]:
     return _detail(session, _load(request, session, hit_id))
 
 
@@ -185,7 +185,7 @@ def _act(
     session: Session,
     request: Request,
     actor: Actor,
-    hit_id: int,
+    hit_id: IdPath,
     action: str,
     **kwargs: Any,
 ) -> dict[str, Any]:
@@ -203,7 +203,7 @@ def _act(
 
 @router.post("/api/hits/{hit_id}/acknowledge", dependencies=ACT)
 def acknowledge(
-    hit_id: int,
+    hit_id: IdPath,
     request: Request,
     session: SessionDep,
     services: ServicesDep,
@@ -216,7 +216,7 @@ def acknowledge(
 
 @router.post("/api/hits/{hit_id}/confirm", dependencies=ACT)
 def confirm(
-    hit_id: int,
+    hit_id: IdPath,
     body: ConfirmBody,
     request: Request,
     session: SessionDep,
@@ -237,7 +237,7 @@ def confirm(
 
 @router.post("/api/hits/{hit_id}/reject", dependencies=ACT)
 def reject(
-    hit_id: int,
+    hit_id: IdPath,
     body: RejectBody,
     request: Request,
     session: SessionDep,
@@ -251,7 +251,7 @@ def reject(
 
 @router.post("/api/hits/{hit_id}/notes", dependencies=ACT)
 def add_note(
-    hit_id: int,
+    hit_id: IdPath,
     body: NoteBody,
     request: Request,
     session: SessionDep,

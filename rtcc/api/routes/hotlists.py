@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from hotlist import service
 from hotlist.importer import decode, parse_text
 from rtcc.api import security
-from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.deps import IdPath, ServicesDep, SessionDep
 from rtcc.api.routes.hits import ActorDep
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import Hotlist, HotlistEntry
@@ -35,6 +35,10 @@ class ListFields(BaseModel):
 
 class NewList(ListFields):
     name: str = Field(min_length=1, max_length=100)
+
+
+class EntryExpiry(BaseModel):
+    expires_at: datetime | None  # null clears the expiry
 
 
 class NewEntry(BaseModel):
@@ -105,7 +109,7 @@ def create_hotlist(
 
 
 @router.get("/api/hotlists/{hotlist_id}", dependencies=VIEW)
-def get_hotlist(hotlist_id: int, session: SessionDep) -> dict[str, Any]:
+def get_hotlist(hotlist_id: IdPath, session: SessionDep) -> dict[str, Any]:
     hl = service.get_list(session, hotlist_id=hotlist_id)
     n = session.scalar(select(func.count()).where(HotlistEntry.hotlist_id == hl.id))
     return list_out(hl, n)
@@ -113,7 +117,7 @@ def get_hotlist(hotlist_id: int, session: SessionDep) -> dict[str, Any]:
 
 @router.patch("/api/hotlists/{hotlist_id}", dependencies=MANAGE)
 def update_hotlist(
-    hotlist_id: int,
+    hotlist_id: IdPath,
     body: ListFields,
     session: SessionDep,
     services: ServicesDep,
@@ -134,7 +138,7 @@ def update_hotlist(
 
 @router.get("/api/hotlists/{hotlist_id}/entries", dependencies=VIEW)
 def list_entries(
-    hotlist_id: int,
+    hotlist_id: IdPath,
     session: SessionDep,
     plate: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -151,7 +155,7 @@ def list_entries(
 
 @router.post("/api/hotlists/{hotlist_id}/entries", dependencies=MANAGE, status_code=201)
 def add_entry(
-    hotlist_id: int,
+    hotlist_id: IdPath,
     body: NewEntry,
     session: SessionDep,
     services: ServicesDep,
@@ -168,7 +172,7 @@ def add_entry(
 
 @router.delete("/api/hotlists/entries/{entry_id}", dependencies=MANAGE)
 def delete_entry(
-    entry_id: int, session: SessionDep, services: ServicesDep, actor: ActorDep
+    entry_id: IdPath, session: SessionDep, services: ServicesDep, actor: ActorDep
 ) -> dict[str, Any]:
     if session.get(HotlistEntry, entry_id) is None:
         raise NotFoundError(f"no hotlist entry {entry_id}")
@@ -176,6 +180,26 @@ def delete_entry(
     session.commit()
     services.matcher.remove([entry_id])
     return {"deleted": entry_id}
+
+
+@router.patch("/api/hotlists/entries/{entry_id}", dependencies=MANAGE)
+def expire_entry(
+    entry_id: IdPath,
+    body: EntryExpiry,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: ActorDep,
+) -> dict[str, Any]:
+    now = services.clock.now()
+    entry = service.set_entry_expiry(
+        session, entry_id=entry_id, expires_at=body.expires_at, now=now, actor=actor
+    )
+    session.commit()
+    if entry.expires_at is not None and entry.expires_at <= now:
+        services.matcher.remove([entry_id])  # instant; the next rebuild drops it for good
+    else:
+        rebuild_index(services)  # a later or cleared expiry travels with the index entry
+    return entry_out(entry)
 
 
 @router.post("/api/hotlists/import", dependencies=MANAGE)
