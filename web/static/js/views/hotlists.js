@@ -109,10 +109,7 @@ export function mount(host, ctx) {
     if (!confirm(`Expire ${entry.plate} now? It will stop producing hits.`)) return;
     try {
       await api.patch(`/api/hotlists/entries/${entry.id}`, { expires_at: new Date().toISOString() });
-    } catch (err) {
-      if (err.status !== 404 && err.status !== 405) return toast(`Could not expire: ${err.message}`, "error");
-      try { await api.del(`/api/hotlists/entries/${entry.id}`); } catch (e2) { return toast(`Could not remove: ${e2.message}`, "error"); }
-    }
+    } catch (err) { return toast(`Could not expire: ${err.message}`, "error"); }
     toast(`${entry.plate} no longer hits`, "ok");
     loadLists();
   }
