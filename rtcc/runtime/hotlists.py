@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotlist.historical import match_past_reads, new_entries_index
 from hotlist.importer import ImportFile
@@ -19,6 +21,8 @@ from rtcc.events import Event
 from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
 from rtcc.runtime.payloads import hit_payload
 from rtcc.runtime.services import Services
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,54 @@ def rebuild_index(services: Services) -> None:
     with services.sessions() as session:
         index = load_index(session, now=services.clock.now(), rules=services.settings.matching)
     services.matcher.replace(index)
+
+
+def lists_fingerprint(services: Services) -> tuple[Any, ...]:
+    """Changes whenever any process adds, removes or re-imports entries or edits a list."""
+    with services.sessions() as session:
+        entries = session.execute(
+            select(func.count(HotlistEntry.id), func.max(HotlistEntry.id))
+        ).one()
+        lists = session.execute(select(func.count(Hotlist.id), func.max(Hotlist.updated_at))).one()
+    return (*entries, *lists)
+
+
+class HotlistWatcher:
+    """Rebuilds the live index when another process (``rtcc hotlist import``) changed the lists."""
+
+    def __init__(self, services: Services, *, interval_s: float = 15.0) -> None:
+        self.services = services
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hotlist-watch", daemon=True)
+        self._seen: tuple[Any, ...] | None = None
+        self.rebuilds = 0
+
+    def start(self) -> None:
+        self._seen = lists_fingerprint(self.services)
+        self._thread.start()
+
+    def check(self) -> bool:
+        """Rebuild if the lists changed since the last look; True when it did."""
+        current = lists_fingerprint(self.services)
+        if current == self._seen:
+            return False
+        rebuild_index(self.services)
+        self._seen = current
+        self.rebuilds += 1
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - keep watching; the next look may succeed
+                log.exception("hotlist index refresh failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
 
 
 def _since(services: Services, now: datetime) -> datetime:

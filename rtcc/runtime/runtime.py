@@ -6,10 +6,10 @@ import logging
 
 from cameras.supervisor import CameraSupervisor
 from hotlist.importer import read_file
-from hotlist.matcher import load_index
 from hotlist.service import replace_list
 from retention.scheduler import RetentionScheduler
 from rtcc.db import transaction
+from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
 from rtcc.runtime.services import Services
 
@@ -34,13 +34,6 @@ def load_configured_hotlists(services: Services) -> None:
         log.info("hotlist %s: %d entries loaded from %s", hl.name, len(entries), hl.file)
 
 
-def rebuild_index(services: Services) -> None:
-    with services.sessions() as session:
-        services.matcher.replace(
-            load_index(session, now=services.clock.now(), rules=services.settings.matching)
-        )
-
-
 class Runtime:
     def __init__(self, services: Services, *, cameras: bool = True) -> None:
         self.services = services
@@ -48,6 +41,7 @@ class Runtime:
         self.ingest: IngestThread | None = None
         self._cameras = cameras
         self.retention: RetentionScheduler | None = None
+        self.hotlists = HotlistWatcher(services)
 
     def start(self) -> None:
         s = self.services
@@ -55,6 +49,7 @@ class Runtime:
             sync_cameras(session, s)
         load_configured_hotlists(s)
         rebuild_index(s)
+        self.hotlists.start()
         if self._cameras and any(c.enabled for c in s.settings.cameras):
             self.supervisor = CameraSupervisor(
                 s.settings.cameras, lpr=s.settings.lpr, data_dir=s.settings.data_dir, clock=s.clock
@@ -72,6 +67,7 @@ class Runtime:
             self.retention.start()
 
     def stop(self) -> None:
+        self.hotlists.stop()
         if self.retention is not None:
             self.retention.stop()
         if self.supervisor is not None:
