@@ -37,13 +37,20 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--reads", type=int, default=1_000_000, help="expired reads to purge")
     p.add_argument("--keep", type=int, default=None, help="unexpired reads (default reads/10)")
     p.add_argument("--batch", type=int, default=500)
+    p.add_argument(
+        "--files-per-read",
+        type=int,
+        choices=(0, 1, 2),
+        default=2,
+        help="JPEGs per read (snapshot, crop); 0 measures the database alone",
+    )
     p.add_argument("--db", default=None, help="database URL (default: temporary SQLite file)")
     p.add_argument("--no-baseline", action="store_true", help="skip the naive one-DELETE run")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run)
 
 
-def _row(now: datetime, age_days: float, files: bool) -> dict[str, Any]:
+def _row(now: datetime, age_days: float, files: int) -> dict[str, Any]:
     at = now - age_days * DAY
     key = f"b{next(_keys)}"
     base = f"media/reads/bench/{at:%Y-%m-%d}/{key}"
@@ -57,15 +64,20 @@ def _row(now: datetime, age_days: float, files: bool) -> dict[str, Any]:
         "format_ok": True,
         "observed_at": at,
         "last_seen_at": at,
-        "snapshot_path": f"{base}-snap.jpg" if files else None,
-        "crop_path": f"{base}-crop.jpg" if files else None,
+        "snapshot_path": f"{base}-snap.jpg" if files >= 1 else None,
+        "crop_path": f"{base}-crop.jpg" if files >= 2 else None,
         "created_at": at,
         "updated_at": at,
     }
 
 
 def _seed(
-    sessions: sessionmaker[Session], data_dir: Path | None, now: datetime, expired: int, keep: int
+    sessions: sessionmaker[Session],
+    data_dir: Path | None,
+    now: datetime,
+    expired: int,
+    keep: int,
+    files: int = 2,
 ) -> None:
     with transaction(sessions) as s:
         s.add(Camera(id="bench", name="bench", created_at=now, updated_at=now))
@@ -73,13 +85,11 @@ def _seed(
     for total, lo, span in ((expired, 91.0, 29.0), (keep, 0.01, 88.0)):
         for start in range(0, total, 10_000):
             n = min(10_000, total - start)
-            rows = [
-                _row(now, lo + span * (start + i) / max(total, 1), data_dir is not None)
-                for i in range(n)
-            ]
+            per = files if data_dir is not None else 0
+            rows = [_row(now, lo + span * (start + i) / max(total, 1), per) for i in range(n)]
             if data_dir is not None:
                 for r in rows:
-                    for rel in (r["snapshot_path"], r["crop_path"]):
+                    for rel in filter(None, (r["snapshot_path"], r["crop_path"])):
                         path = data_dir / rel
                         if path.parent not in made_dirs:
                             path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +116,7 @@ class Writer(threading.Thread):
         while not self.stop_event.wait(self.interval_s):
             t0 = time.perf_counter()
             with transaction(self.sessions) as s:
-                s.execute(insert(PlateRead), [_row(clock.now(), 0, False)])
+                s.execute(insert(PlateRead), [_row(clock.now(), 0, 0)])
             took = time.perf_counter() - t0
             self.max_stall_s = max(self.max_stall_s, took)
             self.stalls.append(took)
@@ -127,12 +137,14 @@ def _counts(sessions: sessionmaker[Session], cutoff: datetime) -> tuple[int, int
     return int(old), int(young)
 
 
-def _purge_ours(url: str, data_dir: Path, reads: int, keep: int, batch: int) -> dict[str, Any]:
+def _purge_ours(
+    url: str, data_dir: Path, reads: int, keep: int, batch: int, files: int
+) -> dict[str, Any]:
     engine = make_engine(url, pool_size=4)
     migrate(engine)
     sessions = make_sessionmaker(engine)
     now = SystemClock().now()
-    _seed(sessions, data_dir, now, reads, keep)
+    _seed(sessions, data_dir, now, reads, keep, files)
     settings = RetentionSettings(batch_size=batch)
     ex = Executor(sessions=sessions, settings=settings, data_dir=data_dir, clock=SystemClock())
     writer = Writer(sessions)
@@ -144,7 +156,8 @@ def _purge_ours(url: str, data_dir: Path, reads: int, keep: int, batch: int) -> 
     writer.join()
     cutoff = now - 90 * DAY
     old, young = _counts(sessions, cutoff)
-    files_left = sum(1 for _ in (data_dir / "media").rglob("*.jpg"))
+    media = data_dir / "media"
+    files_left = sum(1 for _ in media.rglob("*.jpg")) if media.exists() else 0
     engine.dispose()
     return {
         "purge_seconds": round(seconds, 3),
@@ -157,7 +170,7 @@ def _purge_ours(url: str, data_dir: Path, reads: int, keep: int, batch: int) -> 
         "remaining_expired": old,
         "lost_unexpired": keep + writer.inserted - young,
         "files_left": files_left,
-        "files_expected": 2 * keep,
+        "files_expected": files * keep,
         "run_status": result.status,
     }
 
@@ -195,9 +208,12 @@ def _run(args: argparse.Namespace) -> int:
             "reads": args.reads,
             "keep": keep,
             "batch": args.batch,
+            "files_per_read": args.files_per_read,
             "database": url.split("://")[0],
         }
-        out.update(_purge_ours(url, root / "data", args.reads, keep, args.batch))
+        out.update(
+            _purge_ours(url, root / "data", args.reads, keep, args.batch, args.files_per_read)
+        )
         if not args.no_baseline:
             base_url = f"sqlite:///{root / 'naive.db'}" if args.db is None else args.db
             if args.db is None:
