@@ -1,7 +1,20 @@
 """The auditor's report: policy, oldest item, items past period, holds, runs, reconciliation.
 
 Computed from the database and the disk alone (not from the job's own claims), so an auditor
-can check it without trusting the job. See the README for the JSON keys.
+can check it without trusting the job.
+
+JSON keys: ``generated_at``; ``compliant`` (bool) and ``reasons`` (why not); ``classes`` ->
+{video, plate_reads (reads without a hit), hit_reads, hits, camera_status} -> ``policy_days``,
+``cutoff``, ``items``, ``oldest_at``, ``oldest_age_days``, ``past_period`` (unheld items past
+their period: 0 when compliant), ``held_past_period``; ``classes.audit`` -> ``policy_days``,
+``minimum`` (true: kept at least that long, never purged), ``items``, ``oldest_at``,
+``oldest_age_days``, ``chain_ok``, ``chain_problem``; ``holds`` (active holds: ``id``,
+``case_number``, ``reason``, ``data_class``, ``scope``, ``expires_at``, ``created_by``, ...);
+``runs`` -> ``last_successful_at``, ``last_successful_run_id``,
+``last_successful_deleted_rows``, ``failed_last_30_days`` (failed, refused, interrupted);
+``reconciliation`` -> ``files_total``, ``orphan_files``, ``orphan_bytes``, ``in_flight_files``
+(no row yet, younger than ``orphan_grace_s``), ``missing_files`` (rows whose file is gone),
+``orphan_sample``, ``missing_sample``.
 """
 
 from __future__ import annotations
