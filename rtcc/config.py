@@ -64,7 +64,8 @@ class LprSettings(Section):
     top_k: int = Field(default=3, ge=1, le=10)  # alternatives kept per character
     # Polygons ([x, y] frame pixels) where plate detections are ignored (signs, lettering).
     masks: list[list[tuple[int, int]]] = Field(default_factory=list)
-    # Tracking: a track closes after track_gap_s unseen; a stopped car is finalised after track_max_s.
+    # Tracking: a track closes after track_gap_s unseen; a stopped car is finalised after
+    # track_max_s.
     track_gap_s: float = Field(default=1.5, gt=0)
     track_max_s: float = Field(default=30.0, gt=0)
     preview_frames: int = Field(default=2, ge=1, le=50)  # agreeing frames before the preview read
@@ -322,7 +323,8 @@ def _resolve_relative(data: dict[str, Any], root: Path) -> dict[str, Any]:
     """Make relative paths in a config file relative to the file's folder (env stays as given)."""
 
     def fix(value: Any) -> Any:
-        if isinstance(value, str) and value and "://" not in value and not Path(value).is_absolute():
+        relative = isinstance(value, str) and value and not Path(value).is_absolute()
+        if relative and "://" not in value:
             return str(root / value)
         return value
 

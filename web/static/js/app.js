@@ -82,7 +82,8 @@ function startLive() {
     ctx.live.on("hit", (m) => store.onHitEvent(m));
     ctx.live.on("hit_updated", (m) => store.onHitUpdated(m));
     ctx.live.onConnected((again) => {
-      store.refresh({ alertNew: again }).then((n) => { if (again && n) toast(`${n} hit(s) raised while disconnected`, "warn"); })
+      // On sign-in too: unhandled hits raised before the console opened still need a person.
+      store.refresh({ alertNew: true }).then((n) => { if (again && n) toast(`${n} hit(s) raised while disconnected`, "warn"); })
         .catch((err) => toast(`Could not load hits: ${err.message}`, "error"));
     });
   }
