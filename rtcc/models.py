@@ -191,7 +191,9 @@ class Hit(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    read_id: Mapped[int | None] = mapped_column(ForeignKey("plate_read.id", ondelete="SET NULL"))
+    read_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plate_read.id", ondelete="SET NULL"), index=True
+    )
     entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("hotlist_entry.id", ondelete="SET NULL")
     )

@@ -12,7 +12,7 @@ from retention.executor import Executor, RunOptions
 from retention.holds import create_hold, get_hold, hold_payload, list_holds, release_hold
 from retention.report import build_report
 from rtcc import audit
-from rtcc.api.deps import ServicesDep, SessionDep
+from rtcc.api.deps import IdPath, ServicesDep, SessionDep
 from rtcc.api.security import CurrentUser, require
 
 router = APIRouter(tags=["retention"])
@@ -85,7 +85,7 @@ def holds_create(
 
 
 @router.get("/api/retention/holds/{hold_id}", dependencies=[Depends(require("holds:manage"))])
-def holds_get(hold_id: int, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+def holds_get(hold_id: IdPath, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
     return hold_payload(get_hold(session, hold_id=hold_id), now=services.clock.now())
 
 
@@ -93,7 +93,7 @@ def holds_get(hold_id: int, services: ServicesDep, session: SessionDep) -> dict[
     "/api/retention/holds/{hold_id}/release", dependencies=[Depends(require("holds:manage"))]
 )
 def holds_release(
-    hold_id: int, user: CurrentUser, services: ServicesDep, session: SessionDep
+    hold_id: IdPath, user: CurrentUser, services: ServicesDep, session: SessionDep
 ) -> dict[str, Any]:
     now = services.clock.now()
     hold = release_hold(session, hold_id=hold_id, now=now, actor=user.actor)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:06:44.174420
+Create Date: 2026-11-22 02:54:40.556507
 """
 from collections.abc import Sequence
 
@@ -251,6 +251,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hit', schema=None) as batch_op:
         batch_op.create_index('ix_hit_dedup', ['entry_id', 'camera_id', 'plate', 'last_seen_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hit_read_id'), ['read_id'], unique=False)
         batch_op.create_index('ix_hit_status_created', ['status', 'created_at'], unique=False)
 
     op.create_table('hit_event',
@@ -279,6 +280,7 @@ def downgrade() -> None:
     op.drop_table('hit_event')
     with op.batch_alter_table('hit', schema=None) as batch_op:
         batch_op.drop_index('ix_hit_status_created')
+        batch_op.drop_index(batch_op.f('ix_hit_read_id'))
         batch_op.drop_index('ix_hit_dedup')
 
     op.drop_table('hit')
