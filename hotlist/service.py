@@ -238,65 +238,45 @@ def bulk_insert(
         raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY support
         with (
             raw.cursor() as cur,
-            cur.copy(
-                f"COPY hotlist_entry ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
-            ) as copy,
+            cur.copy(f"COPY hotlist_entry ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy,
         ):
             for e in entries:
-                copy.write_row(
-                    (
-                        hotlist_id,
-                        e.plate,
-                        e.is_wildcard,
-                        e.state,
-                        e.reason,
-                        e.case_number,
-                        e.description,
-                        json.dumps(e.extra) if e.extra else None,
-                        e.expires_at,
-                        added_by,
-                        now,
-                    )
-                )
+                copy.write_row(_values(e, hotlist_id, added_by, now, json.dumps, _same))
         return
-    to_db_time = cols.expires_at.type.bind_processor(dialect) or (lambda v: v)
-    to_db_json = cols.extra.type.bind_processor(dialect) or (lambda v: v)
-    added_at = to_db_time(now)
+    to_db_time = cols.expires_at.type.bind_processor(dialect) or _same
+    to_db_json = cols.extra.type.bind_processor(dialect) or _same
     marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in INSERT_COLUMNS)
     sql = f"INSERT INTO hotlist_entry ({', '.join(INSERT_COLUMNS)}) VALUES ({marks})"
-    rows = [
-        (
-            hotlist_id,
-            e.plate,
-            e.is_wildcard,
-            e.state,
-            e.reason,
-            e.case_number,
-            e.description,
-            to_db_json(e.extra) if e.extra else None,
-            to_db_time(e.expires_at) if e.expires_at else None,
-            added_by,
-            added_at,
-        )
-        for e in entries
-    ]
+    rows = [_values(e, hotlist_id, added_by, now, to_db_json, to_db_time) for e in entries]
     conn.exec_driver_sql(sql, rows)
 
 
-def _row(e: ParsedEntry, hotlist_id: int, added_by: str | None, now: datetime) -> dict[str, Any]:
-    return {
-        "hotlist_id": hotlist_id,
-        "plate": e.plate,
-        "is_wildcard": e.is_wildcard,
-        "state": e.state,
-        "reason": e.reason,
-        "case_number": e.case_number,
-        "description": e.description,
-        "extra": e.extra or None,
-        "expires_at": e.expires_at,
-        "added_by": added_by,
-        "added_at": now,
-    }
+def _same(value: Any) -> Any:
+    return value
+
+
+def _values(
+    e: ParsedEntry,
+    hotlist_id: int,
+    added_by: str | None,
+    now: datetime,
+    json_of: Callable[[Any], Any],
+    time_of: Callable[[Any], Any],
+) -> tuple[Any, ...]:
+    """One row in ``INSERT_COLUMNS`` order, with the driver's JSON and time conversions."""
+    return (
+        hotlist_id,
+        e.plate,
+        e.is_wildcard,
+        e.state,
+        e.reason,
+        e.case_number,
+        e.description,
+        json_of(e.extra) if e.extra else None,
+        time_of(e.expires_at) if e.expires_at else None,
+        added_by,
+        time_of(now),
+    )
 
 
 def add_entry(
@@ -414,3 +394,8 @@ def replace_list(
         session, hotlist=hotlist, entries=list(entries), now=now, actor=actor, replace=True
     )
     return hotlist
+
+
+def _row(e: ParsedEntry, hotlist_id: int, added_by: str | None, now: datetime) -> dict[str, Any]:
+    values = _values(e, hotlist_id, added_by, now, _same, _same)
+    return dict(zip(INSERT_COLUMNS, values, strict=True))

@@ -74,6 +74,24 @@ def hit_payload(
     }
 
 
+def entry_payload(e: HotlistEntry) -> dict[str, Any]:
+    """A hotlist entry as the API shows it."""
+    return {
+        "id": e.id,
+        "hotlist_id": e.hotlist_id,
+        "plate": e.plate,
+        "state": e.state,
+        "reason": e.reason,
+        "case_number": e.case_number,
+        "description": e.description,
+        "expires_at": e.expires_at.isoformat() if e.expires_at else None,
+        "is_wildcard": e.is_wildcard,
+        "extra": e.extra,
+        "added_by": e.added_by,
+        "added_at": e.added_at.isoformat(),
+    }
+
+
 def camera_payload(cam: Camera) -> dict[str, Any]:
     return {
         "camera_id": cam.id,

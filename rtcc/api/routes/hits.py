@@ -17,8 +17,7 @@ from rtcc.audit import Actor
 from rtcc.errors import NotFoundError
 from rtcc.events import Event
 from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
-from rtcc.runtime.payloads import hit_payload
-from rtcc.runtime.payloads import media_url as _media_url
+from rtcc.runtime.payloads import entry_payload, hit_payload, read_payload
 
 router = APIRouter()
 VIEW = [Depends(security.require("hits:view"))]
@@ -111,35 +110,9 @@ def _detail(session: Session, hit: Hit) -> dict[str, Any]:
     out["read"] = (
         None
         if read is None
-        else {
-            "id": read.id,
-            "plate": read.plate,
-            "confidence": read.confidence,
-            "char_confidences": read.char_confidences,
-            "region": read.region,
-            "status": read.status,
-            "observed_at": read.observed_at.isoformat(),
-            "box": read.box,
-            "snapshot_url": _media_url(read.snapshot_path),
-            "crop_url": _media_url(read.crop_path),
-        }
+        else {**read_payload(read), "char_confidences": read.char_confidences, "box": read.box}
     )
-    out["entry"] = (
-        None
-        if entry is None
-        else {
-            "id": entry.id,
-            "plate": entry.plate,
-            "state": entry.state,
-            "reason": entry.reason,
-            "case_number": entry.case_number,
-            "description": entry.description,
-            "expires_at": entry.expires_at.isoformat() if entry.expires_at else None,
-            "added_by": entry.added_by,
-            "added_at": entry.added_at.isoformat(),
-            "extra": entry.extra,
-        }
-    )
+    out["entry"] = None if entry is None else entry_payload(entry)
     out["list"] = (
         None
         if hotlist is None

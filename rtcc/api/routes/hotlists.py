@@ -17,6 +17,7 @@ from rtcc.api.routes.hits import ActorDep
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import Hotlist, HotlistEntry
 from rtcc.runtime.hotlists import entry_added, import_hotlist, rebuild_index
+from rtcc.runtime.payloads import entry_payload
 
 router = APIRouter()
 VIEW = [Depends(security.require("hotlists:view"))]
@@ -63,23 +64,6 @@ def list_out(h: Hotlist, entries: int | None = None) -> dict[str, Any]:
         "entries": entries,
         "created_at": h.created_at.isoformat(),
         "updated_at": h.updated_at.isoformat(),
-    }
-
-
-def entry_out(e: HotlistEntry) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "hotlist_id": e.hotlist_id,
-        "plate": e.plate,
-        "state": e.state,
-        "reason": e.reason,
-        "case_number": e.case_number,
-        "description": e.description,
-        "expires_at": e.expires_at.isoformat() if e.expires_at else None,
-        "is_wildcard": e.is_wildcard,
-        "extra": e.extra,
-        "added_by": e.added_by,
-        "added_at": e.added_at.isoformat(),
     }
 
 
@@ -149,7 +133,7 @@ def list_entries(
     if plate:
         stmt = stmt.where(HotlistEntry.plate.startswith(plate.upper().replace(" ", "")))
     stmt = stmt.order_by(HotlistEntry.id).limit(limit).offset(offset)
-    items = [entry_out(e) for e in session.scalars(stmt)]
+    items = [entry_payload(e) for e in session.scalars(stmt)]
     return {"items": items, "count": len(items)}
 
 
@@ -167,7 +151,7 @@ def add_entry(
     )
     session.commit()
     hits = entry_added(services, entry_id=entry.id)
-    return {**entry_out(entry), "historical_hits": len(hits)}
+    return {**entry_payload(entry), "historical_hits": len(hits)}
 
 
 @router.delete("/api/hotlists/entries/{entry_id}", dependencies=MANAGE)
@@ -199,7 +183,7 @@ def expire_entry(
         services.matcher.remove([entry_id])  # instant; the next rebuild drops it for good
     else:
         rebuild_index(services)  # a later or cleared expiry travels with the index entry
-    return entry_out(entry)
+    return entry_payload(entry)
 
 
 @router.post("/api/hotlists/import", dependencies=MANAGE)
