@@ -187,6 +187,9 @@ class CameraWorker:
                     _emit_read(self.spec, self.out, read)
             else:
                 c.motion_skipped += 1
+                assert self.pipeline is not None
+                for read in self.pipeline.advance(frame.at):
+                    _emit_read(self.spec, self.out, read)
         else:
             c.sampling_skipped += 1
         c.frame(analysed=analysed)

@@ -89,5 +89,9 @@ class ReadPipeline:
         reads = self.tracker.update(observations, at, frame, frame_size=(w, h))
         return [to_read_out(r) for r in reads]
 
+    def advance(self, at: datetime) -> list[ReadOut]:
+        """A frame was not analysed (no motion): finish the tracks that have ended by ``at``."""
+        return [to_read_out(r) for r in self.tracker.advance(at)]
+
     def flush(self, at: datetime) -> list[ReadOut]:
         return [to_read_out(r) for r in self.tracker.flush()]

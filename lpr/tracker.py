@@ -193,7 +193,9 @@ class Tracker:
         frame_size: tuple[int, int] | None = None,
     ) -> list[TrackRead]:
         """Add one frame's observations (``frame_size`` = width, height); return reads due now."""
-        out: list[TrackRead] = []
+        # Close what has been gone too long first, so a later pass of the same plate starts a
+        # new track instead of joining one that only lacked frames to notice it had ended.
+        out: list[TrackRead] = self._expire(at)
         taken = self._assign(observations, at)
         for i, obs in enumerate(observations):
             track = taken.get(i)
@@ -210,6 +212,10 @@ class Tracker:
                 out.append(preview)
         out.extend(self._expire(at))
         return out
+
+    def advance(self, at: datetime) -> list[TrackRead]:
+        """Time passes with no frame to look at (motion gate closed): close what has ended."""
+        return self._expire(at)
 
     def _expire(self, at: datetime) -> list[TrackRead]:
         s, out, still = self.settings, [], []

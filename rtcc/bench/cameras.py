@@ -33,6 +33,7 @@ from rtcc.config import CameraSettings, MotionSettings, Settings, load_settings
 from rtcc.errors import InvalidInputError
 
 SIZE = (1280, 720)
+DRAIN_S = 3.0  # extra wait for reads of passes that ended inside the window
 
 
 def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -189,6 +190,12 @@ def _measure(args: argparse.Namespace, w: Workload, lpr: Any, tmp: Path) -> dict
         cpu0, t0 = _workers_cpu(), time.monotonic()
         _collect(sup, cams, w, t0 + args.seconds)
         cpu1, t1 = _workers_cpu(), time.monotonic()
+        at_end = {k: c.last for k, c in cams.items()}
+        # Passes count up to the last frame played in the window; their reads may still be in
+        # the pipeline (a track closes track_gap_s after the car leaves), so let them drain.
+        _collect(sup, cams, w, time.monotonic() + lpr.track_gap_s + DRAIN_S)
+        for key, cam in cams.items():
+            cam.last = at_end[key]
     finally:
         sup.stop()
     return _summary(args, w, cams, base, (cpu1 - cpu0) / (t1 - t0))

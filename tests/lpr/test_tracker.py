@@ -101,6 +101,33 @@ def test_track_closes_after_gap_and_same_plate_later_is_a_new_pass() -> None:
     assert len({r.track_key for r in reads}) == 2
 
 
+def test_same_plate_after_a_gap_with_no_frames_between_is_a_new_pass() -> None:
+    """The motion gate sends no frames while the street is empty: the next pass of the same
+    car, seconds later and far from where it left, must not join the old track."""
+    tracker = Tracker(LprSettings(), key_prefix="cam")
+    reads = []
+    for i in range(4):
+        reads += tracker.update([obs("ABC1234", 300 + 20 * i)], T0 + timedelta(seconds=i / 5))
+    later = T0 + timedelta(seconds=15)
+    for i in range(4):
+        reads += tracker.update([obs("ABC1234", 100 + 20 * i)], later + timedelta(seconds=i / 5))
+    reads += tracker.flush()
+    assert finals(reads) == ["ABC1234", "ABC1234"]
+    first = [r for r in reads if r.status == "final"]
+    assert first[0].track_key != first[1].track_key
+    assert min(r.first_seen for r in reads if r.track_key == first[1].track_key) == later
+
+
+def test_advance_closes_tracks_while_no_frames_are_analysed() -> None:
+    tracker = Tracker(LprSettings(), key_prefix="cam")
+    for i in range(3):
+        tracker.update([obs("XYZ987", 300)], T0 + timedelta(seconds=i / 5))
+    assert tracker.advance(T0 + timedelta(seconds=1)) == []  # not gone long enough
+    closed = tracker.advance(T0 + timedelta(seconds=5))
+    assert [(r.status, r.consensus.text) for r in closed] == [("final", "XYZ987")]
+    assert tracker.advance(T0 + timedelta(seconds=6)) == []
+
+
 def test_fast_mover_is_associated_by_text() -> None:
     # The plate jumps 150 px per frame (no box overlap) but reads the same.
     reads = run([[obs("ABC1234", 100 + 150 * i)] for i in range(5)])
