@@ -118,18 +118,52 @@ def _to_alphabet(
 class OcrEnsemble:
     """Average the slot probabilities of several models over several paddings of each crop."""
 
-    def __init__(self, models: list[OcrModel], paddings: list[float]) -> None:
+    def __init__(
+        self, models: list[OcrModel], paddings: list[float], *, sure: float = 1.01
+    ) -> None:
         if not models:
             raise ValueError("at least one OCR model")
         self.models = models
         self.paddings = paddings or [0.0]
+        # Cascade: a crop the first model reads with every character at least this sure is
+        # not read again (above 1.0: every crop gets the whole ensemble).
+        self.sure = sure
         first = models[0]
         self.alphabet, self.pad_char = first.alphabet, first.pad_char
         self.slots = max(m.slots for m in models)
 
     def read(self, frame: np.ndarray, boxes: list[BoxT]) -> list[SlotProbs]:
+        """One SlotProbs per box: the first model alone where it is sure, else the ensemble."""
         if not boxes:
             return []
+        if self.sure > 1.0 or (len(self.models) == 1 and len(self.paddings) == 1):
+            return self._ensemble(frame, boxes)
+        first = self.models[0]
+        h, w = frame.shape[:2]
+        crops = []
+        for box in boxes:
+            x1, y1, x2, y2 = pad_box(box, self.paddings[0], w, h)
+            crops.append(frame[y1:y2, x1:x2])
+        probs, regions = first.run(crops)
+        quick = _to_alphabet(probs, first, self.alphabet, self.pad_char, self.slots)
+        out: list[SlotProbs | None] = []
+        for i in range(len(boxes)):
+            _, confs = decode(quick[i], self.alphabet, self.pad_char)
+            if confs and min(confs) >= self.sure:
+                region, rprob = None, 0.0
+                if regions is not None and first.regions is not None:
+                    region, rprob = first.regions[int(regions[i].argmax())], float(regions[i].max())
+                out.append(SlotProbs(quick[i], self.alphabet, self.pad_char, region, rprob))
+            else:
+                out.append(None)
+        unsure = [i for i, r in enumerate(out) if r is None]
+        if unsure:
+            full = self._ensemble(frame, [boxes[i] for i in unsure])
+            for i, read in zip(unsure, full, strict=True):
+                out[i] = read
+        return [r for r in out if r is not None]
+
+    def _ensemble(self, frame: np.ndarray, boxes: list[BoxT]) -> list[SlotProbs]:
         h, w = frame.shape[:2]
         crops = []
         for box in boxes:

@@ -48,7 +48,7 @@ class Recognizer(Protocol):
         ...
 
 
-def _session_options(threads: int) -> ort.SessionOptions:
+def session_options(threads: int) -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -59,7 +59,7 @@ def load_detector(settings: LprSettings) -> Any:
     from open_image_models.detection.core.hub import DETECTION_MODELS
     from open_image_models.detection.factory import create_detector
 
-    opts = _session_options(settings.threads)
+    opts = session_options(settings.threads)
     providers = ["CPUExecutionProvider"]
     name = settings.detector_model
     try:
@@ -89,7 +89,7 @@ def load_detector(settings: LprSettings) -> Any:
 def load_ocr(settings: LprSettings, model: str) -> Any:
     from fast_plate_ocr import LicensePlateRecognizer
 
-    opts = _session_options(settings.threads)
+    opts = session_options(settings.threads)
     try:
         if settings.model_dir is not None:
             files = bundle.ocr_files(settings.model_dir, model)
@@ -122,7 +122,9 @@ class FastAlprRecognizer:
             *[m for m in settings.extra_ocr_models if m != settings.ocr_model],
         ]
         self.ocr = OcrEnsemble(
-            [OcrModel(load_ocr(settings, n)) for n in names], list(settings.ocr_paddings)
+            [OcrModel(load_ocr(settings, n)) for n in names],
+            list(settings.ocr_paddings),
+            sure=settings.ocr_sure,
         )
         self.rules = formats.rules_for(settings.regions)
         self.masks = [np.asarray(m, dtype=np.float32).reshape(-1, 1, 2) for m in settings.masks]

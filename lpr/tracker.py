@@ -91,6 +91,7 @@ class Tracker:
         self.settings = settings
         self.rules = formats.rules_for(settings.regions)
         self.tracks: list[Track] = []
+        self._last_at: datetime | None = None
         self._ids = itertools.count(1)
         self._prefix = key_prefix
 
@@ -193,9 +194,12 @@ class Tracker:
         frame_size: tuple[int, int] | None = None,
     ) -> list[TrackRead]:
         """Add one frame's observations (``frame_size`` = width, height); return reads due now."""
-        # Close what has been gone too long first, so a later pass of the same plate starts a
-        # new track instead of joining one that only lacked frames to notice it had ended.
-        out: list[TrackRead] = self._expire(at)
+        out: list[TrackRead] = []
+        last, self._last_at = self._last_at, at
+        if last is not None and (at - last).total_seconds() > self.settings.track_gap_s:
+            # No frame for longer than a gap (stream stalled, gate closed without advance()):
+            # what was open has ended; a later pass of the same plate must start a new track.
+            out = self._expire(at)
         taken = self._assign(observations, at)
         for i, obs in enumerate(observations):
             track = taken.get(i)
@@ -215,6 +219,7 @@ class Tracker:
 
     def advance(self, at: datetime) -> list[TrackRead]:
         """Time passes with no frame to look at (motion gate closed): close what has ended."""
+        self._last_at = at
         return self._expire(at)
 
     def _expire(self, at: datetime) -> list[TrackRead]:

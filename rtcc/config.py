@@ -58,6 +58,9 @@ class LprSettings(Section):
     # Each plate crop is read once per padding (share of the box width added on each side);
     # the OCR probabilities of all paddings and models are averaged.
     ocr_paddings: list[float] = Field(default_factory=lambda: [0.05, 0.15])
+    # Cascade: when the first OCR model reads every character of a crop at least this sure, the
+    # other models and paddings are skipped for it (> 1: always the whole ensemble).
+    ocr_sure: float = Field(default=0.99, ge=0.0, le=1.01)
     # Accept a format-fitting string when its log-probability is within this of the top string.
     format_margin: float = Field(default=2.5, ge=0.0, le=50.0)
     unformatted_penalty: float = Field(default=0.8, ge=0.0, le=1.0)  # confidence factor

@@ -22,7 +22,7 @@ import numpy as np
 
 from lpr import evaluation as ev
 from lpr.pipeline import ReadPipeline
-from lpr.recognizer import build_recognizer, default_model_dir, load_detector
+from lpr.recognizer import build_recognizer, default_model_dir, load_detector, session_options
 from rtcc.config import LprSettings, load_settings
 from rtcc.errors import InvalidInputError, ModelError
 
@@ -57,7 +57,9 @@ def lpr_settings(args: argparse.Namespace) -> LprSettings:
 
 
 def baseline_reader(settings: LprSettings) -> Reader:
-    """Plain fast-alpr: ``ALPR.predict`` with its default OCR handling, on the same model files."""
+    """Plain fast-alpr: ``ALPR.predict`` with its default OCR handling, on the same model files
+    and with the same onnxruntime thread count as ours (``lpr.threads``), so only the work
+    done differs."""
     from fast_alpr import ALPR
     from fast_alpr.default_ocr import DefaultOCR
 
@@ -65,7 +67,10 @@ def baseline_reader(settings: LprSettings) -> Reader:
 
     assert settings.model_dir is not None
     files = bundle.ocr_files(settings.model_dir, settings.ocr_model)
-    ocr = DefaultOCR(model_path=files.onnx, config_path=files.config, device="cpu")
+    ocr = DefaultOCR(
+        model_path=files.onnx, config_path=files.config, device="cpu",
+        sess_options=session_options(settings.threads),
+    )
     alpr = ALPR(detector=load_detector(settings), ocr=ocr)
 
     def read(frame: np.ndarray) -> list[tuple[str, tuple[int, int, int, int]]]:
