@@ -18,6 +18,7 @@ import numpy as np
 
 from cameras.backoff import Backoff
 from cameras.health import Counters, live_state
+from cameras.logs import log_to_parent
 from cameras.media import live_frame_path, read_media_paths, write_jpeg
 from cameras.messages import ReadMessage, StatusMessage
 from cameras.motion import MotionGate
@@ -228,7 +229,7 @@ class _Sampler:
 
 def run_worker(spec: WorkerSpec, out: Any, stop: Any) -> None:
     """Entry point of the child process; ``out`` has ``put``, ``stop`` has ``wait``/``is_set``."""
-    logging.basicConfig(level=logging.INFO, format="%(processName)s %(levelname)s %(message)s")
+    log_to_parent(out)
     cv2.setNumThreads(1)
     worker = CameraWorker(spec, out, stop, SystemClock())
     try:

@@ -153,7 +153,7 @@ def _collect(
             msg = sup.messages.get(timeout=0.2)
         except queue.Empty:
             continue
-        cam = cams.get(msg.camera_id)
+        cam = cams.get(getattr(msg, "camera_id", ""))
         if cam is None:
             continue
         if isinstance(msg, StatusMessage):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cameras.logs import replay
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
 from cameras.sources import redact_url
 from hotlist.hits import record_hit
@@ -36,6 +37,8 @@ class Ingestor:
             self._status(msg)
         elif isinstance(msg, SegmentMessage):
             self._segment(msg)
+        elif isinstance(msg, logging.LogRecord):
+            replay(msg)
         else:
             log.warning("ignoring unknown worker message %r", type(msg).__name__)
 

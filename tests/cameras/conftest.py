@@ -153,6 +153,8 @@ class Collector:
 
 def _brief(msg: Any) -> str:
     name = type(msg).__name__
+    if not hasattr(msg, "camera_id"):  # a worker's log record
+        return f"{name}({getattr(msg, 'msg', '')!r})"
     if hasattr(msg, "state"):
         return f"{name}({msg.camera_id} {msg.state} {msg.message})"
     return f"{name}({msg.camera_id})"

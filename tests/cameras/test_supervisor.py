@@ -143,3 +143,40 @@ def test_sigkill_restarts_within_budget_then_failed(rtsp_server: RtspServer,
     failed = got.wait_for(_state("k", "failed"), 10, "failed", since=mark)
     assert "retrying" in failed.message and sup.is_failed("k")
     got.wait_for(_state("k", "online"), MODEL_LOAD_S, "retried after the pause", since=mark)
+
+
+def test_worker_logs_reach_the_parent_without_credentials() -> None:
+    """A worker's log records travel over its pipe, formatted and scrubbed of passwords."""
+    import logging
+
+    from cameras.logs import PipeLogHandler, replay
+
+    sent: list[logging.LogRecord] = []
+
+    class Outbox:
+        def put(self, message: object) -> None:
+            sent.append(message)  # type: ignore[arg-type]
+
+    logger = logging.getLogger("cameras.test-worker")
+    handler = PipeLogHandler(Outbox())
+    logger.addHandler(handler)
+    try:
+        logger.warning("cannot open %s", "rtsp://admin:hunter2@10.0.0.9/live")
+    finally:
+        logger.removeHandler(handler)
+    [record] = sent
+    assert record.getMessage() == "cannot open rtsp://***@10.0.0.9/live"
+    assert record.args is None  # formatted in the child: nothing unpicklable travels
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, rec: logging.LogRecord) -> None:
+            seen.append(rec.getMessage())
+
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        replay(record)
+    finally:
+        logger.removeHandler(keep)
+    assert seen == ["cannot open rtsp://***@10.0.0.9/live"]
