@@ -158,3 +158,42 @@ def _brief(msg: Any) -> str:
     if hasattr(msg, "state"):
         return f"{name}({msg.camera_id} {msg.state} {msg.message})"
     return f"{name}({msg.camera_id})"
+
+
+# --- real camera workers under a supervisor ----------------------------------------------------
+
+MODEL_LOAD_S = 40.0  # a first frame can wait for the models on a busy machine
+
+
+@pytest.fixture
+def run_cameras(tmp_path: Path, model_dir: Path) -> Iterator[Any]:
+    """``run_cameras([{camera settings}, ...]) -> (supervisor, Collector)``; stopped afterwards."""
+    from cameras.supervisor import CameraSupervisor
+    from rtcc.clock import SystemClock
+    from rtcc.config import load_settings
+
+    started: list[Any] = []
+
+    def start(cameras: list[dict[str, Any]], **kwargs: Any) -> tuple[Any, Collector]:
+        base = {"read_timeout_s": 3, "connect_timeout_s": 3, "reconnect_max_s": 2}
+        settings = load_settings(None, environ={}, overrides={
+            "data_dir": str(tmp_path / "data"),
+            "lpr": {"model_dir": str(model_dir)},
+            "cameras": [{**base, **c} for c in cameras],
+        })
+        sup = CameraSupervisor(settings.cameras, lpr=settings.lpr, data_dir=settings.data_dir,
+                               clock=SystemClock(), **kwargs)
+        sup.start()
+        started.append(sup)
+        return sup, Collector(sup.messages)
+
+    yield start
+    for sup in started:
+        sup.stop(timeout=10)
+
+
+def state_is(cam: str, *states: str) -> Callable[[Any], bool]:
+    """A predicate for ``Collector.wait_for``: a status of ``cam`` in one of ``states``."""
+    from cameras.messages import StatusMessage
+
+    return lambda m: isinstance(m, StatusMessage) and m.camera_id == cam and m.state in states

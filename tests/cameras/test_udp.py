@@ -1,0 +1,36 @@
+"""RTSP over UDP (``transport: udp``) against the real GStreamer RTSP server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import psutil
+import pytest
+
+from cameras.messages import ReadMessage, StatusMessage
+from tests.cameras.conftest import MODEL_LOAD_S, RtspServer, state_is
+
+pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
+
+
+def test_udp_camera_goes_online_with_frames_and_reads(
+    rtsp_server: RtspServer, run_cameras: Any, tmp_path: Path
+) -> None:
+    sup, got = run_cameras([{"id": "udp", "url": rtsp_server.url(), "transport": "udp"}])
+    got.wait_for(state_is("udp", "online"), MODEL_LOAD_S, "online over UDP")
+    frames = got.wait_for(
+        lambda m: isinstance(m, StatusMessage) and m.camera_id == "udp" and m.input_fps > 5,
+        15, "a status with the input frame rate",
+    )
+    assert frames.last_frame_at is not None and frames.state in ("online", "degraded")
+    # the media really arrives over UDP: the worker holds UDP sockets (RTP/RTCP) on loopback
+    udp = psutil.Process(sup.pids()["udp"]).net_connections(kind="udp")
+    assert udp, "the worker has no UDP socket: the stream did not come over UDP"
+    live = cv2.imread(str(tmp_path / "data" / "live" / "udp.jpg"))
+    assert live is not None and live.shape[1] > 0  # a decoded frame from the UDP stream
+    read = got.wait_for(lambda m: isinstance(m, ReadMessage), 30, "a plate read over UDP")
+    assert read.camera_id == "udp" and read.plate
+    assert not any(state_is("udp", "error", "failed")(m) for m in got.messages)
+    assert sup.restarts("udp") == 0
