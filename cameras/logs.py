@@ -20,7 +20,7 @@ class PipeLogHandler(logging.handlers.QueueHandler):
         super().__init__(outbox)
 
     def enqueue(self, record: logging.LogRecord) -> None:
-        self.queue.put(record)
+        self.queue.put(record)  # type: ignore[attr-defined]  # an Outbox, not a Queue
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         prepared = super().prepare(record)

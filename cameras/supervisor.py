@@ -96,7 +96,7 @@ class CameraSupervisor:
                 continue
             for conn in wait_any(readers, timeout=0.2):
                 try:
-                    self.messages.put(conn.recv())
+                    self.messages.put(conn.recv())  # type: ignore[union-attr,call-arg]
                 except (EOFError, OSError):
                     self._drop_reader(conn)
                 except Exception:  # noqa: BLE001 - a garbled message from a killed worker

@@ -55,7 +55,8 @@ def write_demo_clip(
     plates = plates or DEMO_PLATES
     width, height = 1280, 720
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]
+    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
     if not writer.isOpened():
         raise OSError(f"cannot write video to {path}")
     rng = np.random.default_rng(7)

@@ -64,7 +64,7 @@ def load_detector(settings: LprSettings) -> Any:
     name = settings.detector_model
     try:
         if settings.model_dir is not None:
-            spec = DETECTION_MODELS.get(name)
+            spec = DETECTION_MODELS.get(name)  # type: ignore[call-overload]
             path = bundle.detector_file(settings.model_dir, name)
             return create_detector(
                 path,
@@ -99,7 +99,11 @@ def load_ocr(settings: LprSettings, model: str) -> Any:
                 device="cpu",
                 sess_options=opts,
             )
-        return LicensePlateRecognizer(hub_ocr_model=model, device="cpu", sess_options=opts)
+        return LicensePlateRecognizer(
+            hub_ocr_model=model,  # type: ignore[arg-type]  # checked by the hub at load
+            device="cpu",
+            sess_options=opts,
+        )
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001

@@ -25,3 +25,11 @@ def test_ruff_is_clean() -> None:
         [str(ruff), "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_mypy_is_clean() -> None:
+    proc = subprocess.run(
+        [str(BIN / "mypy"), "--cache-dir", "/tmp/rtcc-mypy-cache"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]

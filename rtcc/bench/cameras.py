@@ -113,7 +113,7 @@ def build_workload(
         stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
         stream.options = {"g": str(int(round(fps))), "bf": "0", "preset": "veryfast"}
         for i in range(len(frames) + still):
-            img = frames[i] if i < len(frames) else cv2.add(
+            img: np.ndarray = frames[i] if i < len(frames) else cv2.add(
                 background, rng.integers(0, 4, background.shape, dtype=np.uint8))
             for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
                 out.mux(packet)
@@ -220,8 +220,8 @@ def _measure(args: argparse.Namespace, w: Workload, lpr: Any, tmp: Path) -> dict
         # Passes count up to the last frame played in the window; their reads may still be in
         # the pipeline (a track closes track_gap_s after the car leaves), so let them drain.
         _collect(sup, cams, w, time.monotonic() + lpr.track_gap_s + DRAIN_S)
-        for key, cam in cams.items():
-            cam.last = at_end[key]
+        for key, state in cams.items():
+            state.last = at_end[key]
     finally:
         sup.stop()
     return _summary(args, w, cams, base, (cpu1 - cpu0) / (t1 - t0))

@@ -123,7 +123,7 @@ def _frames(path: Path, stride: int) -> tuple[list[np.ndarray], float]:
 
 def run_videos(
     labels: list[ev.PassLabel],
-    frame_reader: Callable[[Path], tuple[dict[Path, list[str]], list[float]]],
+    frame_reader: Callable[[Path], tuple[list[str], list[float]]],
 ) -> dict[str, Any]:
     reads: dict[Path, list[str]] = {}
     ms: list[float] = []

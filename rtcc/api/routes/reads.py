@@ -80,7 +80,7 @@ class Search:
     start: datetime | None
     end: datetime | None
 
-    def statement(self, user: Principal) -> Select[tuple[PlateRead]]:
+    def statement(self, user: Principal) -> Select[PlateRead]:
         stmt = select(PlateRead)
         if self.plate:
             pattern, wildcard = plate_pattern(self.plate)
