@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,41 +12,9 @@ import av
 import pytest
 
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
-from cameras.supervisor import CameraSupervisor
-from rtcc.clock import SystemClock
-from rtcc.config import load_settings
-from tests.cameras.conftest import Collector, RtspServer
+from tests.cameras.conftest import MODEL_LOAD_S, RtspServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
-
-MODEL_LOAD_S = 40.0  # first frame can wait for the models on a busy machine
-
-
-def _settings(tmp_path: Path, model_dir: Path, cameras: list[dict[str, Any]]) -> Any:
-    base = {"read_timeout_s": 3, "connect_timeout_s": 3, "reconnect_max_s": 2}
-    return load_settings(None, environ={}, overrides={
-        "data_dir": str(tmp_path / "data"),
-        "lpr": {"model_dir": str(model_dir)},
-        "cameras": [{**base, **c} for c in cameras],
-    })
-
-
-@pytest.fixture
-def run_cameras(tmp_path: Path, model_dir: Path) -> Iterator[Any]:
-    started: list[CameraSupervisor] = []
-
-    def start(cameras: list[dict[str, Any]], **kwargs: Any) -> tuple[CameraSupervisor, Collector]:
-        settings = _settings(tmp_path, model_dir, cameras)
-        sup = CameraSupervisor(settings.cameras, lpr=settings.lpr, data_dir=settings.data_dir,
-                               clock=SystemClock(), **kwargs)
-        sup.start()
-        started.append(sup)
-        return sup, Collector(sup.messages)
-
-    yield start
-    for sup in started:
-        sup.stop(timeout=10)
-
 
 def _state(cam: str, *states: str) -> Any:
     return lambda m: isinstance(m, StatusMessage) and m.camera_id == cam and m.state in states
