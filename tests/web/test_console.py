@@ -44,6 +44,13 @@ def wait_for_read(console: ConsoleServer, plate: str, timeout: float = 120) -> N
 def test_officer_sees_hit_banner_live_and_confirms_it(
     console: ConsoleServer, new_page: Callable[..., Page], screenshots: Path
 ) -> None:
+    # Sign in only after the hit exists and keeps being updated by later frames: an officer
+    # starting a shift must still be alerted to it (and no event race may swallow the alert).
+    deadline = time.monotonic() + HIT_WAIT_MS / 1000
+    while not db_rows(console, select(Hit.id).where(Hit.plate == "LS15EBC")):
+        assert time.monotonic() < deadline, f"no LS15EBC hit:\n{console.tail()}"
+        time.sleep(0.5)
+    time.sleep(3)
     page = new_page()
     login(page, "olivia")
     page.screenshot(path=screenshots / "01-hits-waiting.png")

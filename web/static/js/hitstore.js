@@ -10,7 +10,7 @@ export class HitStore {
     this.hits = new Map();
     this.listeners = new Set();
     this.alertListeners = new Set();
-    this.maxId = 0;
+    this.alerted = new Set();  // each hit raises the alert once, however it reached us
     this.lastSeenAt = null;
     this.loaded = false;
   }
@@ -40,17 +40,15 @@ export class HitStore {
     if (hit.observed_at && (!this.lastSeenAt || hit.observed_at > this.lastSeenAt)) {
       this.lastSeenAt = hit.observed_at;
     }
-    const isNew = !old && hit.id > this.maxId;
-    this.maxId = Math.max(this.maxId, hit.id);
-    return isNew;
   }
 
-  /** Initial load, and after a reconnect: anything new since we last looked raises the alert. */
+  /** Initial load, and after a reconnect: unhandled hits not alerted yet raise the alert. */
   async refresh({ alertNew = false } = {}) {
     const data = await api.get("/api/hits", { limit: 200 });
     const fresh = [];
     for (const hit of data.items || []) {
-      if (this.put(hit) && alertNew && hit.status === "new" && !hit.historical) fresh.push(hit);
+      this.put(hit);
+      if (alertNew && this.needsAlert(hit)) fresh.push(hit);
     }
     this.loaded = true;
     this.emit(null);
@@ -59,10 +57,14 @@ export class HitStore {
     return fresh.length;
   }
 
+  needsAlert(hit) {
+    return hit.status === "new" && !hit.historical && !this.alerted.has(hit.id);
+  }
+
   onHitEvent(msg) {
-    const isNew = this.put(msg);
+    this.put(msg);
     this.emit(msg.id);
-    if (isNew && msg.status === "new" && !msg.historical) this.alert(msg);
+    if (this.needsAlert(msg)) this.alert(msg);
   }
 
   onHitUpdated(msg) {
@@ -70,7 +72,10 @@ export class HitStore {
     this.emit(msg.id);
   }
 
-  alert(hit) { for (const fn of this.alertListeners) fn(this.hits.get(hit.id) || hit); }
+  alert(hit) {
+    this.alerted.add(hit.id);
+    for (const fn of this.alertListeners) fn(this.hits.get(hit.id) || hit);
+  }
 
   async detail(id) {
     const full = await api.get(`/api/hits/${id}`);
