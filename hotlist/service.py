@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from hotlist.formats import ParsedEntry, clean_plate, clean_state
@@ -148,19 +148,18 @@ def import_entries(
     }
     removed = updated = 0
     if replace:
-        gone = cast(
-            CursorResult[Any], session.execute(delete(t).where(t.c.hotlist_id == hotlist.id))
-        )
-        removed = gone.rowcount or 0
-        to_update: list[dict[str, Any]] = []
-        to_insert = list(latest.values())
-    else:
-        to_update = [
-            dict(_row(e, hotlist.id, actor.username, now), eid=old[k])
-            for k, e in latest.items()
-            if k in old
-        ]
-        to_insert = [e for k, e in latest.items() if k not in old]
+        # The list becomes exactly the file, but entries that stay keep their ids, so hits
+        # keep their entry and duplicate suppression holds across the daily refresh.
+        stale = [i for k, i in old.items() if k not in latest]
+        for start in range(0, len(stale), CHUNK):
+            session.execute(delete(t).where(t.c.id.in_(stale[start : start + CHUNK])))
+        removed = len(stale)
+    to_update = [
+        dict(_row(e, hotlist.id, actor.username, now), eid=old[k])
+        for k, e in latest.items()
+        if k in old
+    ]
+    to_insert = [e for k, e in latest.items() if k not in old]
     to_insert.sort(key=lambda e: e.plate)  # index pages fill in order: much faster inserts
     first_id = int(session.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0) + 1
     total, done = len(to_insert) + len(to_update), 0

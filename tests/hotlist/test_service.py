@@ -55,9 +55,13 @@ def test_merge_updates_same_plate_and_state_and_adds_new(services: Services) -> 
 
 def test_replace_swaps_the_whole_list(services: Services) -> None:
     import_csv(services, "daily", "plate\nAAA111\nBBB222\n")
+    with services.sessions() as s:
+        kept_id = s.scalar(select(HotlistEntry.id).where(HotlistEntry.plate == "BBB222"))
     result = import_csv(services, "daily", "plate\nBBB222\nCCC333\n", replace=True)
-    assert (result.added, result.removed) == (2, 2)
+    assert (result.added, result.updated, result.removed) == (1, 1, 1)
     assert plates(services, "daily") == [("BBB222", None), ("CCC333", None)]
+    with services.sessions() as s:  # an entry that stays keeps its id (hits keep their entry)
+        assert s.scalar(select(HotlistEntry.id).where(HotlistEntry.plate == "BBB222")) == kept_id
     now = services.clock.now()
     assert services.matcher.match("AAA111", state=None, now=now) == []
     assert len(services.matcher.match("CCC333", state=None, now=now)) == 1
