@@ -92,20 +92,14 @@ def _files_left(data: Path) -> int:
     return sum(1 for _ in (data / "media").rglob("*.jpg"))
 
 
+RUN_JOB = [sys.executable, "-m", "rtcc.cli.main", "retention", "run", "--force", "--config"]
+
+
 def _run_and_kill(cfg: Path, data: Path, kill_after_files: int) -> bool:
     """Start the job; SIGKILL it once ``kill_after_files`` more files are gone. True if killed."""
     start_files = _files_left(data)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rtcc.cli.main",
-            "retention",
-            "run",
-            "--force",
-            "--config",
-            str(cfg),
-        ],
+        [*RUN_JOB, str(cfg)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -151,16 +145,7 @@ def test_sigkill_mid_run_then_rerun_keeps_the_invariants(
         _check_partial(services, young, held)
     assert killed >= 2, "the job finished before it could be killed: make it bigger"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rtcc.cli.main",
-            "retention",
-            "run",
-            "--force",
-            "--config",
-            str(cfg),
-        ],
+        [*RUN_JOB, str(cfg)],
         cwd=ROOT,
         capture_output=True,
         text=True,
