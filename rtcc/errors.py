@@ -1,4 +1,4 @@
-"""Typed domain errors. The API maps them to HTTP in one place (``rtcc.api.errors``)."""
+"""Typed domain errors. The API maps them to HTTP in one place (``web.errors``)."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ TEST_PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def api_app(services: Services) -> Any:
     """The full app (no runtime) on the ``services`` database."""
-    from rtcc.api.app import create_app
+    from web.app import create_app
 
     return create_app(services)
 

@@ -26,9 +26,9 @@ def run_server(
     """Migrate, optionally prepare (returns extra banner text), then serve until stopped."""
     import uvicorn
 
-    from rtcc.api.app import create_app
     from rtcc.runtime.runtime import Runtime
     from rtcc.runtime.services import build_services
+    from web.app import create_app
 
     services = build_services(settings)  # migrates first
     extra = prepare(services) if prepare is not None else ""

@@ -14,8 +14,8 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.routing import Mount, Route
 from starlette.websockets import WebSocketDisconnect
 
-from rtcc.api.security import WS_UNAUTHENTICATED, permission_of
 from rtcc.auth.roles import PUBLIC, ROLE_PERMISSIONS, ROLES
+from web.security import WS_UNAUTHENTICATED, permission_of
 
 # FastAPI's own documentation routes and the static assets of the console (no data in them).
 FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

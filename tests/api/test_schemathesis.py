@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from rtcc.api.app import create_app
 from rtcc.audit import SYSTEM
 from rtcc.auth import tokens, users
 from rtcc.runtime.services import Services
+from web.app import create_app
 
 BOT = "schemathesis-bot"
 ALL_ROLES = ["admin", "supervisor", "detective", "auditor"]

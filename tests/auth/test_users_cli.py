@@ -11,10 +11,10 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from rtcc.api.app import create_app
 from rtcc.cli.main import main
 from rtcc.models import AuditEvent, User
 from rtcc.runtime.services import Services
+from web.app import create_app
 
 PASSWORD = "a long enough password"
 

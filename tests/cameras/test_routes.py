@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cameras.messages import SegmentMessage, StatusMessage
-from rtcc.api.app import create_app
 from rtcc.audit import SYSTEM
 from rtcc.auth import tokens, users
 from rtcc.clock import FakeClock
@@ -18,6 +17,7 @@ from rtcc.db import transaction
 from rtcc.models import Camera
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.services import Services
+from web.app import create_app
 
 
 @pytest.fixture

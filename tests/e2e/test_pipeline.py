@@ -13,12 +13,12 @@ import pytest
 import websockets
 from sqlalchemy import select
 
-from rtcc.api.app import create_app
 from rtcc.models import Camera, Hit, PlateRead
 from rtcc.runtime.runtime import Runtime
 from rtcc.runtime.services import build_services
 from tests.conftest import shared_path
 from tests.serving import serve
+from web.app import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from rtcc import audit
-from rtcc.api.deps import ServicesDep, SessionDep
-from rtcc.api.security import CurrentUser, require
 from rtcc.clock import as_utc
 from rtcc.errors import InvalidInputError
 from rtcc.models import AuditEvent
+from web.deps import ServicesDep, SessionDep
+from web.security import CurrentUser, require
 
 router = APIRouter(tags=["audit"])
 

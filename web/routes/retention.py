@@ -12,8 +12,8 @@ from retention.executor import Executor, RunOptions
 from retention.holds import create_hold, get_hold, hold_payload, list_holds, release_hold
 from retention.report import build_report
 from rtcc import audit
-from rtcc.api.deps import IdPath, ServicesDep, SessionDep
-from rtcc.api.security import CurrentUser, require
+from web.deps import IdPath, ServicesDep, SessionDep
+from web.security import CurrentUser, require
 
 router = APIRouter(tags=["retention"])
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import func, select, text
 
 from rtcc import __version__
-from rtcc.api.deps import ServicesDep, SessionDep
-from rtcc.api.security import require
 from rtcc.models import Camera
+from web.deps import ServicesDep, SessionDep
+from web.security import require
 
 router = APIRouter()
 

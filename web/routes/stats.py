@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from rtcc.api.deps import ServicesDep, SessionDep
-from rtcc.api.security import require
 from rtcc.models import Hit, PlateRead
+from web.deps import ServicesDep, SessionDep
+from web.security import require
 
 router = APIRouter(tags=["stats"])
 

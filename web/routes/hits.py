@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotlist import hits as workflow
-from rtcc.api import security
-from rtcc.api.deps import IdPath, ServicesDep, SessionDep
 from rtcc.audit import Actor
 from rtcc.errors import NotFoundError
 from rtcc.events import Event
 from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
 from rtcc.runtime.payloads import entry_payload, hit_payload, read_payload
+from web import security
+from web.deps import IdPath, ServicesDep, SessionDep
 
 router = APIRouter()
 VIEW = [Depends(security.require("hits:view"))]

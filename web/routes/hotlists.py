@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from hotlist import service
 from hotlist.importer import decode, parse_text
-from rtcc.api import security
-from rtcc.api.deps import IdPath, ServicesDep, SessionDep
-from rtcc.api.routes.hits import ActorDep
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import Hotlist, HotlistEntry
 from rtcc.runtime.hotlists import entry_added, import_hotlist, rebuild_index
 from rtcc.runtime.payloads import entry_payload
+from web import security
+from web.deps import IdPath, ServicesDep, SessionDep
+from web.routes.hits import ActorDep
 
 router = APIRouter()
 VIEW = [Depends(security.require("hotlists:view"))]

@@ -19,14 +19,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from rtcc import audit
-from rtcc.api.deps import ServicesDep, SessionDep
-from rtcc.api.security import CurrentUser, Principal, require
 from rtcc.clock import as_utc
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import PlateRead
 from rtcc.plates import MAX_PLATE_LENGTH
 from rtcc.runtime.payloads import read_payload
 from rtcc.runtime.services import Services
+from web.deps import ServicesDep, SessionDep
+from web.security import CurrentUser, Principal, require
 
 router = APIRouter(tags=["reads"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
-from rtcc.api.deps import ServicesDep
-from rtcc.api.security import CurrentUser, require
 from rtcc.errors import InvalidInputError, NotFoundError
+from web.deps import ServicesDep
+from web.security import CurrentUser, require
 
 router = APIRouter()
 

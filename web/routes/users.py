@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from rtcc.api.deps import ServicesDep, SessionDep
-from rtcc.api.security import CurrentUser, require
 from rtcc.auth import tokens, users
 from rtcc.auth.users import user_summary
 from rtcc.errors import ConflictError
 from rtcc.models import User
+from web.deps import ServicesDep, SessionDep
+from web.security import CurrentUser, require
 
 router = APIRouter(tags=["users"])
 MANAGE = [Depends(require("users:manage"))]

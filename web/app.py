@@ -10,15 +10,15 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from rtcc import __version__
-from rtcc.api.errors import install_error_handlers
-from rtcc.api.routes import audit, auth, cameras, health, hits, hotlists, media, reads, stats, users
-from rtcc.api.routes import retention as ret
-from rtcc.api.security import CurrentUser, require, restricted_hotlists
 from rtcc.auth.bootstrap import bootstrap_admin
 from rtcc.runtime.runtime import Runtime
 from rtcc.runtime.services import Services
 from web.assets import STATIC_DIR
+from web.errors import install_error_handlers
 from web.hub import RestrictedLists, stream_events
+from web.routes import audit, auth, cameras, health, hits, hotlists, media, reads, stats, users
+from web.routes import retention as ret
+from web.security import CurrentUser, require, restricted_hotlists
 
 
 def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:

@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from cameras.health import Change, uptime
 from cameras.media import live_frame_path
-from rtcc.api.deps import IdPath, ServicesDep, SessionDep
-from rtcc.api.security import require
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import Camera, CameraStatus, VideoSegment
 from rtcc.runtime.payloads import camera_payload
+from web.deps import IdPath, ServicesDep, SessionDep
+from web.security import require
 
 router = APIRouter()
 

@@ -7,8 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from rtcc.api.deps import ServicesDep, SessionDep
-from rtcc.api.security import (
+from rtcc.auth import sessions
+from rtcc.errors import AuthenticationError
+from rtcc.models import AuthSession
+from web.deps import ServicesDep, SessionDep
+from web.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
@@ -16,9 +19,6 @@ from rtcc.api.security import (
     require,
     session_policy,
 )
-from rtcc.auth import sessions
-from rtcc.errors import AuthenticationError
-from rtcc.models import AuthSession
 
 router = APIRouter(tags=["auth"])
 
