@@ -28,8 +28,14 @@ class PipeLogHandler(logging.handlers.QueueHandler):
         return prepared
 
 
+def parent_level() -> int:
+    """In the parent: the root level the entry point configured (what workers should log at)."""
+    return logging.getLogger().getEffectiveLevel()
+
+
 def log_to_parent(outbox: Any, level: int = logging.INFO) -> None:
-    """In a worker: route every log record to the parent (replaces any other handler)."""
+    """In a worker: route every log record at ``level`` and above to the parent (replaces any
+    other handler); the parent passes its own level (``parent_level``) in the worker's spec."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from rtcc.plates import PlateReadRecord
+
 
 @dataclass(frozen=True)
 class StatusMessage:
@@ -26,21 +28,12 @@ class StatusMessage:
 
 @dataclass(frozen=True)
 class ReadMessage:
+    """A plate read of one camera: the tracker's record plus where the worker put its images."""
+
     camera_id: str
-    track_key: str
-    status: str  # preview | final
-    plate: str
-    confidence: float
-    char_confidences: tuple[float, ...]
-    region: str | None
-    format_ok: bool
-    frames: int
-    first_seen: datetime
-    last_seen: datetime
-    box: tuple[int, int, int, int]
+    record: PlateReadRecord
     snapshot_path: str | None  # relative to data_dir
     crop_path: str | None
-    raw_text: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ import logging
 import multiprocessing as mp
 import queue
 import threading
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from typing import Any
 
 from cameras.control import Outbox, StopFlag
 from cameras.messages import StatusMessage
+from cameras.restart_budget import RestartBudget, Verdict
 from cameras.worker import WorkerSpec, run_worker
 from rtcc.clock import Clock
 from rtcc.config import CameraSettings, LprSettings
@@ -29,11 +29,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Slot:
     spec: WorkerSpec
+    budget: RestartBudget
     process: Any = None
     reader: Any = None
-    restarts: deque[float] = field(default_factory=deque)
-    failed_until: float | None = None
-    total_restarts: int = 0
 
 
 def _child(spec: WorkerSpec, conn: Any, stop: StopFlag) -> None:
@@ -57,11 +55,12 @@ class CameraSupervisor:
         self.messages: queue.Queue[Any] = queue.Queue()
         self._stop = StopFlag(self._ctx)
         self._clock = clock
-        self._max_restarts = max_restarts
-        self._window = restart_window_s
-        self._failed_retry = failed_retry_s
         specs = specs or [WorkerSpec(cam, lpr, data_dir) for cam in cameras]
-        self._slots = {s.camera.id: _Slot(s) for s in specs if s.camera.enabled}
+        self._slots = {
+            s.camera.id: _Slot(s, RestartBudget(limit=max_restarts, window_s=restart_window_s,
+                                                pause_s=failed_retry_s))
+            for s in specs if s.camera.enabled
+        }
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._halt = threading.Event()
@@ -116,44 +115,36 @@ class CameraSupervisor:
                 self._check(cam_id, slot)
 
     def _check(self, cam_id: str, slot: _Slot) -> None:
-        now = self._clock.monotonic()
-        if slot.failed_until is not None:
-            if now < slot.failed_until:
-                return
-            slot.failed_until = None
-            slot.restarts.clear()
-            self._status(cam_id, "starting", "retrying after repeated crashes", slot)
-            self._spawn(slot)
+        now, budget = self._clock.monotonic(), slot.budget
+        if budget.failed:
+            if budget.retry_due(now):
+                self._status(cam_id, "starting", "retrying after repeated crashes", slot)
+                self._spawn(slot)
             return
         if slot.process is None or slot.process.is_alive() or self._stop.is_set():
             return
         code = slot.process.exitcode
-        while slot.restarts and now - slot.restarts[0] > self._window:
-            slot.restarts.popleft()
-        if len(slot.restarts) >= self._max_restarts:
-            slot.failed_until = now + self._failed_retry
-            self._status(cam_id, "failed", f"worker crashed {len(slot.restarts) + 1} times in "
-                         f"{int(self._window)} s (last exit code {code}); retrying in "
-                         f"{int(self._failed_retry)} s", slot)
+        if budget.on_exit(now) is Verdict.FAILED:
+            self._status(cam_id, "failed", f"worker crashed {budget.limit + 1} times in "
+                         f"{budget.window_s:g} s (last exit code {code}); retrying in "
+                         f"{budget.pause_s:g} s", slot)
             return
-        slot.restarts.append(now)
-        slot.total_restarts += 1
         log.warning("camera %s: worker exited with code %s; restarting", cam_id, code)
         self._status(cam_id, "error", f"worker exited with code {code}; restarting", slot)
         self._spawn(slot)
 
     def _status(self, cam_id: str, state: str, message: str, slot: _Slot) -> None:
         self.messages.put(StatusMessage(cam_id, state, self._clock.now(), message,
-                                        restarts=slot.total_restarts))
+                                        restarts=slot.budget.total))
 
     def pids(self) -> dict[str, int | None]:
         return {k: (s.process.pid if s.process else None) for k, s in self._slots.items()}
 
     def restarts(self, cam_id: str) -> int:
-        return self._slots[cam_id].total_restarts
+        return self._slots[cam_id].budget.total
 
     def is_failed(self, cam_id: str) -> bool:
-        return self._slots[cam_id].failed_until is not None
+        return self._slots[cam_id].budget.failed
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()

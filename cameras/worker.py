@@ -3,12 +3,18 @@
 Runs in a child process (spawn) and hands plain messages to the core through ``out``. Every
 wait is on the one stop flag. Connection failures never end the process: the camera goes
 ``offline`` or ``error`` and reconnects with capped exponential backoff.
+
+The recognizer comes from an importable factory named in the spec (``"module:function"`` or a
+picklable callable taking ``LprSettings``), the fast-alpr models by default; tests drive the real
+worker with a scripted one.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,16 +24,17 @@ import numpy as np
 
 from cameras.backoff import Backoff
 from cameras.health import Counters, live_state
-from cameras.logs import log_to_parent
+from cameras.logs import log_to_parent, parent_level
 from cameras.media import live_frame_path, read_media_paths, write_jpeg
 from cameras.messages import ReadMessage, StatusMessage
 from cameras.motion import MotionGate
 from cameras.recorder import SegmentRecorder, recover
 from cameras.sources import AvSource, Frame, SourceError
 from lpr.pipeline import ReadOut, ReadPipeline
-from lpr.recognizer import build_recognizer
+from lpr.recognizer import Recognizer
 from rtcc.clock import Clock, SystemClock
 from rtcc.config import CameraSettings, LprSettings
+from rtcc.errors import ConfigError, RtccError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,9 @@ LIVE_FRAME_INTERVAL_S = 0.5
 LIVE_FRAME_MAX_WIDTH = 960
 STATUS_INTERVAL_S = 2.0
 HEALTHY_AFTER_S = 10.0  # a connection that lasted this long resets the backoff
+
+RecognizerFactory = Callable[[LprSettings], Recognizer]
+DEFAULT_RECOGNIZER = "lpr.recognizer:build_recognizer"
 
 
 @dataclass(frozen=True)
@@ -44,12 +54,31 @@ class WorkerSpec:
     data_dir: Path
     start_offset_s: float = 0.0  # files only: start this far in (the benchmark staggers replays)
     begin_at: float | None = None  # wall time (epoch s) to start streaming; benchmark sync start
-    extra: dict[str, Any] = field(default_factory=dict)
+    # "module:function" (or a picklable callable) building the recognizer from ``lpr``
+    recognizer: str | RecognizerFactory = DEFAULT_RECOGNIZER
+    # The level the parent's entry point configured (``log_level``), taken when the spec is made.
+    log_level: int = field(default_factory=parent_level)
+
+
+def recognizer_factory(ref: str | RecognizerFactory) -> RecognizerFactory:
+    """Resolve ``"package.module:function"`` (or ``"package.module.function"``) to a callable."""
+    if not isinstance(ref, str):
+        return ref
+    module, sep, name = ref.partition(":")
+    if not sep:
+        module, _, name = ref.rpartition(".")
+    try:
+        factory = getattr(importlib.import_module(module), name, None) if module and name else None
+    except ImportError as exc:
+        raise ConfigError(f"recognizer factory {ref!r}: {exc}") from exc
+    if not callable(factory):
+        raise ConfigError(f"recognizer factory {ref!r}: no such callable")
+    return factory  # type: ignore[no-any-return]
 
 
 def _emit_read(spec: WorkerSpec, out: Any, read: ReadOut) -> None:
-    cam = spec.camera.id
-    snap_rel, crop_rel = read_media_paths(cam, read.track_key, read.first_seen)
+    cam, record = spec.camera.id, read.record
+    snap_rel, crop_rel = read_media_paths(cam, record.track_key, record.first_seen)
     snapshot = crop = None
     if read.snapshot is not None:
         write_jpeg(spec.data_dir / snap_rel, read.snapshot)
@@ -57,15 +86,7 @@ def _emit_read(spec: WorkerSpec, out: Any, read: ReadOut) -> None:
     if read.crop is not None and read.crop.size:
         write_jpeg(spec.data_dir / crop_rel, read.crop, quality=92)
         crop = crop_rel
-    out.put(
-        ReadMessage(
-            camera_id=cam, track_key=read.track_key, status=read.status, plate=read.plate,
-            confidence=read.confidence, char_confidences=read.char_confidences,
-            region=read.region, format_ok=read.format_ok, frames=read.frames,
-            first_seen=read.first_seen, last_seen=read.last_seen, box=read.box,
-            snapshot_path=snapshot, crop_path=crop, raw_text=read.raw_text,
-        )
-    )
+    out.put(ReadMessage(cam, record, snapshot, crop))
 
 
 def _live_image(image: np.ndarray) -> np.ndarray:
@@ -112,9 +133,8 @@ class CameraWorker:
         self.status("starting", force=True)
         if self.recorder is not None:
             recover(camera_id=self.cam.id, data_dir=self.spec.data_dir, emit=self.out.put)
-        self.pipeline = ReadPipeline(
-            build_recognizer(self.spec.lpr), self.spec.lpr, key_prefix=f"{int(time.time())}"
-        )
+        recognizer = recognizer_factory(self.spec.recognizer)(self.spec.lpr)
+        self.pipeline = ReadPipeline(recognizer, self.spec.lpr)
         if self.spec.begin_at is not None:
             self.stop.wait(max(0.0, self.spec.begin_at - time.time()))
         while not self.stop.is_set():
@@ -229,11 +249,11 @@ class _Sampler:
 
 def run_worker(spec: WorkerSpec, out: Any, stop: Any) -> None:
     """Entry point of the child process; ``out`` has ``put``, ``stop`` has ``wait``/``is_set``."""
-    log_to_parent(out)
+    log_to_parent(out, spec.log_level)
     cv2.setNumThreads(1)
     worker = CameraWorker(spec, out, stop, SystemClock())
     try:
         worker.run()
-    except SourceError as exc:
+    except RtccError as exc:  # a source that cannot work, a recognizer that cannot load
         worker.status("error", exc.message, force=True)
         raise

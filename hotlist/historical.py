@@ -11,6 +11,7 @@ from hotlist.hits import record_hit
 from hotlist.matcher import HotlistIndex, load_index
 from rtcc.config import MatchSettings
 from rtcc.models import Hit, PlateRead
+from rtcc.plates import alternatives_from_json
 
 PAGE = 2000
 
@@ -60,7 +61,11 @@ def match_past_reads(
             return created
         for read in reads:
             conf = read.char_confidences or None
-            for match in index.match(read.plate, state=read.region, now=now, confidences=conf):
+            alts = alternatives_from_json(read.char_alternatives) or None
+            found = index.match(
+                read.plate, state=read.region, now=now, confidences=conf, alternatives=alts
+            )
+            for match in found:
                 hit, is_new = record_hit(
                     session,
                     read=read,

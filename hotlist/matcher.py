@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from hotlist.index import PlateIndex
 from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
+from rtcc.plates import CharAlternatives, PlateReadRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,12 @@ class HotlistIndex:
         state: str | None,
         now: datetime,
         confidences: Sequence[float] | None = None,
+        alternatives: CharAlternatives | None = None,
         exclude: frozenset[int] = frozenset(),
     ) -> list[Match]:
+        """Entries ``plate`` hits. ``alternatives`` (the read's per-character lattice) is accepted
+        so callers hand over the whole read; candidates are not scored on it yet."""
+        del alternatives
         if not plate or not self.size:
             return []
         out = []
@@ -183,15 +188,28 @@ class Matcher:
         state: str | None,
         now: datetime,
         confidences: Sequence[float] | None = None,
+        alternatives: CharAlternatives | None = None,
     ) -> list[Match]:
         index, overlay, removed = self._index, self._overlay, self._removed
-        found = index.match(plate, state=state, now=now, confidences=confidences, exclude=removed)
+        found = [
+            m
+            for ix in ((index, overlay) if overlay.size else (index,))
+            for m in ix.match(plate, state=state, now=now, confidences=confidences,
+                              alternatives=alternatives, exclude=removed)
+        ]
         if overlay.size:
-            found += overlay.match(
-                plate, state=state, now=now, confidences=confidences, exclude=removed
-            )
             found.sort(key=lambda m: m.score)
         return found
+
+    def match_read(self, read: PlateReadRecord, *, now: datetime) -> list[Match]:
+        """Entries a tracked read hits, with its confidences and per-character alternatives."""
+        return self.match(
+            read.plate,
+            state=read.region,
+            now=now,
+            confidences=read.char_confidences or None,
+            alternatives=read.char_alternatives or None,
+        )
 
 
 def list_ref(hotlist: Hotlist) -> ListRef:

@@ -17,6 +17,7 @@ import numpy as np
 
 from lpr.formats import constrained_decode
 from lpr.recognizer import PlateObservation
+from rtcc.plates import CharAlternatives
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -29,6 +30,7 @@ class Consensus:
     format_ok: bool
     support: int  # observations whose own text equals the consensus
     alternatives: tuple[str, ...] = ()  # next likeliest plate strings
+    char_alternatives: CharAlternatives = ()  # per position: likeliest characters, probabilities
 
 
 def weight(obs: PlateObservation) -> float:
@@ -95,8 +97,17 @@ def _alternatives(dist: np.ndarray, text: str, limit: int = 3) -> tuple[str, ...
     return tuple(t for _, t in sorted(swaps, reverse=True)[:limit])
 
 
+def char_lattice(dist: np.ndarray, top_k: int, floor: float = 0.01) -> CharAlternatives:
+    """Per position, the ``top_k`` likeliest characters of the vote matrix (at least ``floor``)."""
+    out = []
+    for row in dist:
+        order = np.argsort(row, kind="stable")[::-1][:top_k]
+        out.append(tuple((ALPHABET[i], round(float(row[i]), 4)) for i in order if row[i] >= floor))
+    return tuple(out)
+
+
 def consensus(
-    observations: Sequence[PlateObservation], patterns: list[str], margin: float
+    observations: Sequence[PlateObservation], patterns: list[str], margin: float, top_k: int = 3
 ) -> Consensus:
     if not observations:
         raise ValueError("no observations")
@@ -111,4 +122,5 @@ def consensus(
         format_ok=dec.format_ok if patterns else any(o.format_ok for o in observations),
         support=support,
         alternatives=_alternatives(dist, dec.text),
+        char_alternatives=char_lattice(dist, top_k),
     )

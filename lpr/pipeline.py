@@ -10,34 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 import numpy as np
 
 from lpr.recognizer import Recognizer
 from lpr.tracker import Tracker, TrackRead
 from rtcc.config import LprSettings
+from rtcc.plates import PlateReadRecord
 
 
 @dataclass(frozen=True)
 class ReadOut:
     """A plate read ready to be stored: one per vehicle pass (a preview, then the final)."""
 
-    track_key: str
-    status: Literal["preview", "final"]
-    plate: str
-    confidence: float
-    char_confidences: tuple[float, ...]
-    region: str | None
-    format_ok: bool
-    frames: int
-    first_seen: datetime
-    last_seen: datetime
-    box: tuple[int, int, int, int]
+    record: PlateReadRecord
     snapshot: np.ndarray | None  # the full BGR frame of the best observation
     crop: np.ndarray | None  # the plate crop of the best observation
-    raw_text: str | None = None  # the best single frame's own OCR string
-    alternatives: tuple[str, ...] = ()  # next likeliest plate strings (for near-miss matching)
 
 
 def crop_of(frame: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.15) -> np.ndarray:
@@ -48,31 +36,17 @@ def crop_of(frame: np.ndarray, box: tuple[int, int, int, int], pad: float = 0.15
 
 
 def to_read_out(read: TrackRead) -> ReadOut:
-    c, best = read.consensus, read.best
     frame = read.best_frame if isinstance(read.best_frame, np.ndarray) else None
-    return ReadOut(
-        track_key=read.track_key,
-        status=read.status,
-        plate=c.text,
-        confidence=c.confidence,
-        char_confidences=c.char_confidences,
-        region=best.region,
-        format_ok=c.format_ok,
-        frames=read.frames,
-        first_seen=read.first_seen,
-        last_seen=read.last_seen,
-        box=best.box,
-        snapshot=frame,
-        crop=crop_of(frame, best.box) if frame is not None else None,
-        raw_text=best.raw_text or best.text,
-        alternatives=c.alternatives,
-    )
+    crop = crop_of(frame, read.best.box) if frame is not None else None
+    return ReadOut(read.record, frame, crop)
 
 
 class ReadPipeline:
     """Recognizer + tracker for one camera."""
 
-    def __init__(self, recognizer: Recognizer, settings: LprSettings, *, key_prefix: str) -> None:
+    def __init__(
+        self, recognizer: Recognizer, settings: LprSettings, *, key_prefix: str = ""
+    ) -> None:
         self.recognizer = recognizer
         self.settings = settings
         self.tracker = Tracker(settings, key_prefix=key_prefix)

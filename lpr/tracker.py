@@ -6,11 +6,15 @@ has not been seen for ``track_gap_s`` (sooner when it was last seen at the frame
 left). Each track yields an early ``preview`` once ``preview_frames`` observations agree, and one
 ``final`` consensus when it closes; a vehicle that stops is finalised after ``track_max_s`` and its
 track keeps absorbing observations silently until it leaves. Pure logic: time comes in as ``at``.
+
+Track keys are ``<prefix>-<run>-<n>``: ``run`` is random per tracker, so a restarted worker never
+reuses a key of an earlier run (a reused key would overwrite that pass's row and snapshot).
 """
 
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +24,8 @@ from lpr import formats
 from lpr.consensus import Consensus, consensus, weight
 from lpr.recognizer import PlateObservation
 from rtcc.config import LprSettings
+from rtcc.plates import PlateReadRecord
+from rtcc.vocab import ReadStatus
 
 Box = tuple[int, int, int, int]
 _FOLD = str.maketrans({"O": "0", "I": "1", "B": "8", "S": "5", "Z": "2", "Q": "0", "D": "0"})
@@ -28,14 +34,17 @@ MAX_OBSERVATIONS = 60
 
 @dataclass(frozen=True)
 class TrackRead:
-    track_key: str
-    status: Literal["preview", "final"]
-    consensus: Consensus
-    frames: int
-    first_seen: datetime
-    last_seen: datetime
+    record: PlateReadRecord
     best: PlateObservation
     best_frame: Any  # the frame the best observation came from (a BGR array in production)
+
+    @property
+    def track_key(self) -> str:
+        return self.record.track_key
+
+    @property
+    def status(self) -> ReadStatus:
+        return self.record.status
 
 
 @dataclass
@@ -87,13 +96,19 @@ def text_similarity(a: str, b: str) -> float:
 class Tracker:
     """Tracks of one camera. Feed ``update`` every analysed frame, ``flush`` at end of stream."""
 
-    def __init__(self, settings: LprSettings, *, key_prefix: str) -> None:
+    def __init__(
+        self, settings: LprSettings, *, key_prefix: str = "", run_id: str | None = None
+    ) -> None:
         self.settings = settings
         self.rules = formats.rules_for(settings.regions)
         self.tracks: list[Track] = []
         self._last_at: datetime | None = None
         self._ids = itertools.count(1)
-        self._prefix = key_prefix
+        run = run_id if run_id is not None else uuid.uuid4().hex[:12]
+        self._prefix = f"{key_prefix}-{run}" if key_prefix else run
+
+    def _new_key(self) -> str:
+        return f"{self._prefix}-{next(self._ids)}"
 
     def _score(self, track: Track, obs: PlateObservation, at: datetime) -> float | None:
         dt = max((at - track.last_seen).total_seconds(), 0.0)
@@ -145,20 +160,30 @@ class Tracker:
         best = track.best
         assert best is not None
         patterns = formats.applicable(self.rules, best.region, best.region_prob)
-        return consensus(track.observations, patterns, self.settings.format_margin)
+        return consensus(
+            track.observations, patterns, self.settings.format_margin, self.settings.top_k
+        )
 
     def _read(self, track: Track, status: Literal["preview", "final"], c: Consensus) -> TrackRead:
-        assert track.best is not None
-        return TrackRead(
-            track.key,
-            status,
-            c,
-            track.frames,
-            track.first_seen,
-            track.last_seen,
-            track.best,
-            track.best_frame,
+        best = track.best
+        assert best is not None
+        record = PlateReadRecord(
+            track_key=track.key,
+            status=ReadStatus(status),
+            plate=c.text,
+            confidence=c.confidence,
+            char_confidences=c.char_confidences,
+            char_alternatives=c.char_alternatives,
+            alternatives=c.alternatives,
+            region=best.region,
+            format_ok=c.format_ok,
+            frames=track.frames,
+            first_seen=track.first_seen,
+            last_seen=track.last_seen,
+            box=best.box,
+            raw_text=best.raw_text or best.text,
         )
+        return TrackRead(record, best, track.best_frame)
 
     def _final(self, track: Track) -> TrackRead | None:
         s = self.settings
@@ -204,7 +229,7 @@ class Tracker:
         for i, obs in enumerate(observations):
             track = taken.get(i)
             if track is None:
-                track = Track(f"{self._prefix}-{next(self._ids)}", at, at, obs.box)
+                track = Track(self._new_key(), at, at, obs.box)
                 self.tracks.append(track)
             self._add(track, obs, at, frame)
             if frame_size is not None:

@@ -14,7 +14,7 @@ import fcntl
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -126,11 +126,13 @@ class Executor:
         settings: RetentionSettings,
         data_dir: Path,
         clock: Clock,
+        after_run: Callable[[RunResult], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.data_dir = data_dir
         self.clock = clock
+        self.after_run = after_run  # e.g. sign an audit checkpoint (not after dry runs)
         self.policy = policy_from_settings(settings)
         self._pool: ThreadPoolExecutor
 
@@ -214,6 +216,11 @@ class Executor:
             dict(result.skipped_held),
             len(result.errors),
         )
+        if self.after_run is not None and not result.dry_run:
+            try:
+                self.after_run(result)
+            except Exception:  # noqa: BLE001 - the run is done and recorded; the hook logs
+                log.exception("after retention run %s", result.run_id)
 
     # --- the work ----------------------------------------------------------------------
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from retention.executor import Executor, RunOptions
+from retention.executor import Executor, RunOptions, RunResult
 from rtcc.clock import Clock
 from rtcc.config import RetentionSettings
 from rtcc.errors import RtccError
@@ -26,9 +27,11 @@ class RetentionScheduler:
         settings: RetentionSettings,
         data_dir: Path,
         clock: Clock,
+        after_run: Callable[[RunResult], None] | None = None,
     ) -> None:
         self.executor = Executor(
-            sessions=sessions, settings=settings, data_dir=data_dir, clock=clock
+            sessions=sessions, settings=settings, data_dir=data_dir, clock=clock,
+            after_run=after_run,
         )
         self.settings = settings
         self.runs = 0

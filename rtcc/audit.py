@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -27,26 +28,60 @@ class Actor:
     username: str | None
     roles: tuple[str, ...] = ()
     source: str | None = None
+    credential: str | None = None  # "session:<id prefix>", "token:<id>", "cli", "system"
 
     @property
     def role(self) -> str | None:
         return ",".join(self.roles) or None
 
 
-SYSTEM = Actor(username="system", roles=("system",), source="local")
+SYSTEM = Actor(username="system", roles=("system",), source="local", credential="system")
 
 
 def _canonical(row: dict[str, Any]) -> bytes:
     return json.dumps(row, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def compute_hash(event: AuditEvent) -> str:
-    body = {
+class AuditRow(Protocol):
+    """An audit row from the database or from an exported trail (same fields)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def credential(self) -> str | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target(self) -> str | None: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def case_number(self) -> str | None: ...
+    @property
+    def details(self) -> dict[str, Any] | None: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+def row_fields(event: AuditRow) -> dict[str, Any]:
+    """The fields the hash covers (``at`` as ISO text), as exported by ``rtcc audit export``."""
+    return {
         "id": event.id,
         "at": event.at.isoformat(),
         "username": event.username,
         "role": event.role,
         "source": event.source,
+        "credential": event.credential,
         "action": event.action,
         "target": event.target,
         "outcome": event.outcome,
@@ -54,7 +89,10 @@ def compute_hash(event: AuditEvent) -> str:
         "details": event.details,
         "prev_hash": event.prev_hash,
     }
-    return hashlib.sha256(_canonical(body)).hexdigest()
+
+
+def compute_hash(event: AuditRow) -> str:
+    return hashlib.sha256(_canonical(row_fields(event))).hexdigest()
 
 
 def record(
@@ -69,8 +107,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain (flushes; the caller owns the transaction)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    _lock_chain_head(session)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()
@@ -82,6 +119,7 @@ def record(
         username=actor.username,
         role=actor.role,
         source=actor.source,
+        credential=actor.credential,
         action=action,
         target=target,
         outcome=outcome,
@@ -94,6 +132,20 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def _lock_chain_head(session: Session) -> None:
+    """Serialise appends until the caller's transaction ends, so the head read here is final.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a no-op write takes the database's
+    write lock now (the driver would otherwise read the head outside any transaction and a
+    concurrent append could take the same id).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE audit_event SET id = id WHERE 0 = 1"))
 
 
 @dataclass(frozen=True)
@@ -115,7 +167,7 @@ class ChainReport:
         return self.problem is None
 
 
-def _check(ev: AuditEvent, *, expected_id: int, prev_hash: str) -> ChainProblem | None:
+def check_row(ev: AuditRow, *, expected_id: int, prev_hash: str) -> ChainProblem | None:
     if ev.id < expected_id:
         return ChainProblem(ev.id, "inserted", f"row {ev.id} inserted before row {expected_id}")
     if ev.id != expected_id:
@@ -134,25 +186,42 @@ def _check(ev: AuditEvent, *, expected_id: int, prev_hash: str) -> ChainProblem 
     return None
 
 
-def check_chain(session: Session, *, batch: int = 5000) -> ChainReport:
-    """Walk the whole chain in id order; the report names the first broken row, if any."""
-    prev_hash = GENESIS
-    expected_id = 1
+def check_chain(
+    session: Session, *, batch: int = 5000, start_id: int = 1, prev_hash: str = GENESIS
+) -> ChainReport:
+    """Walk the chain in id order (from ``start_id``, whose predecessor's hash is ``prev_hash``;
+    default: the whole chain); the report names the first broken row, if any."""
+    expected_id = start_id
     count = 0
     while True:
         stmt = select(AuditEvent).order_by(AuditEvent.id).limit(batch)
-        if count:
+        if count or start_id != 1:
             stmt = stmt.where(AuditEvent.id >= expected_id)
         rows = session.scalars(stmt).all()
         if not rows:
             return ChainReport(count, expected_id - 1, prev_hash, None)
         for ev in rows:
-            problem = _check(ev, expected_id=expected_id, prev_hash=prev_hash)
+            problem = check_row(ev, expected_id=expected_id, prev_hash=prev_hash)
             if problem is not None:
                 return ChainReport(count, expected_id - 1, prev_hash, problem)
             prev_hash = ev.hash
             expected_id = ev.id + 1
             count += 1
+        session.expunge_all()
+
+
+def iter_rows(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:
+    """Every audit row in id order, read in batches (rows are detached after each batch)."""
+    after = None
+    while True:
+        stmt = select(AuditEvent).order_by(AuditEvent.id).limit(batch)
+        if after is not None:
+            stmt = stmt.where(AuditEvent.id > after)
+        rows = session.scalars(stmt).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id
         session.expunge_all()
 
 

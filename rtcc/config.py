@@ -7,6 +7,8 @@ entry point and the result is passed down explicitly.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +22,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 from rtcc.errors import ConfigError
 
@@ -105,6 +113,12 @@ class CameraSettings(Section):
     record: bool = False
     segment_seconds: int = Field(default=60, ge=2, le=3600)
     motion: MotionSettings = Field(default_factory=MotionSettings)
+    # What the camera sees, for the map and gunshot coverage: compass heading of the view's
+    # centre (None: unknown, counts as all round), field of view and useful range.
+    heading_deg: float | None = Field(default=None, ge=0, lt=360)
+    fov_deg: float = Field(default=90.0, gt=0, le=360)
+    range_m: float = Field(default=60.0, gt=0, le=5000)
+    mobile: bool = False  # an LPR trailer: its position comes from position updates
 
     @model_validator(mode="after")
     def _default_name(self) -> CameraSettings:
@@ -179,16 +193,161 @@ class RetentionSettings(Section):
     enabled: bool = True
 
 
+class BusSettings(Section):
+    """The event bus: in-process by default; ``url: nats://host:4222`` spans hosts (JetStream)."""
+
+    url: str | None = Field(default=None, pattern=r"^(nats|tls)://")
+    subject_prefix: str = Field(default="rtcc", pattern=r"^[A-Za-z0-9_-]+$")
+    connect_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    events_max_age_s: float = Field(default=3600.0, gt=0)  # how far back a console can resume
+    reads_max_age_s: float = Field(default=7 * 86400.0, gt=0)  # unconsumed reads kept this long
+    duplicate_window_s: float = Field(default=86400.0, gt=0)  # Nats-Msg-Id de-duplication
+
+
+
+class SignedSource(Section):
+    """A system that calls us with requests signed by a shared secret (HMAC-SHA256)."""
+
+    secret: SecretStr
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("at least 16 characters")
+        return value
+
+
+class GunshotSettings(Section):
+    sources: dict[str, SignedSource] = Field(default_factory=dict)  # name -> secret
+    cover_radius_m: float = Field(default=400.0, gt=0, le=10_000)  # cameras considered
+    bookmark_before_s: float = Field(default=120.0, ge=0, le=3600)
+    bookmark_after_s: float = Field(default=300.0, ge=0, le=3600)
+    reads_radius_m: float = Field(default=500.0, gt=0, le=10_000)  # "reads near the spot"
+    reads_window_s: float = Field(default=900.0, gt=0, le=86_400)  # either side of the shots
+
+
+OutboundEventType = Literal["hit", "hit_updated", "gunshot", "camera_status"]
+
+
+def _default_outbound_events() -> list[OutboundEventType]:
+    return ["hit", "gunshot"]
+
+
+class OutboundDestination(Section):
+    """Where events go, and which: event types, then hotlists, priority and cameras (None: any)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    events: list[OutboundEventType] = Field(default_factory=_default_outbound_events)
+    lists: list[str] | None = None
+    min_priority: int | None = Field(default=None, ge=0, le=100)
+    cameras: list[str] | None = None
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    backoff_s: float = Field(default=1.0, gt=0, le=60)  # doubled after each failed attempt
+    backoff_max_s: float = Field(default=60.0, gt=0, le=3600)
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+
+
+class WebhookSettings(OutboundDestination):
+    url: str = Field(pattern=r"^https?://")
+    secret: SecretStr  # signs each delivery like inbound alerts (X-Rtcc-Signature)
+
+
+class MqttSettings(OutboundDestination):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    topic_prefix: str = Field(default="rtcc", pattern=r"^[A-Za-z0-9_/-]+$")  # <prefix>/<event>
+    qos: int = Field(default=1, ge=0, le=2)
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class IntegrationsSettings(Section):
+    # Signed requests whose timestamp is further than this from our clock are refused.
+    max_skew_s: float = Field(default=300.0, ge=1, le=3600)
+    gunshot: GunshotSettings = Field(default_factory=GunshotSettings)
+    trailer_sources: dict[str, SignedSource] = Field(default_factory=dict)  # position updates
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+    mqtt: list[MqttSettings] = Field(default_factory=list)
+
+
 class AuthSettings(Section):
     session_idle_minutes: int = Field(default=30, ge=1)
     lockout_attempts: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=10, ge=1)
     min_password_length: int = Field(default=12, ge=8)
     min_reason_length: int = Field(default=10, ge=1)
-    cookie_secure: bool = False
+    # None: secure cookies in production (test and development speak plain HTTP locally).
+    cookie_secure: bool | None = None
+    # Password hashing: "standard" argon2id; "fast" (cheap, for test suites) only in test or
+    # development. None: fast in test, standard otherwise.
+    password_hash: Literal["standard", "fast"] | None = None
+    # Login attempts per source address per minute (before any password is checked).
+    login_rate_per_minute: int = Field(default=20, ge=1, le=10_000)
+    # API tokens expire after this many days unless issued with a shorter life.
+    token_days: int = Field(default=90, ge=1, le=3650)
     # First administrator, created once at start when no account exists (then remove these).
     bootstrap_admin: str | None = None
     bootstrap_password: SecretStr | None = None
+
+
+class AuditSettings(Section):
+    """Signed checkpoints of the audit chain head (``rtcc.audit_anchor``)."""
+
+    # Ed25519 private key file (PEM, mode 0600), created on first use; default data_dir.
+    signing_key: Path | None = None
+    checkpoint_dir: Path | None = None  # default data_dir/audit-checkpoints
+    checkpoint_interval_minutes: float = Field(default=15.0, gt=0)
+    checkpoints_enabled: bool = True  # scheduled checkpoints in the server (and after retention)
+
+
+class EvidenceSettings(Section):
+    """Evidence exports (``rtcc.evidence``): where packages go, how big, how long held."""
+
+    # Ed25519 private key that signs every manifest (PEM, mode 0600), created on first use;
+    # default data_dir/evidence/signing.key. Its public key is served at /api/evidence/public-key.
+    signing_key: Path | None = None
+    max_bytes: int = Field(default=4 * 1024**3, ge=1)  # refuse larger exports (estimated first)
+    hold_days: int = Field(default=3650, ge=1)  # the legal hold placed on every exported source
+    pre_s: float = Field(default=30.0, ge=0, le=3600)  # video before a hit or read
+    post_s: float = Field(default=30.0, ge=0, le=3600)  # video after it
+
+
+class TransparencySettings(Section):
+    """The yearly surveillance-technology report (EO 78) and the public page."""
+
+    public_page: bool = False  # GET /public/transparency without login: aggregate figures only
+    suppress_below: int = Field(default=5, ge=0, le=1000)  # public counts below this: "<N"
+    chromium: str = "/usr/bin/chromium"  # renders the PDF (headless --print-to-pdf)
+    pdf_timeout_s: float = Field(default=60.0, gt=0, le=600)
+
+
+def _default_purposes() -> list[str]:
+    return ["investigation", "missing_person", "stolen_vehicle", "amber_alert", "warrant",
+            "training_audit"]
+
+
+def _default_prohibited() -> list[str]:
+    return ["immigration_enforcement", "reproductive_health_care", "lawful_protest"]
+
+
+class OversightSettings(Section):
+    """Search oversight: purpose codes, the auditor's monthly sample, search volume alerts."""
+
+    purposes: list[str] = Field(default_factory=_default_purposes, min_length=1)
+    prohibited_purposes: list[str] = Field(default_factory=_default_prohibited)
+    legal_basis_required: list[str] = Field(default_factory=list)  # purposes needing one
+    monthly_sample_size: int = Field(default=10, ge=0, le=10_000)
+    volume_baseline_days: int = Field(default=30, ge=3, le=365)
+    volume_factor: float = Field(default=3.0, gt=1)  # today > factor x baseline ...
+    volume_min_searches: int = Field(default=20, ge=1)  # ... and at least this many
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> OversightSettings:
+        both = set(self.purposes) & set(self.prohibited_purposes)
+        if both:
+            raise ValueError(f"purposes both allowed and prohibited: {sorted(both)}")
+        return self
 
 
 class Settings(BaseSettings):
@@ -212,6 +371,12 @@ class Settings(BaseSettings):
     matching: MatchSettings = Field(default_factory=MatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    transparency: TransparencySettings = Field(default_factory=TransparencySettings)
+    oversight: OversightSettings = Field(default_factory=OversightSettings)
+    bus: BusSettings = Field(default_factory=BusSettings)
+    integrations: IntegrationsSettings = Field(default_factory=IntegrationsSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     @field_validator("cameras")
     @classmethod
@@ -223,6 +388,17 @@ class Settings(BaseSettings):
             seen.add(cam.id)
         return cameras
 
+    @model_validator(mode="after")
+    def _environment_defaults(self) -> Settings:
+        auth = self.auth
+        if auth.cookie_secure is None:
+            auth.cookie_secure = self.environment == "production"
+        if auth.password_hash is None:
+            auth.password_hash = "fast" if self.environment == "test" else "standard"
+        if auth.password_hash == "fast" and self.environment == "production":
+            raise ValueError("auth.password_hash: 'fast' is only allowed in test or development")
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -233,7 +409,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment beats the file; the file arrives as init kwargs.
-        return (env_settings, init_settings)
+        return (_EnvSource(settings_cls), init_settings)
 
     @property
     def database_url(self) -> str:
@@ -248,6 +424,29 @@ class Settings(BaseSettings):
     @property
     def video_dir(self) -> Path:
         return self.data_dir / "video"
+
+    @property
+    def audit_signing_key(self) -> Path:
+        return self.audit.signing_key or self.data_dir / "audit-signing.key"
+
+    @property
+    def audit_checkpoint_dir(self) -> Path:
+        return self.audit.checkpoint_dir or self.data_dir / "audit-checkpoints"
+
+
+# The variables ``load_settings`` reads (``os.environ`` unless given); never swapped globally.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("rtcc_settings_environ", default=None)
+
+
+class _EnvSource(EnvSettingsSource):
+    """``RTCC_*`` variables from the mapping given to :func:`load_settings`."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _ENVIRON.get()
+        return parse_env_vars(
+            os.environ if environ is None else environ,
+            self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str,
+        )
 
 
 def _format_errors(err: ValidationError, source: str) -> str:
@@ -266,6 +465,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -296,19 +497,13 @@ def load_settings(
     if overrides:
         data = _deep_merge(data, overrides)
     source = str(path) if path is not None else "settings"
-    env_backup = None
-    if environ is not None:
-        env_backup = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(environ)
+    token = _ENVIRON.set(os.environ if environ is None else environ)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source)) from None
     finally:
-        if env_backup is not None:
-            os.environ.clear()
-            os.environ.update(env_backup)
+        _ENVIRON.reset(token)
     return settings
 
 
@@ -334,6 +529,10 @@ def _resolve_relative(data: dict[str, Any], root: Path) -> dict[str, Any]:
     out = dict(data)
     if "data_dir" in out:
         out["data_dir"] = fix(out["data_dir"])
+    audit = out.get("audit")
+    if isinstance(audit, dict):
+        out["audit"] = {k: fix(v) if k in ("signing_key", "checkpoint_dir") else v
+                        for k, v in audit.items()}
     lpr = out.get("lpr")
     if isinstance(lpr, dict) and lpr.get("model_dir"):
         out["lpr"] = {**lpr, "model_dir": fix(lpr["model_dir"])}

@@ -1,25 +1,155 @@
-"""The event bus: reads, hits and camera status flow through it to the websocket hub.
+"""Events and the event bus: reads, hits and camera status flow through it to the websocket hub.
+
+An event is one frozen pydantic model per :class:`EventType`; each *is* the read model the REST
+API answers with (``ReadOut``, ``HitOut``, ``HitDetailOut``, ``CameraOut``) plus ``type`` and
+``schema_version``, so ``camera_id`` / ``hotlist_id`` are plain fields. :func:`encode` and
+:func:`decode` are the one JSON encoding used by the websocket and by any bus between hosts;
+``decode`` refuses unknown types and versions with a typed error (fail closed).
 
 ``EventBus`` is the small interface; ``InProcessBus`` is the implementation used when everything
-runs on one host. A Redis Streams or NATS bus can implement the same three methods.
+runs on one host. A Redis Streams or NATS bus implements the same three methods.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import queue
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from rtcc.errors import RtccError
+from rtcc.schemas.cameras import CameraOut
+from rtcc.schemas.hits import HitDetailOut, HitOut
+from rtcc.schemas.integrations import GunshotAlertOut
+from rtcc.schemas.reads import ReadOut
+
+SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Event:
-    type: str
-    data: dict[str, Any] = field(default_factory=dict)
+class EventType(StrEnum):
+    READ = "read"
+    HIT = "hit"
+    HIT_UPDATED = "hit_updated"
+    CAMERA_STATUS = "camera_status"
+    GUNSHOT = "gunshot"
+
+
+class EventDecodeError(RtccError):
+    """Bytes that are not an event this version of the product understands (drop them)."""
+
+    code = "bad_event"
+
+
+class UnknownEventTypeError(EventDecodeError):
+    code = "unknown_event_type"
+
+
+class EventVersionError(EventDecodeError):
+    code = "unsupported_event_version"
+
+
+class _Event:
+    """What every event adds to its read model (a mixin: no fields of its own, so that the
+    model's ``camera_id`` / ``hotlist_id`` stay fields)."""
+
+    def envelope(self) -> dict[str, Any]:
+        """The fields a router or a visibility filter looks at, without the payload."""
+        return {
+            "type": str(getattr(self, "type")),  # noqa: B009 - declared by each event class
+            "schema_version": getattr(self, "schema_version"),  # noqa: B009
+            "camera_id": getattr(self, "camera_id", None),
+            "hotlist_id": getattr(self, "hotlist_id", None),
+            "restricted": getattr(self, "restricted", None),
+        }
 
     def to_message(self) -> dict[str, Any]:
-        return {"type": self.type, **self.data}
+        """The event as a JSON object (``type``, ``schema_version`` and the model's fields)."""
+        return self.model_dump(mode="json", by_alias=True)  # type: ignore[attr-defined, no-any-return]
+
+
+class ReadEvent(_Event, ReadOut):
+    """A plate read was stored (a preview, then the final consensus of the same vehicle)."""
+
+    type: Literal[EventType.READ] = EventType.READ
+    schema_version: Literal[1] = 1
+
+
+class NewHitEvent(_Event, HitOut):
+    """A read matched a hotlist entry: a new hit (``historical`` when found in past reads)."""
+
+    type: Literal[EventType.HIT] = EventType.HIT
+    schema_version: Literal[1] = 1
+
+
+class HitUpdatedEvent(_Event, HitDetailOut):
+    """A hit changed: the vehicle was seen again, or an officer acted on it."""
+
+    type: Literal[EventType.HIT_UPDATED] = EventType.HIT_UPDATED
+    schema_version: Literal[1] = 1
+
+
+class CameraStatusEvent(_Event, CameraOut):
+    """A camera's state or figures changed."""
+
+    type: Literal[EventType.CAMERA_STATUS] = EventType.CAMERA_STATUS
+    schema_version: Literal[1] = 1
+
+
+class GunshotEvent(_Event, GunshotAlertOut):
+    """An acoustic gunshot alert (or a new version of one) arrived, with its covering cameras."""
+
+    type: Literal[EventType.GUNSHOT] = EventType.GUNSHOT
+    schema_version: Literal[1] = 1
+
+
+Event = ReadEvent | NewHitEvent | HitUpdatedEvent | CameraStatusEvent | GunshotEvent
+EVENT_CLASSES: dict[EventType, type[Event]] = {
+    EventType.READ: ReadEvent,
+    EventType.HIT: NewHitEvent,
+    EventType.HIT_UPDATED: HitUpdatedEvent,
+    EventType.CAMERA_STATUS: CameraStatusEvent,
+    EventType.GUNSHOT: GunshotEvent,
+}
+_ADAPTER: TypeAdapter[Event] = TypeAdapter(Annotated[Event, Field(discriminator="type")])
+
+
+def encode(event: Event) -> str:
+    """The one JSON text of an event (websocket frames, bus messages)."""
+    return event.model_dump_json(by_alias=True)
+
+
+def decode(data: str | bytes) -> Event:
+    """The event in ``data``; raises :class:`EventDecodeError` (or a subclass) for anything else."""
+    try:
+        message = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise EventDecodeError(f"not JSON: {exc}") from None
+    if not isinstance(message, dict):
+        raise EventDecodeError("not an event object")
+    return from_message(message)
+
+
+def from_message(message: dict[str, Any]) -> Event:
+    """The event a decoded JSON object describes (see :func:`decode`)."""
+    kind = message.get("type")
+    if kind not in EVENT_CLASSES:
+        raise UnknownEventTypeError(f"unknown event type {kind!r}", type=str(kind)[:64])
+    version = message.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise EventVersionError(
+            f"{kind} event schema_version {version!r}; this build reads {SCHEMA_VERSION}",
+            schema_version=str(version)[:16],
+        )
+    try:
+        return _ADAPTER.validate_python(message)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:])
+        raise EventDecodeError(f"{kind} event: {where}: {first['msg']}", field=where) from None
 
 
 class Subscription(Protocol):

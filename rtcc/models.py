@@ -80,6 +80,20 @@ class Camera(Base):
     analysed_fps: Mapped[float] = mapped_column(Float, default=0.0)
     skipped_frames: Mapped[int] = mapped_column(BigInteger, default=0)  # by sampling
     motion_skipped_frames: Mapped[int] = mapped_column(BigInteger, default=0)  # no motion
+    heading_deg: Mapped[float | None] = mapped_column(Float)  # view: centre, width, range
+    fov_deg: Mapped[float] = mapped_column(Float, default=90.0)
+    range_m: Mapped[float] = mapped_column(Float, default=60.0)
+    mobile: Mapped[bool] = mapped_column(Boolean, default=False)  # position from updates
+    # Where it comes from and how to run it (cameras live here; the YAML file seeds them).
+    url: Mapped[str | None] = mapped_column(String(1000))  # may hold credentials: redact
+    detect_url: Mapped[str | None] = mapped_column(String(1000))  # lower-resolution substream
+    lpr: Mapped[bool] = mapped_column(Boolean, default=True)
+    record: Mapped[bool] = mapped_column(Boolean, default=False)
+    site: Mapped[str | None] = mapped_column(String(100))
+    pin_node: Mapped[str | None] = mapped_column(String(64))  # runs only on this node
+    origin: Mapped[str] = mapped_column(String(16), default="config")  # config | api | csv
+    options: Mapped[dict[str, Any] | None]  # the other camera settings (detect_fps, motion, ...)
+    node: Mapped[str | None] = mapped_column(String(64))  # the node running it now
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -131,6 +145,8 @@ class PlateRead(Base):
     raw_text: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
     char_confidences: Mapped[list[Any] | None]
+    # Per character: its likeliest characters with probabilities, [[["C", 0.7], ["G", 0.2]], ...]
+    char_alternatives: Mapped[list[Any] | None]
     region: Mapped[str | None] = mapped_column(String(16))  # state / country code if known
     format_ok: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="final")  # preview | final
@@ -140,8 +156,24 @@ class PlateRead(Base):
     box: Mapped[list[Any] | None]  # [x1, y1, x2, y2] in the snapshot
     snapshot_path: Mapped[str | None] = mapped_column(String(500))  # relative to data_dir
     crop_path: Mapped[str | None] = mapped_column(String(500))
+    lat: Mapped[float | None] = mapped_column(Float)  # mobile cameras: where it was at the read
+    lon: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class IngestedMessage(Base):
+    """A bus message already stored: redelivered copies are acknowledged and skipped.
+
+    Written in the same transaction as the read it carries, so a consumer killed between
+    commit and acknowledgement never stores a read twice.
+    """
+
+    __tablename__ = "ingested_message"
+    __table_args__ = (Index("ix_ingested_message_at", "at"),)
+
+    message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at: Mapped[datetime]
 
 
 # --- hotlists and hits ---------------------------------------------------------------------
@@ -158,6 +190,8 @@ class Hotlist(Base):
     colour: Mapped[str] = mapped_column(String(16), default="#d9480f")
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text)
+    # Manual entries expire this many days after they are added unless given another expiry.
+    manual_expiry_days: Mapped[int] = mapped_column(Integer, default=30)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -181,6 +215,8 @@ class HotlistEntry(Base):
     expires_at: Mapped[datetime | None]
     added_by: Mapped[str | None] = mapped_column(String(100))
     added_at: Mapped[datetime]
+    owner: Mapped[str | None] = mapped_column(String(100))  # manual entries: who answers for it
+    reminded_at: Mapped[datetime | None]  # the owner was reminded of the coming expiry
 
 
 class Hit(Base):
@@ -294,6 +330,8 @@ class AuditEvent(Base):
     username: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(100))
+    # The credential used: "session:<id prefix>", "token:<id>", "cli" or "system".
+    credential: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(16))
@@ -339,3 +377,218 @@ class RetentionRun(Base):
     deleted_bytes: Mapped[dict[str, Any] | None]
     skipped_held: Mapped[dict[str, Any] | None]
     errors: Mapped[list[Any] | None]
+
+
+# --- integrations: gunshot alerts, mobile camera positions, outbound deliveries --------------
+
+
+class GunshotAlert(Base):
+    """One version of an acoustic gunshot alert as a provider sent it (updates add versions)."""
+
+    __tablename__ = "gunshot_alert"
+    __table_args__ = (
+        UniqueConstraint("source", "alert_id", "version", name="uq_gunshot_alert_version"),
+        Index("ix_gunshot_alert_detected_at", "detected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))  # the configured source name (or "import")
+    alert_id: Mapped[str] = mapped_column(String(100))  # the provider's id
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per (source, alert_id)
+    type: Mapped[str] = mapped_column(String(32))
+    rounds: Mapped[int | None] = mapped_column(Integer)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(Text)
+    detected_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]  # the body as received
+
+
+class GunshotBookmark(Base):
+    """A covering camera's recording window around an alert (kept for the investigation)."""
+
+    __tablename__ = "gunshot_bookmark"
+    __table_args__ = (
+        UniqueConstraint("source", "alert_id", "camera_id", name="uq_gunshot_bookmark_camera"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    alert_id: Mapped[str] = mapped_column(String(100))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    distance_m: Mapped[float] = mapped_column(Float)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class GunshotOutcome(Base):
+    """What an alert led to, for the transparency report (appended, never overwritten)."""
+
+    __tablename__ = "gunshot_outcome"
+    __table_args__ = (Index("ix_gunshot_outcome_alert", "source", "alert_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    alert_id: Mapped[str] = mapped_column(String(100))
+    evidence_found: Mapped[bool] = mapped_column(Boolean)
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+
+
+class SignatureSeen(Base):
+    """Signatures of accepted signed requests: the same signature twice is a replay."""
+
+    __tablename__ = "signature_seen"
+    __table_args__ = (Index("ix_signature_seen_signed_at", "signed_at"),)
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class CameraPosition(Base):
+    """Where a mobile camera (LPR trailer) was, as its position updates said."""
+
+    __tablename__ = "camera_position"
+    __table_args__ = (Index("ix_camera_position_camera_at", "camera_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    received_at: Mapped[datetime]
+
+
+class OutboundDelivery(Base):
+    """One attempt to deliver an event to a webhook or MQTT destination."""
+
+    __tablename__ = "outbound_delivery"
+    __table_args__ = (Index("ix_outbound_delivery_destination_at", "destination", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    destination: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | mqtt
+    event_type: Mapped[str] = mapped_column(String(32))
+    event_key: Mapped[str | None] = mapped_column(String(200))  # e.g. hit:12
+    attempt: Mapped[int] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    at: Mapped[datetime]
+
+
+# --- evidence exports ----------------------------------------------------------------------
+
+
+class EvidenceExport(Base):
+    """One evidence package: who asked for it and why, its window, and where it lies.
+
+    The package itself (``rtcc.evidence``) is write-once; downloads are in the audit trail.
+    """
+
+    __tablename__ = "evidence_export"
+    __table_args__ = (Index("ix_evidence_export_case", "case_number", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    legal_authority: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    source_kind: Mapped[str] = mapped_column(String(16))  # hit | read | reads | gunshot | window
+    source_id: Mapped[int | None] = mapped_column(BigInteger)
+    cameras: Mapped[list[Any]]
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # done|failed|cancelled
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(500))  # relative to data_dir, once done
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    hold_ids: Mapped[list[Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+# --- transparency report (EO 78) and search oversight ---------------------------------------
+
+
+class TransparencyEntry(Base):
+    """One version of what a person entered for a technology's yearly report (never updated)."""
+
+    __tablename__ = "transparency_entry"
+    __table_args__ = (
+        UniqueConstraint("year", "technology", "version", name="uq_transparency_entry_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer)
+    technology: Mapped[str] = mapped_column(String(16))  # lpr | video | gunshot
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per (year, technology)
+    fields: Mapped[dict[str, Any]]
+    entered_by: Mapped[str] = mapped_column(String(100))
+    entered_at: Mapped[datetime]
+
+
+class TransparencySignoff(Base):
+    """A named user signing off a year's report: the entered versions and the figures' digest."""
+
+    __tablename__ = "transparency_signoff"
+    __table_args__ = (Index("ix_transparency_signoff_year", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer)
+    versions: Mapped[dict[str, Any]]  # technology -> entered version signed
+    figures_digest: Mapped[str] = mapped_column(String(64))
+    checkpoint_row_id: Mapped[int] = mapped_column(Integer)  # audit head the figures were at
+    statement: Mapped[str | None] = mapped_column(Text)
+    signed_by: Mapped[str] = mapped_column(String(100))
+    signed_at: Mapped[datetime]
+
+
+class SearchReview(Base):
+    """A search drawn into the auditor's monthly random sample, and the auditor's verdict."""
+
+    __tablename__ = "search_review"
+    __table_args__ = (
+        UniqueConstraint("audit_event_id", name="uq_search_review_audit_event"),
+        Index("ix_search_review_month", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of the searches sampled
+    audit_event_id: Mapped[int] = mapped_column(Integer)  # the reads.search row
+    username: Mapped[str | None] = mapped_column(String(100))
+    sampled_at: Mapped[datetime]
+    justified: Mapped[bool | None] = mapped_column(Boolean)  # None: not reviewed yet
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+
+
+class SearchVolumeAlert(Base):
+    """A user's daily searches far above their own baseline (for supervisors and auditors)."""
+
+    __tablename__ = "search_volume_alert"
+    __table_args__ = (
+        UniqueConstraint("username", "day", name="uq_search_volume_alert_user_day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD (UTC)
+    searches: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[float] = mapped_column(Float)  # mean daily searches before
+    created_at: Mapped[datetime]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime | None]

@@ -10,15 +10,29 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from rtcc import __version__
-from rtcc.auth.bootstrap import bootstrap_admin
 from rtcc.runtime.runtime import Runtime
 from rtcc.runtime.services import Services
 from web.assets import STATIC_DIR
 from web.errors import install_error_handlers
 from web.hub import RestrictedLists, stream_events
-from web.routes import audit, auth, cameras, health, hits, hotlists, media, reads, stats, users
+from web.routes import (
+    audit,
+    auth,
+    camera_admin,
+    cameras,
+    gunshots,
+    health,
+    hits,
+    hotlists,
+    integrations,
+    media,
+    meta,
+    reads,
+    stats,
+    users,
+)
 from web.routes import retention as ret
-from web.security import CurrentUser, require, restricted_hotlists
+from web.security import CurrentUser, require
 
 
 def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
@@ -36,11 +50,14 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
     app.state.services = services
     app.state.runtime = runtime
     install_error_handlers(app)
-    _bootstrap(services)
     for module in (health, auth, users, audit, cameras, reads, hits, hotlists, media, ret, stats):
         app.include_router(module.router)
+    app.include_router(meta.router)
+    app.include_router(camera_admin.router)
+    app.include_router(integrations.router)
+    app.include_router(gunshots.router)
 
-    restricted = RestrictedLists(lambda: restricted_hotlists(services), services.clock.monotonic)
+    restricted = RestrictedLists.of(services.sessions, services.clock.monotonic)
 
     @app.websocket("/ws/events", dependencies=[Depends(require("self"))])
     async def events(websocket: WebSocket, user: CurrentUser) -> None:
@@ -52,10 +69,3 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
-
-
-def _bootstrap(services: Services) -> None:
-    """Create the first admin from ``auth.bootstrap_admin`` when there is no account yet."""
-    with services.sessions() as session:
-        if bootstrap_admin(session, auth=services.settings.auth, now=services.clock.now()):
-            session.commit()

@@ -1,9 +1,10 @@
 """``/ws/events``: forwards bus events to one signed-in user, filtered by role and assignments.
 
-Reads need ``reads:live``, hits ``hits:view``, camera status ``cameras:view``. Any event that
-names a ``camera_id`` or ``hotlist_id`` is only sent to users who may see that camera or list:
-officers see their assigned cameras/lists, and restricted lists reach only users assigned to
-them (and supervisors).
+What each user receives is decided by ``rtcc.auth.visibility.sees_event`` (the same rule as the
+REST routes): the event type's permission, the event's camera and, for hits, its hotlist. The
+filter sees only the event's envelope (``Event.envelope()``: type, camera, list). Anything on the
+bus that is not one of the typed events is dropped; what is sent is ``rtcc.events.encode`` — the
+same JSON a bus between hosts carries, and the same fields as the REST read models.
 """
 
 from __future__ import annotations
@@ -11,33 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
+from sqlalchemy.orm import Session
 
 from rtcc.auth.principal import Principal
-from rtcc.events import EventBus
+from rtcc.auth.visibility import restricted_list_ids, scope_of, sees_event
+from rtcc.events import EVENT_CLASSES, EventBus, encode
 
-EVENT_PERMISSIONS = {
-    "read": "reads:live",
-    "hit": "hits:view",
-    "hit_updated": "hits:view",
-    "camera_status": "cameras:view",
-}
-
-
-def visible(message: dict[str, Any], principal: Principal, restricted: frozenset[int]) -> bool:
-    """Whether ``principal`` may receive this event message (``type`` plus payload fields)."""
-    needed = EVENT_PERMISSIONS.get(str(message.get("type")))
-    if needed is not None and not principal.can(needed):
-        return False
-    if "camera_id" in message and not principal.sees_camera(message.get("camera_id")):
-        return False
-    if "hotlist_id" in message:
-        hotlist_id = message.get("hotlist_id")
-        if not principal.sees_hotlist(hotlist_id, restricted=hotlist_id in restricted):
-            return False
-    return True
+# Every event class the console may receive; anything else on the bus is dropped.
+KNOWN_EVENTS = tuple(EVENT_CLASSES.values())
 
 
 class RestrictedLists:
@@ -51,6 +35,16 @@ class RestrictedLists:
         self._ids: frozenset[int] = frozenset()
         self._at: float | None = None
 
+    @classmethod
+    def of(cls, sessions: Callable[[], Session], clock: Callable[[], float]) -> RestrictedLists:
+        """Read from the database through ``sessions``."""
+
+        def load() -> frozenset[int]:
+            with sessions() as session:
+                return restricted_list_ids(session)
+
+        return cls(load, clock)
+
     async def get(self) -> frozenset[int]:
         now = self._clock()
         if self._at is None or now - self._at >= self._ttl:
@@ -63,14 +57,17 @@ async def stream_events(
     websocket: WebSocket, bus: EventBus, *, principal: Principal, restricted: RestrictedLists
 ) -> None:
     await websocket.accept()
+    scope = scope_of(principal)
     sub = bus.subscribe_async()
     await websocket.send_json({"type": "hello", "username": principal.username})
 
     async def pump() -> None:
         while True:
-            message = (await sub.get()).to_message()
-            if visible(message, principal, await restricted.get()):
-                await websocket.send_json(message)
+            event = await sub.get()
+            if not isinstance(event, KNOWN_EVENTS):
+                continue  # fail closed: what we cannot name never reaches a browser
+            if sees_event(scope, event.envelope(), await restricted.get()):
+                await websocket.send_text(encode(event))
 
     async def drain() -> None:
         # Reading is how a closed connection is noticed; clients send nothing we need.

@@ -5,6 +5,7 @@ Every route declares its permission with ``dependencies=[Depends(require("perm")
 authenticates the caller once per request — a ``Bearer`` API token or the browser session cookie
 (with the CSRF header on state-changing requests) — and answers 401 or 403. Handlers get the
 acting user with the ``CurrentUser`` annotation; ``Principal.actor`` is the ``rtcc.audit.Actor``.
+What the caller may *see* is the ``VisibleScope`` annotation (``rtcc.auth.visibility``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, WebSocketException
-from sqlalchemy import select
 from starlette.requests import HTTPConnection
 
 from rtcc import audit
@@ -22,12 +22,13 @@ from rtcc.audit import Actor
 from rtcc.auth import sessions, tokens
 from rtcc.auth.principal import Principal
 from rtcc.auth.roles import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS
-from rtcc.models import Hotlist
+from rtcc.auth.visibility import Scope, scope_of
 from rtcc.runtime.services import Services
 
 __all__ = [
-    "PERMISSIONS", "ROLE_PERMISSIONS", "Actor", "CurrentUser", "Principal", "authenticate",
-    "current_user", "permission_of", "public", "require", "session_policy",
+    "PERMISSIONS", "ROLE_PERMISSIONS", "Actor", "CurrentUser", "Principal", "Scope",
+    "VisibleScope", "authenticate", "current_scope", "current_user", "permission_of", "public",
+    "require", "session_policy",
 ]
 
 SESSION_COOKIE = "rtcc_session"
@@ -153,7 +154,9 @@ def current_user(conn: HTTPConnection) -> Principal:
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-def restricted_hotlists(services: Services) -> frozenset[int]:
-    """Ids of the hotlists marked restricted (their hits reach assigned users only)."""
-    with services.sessions() as db:
-        return frozenset(db.scalars(select(Hotlist.id).where(Hotlist.restricted.is_(True))))
+def current_scope(conn: HTTPConnection) -> Scope:
+    """What the caller may see (``rtcc.auth.visibility``): filters and checks in every route."""
+    return scope_of(authenticate(conn))
+
+
+VisibleScope = Annotated[Scope, Depends(current_scope)]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rtcc.audit import Actor
-from rtcc.auth.roles import ASSIGNED_ROLES, permissions_of
+from rtcc.auth.roles import permissions_of
 from rtcc.models import User
 
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated user. ``cameras``/``hotlists`` None means "all" (no assignment limit)."""
+    """An authenticated user. ``cameras``/``hotlists`` None means "all" (no assignment limit);
+    what the user may see follows from them in ``rtcc.auth.visibility``."""
 
     user_id: int
     username: str
@@ -39,30 +39,6 @@ class Principal:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
-
-    @property
-    def limited(self) -> bool:
-        """True when only assigned cameras/lists are visible (officers without a wider role)."""
-        return bool(self.roles) and all(r in ASSIGNED_ROLES for r in self.roles)
-
-    def sees_camera(self, camera_id: str | None) -> bool:
-        if not self.limited or self.cameras is None:
-            return True
-        return camera_id is not None and camera_id in self.cameras
-
-    def sees_hotlist(self, hotlist_id: int | None, *, restricted: bool = False) -> bool:
-        """Restricted lists are visible only to users assigned to them (or supervisors)."""
-        if "supervisor" in self.roles:
-            return True
-        assigned = self.hotlists is not None and hotlist_id in self.hotlists
-        if restricted:
-            return assigned
-        if not self.limited or self.hotlists is None:
-            return True
-        return assigned
-
-    def visible_cameras(self, all_ids: Iterable[str]) -> list[str]:
-        return [c for c in all_ids if self.sees_camera(c)]
 
     @property
     def actor(self) -> Actor:

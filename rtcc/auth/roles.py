@@ -4,48 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rtcc.vocab import Permission
+
 PUBLIC = "public"
 SELF = "self"  # any signed-in user: their own account, logout
+# Machine callers (gunshot detection, trailer positions) authenticated by a per-source HMAC
+# signature, not a user: no role holds it, and a user's credentials are refused (403).
+SIGNED = "signed"
 
-PERMISSIONS: frozenset[str] = frozenset(
-    {
-        PUBLIC,
-        SELF,
-        "cameras:view",
-        "video:live",
-        "video:segments",
-        "reads:live",
-        "reads:search",
-        "reads:view",
-        "hits:view",
-        "hits:act",
-        "hotlists:view",
-        "hotlists:manage",
-        "holds:manage",
-        "retention:view",
-        "retention:run",
-        "audit:view",
-        "users:manage",
-        "config:view",
-    }
-)
+# Every permission, from the one vocabulary (``rtcc.vocab.Permission``).
+PERMISSIONS: frozenset[str] = frozenset(p.value for p in Permission)
 
 _INVESTIGATE = {
     "cameras:view", "video:live", "video:segments", "reads:live", "reads:search", "reads:view",
-    "hits:view", "hits:act", "hotlists:view",
+    "hits:view", "hits:act", "hotlists:view", "gunshots:view", "gunshots:act",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         {"users:manage", "config:view", "cameras:view", "hotlists:view", "retention:view",
-         "retention:run"}
+         "retention:run", "cameras:manage"}
     ),
     "supervisor": frozenset(
         _INVESTIGATE | {"hotlists:manage", "holds:manage", "retention:view"}
+        | {"transparency:view", "transparency:edit", "oversight:alerts"}
     ),
     "detective": frozenset(_INVESTIGATE),
-    "officer": frozenset({"cameras:view", "reads:live", "hits:view", "hits:act", "hotlists:view"}),
-    "auditor": frozenset({"audit:view", "retention:view", "config:view", "cameras:view"}),
+    "officer": frozenset(
+        {"cameras:view", "reads:live", "hits:view", "hits:act", "hotlists:view", "gunshots:view"}
+    ),
+    "auditor": frozenset({"audit:view", "retention:view", "config:view", "cameras:view",
+                          "transparency:view", "transparency:edit", "oversight:review",
+                          "oversight:alerts"}),
 }
 
 ROLE_PERMISSIONS = {role: perms | {SELF} for role, perms in ROLE_PERMISSIONS.items()}

@@ -163,7 +163,7 @@ def _collect(
                 raise InvalidInputError(f"camera {msg.camera_id}: {msg.message}")
             cam.last = msg
         elif isinstance(msg, ReadMessage) and cam.started_at is not None:
-            k = _pass_index(cam, w, msg.first_seen)
+            k = _pass_index(cam, w, msg.record.first_seen)
             if k is not None:
                 cam.passes.add(k)
 

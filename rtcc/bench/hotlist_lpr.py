@@ -99,7 +99,11 @@ def collect_pairs(args: argparse.Namespace) -> list[Pair]:
         for i, frame in enumerate(frames):
             outs += pipeline.process(frame, NOW + timedelta(seconds=i / fps))
         outs += pipeline.flush(NOW + timedelta(seconds=len(frames) / fps + 3600))
-        finals = [(o.plate, o.char_confidences) for o in outs if o.status == "final" and o.plate]
+        finals = [
+            (r.plate, r.char_confidences)
+            for r in (o.record for o in outs)
+            if r.status == "final" and r.plate
+        ]
         pairs += [(_closest(t, labels), t, c) for t, c in finals]
         seen = {lab for lab, _, _ in pairs}
         pairs += [(lab, "", None) for lab in labels if lab not in seen]

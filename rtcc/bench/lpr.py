@@ -144,9 +144,9 @@ def pipeline_video(settings: LprSettings, recognizer: Any, stride: int) -> Calla
             start = time.perf_counter()
             out = pipeline.process(frame, t0 + timedelta(seconds=i / fps))
             ms.append((time.perf_counter() - start) * 1000)
-            finals += [r.plate for r in out if r.status == "final"]
+            finals += [r.record.plate for r in out if r.record.status == "final"]
         end = t0 + timedelta(seconds=len(frames) / fps + settings.track_gap_s + 1)
-        finals += [r.plate for r in pipeline.flush(end) if r.status == "final"]
+        finals += [r.record.plate for r in pipeline.flush(end) if r.record.status == "final"]
         return finals, ms
 
     return run

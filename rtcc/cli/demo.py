@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from rtcc.config import load_settings
+from rtcc.cli.context import cli_context
 from rtcc.errors import ConfigError
 from rtcc.models import User
 from rtcc.runtime.services import Services
@@ -76,14 +76,15 @@ def _demo(args: argparse.Namespace) -> int:
     shared = find_shared(args.shared)
     if args.config is not None:
         raise ConfigError("rtcc demo builds its own settings; use rtcc serve --config FILE")
-    settings = load_settings(None, overrides=demo_overrides(args.data_dir, shared, args.port))
+    overrides = demo_overrides(args.data_dir, shared, args.port)
     source = f"models from {shared}" if shared else "models from the fast-alpr hub"
-    url = f"http://127.0.0.1:{settings.server.port}/"
-    return run_server(
-        settings,
-        banner=f"RTCC demo ({source}) — open the console: {url}",
-        prepare=demo_accounts,
-    )
+    with cli_context(args, overrides=overrides) as ctx:
+        url = f"http://127.0.0.1:{ctx.settings.server.port}/"
+        return run_server(
+            ctx,
+            banner=f"RTCC demo ({source}) — open the console: {url}",
+            prepare=demo_accounts,
+        )
 
 
 DEMO_ROLES = ("admin", "supervisor", "detective", "officer", "auditor")
@@ -94,8 +95,8 @@ def demo_accounts(services: Services) -> str:
 
     The passwords are written once to ``<data_dir>/demo-credentials.txt`` (mode 600) and shown.
     """
-    from rtcc.audit import SYSTEM
     from rtcc.auth.users import create_user
+    from rtcc.cli.context import cli_actor
 
     creds_file = services.settings.data_dir / "demo-credentials.txt"
     known: dict[str, str] = {}
@@ -111,7 +112,7 @@ def demo_accounts(services: Services) -> str:
             password = known.get(role) or secrets.token_urlsafe(12)
             create_user(
                 session, username=role, roles=[role], password=password,
-                now=services.clock.now(), actor=SYSTEM,
+                now=services.clock.now(), actor=cli_actor(),
                 min_password_length=services.settings.auth.min_password_length,
             )
             known[role] = password

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hotlist.importer import NcicLayout, read_file
-from rtcc.audit import Actor
+from rtcc.cli.context import cli_context
 from rtcc.errors import InvalidInputError
 
 
@@ -27,7 +27,6 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
     imp.add_argument("--ncic-layout", type=Path, help="JSON file of NCIC column ranges")
     imp.add_argument("--kind", default=None, help="kind of a new list (e.g. stolen_vehicle)")
     imp.add_argument("--priority", type=int, default=None, help="priority of a new list (0-100)")
-    imp.add_argument("--user", default="cli", help="recorded as who imported")
     imp.add_argument("--no-progress", action="store_true")
     imp.set_defaults(func=_import)
 
@@ -62,35 +61,29 @@ def _layout(path: Path | None) -> NcicLayout | None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from rtcc.cli.main import settings_from
     from rtcc.runtime.hotlists import import_hotlist
-    from rtcc.runtime.services import build_services
 
-    settings = settings_from(args)
     t0 = time.perf_counter()
     imported = read_file(
         args.file, format=args.format, skip_bad=args.skip_bad, layout=_layout(args.ncic_layout)
     )
     for bad in imported.skipped:
         print(f"{args.file}: line {bad.line}: skipped: {bad.reason}", file=sys.stderr)
-    services = build_services(settings)
     fields = {k: v for k, v in (("kind", args.kind), ("priority", args.priority)) if v is not None}
     bar = ProgressBar(
         f"importing {args.name}", enabled=sys.stderr.isatty() and not args.no_progress
     )
-    try:
+    with cli_context(args) as ctx:
         result = import_hotlist(
-            services,
+            ctx.services,
             name=args.name,
             imported=imported,
             replace=args.replace,
-            actor=Actor(username=args.user, roles=("cli",), source="cli"),
+            actor=ctx.actor,
             list_fields=fields,
             progress=bar,
             rebuild=False,
         )
-    finally:
-        services.engine.dispose()
     took = time.perf_counter() - t0
     print(
         f"{args.name}: {result.added:,} added, {result.updated:,} updated, {result.removed:,}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,17 +10,26 @@ from pathlib import Path
 from rtcc.cli import (
     audit_cmd,
     bench,
+    cameras_cmd,
+    check_cmd,
     demo,
+    gunshot_cmd,
     hotlist_cmd,
     models_cmd,
+    report_cmd,
     retention_cmd,
     serve,
     users_cmd,
 )
 from rtcc.config import Settings, load_settings
 from rtcc.errors import RtccError
+from rtcc.logs import configure_logging
 
 COMMAND_MODULES = [serve, demo, models_cmd, bench, users_cmd, audit_cmd, retention_cmd, hotlist_cmd]
+COMMAND_MODULES.insert(0, check_cmd)
+COMMAND_MODULES.append(cameras_cmd)
+COMMAND_MODULES.append(gunshot_cmd)
+COMMAND_MODULES.append(report_cmd)
 
 
 def add_config_arg(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -38,30 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rtcc", description="RTCC video and LPR console")
     add_config_arg(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    check = sub.add_parser("check-config", help="validate a settings file")
-    check.add_argument("file", type=Path)
-    add_config_arg(check)
-    check.set_defaults(func=_check_config)
     for module in COMMAND_MODULES:
         module.register(sub, add_config_arg)
     return parser
 
 
-def _check_config(args: argparse.Namespace) -> int:
-    settings = load_settings(args.file)
-    print(
-        f"{args.file}: ok ({len(settings.cameras)} camera(s), {len(settings.hotlists)} hotlist(s),"
-        f" database {settings.database_url.split('://')[0]})"
-    )
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging("INFO")  # once; each command's cli_context applies settings.log_level
     try:
         return int(args.func(args) or 0)
     except RtccError as exc:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lpr.bundle import install_bundle, verify_bundle
-from rtcc.config import load_settings
+from rtcc.cli.context import cli_context
+from rtcc.config import Settings
 from rtcc.errors import ConfigError
 
 
@@ -25,10 +26,9 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
     install.set_defaults(func=_install)
 
 
-def _target_dir(args: argparse.Namespace, given: Path | None) -> Path:
+def _target_dir(args: argparse.Namespace, settings: Settings, given: Path | None) -> Path:
     if given is not None:
         return given
-    settings = load_settings(args.config)
     if settings.lpr.model_dir is not None:
         return settings.lpr.model_dir
     if args.models_command == "install":
@@ -37,7 +37,8 @@ def _target_dir(args: argparse.Namespace, given: Path | None) -> Path:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    bundle = _target_dir(args, args.dir)
+    with cli_context(args) as ctx:
+        bundle = _target_dir(args, ctx.settings, args.dir)
     checks = verify_bundle(bundle)
     for c in checks:
         print(f"{'ok  ' if c.ok else 'FAIL'} {c.path}: {c.message}")
@@ -47,7 +48,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    target = _target_dir(args, args.target)
+    with cli_context(args) as ctx:
+        target = _target_dir(args, ctx.settings, args.target)
     checks = install_bundle(args.source, target)
     print(f"installed {len(checks)} file(s) into {target}; all verified")
     return 0

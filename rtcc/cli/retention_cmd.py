@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -12,11 +11,11 @@ from typing import Any
 from retention.executor import Executor, RunOptions
 from retention.holds import create_hold, hold_payload, list_holds, release_hold
 from retention.report import build_report, format_text
-from rtcc.audit import Actor
-from rtcc.config import load_settings
+from rtcc.audit_anchor import anchor_from_settings
+from rtcc.cli.context import cli_context
 from rtcc.db import transaction
 from rtcc.errors import InvalidInputError
-from rtcc.runtime.services import Services, build_services
+from rtcc.runtime.anchoring import AfterRetention
 
 
 def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -75,31 +74,23 @@ def parse_instant(value: str | None, field: str) -> datetime | None:
     return parsed
 
 
-def cli_actor() -> Actor:
-    return Actor(username=getpass.getuser(), roles=("cli",), source="cli")
-
-
-def _services(args: argparse.Namespace) -> Services:
-    return build_services(load_settings(getattr(args, "config", None)))
-
-
 def _run(args: argparse.Namespace) -> int:
     now = parse_instant(args.now, "--now")
     if now is not None and not args.dry_run:
         raise InvalidInputError("--now: only allowed with --dry-run", field="now")
-    svc = _services(args)
-    try:
+    with cli_context(args) as ctx:
+        svc = ctx.services
         ex = Executor(
             sessions=svc.sessions,
             settings=svc.settings.retention,
             data_dir=svc.settings.data_dir,
             clock=svc.clock,
+            after_run=AfterRetention(sessions=svc.sessions, clock=svc.clock,
+                                     anchor=anchor_from_settings(svc.settings)),
         )
         result = ex.run(
-            RunOptions(dry_run=args.dry_run, force=args.force, now=now, actor=cli_actor())
+            RunOptions(dry_run=args.dry_run, force=args.force, now=now, actor=ctx.actor)
         )
-    finally:
-        svc.engine.dispose()
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -115,8 +106,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    svc = _services(args)
-    try:
+    with cli_context(args) as ctx:
+        svc = ctx.services
         with svc.sessions() as s:
             report = build_report(
                 s,
@@ -124,22 +115,18 @@ def _report(args: argparse.Namespace) -> int:
                 settings=svc.settings.retention,
                 data_dir=svc.settings.data_dir,
             )
-    finally:
-        svc.engine.dispose()
     print(json.dumps(report, indent=2) if args.json else format_text(report))
     return 0 if report["compliant"] else 1
 
 
 def _holds_list(args: argparse.Namespace) -> int:
-    svc = _services(args)
-    try:
+    with cli_context(args) as ctx:
+        svc = ctx.services
         now = svc.clock.now()
         with svc.sessions() as s:
             items = [
                 hold_payload(h, now=now) for h in list_holds(s, now=now, include_inactive=args.all)
             ]
-    finally:
-        svc.engine.dispose()
     print(json.dumps(items, indent=2))
     return 0
 
@@ -163,14 +150,14 @@ def _holds_add(args: argparse.Namespace) -> int:
         "start_at": parse_instant(args.start, "--start"),
         "end_at": parse_instant(args.end, "--end"),
     }
-    svc = _services(args)
-    try:
+    with cli_context(args) as ctx:
+        svc = ctx.services
         now = svc.clock.now()
         with transaction(svc.sessions) as s:
             hold = create_hold(
                 s,
                 now=now,
-                actor=cli_actor(),
+                actor=ctx.actor,
                 case_number=args.case,
                 reason=args.reason,
                 data_class=args.data_class,
@@ -178,21 +165,17 @@ def _holds_add(args: argparse.Namespace) -> int:
                 **fields,
             )
             payload = hold_payload(hold, now=now)
-    finally:
-        svc.engine.dispose()
     print(json.dumps(payload, indent=2))
     return 0
 
 
 def _holds_release(args: argparse.Namespace) -> int:
-    svc = _services(args)
-    try:
+    with cli_context(args) as ctx:
+        svc = ctx.services
         now = svc.clock.now()
         with transaction(svc.sessions) as s:
             payload = hold_payload(
-                release_hold(s, hold_id=args.hold_id, now=now, actor=cli_actor()), now=now
+                release_hold(s, hold_id=args.hold_id, now=now, actor=ctx.actor), now=now
             )
-    finally:
-        svc.engine.dispose()
     print(json.dumps(payload, indent=2))
     return 0

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from rtcc.config import Settings, load_settings
+from rtcc.auth.bootstrap import bootstrap_admin
+from rtcc.cli.checks import require_runnable
+from rtcc.cli.context import CliContext, cli_context
+from rtcc.db import transaction
 from rtcc.runtime.services import Services
 
 
@@ -17,20 +20,30 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
     p.set_defaults(func=_serve)
 
 
+def first_start(services: Services) -> None:
+    """Create the first admin from ``auth.bootstrap_admin`` when there is no account yet."""
+    with transaction(services.sessions) as session:
+        bootstrap_admin(session, auth=services.settings.auth, now=services.clock.now())
+
+
 def run_server(
-    settings: Settings,
+    ctx: CliContext,
     *,
     banner: str | None = None,
     prepare: Callable[[Services], str] | None = None,
 ) -> int:
-    """Migrate, optionally prepare (returns extra banner text), then serve until stopped."""
+    """Check, migrate, optionally prepare (returns extra banner text), then serve until stopped."""
     import uvicorn
 
+    from rtcc.bus import make_bus
     from rtcc.runtime.runtime import Runtime
-    from rtcc.runtime.services import build_services
     from web.app import create_app
 
-    services = build_services(settings)  # migrates first
+    settings = ctx.settings
+    require_runnable(settings, "settings")  # what a worker would fail on: one message, exit 2
+    bus = make_bus(settings)  # bus.url set and unreachable: BusUnavailableError, exit 2
+    services = ctx.open(bus=bus)  # migrates first
+    first_start(services)
     extra = prepare(services) if prepare is not None else ""
     app = create_app(services, Runtime(services))
     if banner or extra:
@@ -42,7 +55,10 @@ def run_server(
         log_level=settings.log_level.lower(),
         ws_ping_interval=20,
     )
-    services.engine.dispose()
+    ctx.close()
+    close = getattr(bus, "close", None)
+    if close is not None:
+        close()
     return 0
 
 
@@ -52,6 +68,6 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["host"] = args.host
     if args.port is not None:
         overrides["port"] = args.port
-    settings = load_settings(args.config, overrides={"server": overrides} if overrides else None)
-    url = f"http://{settings.server.host}:{settings.server.port}/"
-    return run_server(settings, banner=f"RTCC console: {url}")
+    with cli_context(args, overrides={"server": overrides} if overrides else None) as ctx:
+        server = ctx.settings.server
+        return run_server(ctx, banner=f"RTCC console: http://{server.host}:{server.port}/")

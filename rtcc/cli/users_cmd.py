@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from rtcc.audit import Actor
 from rtcc.auth import tokens, users
 from rtcc.auth.roles import ROLES
-from rtcc.clock import SystemClock
-from rtcc.config import Settings, load_settings
-from rtcc.db import make_engine, make_sessionmaker, migrate
+from rtcc.cli.context import CliContext, cli_context
+from rtcc.db import transaction
 from rtcc.errors import InvalidInputError
 
 
@@ -59,26 +56,11 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
         add_config(p)
 
 
-def _actor() -> Actor:
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = str(os.getuid())
-    return Actor(username=f"cli:{who}", roles=("system",), source="local")
-
-
 @contextmanager
-def _session(args: argparse.Namespace) -> Iterator[tuple[Session, Settings]]:
-    settings = load_settings(args.config)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
-    try:
-        migrate(engine)
-        with make_sessionmaker(engine)() as session:
-            yield session, settings
-            session.commit()
-    finally:
-        engine.dispose()
+def _session(args: argparse.Namespace) -> Iterator[tuple[Session, CliContext]]:
+    """One transaction (committed when the block succeeds) in the command's context."""
+    with cli_context(args) as ctx, transaction(ctx.sessions) as session:
+        yield session, ctx
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -98,19 +80,19 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def _add(args: argparse.Namespace) -> int:
     password = None if args.no_password else _read_password(args)
-    with _session(args) as (session, settings):
+    with _session(args) as (session, ctx):
         user = users.create_user(
             session, username=args.name, roles=args.role, password=password,
-            now=SystemClock().now(), actor=_actor(), cameras=args.camera, hotlists=args.hotlist,
-            min_password_length=settings.auth.min_password_length,
+            now=ctx.clock.now(), actor=ctx.actor, cameras=args.camera, hotlists=args.hotlist,
+            min_password_length=ctx.settings.auth.min_password_length,
         )
         print(f"created user {user.username} ({', '.join(user.roles)})")
     return 0
 
 
 def _set_disabled(args: argparse.Namespace, disabled: bool) -> int:
-    with _session(args) as (session, _):
-        users.update_user(session, username=args.name, now=SystemClock().now(), actor=_actor(),
+    with _session(args) as (session, ctx):
+        users.update_user(session, username=args.name, now=ctx.clock.now(), actor=ctx.actor,
                           changes={"disabled": disabled})
         print(f"{'disabled' if disabled else 'enabled'} user {args.name}")
     return 0
@@ -126,32 +108,32 @@ def _enable(args: argparse.Namespace) -> int:
 
 def _passwd(args: argparse.Namespace) -> int:
     password = _read_password(args)
-    with _session(args) as (session, settings):
+    with _session(args) as (session, ctx):
         users.set_password(session, username=args.name, password=password,
-                           now=SystemClock().now(), actor=_actor(),
-                           min_password_length=settings.auth.min_password_length)
+                           now=ctx.clock.now(), actor=ctx.actor,
+                           min_password_length=ctx.settings.auth.min_password_length)
         print(f"password set for {args.name}")
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
-    with _session(args) as (session, _):
-        row, secret = tokens.issue(session, username=args.name, now=SystemClock().now(),
-                                   actor=_actor(), name=args.label)
+    with _session(args) as (session, ctx):
+        row, secret = tokens.issue(session, username=args.name, now=ctx.clock.now(),
+                                   actor=ctx.actor, name=args.label)
         print(f"token {row.id} for {args.name} (shown once):", file=sys.stderr)
         print(secret)
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    with _session(args) as (session, _):
-        tokens.revoke(session, token_id=args.token_id, now=SystemClock().now(), actor=_actor())
+    with _session(args) as (session, ctx):
+        tokens.revoke(session, token_id=args.token_id, now=ctx.clock.now(), actor=ctx.actor)
         print(f"revoked token {args.token_id}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    with _session(args) as (session, _):
+    with _session(args) as (session, ctx):
         for user in users.list_users(session):
             flags = " (disabled)" if user.disabled else ""
             print(f"{user.username}\t{','.join(user.roles)}{flags}")

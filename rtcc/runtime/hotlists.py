@@ -17,9 +17,8 @@ from hotlist.matcher import HotlistIndex, entry_ref, list_ref, load_index
 from hotlist.service import Progress, create_list, import_entries
 from rtcc.audit import Actor
 from rtcc.db import transaction
-from rtcc.events import Event
+from rtcc.events import NewHitEvent
 from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
-from rtcc.runtime.payloads import hit_payload
 from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -148,7 +147,7 @@ def import_hotlist(
                 now=now,
                 dedup_window_s=rules.dedup_window_s,
             )
-        events = [Event("hit", hit_event(session, h)) for h in hits]
+        events = [NewHitEvent.load(session, h) for h in hits]
     if rebuild:
         rebuild_index(services)
     for event in events:
@@ -183,14 +182,7 @@ def entry_added(services: Services, *, entry_id: int) -> list[Hit]:
                 now=now,
                 dedup_window_s=rules.dedup_window_s,
             )
-        events = [Event("hit", hit_event(session, h)) for h in hits]
+        events = [NewHitEvent.load(session, h) for h in hits]
     for event in events:
         services.bus.publish(event)
     return hits
-
-
-def hit_event(session: Any, hit: Hit) -> dict[str, Any]:
-    read = session.get(PlateRead, hit.read_id) if hit.read_id else None
-    entry = session.get(HotlistEntry, hit.entry_id) if hit.entry_id else None
-    hotlist = session.get(Hotlist, hit.hotlist_id) if hit.hotlist_id else None
-    return hit_payload(hit, read, entry=entry, hotlist=hotlist)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +19,9 @@ from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
 from cameras.sources import redact_url
 from hotlist.hits import record_hit
 from rtcc.db import transaction
-from rtcc.events import Event
+from rtcc.events import CameraStatusEvent, Event, HitUpdatedEvent, NewHitEvent, ReadEvent
 from rtcc.models import Camera, CameraStatus, PlateRead, VideoSegment
-from rtcc.runtime.payloads import camera_payload, hit_payload, read_payload
+from rtcc.plates import alternatives_to_json
 from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -44,45 +45,8 @@ class Ingestor:
 
     def _read(self, msg: ReadMessage) -> None:
         now = self.s.clock.now()
-        events: list[Event] = []
         with transaction(self.s.sessions) as session:
-            read = session.scalar(
-                select(PlateRead).where(
-                    PlateRead.camera_id == msg.camera_id, PlateRead.track_key == msg.track_key
-                )
-            )
-            if read is None:
-                read = PlateRead(camera_id=msg.camera_id, track_key=msg.track_key, created_at=now)
-                session.add(read)
-            read.plate = msg.plate
-            read.raw_text = msg.raw_text
-            read.confidence = msg.confidence
-            read.char_confidences = list(msg.char_confidences)
-            read.region = msg.region
-            read.format_ok = msg.format_ok
-            read.status = msg.status
-            read.frames = msg.frames
-            read.observed_at = msg.first_seen
-            read.last_seen_at = msg.last_seen
-            read.box = list(msg.box)
-            read.snapshot_path = msg.snapshot_path or read.snapshot_path
-            read.crop_path = msg.crop_path or read.crop_path
-            read.updated_at = now
-            session.flush()
-            events.append(Event("read", read_payload(read)))
-            matches = self.s.matcher.match(
-                msg.plate, state=msg.region, now=now, confidences=msg.char_confidences or None
-            )
-            for match in matches:
-                hit, created = record_hit(
-                    session,
-                    read=read,
-                    match=match,
-                    now=now,
-                    dedup_window_s=self.s.settings.matching.dedup_window_s,
-                )
-                kind = "hit" if created else "hit_updated"
-                events.append(Event(kind, hit_payload(hit, read, entry=match.entry)))
+            events = store_read_and_hits(session, self.s, msg, now=now)
         for event in events:
             self.s.bus.publish(event)
 
@@ -113,8 +77,8 @@ class Ingestor:
                 cam.last_frame_at = msg.last_frame_at
             cam.updated_at = now
             session.flush()
-            payload = camera_payload(cam)
-        self.s.bus.publish(Event("camera_status", payload))
+            event = CameraStatusEvent.of(cam)
+        self.s.bus.publish(event)
 
     def _segment(self, msg: SegmentMessage) -> None:
         with transaction(self.s.sessions) as session:
@@ -130,6 +94,59 @@ class Ingestor:
                     created_at=self.s.clock.now(),
                 )
             )
+
+
+def store_read_and_hits(
+    session: Session, services: Services, msg: ReadMessage, *, now: datetime
+) -> list[Event]:
+    """Store ``msg``'s read, match it and record its hits (flushed, not committed); the events
+    to publish once the caller has committed. Shared by the in-process ingest thread and the
+    bus consumer (``rtcc.runtime.read_consumer``)."""
+    read = store_read(session, msg, now=now)
+    events: list[Event] = [ReadEvent.of(read)]
+    for match in services.matcher.match_read(msg.record, now=now):
+        hit, created = record_hit(
+            session,
+            read=read,
+            match=match,
+            now=now,
+            dedup_window_s=services.settings.matching.dedup_window_s,
+        )
+        events.append(
+            NewHitEvent.of(hit, read, entry=match.entry, hotlist=match.entry.hotlist)
+            if created else HitUpdatedEvent.load(session, hit)
+        )
+    return events
+
+
+def store_read(session: Session, msg: ReadMessage, *, now: datetime) -> PlateRead:
+    """Insert or update (preview, then final) the row of ``msg``'s track; flushed, not committed."""
+    rec = msg.record
+    read = session.scalar(
+        select(PlateRead).where(
+            PlateRead.camera_id == msg.camera_id, PlateRead.track_key == rec.track_key
+        )
+    )
+    if read is None:
+        read = PlateRead(camera_id=msg.camera_id, track_key=rec.track_key, created_at=now)
+        session.add(read)
+    read.plate = rec.plate
+    read.raw_text = rec.raw_text
+    read.confidence = rec.confidence
+    read.char_confidences = list(rec.char_confidences)
+    read.char_alternatives = alternatives_to_json(rec.char_alternatives)
+    read.region = rec.region
+    read.format_ok = rec.format_ok
+    read.status = rec.status
+    read.frames = rec.frames
+    read.observed_at = rec.first_seen
+    read.last_seen_at = rec.last_seen
+    read.box = list(rec.box)
+    read.snapshot_path = msg.snapshot_path or read.snapshot_path
+    read.crop_path = msg.crop_path or read.crop_path
+    read.updated_at = now
+    session.flush()
+    return read
 
 
 class IngestThread:

@@ -8,9 +8,13 @@ from cameras.supervisor import CameraSupervisor
 from hotlist.importer import read_file
 from hotlist.service import replace_list
 from retention.scheduler import RetentionScheduler
+from rtcc.audit_anchor import anchor_from_settings
 from rtcc.db import transaction
+from rtcc.runtime.anchoring import AfterRetention, CheckpointScheduler
+from rtcc.runtime.camera_specs import local_worker_specs, seed_cameras
 from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
+from rtcc.runtime.outbound import OutboundDispatcher
 from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -41,36 +45,61 @@ class Runtime:
         self.ingest: IngestThread | None = None
         self._cameras = cameras
         self.retention: RetentionScheduler | None = None
+        self.anchoring: CheckpointScheduler | None = None
         self.hotlists = HotlistWatcher(services)
+        self.outbound: OutboundDispatcher | None = None
 
     def start(self) -> None:
         s = self.services
         with transaction(s.sessions) as session:
             sync_cameras(session, s)
+        seed_cameras(s)  # cameras live in the database; the file seeds them
         load_configured_hotlists(s)
         rebuild_index(s)
         self.hotlists.start()
-        if self._cameras and any(c.enabled for c in s.settings.cameras):
+        self._start_outbound()
+        specs = local_worker_specs(s) if self._cameras else []
+        if specs:
             self.supervisor = CameraSupervisor(
-                s.settings.cameras, lpr=s.settings.lpr, data_dir=s.settings.data_dir, clock=s.clock
+                [], lpr=s.settings.lpr, data_dir=s.settings.data_dir, clock=s.clock, specs=specs
             )
             self.ingest = IngestThread(Ingestor(s), self.supervisor.messages)
             self.ingest.start()
             self.supervisor.start()
+        anchor = anchor_from_settings(s.settings) if s.settings.audit.checkpoints_enabled else None
+        if anchor is not None:
+            self.anchoring = CheckpointScheduler(
+                sessions=s.sessions, anchor=anchor, clock=s.clock,
+                interval_s=s.settings.audit.checkpoint_interval_minutes * 60,
+            )
+            self.anchoring.start()
         if s.settings.retention.enabled:
             self.retention = RetentionScheduler(
                 sessions=s.sessions,
                 settings=s.settings.retention,
                 data_dir=s.settings.data_dir,
                 clock=s.clock,
+                after_run=None if anchor is None else AfterRetention(
+                    sessions=s.sessions, anchor=anchor, clock=s.clock),
             )
             self.retention.start()
 
+    def _start_outbound(self) -> None:
+        """Events to webhooks and MQTT (before the cameras, so no event is missed)."""
+        outbound = OutboundDispatcher(self.services)
+        if outbound.active:
+            outbound.start()
+            self.outbound = outbound
+
     def stop(self) -> None:
         self.hotlists.stop()
+        if self.anchoring is not None:
+            self.anchoring.stop()
         if self.retention is not None:
             self.retention.stop()
         if self.supervisor is not None:
             self.supervisor.stop()
         if self.ingest is not None:
             self.ingest.stop()
+        if self.outbound is not None:
+            self.outbound.stop()

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotlist.matcher import Matcher
+from rtcc.auth.passwords import use_profile
 from rtcc.clock import Clock, SystemClock
 from rtcc.config import Settings
 from rtcc.db import make_engine, make_sessionmaker, migrate
@@ -32,6 +33,7 @@ def build_services(
     run_migrations: bool = True,
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    use_profile(settings.auth.password_hash or "standard")  # process-wide: new password hashes
     engine = make_engine(
         settings.database_url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )

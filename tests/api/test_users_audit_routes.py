@@ -12,7 +12,7 @@ from rtcc.runtime.services import Services
 def test_admin_manages_users_and_tokens(api_client: Any) -> None:
     admin = api_client("admin")
     resp = admin.post("/api/users", json={"username": "ofc1", "roles": ["officer"],
-                                          "password": "x" * 12, "cameras": ["north"]})
+                                          "password": "x7-north-beat", "cameras": ["north"]})
     assert resp.status_code == 201, resp.text
     assert admin.post("/api/users", json={"username": "ofc1", "roles": ["officer"]}
                       ).status_code == 409

@@ -1,18 +1,14 @@
-"""A real RTSP server (GStreamer's gst-rtsp-server under Debian's python3) and helpers to run
-real camera workers and watch their messages."""
+"""A real RTSP server (GStreamer's gst-rtsp-server under Debian's python3). Real camera workers
+and a collector of their messages are in ``tests.support.workers``."""
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import shutil
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -111,89 +107,3 @@ def rtsp_auth_server(rtsp_clip: Path) -> Iterator[RtspServer]:
     server.start()
     yield server
     server.kill()
-
-
-class Collector:
-    """Everything the workers sent, with waits on conditions."""
-
-    def __init__(self, source: Any) -> None:
-        self.source = source
-        self.messages: list[Any] = []
-
-    def pump(self, seconds: float = 0.2) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            left = end - time.monotonic()
-            with contextlib.suppress(queue.Empty):
-                self.messages.append(self.source.get(timeout=max(0.01, left)))
-            if time.monotonic() >= end:
-                return
-
-    def wait_for(
-        self, predicate: Callable[[Any], bool], timeout: float, what: str, *, since: int = 0
-    ) -> Any:
-        """The first message from index ``since`` on that satisfies ``predicate``."""
-        end = time.monotonic() + timeout
-        checked = since
-        while True:
-            for msg in self.messages[checked:]:
-                checked += 1
-                if predicate(msg):
-                    return msg
-            if time.monotonic() >= end:
-                tail = [_brief(m) for m in self.messages[since:][-15:]]
-                raise AssertionError(f"timed out after {timeout} s waiting for {what}; "
-                                     f"last messages: {tail}")
-            self.pump(0.2)
-
-    def mark(self) -> int:
-        """Make later waits ignore what has been seen so far."""
-        return len(self.messages)
-
-
-def _brief(msg: Any) -> str:
-    name = type(msg).__name__
-    if not hasattr(msg, "camera_id"):  # a worker's log record
-        return f"{name}({getattr(msg, 'msg', '')!r})"
-    if hasattr(msg, "state"):
-        return f"{name}({msg.camera_id} {msg.state} {msg.message})"
-    return f"{name}({msg.camera_id})"
-
-
-# --- real camera workers under a supervisor ----------------------------------------------------
-
-MODEL_LOAD_S = 40.0  # a first frame can wait for the models on a busy machine
-
-
-@pytest.fixture
-def run_cameras(tmp_path: Path, model_dir: Path) -> Iterator[Any]:
-    """``run_cameras([{camera settings}, ...]) -> (supervisor, Collector)``; stopped afterwards."""
-    from cameras.supervisor import CameraSupervisor
-    from rtcc.clock import SystemClock
-    from rtcc.config import load_settings
-
-    started: list[Any] = []
-
-    def start(cameras: list[dict[str, Any]], **kwargs: Any) -> tuple[Any, Collector]:
-        base = {"read_timeout_s": 3, "connect_timeout_s": 3, "reconnect_max_s": 2}
-        settings = load_settings(None, environ={}, overrides={
-            "data_dir": str(tmp_path / "data"),
-            "lpr": {"model_dir": str(model_dir)},
-            "cameras": [{**base, **c} for c in cameras],
-        })
-        sup = CameraSupervisor(settings.cameras, lpr=settings.lpr, data_dir=settings.data_dir,
-                               clock=SystemClock(), **kwargs)
-        sup.start()
-        started.append(sup)
-        return sup, Collector(sup.messages)
-
-    yield start
-    for sup in started:
-        sup.stop(timeout=10)
-
-
-def state_is(cam: str, *states: str) -> Callable[[Any], bool]:
-    """A predicate for ``Collector.wait_for``: a status of ``cam`` in one of ``states``."""
-    from cameras.messages import StatusMessage
-
-    return lambda m: isinstance(m, StatusMessage) and m.camera_id == cam and m.state in states

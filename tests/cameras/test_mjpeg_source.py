@@ -16,10 +16,18 @@ import pytest
 
 from cameras.messages import ReadMessage, StatusMessage
 from cameras.synthetic import write_demo_clip
-from tests.cameras.conftest import CLIP, MODEL_LOAD_S, state_is
+from tests.cameras.conftest import CLIP
 from tests.conftest import SHARED
+from tests.support.scripted import ScriptedFactory
+from tests.support.workers import MODEL_LOAD_S, CameraRuns, state_is
 
 pytestmark = [pytest.mark.slow]
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Iterator[CameraRuns]:
+    with CameraRuns(tmp_path / "data") as started:
+        yield started
 
 BOUNDARY = "rtccframe"
 SERVE_FPS = 15.0
@@ -115,9 +123,10 @@ def mjpeg_server(clip_jpegs: list[bytes]) -> Iterator[MjpegServer]:
 
 
 def test_http_mjpeg_camera_online_with_frames_and_read(
-    mjpeg_server: MjpegServer, run_cameras: Any, tmp_path: Path
+    mjpeg_server: MjpegServer, runs: CameraRuns, model_dir: Path, tmp_path: Path
 ) -> None:
-    sup, got = run_cameras([{"id": "mj", "url": mjpeg_server.url()}])
+    sup, got = runs.start([{"id": "mj", "url": mjpeg_server.url()}],
+                          lpr={"model_dir": str(model_dir)})
     got.wait_for(state_is("mj", "online"), MODEL_LOAD_S, "MJPEG camera online")
     status = got.wait_for(
         lambda m: isinstance(m, StatusMessage) and m.camera_id == "mj" and m.input_fps > 5,
@@ -129,17 +138,19 @@ def test_http_mjpeg_camera_online_with_frames_and_read(
     read = got.wait_for(lambda m: isinstance(m, ReadMessage), 40, "a plate read")
     if (SHARED / CLIP).exists():
         expected = got.wait_for(
-            lambda m: isinstance(m, ReadMessage) and m.plate == "LS15EBC", 40, "LS15EBC read")
+            lambda m: isinstance(m, ReadMessage) and m.record.plate == "LS15EBC", 40,
+            "LS15EBC read")
         assert expected.camera_id == "mj"
     else:
-        assert read.plate
+        assert read.record.plate
     assert not any(state_is("mj", "error", "failed")(m) for m in got.messages)
     assert sup.restarts("mj") == 0
 
 
-def test_http_404_gives_a_clear_error(mjpeg_server: MjpegServer, run_cameras: Any) -> None:
-    sup, got = run_cameras([{"id": "gone", "url": mjpeg_server.url("/nope.mjpg")}])
-    msg = got.wait_for(state_is("gone", "error", "offline"), MODEL_LOAD_S, "an error status")
+def test_http_404_gives_a_clear_error(mjpeg_server: MjpegServer, runs: CameraRuns) -> None:
+    sup, got = runs.start([{"id": "gone", "url": mjpeg_server.url("/nope.mjpg")}],
+                          recognizer=ScriptedFactory(()))
+    msg = got.wait_for(state_is("gone", "error", "offline"), 20, "an error status")
     assert msg.state == "error", msg
     assert "not found" in (msg.message or "") and msg.message.startswith("http://127.0.0.1")
     time.sleep(1)

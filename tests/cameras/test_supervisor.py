@@ -1,10 +1,12 @@
-"""Real camera workers (spawned processes, real models) against a real RTSP server and real
-broken inputs: online, reads, recording, outages, bad sources, SIGKILL and the restart budget."""
+"""Real camera workers (spawned processes) against a real RTSP server and real broken inputs:
+online, reads (real models), recording, outages, bad sources, SIGKILL and the restart budget
+(a scripted recognizer that reads nothing: no models needed)."""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,19 @@ import av
 import pytest
 
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
-from tests.cameras.conftest import MODEL_LOAD_S, RtspServer
+from tests.cameras.conftest import RtspServer
+from tests.support.scripted import ScriptedFactory
+from tests.support.workers import MODEL_LOAD_S, CameraRuns
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
+NO_PLATES = ScriptedFactory(())  # the real worker without models: reads nothing, starts at once
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Iterator[CameraRuns]:
+    with CameraRuns(tmp_path / "data") as started:
+        yield started
+
 
 def _state(cam: str, *states: str) -> Any:
     return lambda m: isinstance(m, StatusMessage) and m.camera_id == cam and m.state in states
@@ -27,13 +39,13 @@ def _readable_seconds(path: Path) -> float:
     return max(times) - min(times)
 
 
-def test_rtsp_camera_online_reads_and_records(rtsp_server: RtspServer, run_cameras: Any,
-                                              tmp_path: Path) -> None:
-    sup, got = run_cameras([{"id": "gate", "url": rtsp_server.url(), "record": True,
-                             "segment_seconds": 2}])
+def test_rtsp_camera_online_reads_and_records(rtsp_server: RtspServer, runs: CameraRuns,
+                                              model_dir: Path, tmp_path: Path) -> None:
+    sup, got = runs.start([{"id": "gate", "url": rtsp_server.url(), "record": True,
+                            "segment_seconds": 2}], lpr={"model_dir": str(model_dir)})
     got.wait_for(_state("gate", "online"), MODEL_LOAD_S, "online")
     read = got.wait_for(lambda m: isinstance(m, ReadMessage), 30, "a plate read")
-    assert read.plate and read.snapshot_path
+    assert read.record.plate and read.snapshot_path
     assert (tmp_path / "data" / read.snapshot_path).is_file()
     seg = got.wait_for(lambda m: isinstance(m, SegmentMessage), 30, "a finished segment")
     path = tmp_path / "data" / seg.path
@@ -45,11 +57,11 @@ def test_rtsp_camera_online_reads_and_records(rtsp_server: RtspServer, run_camer
 
 
 def test_server_outage_offline_then_back_online_with_new_segment(
-    rtsp_server: RtspServer, run_cameras: Any
+    rtsp_server: RtspServer, runs: CameraRuns
 ) -> None:
-    sup, got = run_cameras([{"id": "cam1", "url": rtsp_server.url(), "record": True,
-                             "segment_seconds": 2}])
-    got.wait_for(_state("cam1", "online"), MODEL_LOAD_S, "online")
+    sup, got = runs.start([{"id": "cam1", "url": rtsp_server.url(), "record": True,
+                            "segment_seconds": 2}], recognizer=NO_PLATES)
+    got.wait_for(_state("cam1", "online"), 20, "online")
     pid = sup.pids()["cam1"]
     mark = got.mark()
     rtsp_server.kill()
@@ -68,7 +80,7 @@ def test_server_outage_offline_then_back_online_with_new_segment(
 
 
 def test_bad_sources_give_clear_errors(rtsp_server: RtspServer, rtsp_auth_server: RtspServer,
-                                       run_cameras: Any, tmp_path: Path) -> None:
+                                       runs: CameraRuns, tmp_path: Path) -> None:
     good = rtsp_server.clip.read_bytes()[:2_000_000]
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(good[: len(good) // 2])
@@ -80,11 +92,11 @@ def test_bad_sources_give_clear_errors(rtsp_server: RtspServer, rtsp_auth_server
         {"id": "truncated", "url": str(truncated)},
         {"id": "notvideo", "url": str(text)},
     ]
-    sup, got = run_cameras(cams)
+    sup, got = runs.start(cams, recognizer=NO_PLATES)
     expect = {"wrongpath": "not found", "wrongpass": "authentication failed",
               "truncated": "video", "notvideo": "not a readable video"}
     for cam, words in expect.items():
-        msg = got.wait_for(_state(cam, "error"), MODEL_LOAD_S, f"{cam} error")
+        msg = got.wait_for(_state(cam, "error"), 20, f"{cam} error")
         assert words in msg.message and msg.message.startswith(("rtsp://", "file ")), msg
         assert "guessed-wrong" not in msg.message and "officer" not in msg.message
     got.pump(3)
@@ -93,23 +105,25 @@ def test_bad_sources_give_clear_errors(rtsp_server: RtspServer, rtsp_auth_server
 
 
 def test_sigkill_restarts_within_budget_then_failed(rtsp_server: RtspServer,
-                                                    run_cameras: Any) -> None:
-    sup, got = run_cameras([{"id": "k", "url": rtsp_server.url()}], max_restarts=2,
-                           restart_window_s=120, failed_retry_s=3)
-    got.wait_for(_state("k", "online"), MODEL_LOAD_S, "online")
+                                                    runs: CameraRuns) -> None:
+    sup, got = runs.start([{"id": "k", "url": rtsp_server.url()}], recognizer=NO_PLATES,
+                          max_restarts=2, restart_window_s=120, failed_retry_s=3)
+    got.wait_for(_state("k", "online"), 20, "online")
     for n in (1, 2):
         pid = sup.pids()["k"]
+        assert pid is not None
         mark = got.mark()
         os.kill(pid, signal.SIGKILL)
         msg = got.wait_for(_state("k", "error"), 10, "restart notice", since=mark)
         assert "restarting" in msg.message and msg.restarts == n
         got.wait_for(_state("k", "starting"), 10, "worker back", since=mark)
         assert sup.pids()["k"] != pid
-    mark = got.mark()
-    os.kill(sup.pids()["k"], signal.SIGKILL)
+    mark, last = got.mark(), sup.pids()["k"]
+    assert last is not None
+    os.kill(last, signal.SIGKILL)
     failed = got.wait_for(_state("k", "failed"), 10, "failed", since=mark)
     assert "retrying" in failed.message and sup.is_failed("k")
-    got.wait_for(_state("k", "online"), MODEL_LOAD_S, "retried after the pause", since=mark)
+    got.wait_for(_state("k", "online"), 20, "retried after the pause", since=mark)
 
 
 def test_worker_logs_reach_the_parent_without_credentials() -> None:

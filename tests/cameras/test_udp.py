@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import cv2
 import psutil
 import pytest
 
 from cameras.messages import ReadMessage, StatusMessage
-from tests.cameras.conftest import MODEL_LOAD_S, RtspServer, state_is
+from tests.cameras.conftest import RtspServer
+from tests.support.workers import MODEL_LOAD_S, CameraRuns, state_is
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
 
 
+@pytest.fixture
+def runs(tmp_path: Path) -> Iterator[CameraRuns]:
+    with CameraRuns(tmp_path / "data") as started:
+        yield started
+
+
 def test_udp_camera_goes_online_with_frames_and_reads(
-    rtsp_server: RtspServer, run_cameras: Any, tmp_path: Path
+    rtsp_server: RtspServer, runs: CameraRuns, model_dir: Path, tmp_path: Path
 ) -> None:
-    sup, got = run_cameras([{"id": "udp", "url": rtsp_server.url(), "transport": "udp"}])
+    sup, got = runs.start([{"id": "udp", "url": rtsp_server.url(), "transport": "udp"}],
+                          lpr={"model_dir": str(model_dir)})
     got.wait_for(state_is("udp", "online"), MODEL_LOAD_S, "online over UDP")
     frames = got.wait_for(
         lambda m: isinstance(m, StatusMessage) and m.camera_id == "udp" and m.input_fps > 5,
@@ -31,6 +39,6 @@ def test_udp_camera_goes_online_with_frames_and_reads(
     live = cv2.imread(str(tmp_path / "data" / "live" / "udp.jpg"))
     assert live is not None and live.shape[1] > 0  # a decoded frame from the UDP stream
     read = got.wait_for(lambda m: isinstance(m, ReadMessage), 30, "a plate read over UDP")
-    assert read.camera_id == "udp" and read.plate
+    assert read.camera_id == "udp" and read.record.plate
     assert not any(state_is("udp", "error", "failed")(m) for m in got.messages)
     assert sup.restarts("udp") == 0

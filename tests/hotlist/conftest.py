@@ -13,8 +13,10 @@ from hotlist.importer import parse_text
 from rtcc.audit import SYSTEM
 from rtcc.db import transaction
 from rtcc.models import Camera, PlateRead
+from rtcc.plates import PlateReadRecord
 from rtcc.runtime.hotlists import ImportResult, import_hotlist
 from rtcc.runtime.services import Services
+from rtcc.vocab import ReadStatus
 
 _tracks = itertools.count(1)
 
@@ -67,22 +69,22 @@ def read_message(
 ) -> ReadMessage:
     add_camera(services, camera_id)
     now = services.clock.now()
-    return ReadMessage(
-        camera_id=camera_id,
+    record = PlateReadRecord(
         track_key=track or f"t{next(_tracks)}",
-        status="final",
+        status=ReadStatus.FINAL,
         plate=plate,
         confidence=conf,
         char_confidences=tuple([conf] * len(plate)),
+        char_alternatives=tuple(((ch, conf),) for ch in plate),
+        alternatives=(),
         region=region,
         format_ok=True,
         frames=3,
         first_seen=now,
         last_seen=now,
         box=(1, 2, 3, 4),
-        snapshot_path="media/cam1/s.jpg",
-        crop_path="media/cam1/c.jpg",
     )
+    return ReadMessage(camera_id, record, "media/cam1/s.jpg", "media/cam1/c.jpg")
 
 
 def import_csv(services: Services, name: str, text: str, **kw: Any) -> ImportResult:

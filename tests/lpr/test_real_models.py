@@ -76,13 +76,17 @@ def test_one_final_read_per_pass(
     recognizer: FastAlprRecognizer, clip: str, plates: list[str]
 ) -> None:
     reads = run_video(recognizer, shared_path(f"data/video/{clip}"))
-    finals = [r for r in reads if r.status == "final"]
-    assert sorted(r.plate for r in finals) == sorted(plates)
+    finals = [r for r in reads if r.record.status == "final"]
+    assert sorted(r.record.plate for r in finals) == sorted(plates)
     for final in finals:
-        previews = [r for r in reads if r.status == "preview" and r.track_key == final.track_key]
+        rec = final.record
+        previews = [r for r in reads
+                    if r.record.status == "preview" and r.record.track_key == rec.track_key]
         assert len(previews) <= 1
-        assert final.frames >= 2 and final.snapshot is not None and final.crop is not None
-        assert final.first_seen <= final.last_seen
+        assert rec.frames >= 2 and final.snapshot is not None and final.crop is not None
+        assert rec.first_seen <= rec.last_seen
+        assert len(rec.char_alternatives) == len(rec.plate)
+        assert all(pos and pos[0][1] >= pos[-1][1] for pos in rec.char_alternatives)
 
 
 def test_bench_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from lpr.recognizer import PlateObservation
 from lpr.tracker import Tracker, TrackRead
 from rtcc.config import LprSettings
+from rtcc.plates import CharAlternatives
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -32,7 +35,7 @@ def run(
 
 
 def finals(reads: list[TrackRead]) -> list[str]:
-    return sorted(r.consensus.text for r in reads if r.status == "final")
+    return sorted(r.record.plate for r in reads if r.status == "final")
 
 
 def test_o_zero_flips_are_outvoted() -> None:
@@ -57,7 +60,7 @@ def test_dropped_first_character_is_merged_not_a_second_read() -> None:
     reads = run([[obs(t, 300 + 15 * i)] for i, t in enumerate(seq)])
     assert finals(reads) == ["ABC1234"]
     final = next(r for r in reads if r.status == "final")
-    assert final.frames == 6
+    assert final.record.frames == 6
 
 
 def test_two_cars_in_one_frame_give_two_reads() -> None:
@@ -72,8 +75,8 @@ def test_preview_then_final_with_the_same_key() -> None:
     reads = run([[obs("ABC1234", 300 + 10 * i)] for i in range(4)])
     assert [r.status for r in reads] == ["preview", "final"]
     assert reads[0].track_key == reads[1].track_key
-    assert reads[0].consensus.text == "ABC1234"
-    assert reads[1].first_seen == T0 and reads[1].frames == 4
+    assert reads[0].record.plate == "ABC1234"
+    assert reads[1].record.first_seen == T0 and reads[1].record.frames == 4
 
 
 def test_stopped_car_yields_one_read() -> None:
@@ -115,7 +118,7 @@ def test_same_plate_after_a_gap_with_no_frames_between_is_a_new_pass() -> None:
     assert finals(reads) == ["ABC1234", "ABC1234"]
     first = [r for r in reads if r.status == "final"]
     assert first[0].track_key != first[1].track_key
-    assert min(r.first_seen for r in reads if r.track_key == first[1].track_key) == later
+    assert min(r.record.first_seen for r in reads if r.track_key == first[1].track_key) == later
 
 
 def test_advance_closes_tracks_while_no_frames_are_analysed() -> None:
@@ -124,7 +127,7 @@ def test_advance_closes_tracks_while_no_frames_are_analysed() -> None:
         tracker.update([obs("XYZ987", 300)], T0 + timedelta(seconds=i / 5))
     assert tracker.advance(T0 + timedelta(seconds=1)) == []  # not gone long enough
     closed = tracker.advance(T0 + timedelta(seconds=5))
-    assert [(r.status, r.consensus.text) for r in closed] == [("final", "XYZ987")]
+    assert [(r.status, r.record.plate) for r in closed] == [("final", "XYZ987")]
     assert tracker.advance(T0 + timedelta(seconds=6)) == []
 
 
@@ -142,5 +145,44 @@ def test_alternatives_offer_the_runner_up() -> None:
         [obs("ABC1234", 320, chars=weak)],
     ]
     final = next(r for r in run(frames, LprSettings(regions=[])) if r.status == "final")
-    assert final.consensus.text == "ABC1234"
-    assert "ABC7234" in final.consensus.alternatives
+    assert final.record.plate == "ABC1234"
+    assert "ABC7234" in final.record.alternatives
+
+
+
+
+def test_record_keeps_per_character_alternatives() -> None:
+    # Position 2 is uncertain between C and G in every frame: the lattice keeps both, likeliest
+    # first, alongside the per-character confidences.
+    text = "ABC123"
+    lattice: CharAlternatives = tuple(((ch, 0.97), ("0", 0.02)) for ch in text)
+    lattice = lattice[:2] + ((("C", 0.7), ("G", 0.25), ("0", 0.05)),) + lattice[3:]
+    frames = [[PlateObservation(text, 0.9, (0.97, 0.97, 0.7, 0.97, 0.97, 0.97),
+                                (300 + 10 * i, 100, 380 + 10 * i, 125), 0.8,
+                                raw_text=text, alternatives=lattice)] for i in range(4)]
+    final = next(r for r in run(frames, LprSettings(regions=[])) if r.status == "final")
+    rec = final.record
+    assert rec.plate == "ABC123" and len(rec.char_alternatives) == 6
+    assert [ch for ch, _ in rec.char_alternatives[2]] == ["C", "G", "0"]
+    assert rec.char_alternatives[2][1][1] == pytest.approx(0.25, abs=1e-3)
+    assert rec.char_confidences[2] == pytest.approx(0.7, abs=1e-3)
+    assert "ABG123" in rec.alternatives
+
+
+def test_keys_are_unique_across_trackers_of_one_camera() -> None:
+    """A restarted worker builds a new tracker: none of its keys may repeat an earlier run's."""
+    keys = []
+    for _ in range(2):
+        tracker = Tracker(LprSettings(), key_prefix="cam")
+        for i in range(3):
+            keys += [r.track_key for r in tracker.update([obs("ABC1234", 300 + 10 * i)],
+                                                         T0 + timedelta(seconds=i / 5))]
+        keys += [r.track_key for r in tracker.flush()]
+    assert len(keys) >= 4 and len(set(keys)) == 2  # one key per pass, the same across preview/final
+    assert all(k.startswith("cam-") for k in keys)
+
+
+def test_key_is_prefix_run_and_counter() -> None:
+    tracker = Tracker(LprSettings(), key_prefix="cam", run_id="r1")
+    reads = tracker.update([obs("ABC1234", 300, 0.95)], T0) + tracker.flush()
+    assert [r.track_key for r in reads] == ["cam-r1-1"]

@@ -9,14 +9,18 @@ from starlette.websockets import WebSocketDisconnect
 
 from rtcc.auth.principal import Principal
 from rtcc.auth.roles import permissions_of
+from rtcc.auth.visibility import scope_of, sees_event
 from rtcc.events import Event
-from web.hub import visible
 
 
 def _who(*roles: str, cameras: tuple[str, ...] | None = None,
          hotlists: tuple[int, ...] | None = None) -> Principal:
     return Principal(user_id=1, username="u", roles=roles, cameras=cameras, hotlists=hotlists,
                      permissions=permissions_of(roles))
+
+
+def visible(message: dict[str, Any], principal: Principal, restricted: frozenset[int]) -> bool:
+    return sees_event(scope_of(principal), message, restricted)
 
 
 def test_visible_rules() -> None:
@@ -33,6 +37,11 @@ def test_visible_rules() -> None:
     assert not visible(hit, auditor, frozenset())
     assert not visible({"type": "read", "camera_id": "north"}, auditor, frozenset())
     assert visible({"type": "camera_status", "camera_id": "north"}, auditor, frozenset())
+    # Fail closed: unknown types, events without a camera, unknown roles.
+    assert not visible({**hit, "type": "gossip"}, detective, frozenset())
+    assert not visible({"type": "read"}, detective, frozenset())
+    assert not visible(hit, _who("officer", "ghost"), frozenset())
+    assert not visible({**hit, "hotlist_id": 2, "restricted": True}, detective, frozenset())
 
 
 def test_officer_socket_gets_only_assigned_camera(api_client: Any, api_app: Any) -> None:

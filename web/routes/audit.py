@@ -20,6 +20,7 @@ from rtcc import audit
 from rtcc.clock import as_utc
 from rtcc.errors import InvalidInputError
 from rtcc.models import AuditEvent
+from rtcc.schemas.audit import AuditEventOut, AuditPage, VerifyOut
 from web.deps import ServicesDep, SessionDep
 from web.security import CurrentUser, require
 
@@ -90,7 +91,10 @@ def _rows(session: Session, filt: AuditFilter, *, limit: int, offset: int) -> li
     return list(session.scalars(stmt.offset(offset)))
 
 
-@router.get("/api/audit", dependencies=[Depends(require("audit:view"))])
+@router.get(
+    "/api/audit", dependencies=[Depends(require("audit:view"))],
+    response_model=AuditPage,
+)
 def list_audit(
     filt: FilterDep,
     user: CurrentUser,
@@ -98,12 +102,15 @@ def list_audit(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> dict[str, Any]:
-    items = [event_dict(ev) for ev in _rows(session, filt, limit=limit, offset=offset)]
+) -> AuditPage:
+    items = [
+        AuditEventOut.model_validate(event_dict(ev))
+        for ev in _rows(session, filt, limit=limit, offset=offset)
+    ]
     audit.record(session, now=services.clock.now(), actor=user.actor, action="audit.view",
                  details={"filter": filt.as_dict(), "results": len(items)})
     session.commit()
-    return {"items": items, "count": len(items), "limit": limit, "offset": offset}
+    return AuditPage(items=items, count=len(items), limit=limit, offset=offset)
 
 
 @router.get(
@@ -136,8 +143,11 @@ def export_audit(
     )
 
 
-@router.get("/api/audit/verify", dependencies=[Depends(require("audit:view"))])
-def verify_audit(user: CurrentUser, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/api/audit/verify", dependencies=[Depends(require("audit:view"))],
+    response_model=VerifyOut,
+)
+def verify_audit(user: CurrentUser, services: ServicesDep, session: SessionDep) -> VerifyOut:
     problem = audit.verify(session)
     result: dict[str, Any] = {"ok": problem is None, "problem": None}
     if problem is not None:
@@ -147,4 +157,4 @@ def verify_audit(user: CurrentUser, services: ServicesDep, session: SessionDep) 
                  outcome="success" if problem is None else "failure",
                  details={"problem": result["problem"]})
     session.commit()
-    return result
+    return VerifyOut.model_validate(result)

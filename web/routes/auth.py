@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from rtcc.auth import sessions
 from rtcc.errors import AuthenticationError
 from rtcc.models import AuthSession
+from rtcc.schemas.accounts import LoginOut, LogoutOut, MeOut
 from web.deps import ServicesDep, SessionDep
 from web.security import (
     CSRF_COOKIE,
@@ -35,10 +34,13 @@ _FAIL = {
 }
 
 
-@router.post("/api/auth/login", dependencies=[Depends(require("public"))])
+@router.post(
+    "/api/auth/login", dependencies=[Depends(require("public"))],
+    response_model=LoginOut,
+)
 def login(
     body: LoginIn, request: Request, response: Response, services: ServicesDep, session: SessionDep
-) -> dict[str, Any]:
+) -> LoginOut:
     result = sessions.login(
         session, username=body.username, password=body.password, now=services.clock.now(),
         policy=session_policy(services), source=client_address(request),
@@ -52,18 +54,21 @@ def login(
                         secure=secure, path="/", max_age=max_age)
     response.set_cookie(CSRF_COOKIE, result.csrf_token or "", httponly=False, samesite="strict",
                         secure=secure, path="/", max_age=max_age)
-    return {
-        "username": result.user.username,
-        "roles": list(result.user.roles),
-        "csrf_token": result.csrf_token,
-    }
+    return LoginOut(
+        username=result.user.username,
+        roles=list(result.user.roles),
+        csrf_token=result.csrf_token,
+    )
 
 
-@router.post("/api/auth/logout", dependencies=[Depends(require("self"))])
+@router.post(
+    "/api/auth/logout", dependencies=[Depends(require("self"))],
+    response_model=LogoutOut,
+)
 def logout(
     request: Request, response: Response, user: CurrentUser, services: ServicesDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> LogoutOut:
     cookie = request.cookies.get(SESSION_COOKIE)
     found = (
         sessions.resolve(session, cookie=cookie, now=services.clock.now(),
@@ -77,22 +82,25 @@ def logout(
         session.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
-    return {"status": "signed out"}
+    return LogoutOut(status="signed out")
 
 
-@router.get("/api/auth/me", dependencies=[Depends(require("self"))])
-def me(request: Request, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/api/auth/me", dependencies=[Depends(require("self"))],
+    response_model=MeOut,
+)
+def me(request: Request, user: CurrentUser, session: SessionDep) -> MeOut:
     csrf = None
     cookie = request.cookies.get(SESSION_COOKIE)
     if user.via == "session" and cookie:
         row = session.get(AuthSession, sessions.digest(cookie))
         csrf = row.csrf_token if row else None
-    return {
-        "username": user.username,
-        "roles": list(user.roles),
-        "permissions": sorted(user.permissions),
-        "cameras": list(user.cameras) if user.cameras is not None else None,
-        "hotlists": list(user.hotlists) if user.hotlists is not None else None,
-        "via": user.via,
-        "csrf_token": csrf,
-    }
+    return MeOut(
+        username=user.username,
+        roles=list(user.roles),
+        permissions=sorted(user.permissions),
+        cameras=list(user.cameras) if user.cameras is not None else None,
+        hotlists=list(user.hotlists) if user.hotlists is not None else None,
+        via=user.via,
+        csrf_token=csrf,
+    )

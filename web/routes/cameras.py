@@ -14,11 +14,19 @@ from sqlalchemy import select
 
 from cameras.health import Change, uptime
 from cameras.media import live_frame_path
+from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import Camera, CameraStatus, VideoSegment
-from rtcc.runtime.payloads import camera_payload
+from rtcc.schemas.cameras import (
+    CameraDetailOut,
+    CameraOut,
+    OfflineInterval,
+    SegmentOut,
+    Window,
+)
+from rtcc.schemas.common import file_response
 from web.deps import IdPath, ServicesDep, SessionDep
-from web.security import require
+from web.security import Scope, VisibleScope, require
 
 router = APIRouter()
 
@@ -26,33 +34,43 @@ MJPEG_BOUNDARY = "frame"
 MAX_SEGMENTS = 1000
 
 
-def _camera(session: Any, camera_id: str) -> Camera:
+def _camera(session: Any, scope: Scope, camera_id: str) -> Camera:
+    """The camera, or 404 when it does not exist or the caller may not see it."""
+    visibility.require_camera(scope, camera_id)
     cam = session.get(Camera, camera_id)
     if cam is None:
         raise NotFoundError(f"no camera {camera_id!r}")
     return cam
 
 
-@router.get("/api/cameras", dependencies=[Depends(require("cameras:view"))])
-def list_cameras(session: SessionDep) -> list[dict[str, Any]]:
-    return [camera_payload(c) for c in session.scalars(select(Camera).order_by(Camera.id))]
+@router.get(
+    "/api/cameras", dependencies=[Depends(require("cameras:view"))],
+    response_model=list[CameraOut],
+)
+def list_cameras(session: SessionDep, scope: VisibleScope) -> list[CameraOut]:
+    rows = session.scalars(select(Camera).where(scope.cameras_filter()).order_by(Camera.id))
+    return [CameraOut.of(c) for c in rows]
 
 
-@router.get("/api/cameras/{camera_id}", dependencies=[Depends(require("cameras:view"))])
-def get_camera(camera_id: str, session: SessionDep, services: ServicesDep) -> dict[str, Any]:
+@router.get(
+    "/api/cameras/{camera_id}", dependencies=[Depends(require("cameras:view"))],
+    response_model=CameraDetailOut,
+)
+def get_camera(
+    camera_id: str, session: SessionDep, services: ServicesDep, scope: VisibleScope
+) -> CameraDetailOut:
     """The camera's health plus uptime over the last 24 h and its offline intervals."""
-    cam = _camera(session, camera_id)
+    cam = _camera(session, scope, camera_id)
     now = services.clock.now()
     report = _uptime(session, cam.id, now)
-    return {
-        **camera_payload(cam),
-        "uptime_24h": round(report.ratio, 4) if report.ratio is not None else None,
-        "uptime_window": {"start": report.window_start.isoformat(), "end": now.isoformat()},
-        "offline_intervals": [
-            {"start": a.isoformat(), "end": b.isoformat() if b else None, "state": state}
-            for a, b, state in report.offline
+    return CameraDetailOut(
+        **CameraOut.fields_of(cam),
+        uptime_24h=round(report.ratio, 4) if report.ratio is not None else None,
+        uptime_window=Window(start=report.window_start, end=now),
+        offline_intervals=[
+            OfflineInterval(start=a, end=b, state=state) for a, b, state in report.offline
         ],
-    }
+    )
 
 
 def _uptime(session: Any, camera_id: str, now: datetime) -> Any:
@@ -75,9 +93,14 @@ def _uptime(session: Any, camera_id: str, now: datetime) -> Any:
     )
 
 
-@router.get("/api/cameras/{camera_id}/snapshot.jpg", dependencies=[Depends(require("video:live"))])
-def snapshot(camera_id: str, session: SessionDep, services: ServicesDep) -> FileResponse:
-    cam = _camera(session, camera_id)
+@router.get(
+    "/api/cameras/{camera_id}/snapshot.jpg", dependencies=[Depends(require("video:live"))],
+    response_class=FileResponse, responses=file_response("image/jpeg", "The latest frame"),
+)
+def snapshot(
+    camera_id: str, session: SessionDep, services: ServicesDep, scope: VisibleScope
+) -> FileResponse:
+    cam = _camera(session, scope, camera_id)
     path = live_frame_path(services.settings.data_dir, cam.id)
     if not path.is_file():
         raise NotFoundError(f"camera {camera_id!r} has no frame yet")
@@ -101,16 +124,22 @@ async def _mjpeg(request: Request, path: Path, fps: float) -> AsyncIterator[byte
         await asyncio.sleep(1.0 / fps)
 
 
-@router.get("/api/cameras/{camera_id}/stream.mjpeg", dependencies=[Depends(require("video:live"))])
+@router.get(
+    "/api/cameras/{camera_id}/stream.mjpeg", dependencies=[Depends(require("video:live"))],
+    response_class=StreamingResponse,
+    responses=file_response(f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
+                            "Live MJPEG: one JPEG part per new frame"),
+)
 def stream(
     camera_id: str,
     request: Request,
     session: SessionDep,
     services: ServicesDep,
+    scope: VisibleScope,
     fps: Annotated[float, Query(gt=0, le=5)] = 2.0,
 ) -> StreamingResponse:
     """Live MJPEG of the camera's latest frames (at most ``fps`` a second, at most 960 px wide)."""
-    cam = _camera(session, camera_id)
+    cam = _camera(session, scope, camera_id)
     path = live_frame_path(services.settings.data_dir, cam.id)
     return StreamingResponse(
         _mjpeg(request, path, fps),
@@ -119,49 +148,48 @@ def stream(
     )
 
 
-def _segment_payload(seg: VideoSegment) -> dict[str, Any]:
-    return {
-        "id": seg.id,
-        "camera_id": seg.camera_id,
-        "start_at": seg.start_at.isoformat(),
-        "end_at": seg.end_at.isoformat(),
-        "bytes": seg.bytes,
-        "url": f"/api/cameras/{seg.camera_id}/segments/{seg.id}/video.mp4",
-    }
-
-
-@router.get("/api/cameras/{camera_id}/segments", dependencies=[Depends(require("video:segments"))])
+@router.get(
+    "/api/cameras/{camera_id}/segments", dependencies=[Depends(require("video:segments"))],
+    response_model=list[SegmentOut],
+)
 def list_segments(
     camera_id: str,
     session: SessionDep,
+    scope: VisibleScope,
     start: datetime | None = None,
     end: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEGMENTS)] = 200,
-) -> list[dict[str, Any]]:
+) -> list[SegmentOut]:
     """Segments overlapping ``[start, end]`` (ISO 8601 with a timezone), oldest first."""
-    cam = _camera(session, camera_id)
+    cam = _camera(session, scope, camera_id)
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise InvalidInputError(f"{name} needs a timezone (e.g. 2026-03-01T12:00:00Z)",
                                     field=name)
     if start is not None and end is not None and end < start:
         raise InvalidInputError("end is before start", field="end")
-    query = select(VideoSegment).where(VideoSegment.camera_id == cam.id)
+    query = select(VideoSegment).where(VideoSegment.camera_id == cam.id, scope.segments())
     if start is not None:
         query = query.where(VideoSegment.end_at >= start)
     if end is not None:
         query = query.where(VideoSegment.start_at <= end)
     rows = session.scalars(query.order_by(VideoSegment.start_at).limit(limit))
-    return [_segment_payload(s) for s in rows]
+    return [SegmentOut.of(s) for s in rows]
 
 
 @router.get(
     "/api/cameras/{camera_id}/segments/{segment_id}/video.mp4",
     dependencies=[Depends(require("video:segments"))],
+    response_class=FileResponse, responses=file_response("video/mp4", "The recorded segment"),
 )
 def download_segment(
-    camera_id: str, segment_id: IdPath, session: SessionDep, services: ServicesDep
+    camera_id: str,
+    segment_id: IdPath,
+    session: SessionDep,
+    services: ServicesDep,
+    scope: VisibleScope,
 ) -> FileResponse:
+    visibility.require_camera(scope, camera_id)
     seg = session.get(VideoSegment, segment_id)
     if seg is None or seg.camera_id != camera_id:
         raise NotFoundError(f"no segment {segment_id} for camera {camera_id!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from hotlist import hits as workflow
 from rtcc.audit import Actor
-from rtcc.errors import NotFoundError
-from rtcc.events import Event
-from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
-from rtcc.runtime.payloads import entry_payload, hit_payload, read_payload
+from rtcc.auth import visibility
+from rtcc.events import HitUpdatedEvent
+from rtcc.models import Hit, Hotlist, PlateRead
+from rtcc.schemas.hits import HitDetailOut, HitOut, HitPage
+from rtcc.vocab import HitStatus, RejectReason
 from web import security
 from web.deps import IdPath, ServicesDep, SessionDep
+from web.security import Scope, VisibleScope
 
 router = APIRouter()
 VIEW = [Depends(security.require("hits:view"))]
@@ -33,19 +35,11 @@ def acting_actor(request: Request) -> Actor:
     return Actor(username="anonymous", source=request.client.host if request.client else None)
 
 
-def visible(request: Request, hotlist_id: int | None, restricted: bool | None) -> bool:
-    """Restricted lists' hits only for users assigned to them (when auth provides a principal)."""
-    principal = getattr(request.state, "principal", None)
-    if principal is None or not hasattr(principal, "sees_hotlist"):
-        return not restricted
-    return bool(principal.sees_hotlist(hotlist_id, restricted=bool(restricted)))
-
-
 ActorDep = Annotated[Actor, Depends(acting_actor)]
 
 
 class RejectBody(BaseModel):
-    reason: Literal["misread", "wrong_state", "vehicle_mismatch", "entry_expired", "other"]
+    reason: RejectReason
     text: str | None = Field(default=None, max_length=2000)
 
 
@@ -62,22 +56,23 @@ class AckBody(BaseModel):
     text: str | None = Field(default=None, max_length=2000)
 
 
-@router.get("/api/hits", dependencies=VIEW)
+@router.get("/api/hits", dependencies=VIEW, response_model=HitPage)
 def list_hits(
-    request: Request,
+    scope: VisibleScope,
     session: SessionDep,
-    status: Annotated[str | None, Query(pattern="^(new|acknowledged|confirmed|rejected)$")] = None,
+    status: HitStatus | None = None,
     camera_id: Annotated[str | None, Query(max_length=64)] = None,
     hotlist_id: int | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     historical: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
+) -> HitPage:
     stmt = (
         select(Hit, PlateRead, Hotlist)
         .outerjoin(PlateRead, PlateRead.id == Hit.read_id)
         .outerjoin(Hotlist, Hotlist.id == Hit.hotlist_id)
+        .where(scope.hits())
         .order_by(Hit.observed_at.desc(), Hit.id.desc())
         .limit(limit)
     )
@@ -94,112 +89,71 @@ def list_hits(
         stmt = stmt.where(Hit.observed_at >= start)
     if end:
         stmt = stmt.where(Hit.observed_at < end)
-    items = [
-        hit_payload(h, r, hotlist=hl)
-        for h, r, hl in session.execute(stmt)
-        if visible(request, h.hotlist_id, hl.restricted if hl else None)
-    ]
-    return {"items": items, "count": len(items)}
+    items = [HitOut.of(h, r, hotlist=hl) for h, r, hl in session.execute(stmt)]
+    return HitPage(items=items, count=len(items))
 
 
-def _detail(session: Session, hit: Hit) -> dict[str, Any]:
-    read = session.get(PlateRead, hit.read_id) if hit.read_id else None
-    entry = session.get(HotlistEntry, hit.entry_id) if hit.entry_id else None
-    hotlist = session.get(Hotlist, hit.hotlist_id) if hit.hotlist_id else None
-    out = hit_payload(hit, read, entry=entry, hotlist=hotlist)
-    out["read"] = (
-        None
-        if read is None
-        else {**read_payload(read), "char_confidences": read.char_confidences, "box": read.box}
-    )
-    out["entry"] = None if entry is None else entry_payload(entry)
-    out["list"] = (
-        None
-        if hotlist is None
-        else {
-            "id": hotlist.id,
-            "name": hotlist.name,
-            "kind": hotlist.kind,
-            "priority": hotlist.priority,
-            "colour": hotlist.colour,
-            "restricted": hotlist.restricted,
-            "source": hotlist.source,
-        }
-    )
-    out["history"] = [
-        {
-            "at": e.at.isoformat(),
-            "username": e.username,
-            "action": e.action,
-            "from": e.from_status,
-            "to": e.to_status,
-            "note": e.note,
-        }
-        for e in workflow.history(session, hit.id)
-    ]
-    return out
+def _load(scope: Scope, session: Session, hit_id: int) -> Hit:
+    """The hit, or 404 when it does not exist or the caller may not see it."""
+    return visibility.require_hit(session, scope, workflow.get_hit(session, hit_id))
 
 
-def _load(request: Request, session: Session, hit_id: int) -> Hit:
-    hit = workflow.get_hit(session, hit_id)
-    hotlist = session.get(Hotlist, hit.hotlist_id) if hit.hotlist_id else None
-    if not visible(request, hit.hotlist_id, hotlist.restricted if hotlist else None):
-        raise NotFoundError(f"no hit {hit_id}")
-    return hit
-
-
-@router.get("/api/hits/{hit_id}", dependencies=VIEW)
-def get_hit(hit_id: IdPath, request: Request, session: SessionDep) -> dict[str, Any]:
-    return _detail(session, _load(request, session, hit_id))
+@router.get("/api/hits/{hit_id}", dependencies=VIEW, response_model=HitDetailOut)
+def get_hit(hit_id: IdPath, scope: VisibleScope, session: SessionDep) -> HitDetailOut:
+    return HitDetailOut.load(session, _load(scope, session, hit_id))
 
 
 def _act(
     services: ServicesDep,
     session: Session,
-    request: Request,
+    scope: Scope,
     actor: Actor,
     hit_id: IdPath,
     action: str,
     **kwargs: Any,
-) -> dict[str, Any]:
-    hit = _load(request, session, hit_id)
+) -> HitDetailOut:
+    hit = _load(scope, session, hit_id)
     now = services.clock.now()
     if action == "note":
         workflow.add_note(session, hit=hit, actor=actor, now=now, text=kwargs["text"])
     else:
         workflow.transition(session, hit=hit, action=action, actor=actor, now=now, **kwargs)
     session.commit()
-    out = _detail(session, hit)
-    services.bus.publish(Event("hit_updated", {k: v for k, v in out.items() if k != "read"}))
+    out = HitDetailOut.load(session, hit)
+    services.bus.publish(HitUpdatedEvent(**dict(out)))
     return out
 
 
-@router.post("/api/hits/{hit_id}/acknowledge", dependencies=ACT)
+@router.post(
+    "/api/hits/{hit_id}/acknowledge", dependencies=ACT, response_model=HitDetailOut
+)
 def acknowledge(
     hit_id: IdPath,
-    request: Request,
+    scope: VisibleScope,
     session: SessionDep,
     services: ServicesDep,
     actor: ActorDep,
     body: AckBody | None = None,
-) -> dict[str, Any]:
+) -> HitDetailOut:
     text = body.text if body else None
-    return _act(services, session, request, actor, hit_id, "acknowledge", text=text)
+    return _act(services, session, scope, actor, hit_id, "acknowledge", text=text)
 
 
-@router.post("/api/hits/{hit_id}/confirm", dependencies=ACT)
+@router.post(
+    "/api/hits/{hit_id}/confirm", dependencies=ACT, response_model=HitDetailOut
+)
 def confirm(
     hit_id: IdPath,
     body: ConfirmBody,
-    request: Request,
+    scope: VisibleScope,
     session: SessionDep,
     services: ServicesDep,
     actor: ActorDep,
-) -> dict[str, Any]:
+) -> HitDetailOut:
     return _act(
         services,
         session,
-        request,
+        scope,
         actor,
         hit_id,
         "confirm",
@@ -208,27 +162,31 @@ def confirm(
     )
 
 
-@router.post("/api/hits/{hit_id}/reject", dependencies=ACT)
+@router.post(
+    "/api/hits/{hit_id}/reject", dependencies=ACT, response_model=HitDetailOut
+)
 def reject(
     hit_id: IdPath,
     body: RejectBody,
-    request: Request,
+    scope: VisibleScope,
     session: SessionDep,
     services: ServicesDep,
     actor: ActorDep,
-) -> dict[str, Any]:
+) -> HitDetailOut:
     return _act(
-        services, session, request, actor, hit_id, "reject", reason=body.reason, text=body.text
+        services, session, scope, actor, hit_id, "reject", reason=body.reason, text=body.text
     )
 
 
-@router.post("/api/hits/{hit_id}/notes", dependencies=ACT)
+@router.post(
+    "/api/hits/{hit_id}/notes", dependencies=ACT, response_model=HitDetailOut
+)
 def add_note(
     hit_id: IdPath,
     body: NoteBody,
-    request: Request,
+    scope: VisibleScope,
     session: SessionDep,
     services: ServicesDep,
     actor: ActorDep,
-) -> dict[str, Any]:
-    return _act(services, session, request, actor, hit_id, "note", text=body.text)
+) -> HitDetailOut:
+    return _act(services, session, scope, actor, hit_id, "note", text=body.text)

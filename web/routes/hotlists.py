@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from hotlist import service
 from hotlist.importer import decode, parse_text
-from rtcc.errors import InvalidInputError, NotFoundError
+from rtcc.auth import visibility
+from rtcc.errors import InvalidInputError
 from rtcc.models import Hotlist, HotlistEntry
 from rtcc.runtime.hotlists import entry_added, import_hotlist, rebuild_index
-from rtcc.runtime.payloads import entry_payload
+from rtcc.schemas.hotlists import (
+    DeletedOut,
+    EntryOut,
+    EntryPage,
+    HotlistOut,
+    HotlistPage,
+    ImportOut,
+    NewEntryOut,
+)
+from rtcc.vocab import HotlistFormat
 from web import security
 from web.deps import IdPath, ServicesDep, SessionDep
 from web.routes.hits import ActorDep
+from web.security import Scope, VisibleScope
 
 router = APIRouter()
 VIEW = [Depends(security.require("hotlists:view"))]
@@ -51,63 +63,64 @@ class NewEntry(BaseModel):
     expires_at: datetime | None = None
 
 
-def list_out(h: Hotlist, entries: int | None = None) -> dict[str, Any]:
-    return {
-        "id": h.id,
-        "name": h.name,
-        "kind": h.kind,
-        "source": h.source,
-        "priority": h.priority,
-        "colour": h.colour,
-        "restricted": h.restricted,
-        "description": h.description,
-        "entries": entries,
-        "created_at": h.created_at.isoformat(),
-        "updated_at": h.updated_at.isoformat(),
-    }
+def _visible_list(session: Session, scope: Scope, hotlist_id: int) -> Hotlist:
+    """The list, or 404 when it does not exist or the caller may not see it."""
+    return visibility.require_hotlist(scope, session.get(Hotlist, hotlist_id), hotlist_id)
 
 
-@router.get("/api/hotlists", dependencies=VIEW)
-def list_hotlists(session: SessionDep) -> dict[str, Any]:
+@router.get("/api/hotlists", dependencies=VIEW, response_model=HotlistPage)
+def list_hotlists(session: SessionDep, scope: VisibleScope) -> HotlistPage:
     rows = session.execute(
         select(HotlistEntry.hotlist_id, func.count()).group_by(HotlistEntry.hotlist_id)
     )
     counts = {hotlist_id: n for hotlist_id, n in rows}
     items = [
-        list_out(h, counts.get(h.id, 0))
-        for h in session.scalars(select(Hotlist).order_by(Hotlist.priority.desc(), Hotlist.name))
+        HotlistOut.of(h, counts.get(h.id, 0))
+        for h in session.scalars(
+            select(Hotlist).where(scope.hotlists()).order_by(Hotlist.priority.desc(), Hotlist.name)
+        )
     ]
-    return {"items": items, "count": len(items)}
+    return HotlistPage(items=items, count=len(items))
 
 
-@router.post("/api/hotlists", dependencies=MANAGE, status_code=201)
+@router.post(
+    "/api/hotlists", dependencies=MANAGE, status_code=201,
+    response_model=HotlistOut,
+)
 def create_hotlist(
     body: NewList, session: SessionDep, services: ServicesDep, actor: ActorDep
-) -> dict[str, Any]:
+) -> HotlistOut:
     fields = body.model_dump(exclude={"name"}, exclude_none=True)
     hl = service.create_list(
         session, name=body.name, now=services.clock.now(), actor=actor, **fields
     )
     session.commit()
-    return list_out(hl, 0)
+    return HotlistOut.of(hl, 0)
 
 
-@router.get("/api/hotlists/{hotlist_id}", dependencies=VIEW)
-def get_hotlist(hotlist_id: IdPath, session: SessionDep) -> dict[str, Any]:
-    hl = service.get_list(session, hotlist_id=hotlist_id)
+@router.get(
+    "/api/hotlists/{hotlist_id}", dependencies=VIEW,
+    response_model=HotlistOut,
+)
+def get_hotlist(hotlist_id: IdPath, session: SessionDep, scope: VisibleScope) -> HotlistOut:
+    hl = _visible_list(session, scope, hotlist_id)
     n = session.scalar(select(func.count()).where(HotlistEntry.hotlist_id == hl.id))
-    return list_out(hl, n)
+    return HotlistOut.of(hl, n)
 
 
-@router.patch("/api/hotlists/{hotlist_id}", dependencies=MANAGE)
+@router.patch(
+    "/api/hotlists/{hotlist_id}", dependencies=MANAGE,
+    response_model=HotlistOut,
+)
 def update_hotlist(
     hotlist_id: IdPath,
     body: ListFields,
     session: SessionDep,
     services: ServicesDep,
     actor: ActorDep,
-) -> dict[str, Any]:
-    hl = service.get_list(session, hotlist_id=hotlist_id)
+    scope: VisibleScope,
+) -> HotlistOut:
+    hl = _visible_list(session, scope, hotlist_id)
     service.update_list(
         session,
         hotlist=hl,
@@ -117,63 +130,82 @@ def update_hotlist(
     )
     session.commit()
     rebuild_index(services)  # priority / colour travel with the index entries
-    return list_out(hl)
+    return HotlistOut.of(hl)
 
 
-@router.get("/api/hotlists/{hotlist_id}/entries", dependencies=VIEW)
+@router.get(
+    "/api/hotlists/{hotlist_id}/entries", dependencies=VIEW,
+    response_model=EntryPage,
+)
 def list_entries(
     hotlist_id: IdPath,
     session: SessionDep,
+    scope: VisibleScope,
     plate: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
-    service.get_list(session, hotlist_id=hotlist_id)
-    stmt = select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist_id)
+) -> EntryPage:
+    _visible_list(session, scope, hotlist_id)
+    stmt = select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist_id, scope.entries())
     if plate:
         stmt = stmt.where(HotlistEntry.plate.startswith(plate.upper().replace(" ", "")))
     stmt = stmt.order_by(HotlistEntry.id).limit(limit).offset(offset)
-    items = [entry_payload(e) for e in session.scalars(stmt)]
-    return {"items": items, "count": len(items)}
+    items = [EntryOut.of(e) for e in session.scalars(stmt)]
+    return EntryPage(items=items, count=len(items))
 
 
-@router.post("/api/hotlists/{hotlist_id}/entries", dependencies=MANAGE, status_code=201)
+@router.post(
+    "/api/hotlists/{hotlist_id}/entries", dependencies=MANAGE, status_code=201,
+    response_model=NewEntryOut,
+)
 def add_entry(
     hotlist_id: IdPath,
     body: NewEntry,
     session: SessionDep,
     services: ServicesDep,
     actor: ActorDep,
-) -> dict[str, Any]:
-    hl = service.get_list(session, hotlist_id=hotlist_id)
+    scope: VisibleScope,
+) -> NewEntryOut:
+    hl = _visible_list(session, scope, hotlist_id)
     entry = service.add_entry(
         session, hotlist=hl, now=services.clock.now(), actor=actor, **body.model_dump()
     )
     session.commit()
     hits = entry_added(services, entry_id=entry.id)
-    return {**entry_payload(entry), "historical_hits": len(hits)}
+    return NewEntryOut(**EntryOut.fields_of(entry), historical_hits=len(hits))
 
 
-@router.delete("/api/hotlists/entries/{entry_id}", dependencies=MANAGE)
+@router.delete(
+    "/api/hotlists/entries/{entry_id}", dependencies=MANAGE,
+    response_model=DeletedOut,
+)
 def delete_entry(
-    entry_id: IdPath, session: SessionDep, services: ServicesDep, actor: ActorDep
-) -> dict[str, Any]:
-    if session.get(HotlistEntry, entry_id) is None:
-        raise NotFoundError(f"no hotlist entry {entry_id}")
+    entry_id: IdPath,
+    session: SessionDep,
+    services: ServicesDep,
+    actor: ActorDep,
+    scope: VisibleScope,
+) -> DeletedOut:
+    visibility.require_entry(session, scope, session.get(HotlistEntry, entry_id), entry_id)
     service.delete_entry(session, entry_id=entry_id, now=services.clock.now(), actor=actor)
     session.commit()
     services.matcher.remove([entry_id])
-    return {"deleted": entry_id}
+    return DeletedOut(deleted=entry_id)
 
 
-@router.patch("/api/hotlists/entries/{entry_id}", dependencies=MANAGE)
+@router.patch(
+    "/api/hotlists/entries/{entry_id}", dependencies=MANAGE,
+    response_model=EntryOut,
+)
 def expire_entry(
     entry_id: IdPath,
     body: EntryExpiry,
     session: SessionDep,
     services: ServicesDep,
     actor: ActorDep,
-) -> dict[str, Any]:
+    scope: VisibleScope,
+) -> EntryOut:
+    visibility.require_entry(session, scope, session.get(HotlistEntry, entry_id), entry_id)
     now = services.clock.now()
     entry = service.set_entry_expiry(
         session, entry_id=entry_id, expires_at=body.expires_at, now=now, actor=actor
@@ -183,19 +215,22 @@ def expire_entry(
         services.matcher.remove([entry_id])  # instant; the next rebuild drops it for good
     else:
         rebuild_index(services)  # a later or cleared expiry travels with the index entry
-    return entry_payload(entry)
+    return EntryOut.of(entry)
 
 
-@router.post("/api/hotlists/import", dependencies=MANAGE)
+@router.post(
+    "/api/hotlists/import", dependencies=MANAGE,
+    response_model=ImportOut,
+)
 def import_upload(
     services: ServicesDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File()],
     name: Annotated[str, Form(min_length=1, max_length=100)],
-    format: Annotated[Literal["csv", "delimited", "ncic"], Form()] = "csv",
+    format: Annotated[HotlistFormat, Form()] = HotlistFormat.CSV,
     replace: Annotated[bool, Form()] = False,
     skip_bad: Annotated[bool, Form()] = False,
-) -> dict[str, Any]:
+) -> ImportOut:
     data = file.file.read(MAX_UPLOAD + 1)
     source = file.filename or "upload"
     if len(data) > MAX_UPLOAD:
@@ -204,4 +239,4 @@ def import_upload(
         decode(data, source=source), format=format, source=source, skip_bad=skip_bad
     )
     result = import_hotlist(services, name=name, imported=imported, actor=actor, replace=replace)
-    return result.to_dict()
+    return ImportOut(**result.to_dict())

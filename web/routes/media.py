@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
+from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError, NotFoundError
 from web.deps import ServicesDep
-from web.security import CurrentUser, require
+from web.security import VisibleScope, require
 
 router = APIRouter()
 
 
 @router.get("/media/{path:path}", dependencies=[Depends(require("hits:view"))])
-def media(path: str, services: ServicesDep, user: CurrentUser) -> FileResponse:
+def media(path: str, services: ServicesDep, scope: VisibleScope) -> FileResponse:
     root = (services.settings.data_dir / "media").resolve()
     target = (root / path).resolve()
     if not target.is_relative_to(root) or "\x00" in path:
         raise InvalidInputError("media path leaves the media folder", field="path")
-    parts = target.relative_to(root).parts  # reads/<camera>/<date>/<file>
-    if len(parts) >= 2 and parts[0] == "reads" and not user.sees_camera(parts[1]):
-        raise NotFoundError(f"no media file {path!r}")  # not this officer's camera
+    # Another camera's image, or a file of no known camera: as if absent.
+    visibility.require_media(scope, PurePosixPath(target.relative_to(root).as_posix()))
     if target.suffix.lower() not in {".jpg", ".jpeg"} or not target.is_file():
         raise NotFoundError(f"no media file {path!r}")
     return FileResponse(target, media_type="image/jpeg")

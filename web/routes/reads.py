@@ -19,14 +19,16 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from rtcc import audit
+from rtcc.auth import visibility
 from rtcc.clock import as_utc
-from rtcc.errors import InvalidInputError, NotFoundError
+from rtcc.errors import InvalidInputError
 from rtcc.models import PlateRead
 from rtcc.plates import MAX_PLATE_LENGTH
-from rtcc.runtime.payloads import read_payload
 from rtcc.runtime.services import Services
+from rtcc.schemas.common import CSV_RESPONSE, Page
+from rtcc.schemas.reads import ReadOut, ReadPage
 from web.deps import ServicesDep, SessionDep
-from web.security import CurrentUser, Principal, require
+from web.security import CurrentUser, Principal, Scope, VisibleScope, require
 
 router = APIRouter(tags=["reads"])
 
@@ -80,16 +82,15 @@ class Search:
     start: datetime | None
     end: datetime | None
 
-    def statement(self, user: Principal) -> Select[PlateRead]:
-        stmt = select(PlateRead)
+    def statement(self, scope: Scope) -> Select[PlateRead]:
+        """The search over the reads the caller may see."""
+        stmt = select(PlateRead).where(scope.reads())
         if self.plate:
             pattern, wildcard = plate_pattern(self.plate)
             column = PlateRead.plate
             stmt = stmt.where(column.like(pattern) if wildcard else column == pattern)
         if self.camera_id:
             stmt = stmt.where(PlateRead.camera_id == self.camera_id)
-        if user.limited and user.cameras is not None:
-            stmt = stmt.where(PlateRead.camera_id.in_(user.cameras))
         if self.start:
             stmt = stmt.where(PlateRead.observed_at >= self.start)
         if self.end:
@@ -141,16 +142,17 @@ def _audit_search(
     session.commit()
 
 
-@router.get("/api/reads", dependencies=[Depends(require("reads:search"))])
+@router.get("/api/reads", dependencies=[Depends(require("reads:search"))], response_model=ReadPage)
 def search_reads(
     user: CurrentUser,
+    scope: VisibleScope,
     services: ServicesDep,
     session: SessionDep,
     search: SearchDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-) -> dict[str, Any]:
-    stmt = search.statement(user)
+) -> ReadPage:
+    stmt = search.statement(scope)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(
         stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit).offset(offset)
@@ -159,17 +161,21 @@ def search_reads(
         session, services, user, search, "reads.search",
         {"query": search.query(limit=limit, offset=offset), "results": len(rows), "total": total},
     )
-    items = [read_payload(r) for r in rows]
-    return {"items": items, "count": len(items), "total": total, "limit": limit, "offset": offset}
+    items = [ReadOut.of(r) for r in rows]
+    return ReadPage(items=items, count=len(items), total=total, limit=limit, offset=offset)
 
 
 EXPORT_COLUMNS = ["id", "plate", "camera_id", "observed_at", "last_seen_at", "confidence",
                   "status", "frames", "snapshot_url", "crop_url"]
 
 
-@router.get("/api/reads/export.csv", dependencies=[Depends(require("reads:search"))])
+@router.get(
+    "/api/reads/export.csv", dependencies=[Depends(require("reads:search"))],
+    response_class=Response, responses=CSV_RESPONSE,
+)
 def export_reads(
     user: CurrentUser,
+    scope: VisibleScope,
     services: ServicesDep,
     session: SessionDep,
     search: SearchDep,
@@ -177,7 +183,7 @@ def export_reads(
 ) -> Response:
     """The same purpose-gated search as CSV (audited as an export)."""
     rows = session.scalars(
-        search.statement(user).order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
+        search.statement(scope).order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
         .limit(limit)
     ).all()
     _audit_search(
@@ -187,7 +193,7 @@ def export_reads(
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(read_payload(r) for r in rows)
+    writer.writerows(ReadOut.of(r).model_dump(mode="json") for r in rows)
     name = f"reads-{search.case_number.replace('/', '_')}.csv"
     return Response(
         out.getvalue(), media_type="text/csv",
@@ -195,39 +201,41 @@ def export_reads(
     )
 
 
-@router.get("/api/reads/recent", dependencies=[Depends(require("reads:live"))])
+@router.get(
+    "/api/reads/recent", dependencies=[Depends(require("reads:live"))],
+    response_model=Page[ReadOut],
+)
 def recent_reads(
-    user: CurrentUser,
+    scope: VisibleScope,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
+) -> Page[ReadOut]:
     """The newest reads, as the live feed shows them (what the user's cameras saw)."""
-    stmt = select(PlateRead)
-    if user.limited and user.cameras is not None:
-        stmt = stmt.where(PlateRead.camera_id.in_(user.cameras))
+    stmt = select(PlateRead).where(scope.reads())
     rows = session.scalars(
         stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit)
     ).all()
-    items = [read_payload(r) for r in rows]
-    return {"items": items, "count": len(items)}
+    items = [ReadOut.of(r) for r in rows]
+    return Page[ReadOut](items=items, count=len(items))
 
 
-@router.get("/api/reads/{read_id}", dependencies=[Depends(require("reads:view"))])
+@router.get(
+    "/api/reads/{read_id}", dependencies=[Depends(require("reads:view"))], response_model=ReadOut
+)
 def get_read(
     read_id: Annotated[int, Path(ge=1, le=2**62)],
     user: CurrentUser,
+    scope: VisibleScope,
     services: ServicesDep,
     session: SessionDep,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict[str, Any]:
+) -> ReadOut:
     read = session.get(PlateRead, read_id)
-    visible = read is not None and user.sees_camera(read.camera_id)
+    visible = read is not None and scope.sees_camera(read.camera_id)
     audit.record(
         session, now=services.clock.now(), actor=user.actor, action="reads.view",
         target=f"read:{read_id}", outcome="success" if visible else "not_found",
         case_number=case_number,
     )
     session.commit()
-    if read is None or not visible:
-        raise NotFoundError(f"no plate read {read_id}")
-    return read_payload(read)
+    return ReadOut.of(visibility.require_read(scope, read, read_id))

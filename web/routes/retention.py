@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +12,10 @@ from retention.executor import Executor, RunOptions
 from retention.holds import create_hold, get_hold, hold_payload, list_holds, release_hold
 from retention.report import build_report
 from rtcc import audit
+from rtcc.audit_anchor import anchor_from_settings
+from rtcc.runtime.anchoring import AfterRetention
+from rtcc.schemas.retention import HoldOut, HoldPage, ReportOut, RunOut
+from rtcc.vocab import HoldClass
 from web.deps import IdPath, ServicesDep, SessionDep
 from web.security import CurrentUser, require
 
@@ -23,7 +27,7 @@ class HoldIn(BaseModel):
 
     case_number: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=2000)
-    data_class: Literal["plate_reads", "hits", "video", "all"]
+    data_class: HoldClass
     expires_at: datetime
     item_ids: list[int] | None = Field(default=None, max_length=10_000)
     camera_id: str | None = Field(default=None, max_length=64)
@@ -39,10 +43,13 @@ class RunIn(BaseModel):
     force: bool = False
 
 
-@router.get("/api/retention/report", dependencies=[Depends(require("retention:view"))])
+@router.get(
+    "/api/retention/report", dependencies=[Depends(require("retention:view"))],
+    response_model=ReportOut,
+)
 def retention_report(
     user: CurrentUser, services: ServicesDep, session: SessionDep
-) -> dict[str, Any]:
+) -> ReportOut:
     now = services.clock.now()
     report = build_report(
         session, now=now, settings=services.settings.retention, data_dir=services.settings.data_dir
@@ -55,58 +62,75 @@ def retention_report(
         details={"compliant": report["compliant"]},
     )
     session.commit()
-    return report
+    return ReportOut.model_validate(report)
 
 
-@router.get("/api/retention/holds", dependencies=[Depends(require("holds:manage"))])
+@router.get(
+    "/api/retention/holds", dependencies=[Depends(require("holds:manage"))],
+    response_model=HoldPage,
+)
 def holds_list(
     services: ServicesDep,
     session: SessionDep,
     include_inactive: Annotated[bool, Query()] = False,
-) -> dict[str, Any]:
+) -> HoldPage:
     now = services.clock.now()
     items = [
-        hold_payload(h, now=now)
+        HoldOut.model_validate(hold_payload(h, now=now))
         for h in list_holds(session, now=now, include_inactive=include_inactive)
     ]
-    return {"items": items, "count": len(items)}
+    return HoldPage(items=items, count=len(items))
 
 
 @router.post(
-    "/api/retention/holds", status_code=201, dependencies=[Depends(require("holds:manage"))]
+    "/api/retention/holds", status_code=201, dependencies=[Depends(require("holds:manage"))],
+    response_model=HoldOut,
 )
 def holds_create(
     body: HoldIn, user: CurrentUser, services: ServicesDep, session: SessionDep
-) -> dict[str, Any]:
+) -> HoldOut:
     now = services.clock.now()
     hold = create_hold(session, now=now, actor=user.actor, **body.model_dump())
     session.commit()
-    return hold_payload(hold, now=now)
+    return HoldOut.model_validate(hold_payload(hold, now=now))
 
 
-@router.get("/api/retention/holds/{hold_id}", dependencies=[Depends(require("holds:manage"))])
-def holds_get(hold_id: IdPath, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
-    return hold_payload(get_hold(session, hold_id=hold_id), now=services.clock.now())
+@router.get(
+    "/api/retention/holds/{hold_id}", dependencies=[Depends(require("holds:manage"))],
+    response_model=HoldOut,
+)
+def holds_get(hold_id: IdPath, services: ServicesDep, session: SessionDep) -> HoldOut:
+    return HoldOut.model_validate(
+        hold_payload(get_hold(session, hold_id=hold_id), now=services.clock.now())
+    )
 
 
 @router.post(
-    "/api/retention/holds/{hold_id}/release", dependencies=[Depends(require("holds:manage"))]
+    "/api/retention/holds/{hold_id}/release",
+    dependencies=[Depends(require("holds:manage"))],
+    response_model=HoldOut,
 )
 def holds_release(
     hold_id: IdPath, user: CurrentUser, services: ServicesDep, session: SessionDep
-) -> dict[str, Any]:
+) -> HoldOut:
     now = services.clock.now()
     hold = release_hold(session, hold_id=hold_id, now=now, actor=user.actor)
     session.commit()
-    return hold_payload(hold, now=now)
+    return HoldOut.model_validate(hold_payload(hold, now=now))
 
 
-@router.post("/api/retention/run", dependencies=[Depends(require("retention:run"))])
-def retention_run(body: RunIn, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+@router.post(
+    "/api/retention/run", dependencies=[Depends(require("retention:run"))],
+    response_model=RunOut,
+)
+def retention_run(body: RunIn, user: CurrentUser, services: ServicesDep) -> RunOut:
     ex = Executor(
         sessions=services.sessions,
         settings=services.settings.retention,
         data_dir=services.settings.data_dir,
         clock=services.clock,
+        after_run=AfterRetention(sessions=services.sessions, clock=services.clock,
+                                 anchor=anchor_from_settings(services.settings)),
     )
-    return ex.run(RunOptions(dry_run=body.dry_run, force=body.force, actor=user.actor)).as_dict()
+    result = ex.run(RunOptions(dry_run=body.dry_run, force=body.force, actor=user.actor))
+    return RunOut.model_validate(result.as_dict())

@@ -12,6 +12,14 @@ from rtcc.auth import tokens, users
 from rtcc.auth.users import user_summary
 from rtcc.errors import ConflictError
 from rtcc.models import User
+from rtcc.schemas.accounts import (
+    NewTokenOut,
+    PasswordSetOut,
+    TokenOut,
+    TokenPage,
+    UserOut,
+    UserPage,
+)
 from web.deps import ServicesDep, SessionDep
 from web.security import CurrentUser, require
 
@@ -54,23 +62,26 @@ class TokenIn(Body):
     name: str | None = Field(default=None, max_length=100)
 
 
-@router.get("/api/users", dependencies=MANAGE)
-def list_users(session: SessionDep) -> dict[str, Any]:
-    items = [user_summary(u) for u in users.list_users(session)]
-    return {"items": items, "count": len(items)}
+@router.get("/api/users", dependencies=MANAGE, response_model=UserPage)
+def list_users(session: SessionDep) -> UserPage:
+    items = [UserOut.model_validate(user_summary(u)) for u in users.list_users(session)]
+    return UserPage(items=items, count=len(items))
 
 
-@router.post("/api/users", dependencies=MANAGE, status_code=201)
+@router.post(
+    "/api/users", dependencies=MANAGE, status_code=201,
+    response_model=UserOut,
+)
 def create_user(
     body: UserIn, user: CurrentUser, services: ServicesDep, session: SessionDep
-) -> dict[str, Any]:
+) -> UserOut:
     created = users.create_user(
         session, username=body.username, roles=body.roles, password=body.password,
         now=services.clock.now(), actor=user.actor, cameras=body.cameras, hotlists=body.hotlists,
         min_password_length=services.settings.auth.min_password_length,
     )
     session.commit()
-    return user_summary(created)
+    return UserOut.model_validate(user_summary(created))
 
 
 def _keep_an_admin(session: Session, *, username: str, changes: dict[str, Any]) -> None:
@@ -85,11 +96,14 @@ def _keep_an_admin(session: Session, *, username: str, changes: dict[str, Any]) 
         raise ConflictError("cannot disable or demote the last enabled admin", field="username")
 
 
-@router.patch("/api/users/{username}", dependencies=MANAGE)
+@router.patch(
+    "/api/users/{username}", dependencies=MANAGE,
+    response_model=UserOut,
+)
 def update_user(
     username: Username, body: UserPatch, user: CurrentUser, services: ServicesDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> UserOut:
     changes = {k: getattr(body, k) for k in body.model_fields_set}
     if "roles" in changes and changes["roles"] is None:
         del changes["roles"]
@@ -101,45 +115,58 @@ def update_user(
         session, username=username, now=services.clock.now(), actor=user.actor, changes=changes
     )
     session.commit()
-    return user_summary(updated)
+    return UserOut.model_validate(user_summary(updated))
 
 
-@router.post("/api/users/{username}/password", dependencies=MANAGE)
+@router.post(
+    "/api/users/{username}/password", dependencies=MANAGE,
+    response_model=PasswordSetOut,
+)
 def set_password(
     username: Username, body: PasswordIn, user: CurrentUser, services: ServicesDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> PasswordSetOut:
     users.set_password(
         session, username=username, password=body.password, now=services.clock.now(),
         actor=user.actor, min_password_length=services.settings.auth.min_password_length,
     )
     session.commit()
-    return {"status": "password set", "username": username}
+    return PasswordSetOut(status="password set", username=username)
 
 
-@router.get("/api/users/{username}/tokens", dependencies=MANAGE)
-def list_tokens(username: Username, session: SessionDep) -> dict[str, Any]:
-    items = [tokens.token_summary(t) for t in tokens.list_tokens(session, username=username)]
-    return {"items": items, "count": len(items)}
+@router.get(
+    "/api/users/{username}/tokens", dependencies=MANAGE,
+    response_model=TokenPage,
+)
+def list_tokens(username: Username, session: SessionDep) -> TokenPage:
+    rows = tokens.list_tokens(session, username=username)
+    items = [TokenOut.model_validate(tokens.token_summary(t)) for t in rows]
+    return TokenPage(items=items, count=len(items))
 
 
-@router.post("/api/users/{username}/tokens", dependencies=MANAGE, status_code=201)
+@router.post(
+    "/api/users/{username}/tokens", dependencies=MANAGE, status_code=201,
+    response_model=NewTokenOut,
+)
 def issue_token(
     username: Username, body: TokenIn, user: CurrentUser, services: ServicesDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> NewTokenOut:
     row, secret = tokens.issue(
         session, username=username, now=services.clock.now(), actor=user.actor, name=body.name
     )
     session.commit()
-    return {**tokens.token_summary(row), "token": secret}
+    return NewTokenOut.model_validate({**tokens.token_summary(row), "token": secret})
 
 
-@router.delete("/api/tokens/{token_id}", dependencies=MANAGE)
+@router.delete(
+    "/api/tokens/{token_id}", dependencies=MANAGE,
+    response_model=TokenOut,
+)
 def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=2**62)], user: CurrentUser, services: ServicesDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> TokenOut:
     row = tokens.revoke(session, token_id=token_id, now=services.clock.now(), actor=user.actor)
     session.commit()
-    return tokens.token_summary(row)
+    return TokenOut.model_validate(tokens.token_summary(row))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:54:40.556507
+Create Date: 2026-12-01 15:29:16.700737
 """
 from collections.abc import Sequence
 
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=100), nullable=True),
     sa.Column('role', sa.String(length=100), nullable=True),
     sa.Column('source', sa.String(length=100), nullable=True),
+    sa.Column('credential', sa.String(length=80), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target', sa.String(length=200), nullable=True),
     sa.Column('outcome', sa.String(length=16), nullable=False),
@@ -55,10 +56,96 @@ def upgrade() -> None:
     sa.Column('analysed_fps', sa.Float(), nullable=False),
     sa.Column('skipped_frames', sa.BigInteger(), nullable=False),
     sa.Column('motion_skipped_frames', sa.BigInteger(), nullable=False),
+    sa.Column('heading_deg', sa.Float(), nullable=True),
+    sa.Column('fov_deg', sa.Float(), nullable=False),
+    sa.Column('range_m', sa.Float(), nullable=False),
+    sa.Column('mobile', sa.Boolean(), nullable=False),
+    sa.Column('url', sa.String(length=1000), nullable=True),
+    sa.Column('detect_url', sa.String(length=1000), nullable=True),
+    sa.Column('lpr', sa.Boolean(), nullable=False),
+    sa.Column('record', sa.Boolean(), nullable=False),
+    sa.Column('site', sa.String(length=100), nullable=True),
+    sa.Column('pin_node', sa.String(length=64), nullable=True),
+    sa.Column('origin', sa.String(length=16), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=True),
+    sa.Column('node', sa.String(length=64), nullable=True),
     sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_camera'))
     )
+    op.create_table('evidence_export',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_number', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('legal_authority', sa.Text(), nullable=True),
+    sa.Column('requested_by', sa.String(length=100), nullable=False),
+    sa.Column('source_kind', sa.String(length=16), nullable=False),
+    sa.Column('source_id', sa.BigInteger(), nullable=True),
+    sa.Column('cameras', sa.JSON(), nullable=False),
+    sa.Column('start_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('end_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('progress', sa.Float(), nullable=False),
+    sa.Column('stage', sa.String(length=64), nullable=True),
+    sa.Column('path', sa.String(length=500), nullable=True),
+    sa.Column('bytes', sa.BigInteger(), nullable=False),
+    sa.Column('files', sa.Integer(), nullable=False),
+    sa.Column('manifest_sha256', sa.String(length=64), nullable=True),
+    sa.Column('hold_ids', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('cancel_requested', sa.Boolean(), nullable=False),
+    sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_export'))
+    )
+    with op.batch_alter_table('evidence_export', schema=None) as batch_op:
+        batch_op.create_index('ix_evidence_export_case', ['case_number', 'created_at'], unique=False)
+
+    op.create_table('gunshot_alert',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('alert_id', sa.String(length=100), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=32), nullable=False),
+    sa.Column('rounds', sa.Integer(), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('address', sa.Text(), nullable=True),
+    sa.Column('detected_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gunshot_alert')),
+    sa.UniqueConstraint('source', 'alert_id', 'version', name='uq_gunshot_alert_version')
+    )
+    with op.batch_alter_table('gunshot_alert', schema=None) as batch_op:
+        batch_op.create_index('ix_gunshot_alert_detected_at', ['detected_at'], unique=False)
+
+    op.create_table('gunshot_bookmark',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('alert_id', sa.String(length=100), nullable=False),
+    sa.Column('camera_id', sa.String(length=64), nullable=False),
+    sa.Column('distance_m', sa.Float(), nullable=False),
+    sa.Column('start_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('end_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gunshot_bookmark')),
+    sa.UniqueConstraint('source', 'alert_id', 'camera_id', name='uq_gunshot_bookmark_camera')
+    )
+    op.create_table('gunshot_outcome',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('alert_id', sa.String(length=100), nullable=False),
+    sa.Column('evidence_found', sa.Boolean(), nullable=False),
+    sa.Column('case_number', sa.String(length=64), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=100), nullable=False),
+    sa.Column('recorded_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gunshot_outcome'))
+    )
+    with op.batch_alter_table('gunshot_outcome', schema=None) as batch_op:
+        batch_op.create_index('ix_gunshot_outcome_alert', ['source', 'alert_id'], unique=False)
+
     op.create_table('hotlist',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -68,11 +155,20 @@ def upgrade() -> None:
     sa.Column('colour', sa.String(length=16), nullable=False),
     sa.Column('restricted', sa.Boolean(), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('manual_expiry_days', sa.Integer(), nullable=False),
     sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hotlist')),
     sa.UniqueConstraint('name', name=op.f('uq_hotlist_name'))
     )
+    op.create_table('ingested_message',
+    sa.Column('message_id', sa.String(length=100), nullable=False),
+    sa.Column('at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('message_id', name=op.f('pk_ingested_message'))
+    )
+    with op.batch_alter_table('ingested_message', schema=None) as batch_op:
+        batch_op.create_index('ix_ingested_message_at', ['at'], unique=False)
+
     op.create_table('legal_hold',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('case_number', sa.String(length=64), nullable=False),
@@ -90,6 +186,23 @@ def upgrade() -> None:
     sa.Column('released_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_legal_hold'))
     )
+    op.create_table('outbound_delivery',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('destination', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('event_type', sa.String(length=32), nullable=False),
+    sa.Column('event_key', sa.String(length=200), nullable=True),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('duration_ms', sa.Float(), nullable=False),
+    sa.Column('at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_delivery'))
+    )
+    with op.batch_alter_table('outbound_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_outbound_delivery_destination_at', ['destination', 'at'], unique=False)
+
     op.create_table('retention_run',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('started_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
@@ -104,6 +217,69 @@ def upgrade() -> None:
     sa.Column('errors', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_retention_run'))
     )
+    op.create_table('search_review',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('audit_event_id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=100), nullable=True),
+    sa.Column('sampled_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('justified', sa.Boolean(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('reviewed_by', sa.String(length=100), nullable=True),
+    sa.Column('reviewed_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_review')),
+    sa.UniqueConstraint('audit_event_id', name='uq_search_review_audit_event')
+    )
+    with op.batch_alter_table('search_review', schema=None) as batch_op:
+        batch_op.create_index('ix_search_review_month', ['month'], unique=False)
+
+    op.create_table('search_volume_alert',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('searches', sa.Integer(), nullable=False),
+    sa.Column('baseline', sa.Float(), nullable=False),
+    sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_by', sa.String(length=100), nullable=True),
+    sa.Column('acknowledged_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_volume_alert')),
+    sa.UniqueConstraint('username', 'day', name='uq_search_volume_alert_user_day')
+    )
+    op.create_table('signature_seen',
+    sa.Column('signature', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('signed_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('signature', name=op.f('pk_signature_seen'))
+    )
+    with op.batch_alter_table('signature_seen', schema=None) as batch_op:
+        batch_op.create_index('ix_signature_seen_signed_at', ['signed_at'], unique=False)
+
+    op.create_table('transparency_entry',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('technology', sa.String(length=16), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('entered_by', sa.String(length=100), nullable=False),
+    sa.Column('entered_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transparency_entry')),
+    sa.UniqueConstraint('year', 'technology', 'version', name='uq_transparency_entry_version')
+    )
+    op.create_table('transparency_signoff',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('versions', sa.JSON(), nullable=False),
+    sa.Column('figures_digest', sa.String(length=64), nullable=False),
+    sa.Column('checkpoint_row_id', sa.Integer(), nullable=False),
+    sa.Column('statement', sa.Text(), nullable=True),
+    sa.Column('signed_by', sa.String(length=100), nullable=False),
+    sa.Column('signed_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transparency_signoff'))
+    )
+    with op.batch_alter_table('transparency_signoff', schema=None) as batch_op:
+        batch_op.create_index('ix_transparency_signoff_year', ['year'], unique=False)
+
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('username', sa.String(length=100), nullable=False),
@@ -142,6 +318,19 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_auth_session_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_session'))
     )
+    op.create_table('camera_position',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('camera_id', sa.String(length=64), nullable=False),
+    sa.Column('at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('received_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], name=op.f('fk_camera_position_camera_id_camera'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_camera_position'))
+    )
+    with op.batch_alter_table('camera_position', schema=None) as batch_op:
+        batch_op.create_index('ix_camera_position_camera_at', ['camera_id', 'at'], unique=False)
+
     op.create_table('camera_status',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('camera_id', sa.String(length=64), nullable=False),
@@ -167,6 +356,8 @@ def upgrade() -> None:
     sa.Column('expires_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('added_by', sa.String(length=100), nullable=True),
     sa.Column('added_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('owner', sa.String(length=100), nullable=True),
+    sa.Column('reminded_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['hotlist_id'], ['hotlist.id'], name=op.f('fk_hotlist_entry_hotlist_id_hotlist'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hotlist_entry'))
     )
@@ -182,6 +373,7 @@ def upgrade() -> None:
     sa.Column('raw_text', sa.String(length=32), nullable=True),
     sa.Column('confidence', sa.Float(), nullable=False),
     sa.Column('char_confidences', sa.JSON(), nullable=True),
+    sa.Column('char_alternatives', sa.JSON(), nullable=True),
     sa.Column('region', sa.String(length=16), nullable=True),
     sa.Column('format_ok', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -191,6 +383,8 @@ def upgrade() -> None:
     sa.Column('box', sa.JSON(), nullable=True),
     sa.Column('snapshot_path', sa.String(length=500), nullable=True),
     sa.Column('crop_path', sa.String(length=500), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=True),
+    sa.Column('lon', sa.Float(), nullable=True),
     sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], name=op.f('fk_plate_read_camera_id_camera'), ondelete='CASCADE'),
@@ -303,12 +497,51 @@ def downgrade() -> None:
         batch_op.drop_index('ix_camera_status_camera_at')
 
     op.drop_table('camera_status')
+    with op.batch_alter_table('camera_position', schema=None) as batch_op:
+        batch_op.drop_index('ix_camera_position_camera_at')
+
+    op.drop_table('camera_position')
     op.drop_table('auth_session')
     op.drop_table('api_token')
     op.drop_table('user_account')
+    with op.batch_alter_table('transparency_signoff', schema=None) as batch_op:
+        batch_op.drop_index('ix_transparency_signoff_year')
+
+    op.drop_table('transparency_signoff')
+    op.drop_table('transparency_entry')
+    with op.batch_alter_table('signature_seen', schema=None) as batch_op:
+        batch_op.drop_index('ix_signature_seen_signed_at')
+
+    op.drop_table('signature_seen')
+    op.drop_table('search_volume_alert')
+    with op.batch_alter_table('search_review', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_review_month')
+
+    op.drop_table('search_review')
     op.drop_table('retention_run')
+    with op.batch_alter_table('outbound_delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_delivery_destination_at')
+
+    op.drop_table('outbound_delivery')
     op.drop_table('legal_hold')
+    with op.batch_alter_table('ingested_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_ingested_message_at')
+
+    op.drop_table('ingested_message')
     op.drop_table('hotlist')
+    with op.batch_alter_table('gunshot_outcome', schema=None) as batch_op:
+        batch_op.drop_index('ix_gunshot_outcome_alert')
+
+    op.drop_table('gunshot_outcome')
+    op.drop_table('gunshot_bookmark')
+    with op.batch_alter_table('gunshot_alert', schema=None) as batch_op:
+        batch_op.drop_index('ix_gunshot_alert_detected_at')
+
+    op.drop_table('gunshot_alert')
+    with op.batch_alter_table('evidence_export', schema=None) as batch_op:
+        batch_op.drop_index('ix_evidence_export_case')
+
+    op.drop_table('evidence_export')
     op.drop_table('camera')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_username_at')

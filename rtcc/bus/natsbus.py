@@ -1,0 +1,163 @@
+"""``NatsBus``: the ``EventBus`` over a JetStream stream, so every instance sees every event.
+
+``publish`` sends the event in its one JSON encoding (``rtcc.events.encode``) to
+``<prefix>.events.<type>`` (a core NATS publish, buffered by the client while disconnected).
+Every bus follows the stream with its own consumer starting at the newest message, and hands
+each event to its local subscribers (an ``InProcessBus``):
+a console on any API instance sees events published on any host, including its own, once.
+
+The bus remembers the stream sequence of the last event it delivered. After a reconnect (a
+server restart, a network cut) it re-subscribes from the next sequence, so nothing published
+meanwhile is missed and nothing is delivered twice (sequences at or below the last are dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from nats.errors import OutboundBufferLimitError
+from nats.js.api import DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError as JsNotFoundError
+
+from rtcc.bus.connection import NatsConnection
+from rtcc.config import BusSettings
+from rtcc.events import (
+    AsyncSubscription,
+    Event,
+    EventDecodeError,
+    InProcessBus,
+    SyncSubscription,
+    decode,
+    encode,
+)
+
+log = logging.getLogger(__name__)
+
+
+def events_stream(prefix: str) -> str:
+    return f"{prefix.upper()}_EVENTS"
+
+
+class NatsBus:
+    def __init__(self, conn: NatsConnection, settings: BusSettings) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.prefix = settings.subject_prefix
+        self.stream = events_stream(self.prefix)
+        self.local = InProcessBus()
+        self.last_seq = 0  # stream sequence of the last event handed to local subscribers
+        self.published = 0
+        self.delivered = 0
+        self.dropped = 0
+        self._sub: Any = None
+        self._lock = threading.Lock()
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> NatsBus:
+        self.conn.run(self._ensure_stream())
+        self.conn.run(self._subscribe(resume=False))
+        self.conn.on_reconnect(self._resubscribe)
+        return self
+
+    async def _ensure_stream(self) -> None:
+        js = self.conn.jetstream()
+        config = StreamConfig(
+            name=self.stream,
+            subjects=[f"{self.prefix}.events.>"],
+            max_age=self.settings.events_max_age_s,
+            storage=StorageType.FILE,
+        )
+        try:
+            await js.stream_info(self.stream)
+        except JsNotFoundError:
+            await js.add_stream(config)
+
+    async def _subscribe(self, *, resume: bool) -> None:
+        js = self.conn.jetstream()
+        if resume and self.last_seq:
+            policy, start = DeliverPolicy.BY_START_SEQUENCE, self.last_seq + 1
+        elif resume:
+            policy, start = DeliverPolicy.ALL, None  # nothing seen yet: everything kept since
+        else:
+            policy, start = DeliverPolicy.NEW, None
+        config = None
+        if start is not None:
+            from nats.js.api import ConsumerConfig
+
+            config = ConsumerConfig(opt_start_seq=start)
+        self._sub = await js.subscribe(
+            f"{self.prefix}.events.>",
+            stream=self.stream,
+            cb=self._on_message,
+            deliver_policy=policy,
+            config=config,
+            ordered_consumer=True,
+            idle_heartbeat=2.0,
+            inactive_threshold=60.0,
+        )
+
+    async def _resubscribe(self) -> None:
+        old, self._sub = self._sub, None
+        if old is not None:
+            try:
+                await old.unsubscribe()
+            except Exception:  # noqa: BLE001 - the old consumer may be gone with the server
+                log.debug("old events subscription already gone", exc_info=True)
+        await self._ensure_stream()
+        await self._subscribe(resume=True)
+        log.info("events: resumed after stream sequence %d", self.last_seq)
+
+    async def _on_message(self, msg: Any) -> None:
+        seq = msg.metadata.sequence.stream
+        if seq <= self.last_seq:
+            return  # already delivered before a re-subscription
+        self.last_seq = seq
+        try:
+            event = decode(msg.data)  # the one JSON encoding; unknown types are refused
+        except EventDecodeError as exc:
+            log.warning("dropping an undecodable event at sequence %d: %s", seq, exc.message)
+            return
+        self.delivered += 1
+        self.local.publish(event)
+
+    def close(self) -> None:
+        if self._sub is not None and not self.conn.loop.is_closed():
+            try:
+                self.conn.run(self._sub.unsubscribe(), timeout=2.0)
+            except Exception:  # noqa: BLE001 - closing while disconnected
+                log.debug("events unsubscribe failed", exc_info=True)
+        self.conn.close()
+
+    # --- EventBus ---------------------------------------------------------------------------
+
+    def publish(self, event: Event) -> None:
+        data = encode(event).encode()
+        subject = f"{self.prefix}.events.{event.type.value}"
+        with self._lock:
+            self.published += 1
+        self.conn.call_soon(self._start_publish, subject, data)
+
+    def _start_publish(self, subject: str, data: bytes) -> None:
+        self.conn.loop.create_task(self._publish(subject, data))
+
+    async def _publish(self, subject: str, data: bytes) -> None:
+        try:
+            await self.conn.client.publish(subject, data)
+        except OutboundBufferLimitError:
+            self.dropped += 1
+            log.warning("events: client buffer full while disconnected; event dropped")
+        except Exception:  # noqa: BLE001 - a publish must never raise into the publisher
+            self.dropped += 1
+            log.exception("events: publish failed")
+
+    def subscribe(self, maxsize: int = 1000) -> SyncSubscription:
+        return self.local.subscribe(maxsize)
+
+    def subscribe_async(self, maxsize: int = 1000) -> AsyncSubscription:
+        return self.local.subscribe_async(maxsize)
+
+    def __repr__(self) -> str:
+        return f"NatsBus({self.stream}, last_seq={self.last_seq}, delivered={self.delivered})"

@@ -1,0 +1,1 @@
+"""Integrations with other systems: gunshot alerts in, mobile camera positions in, events out."""

@@ -1,0 +1,72 @@
+"""Cameras, their health and recorded segments as the API and the websocket show them."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from rtcc.models import Camera, VideoSegment
+from rtcc.schemas.common import ReadModel, UtcDatetime
+from rtcc.vocab import CameraState
+
+
+class CameraOut(ReadModel):
+    camera_id: str
+    name: str
+    state: CameraState
+    since: UtcDatetime | None
+    last_error: str | None
+    input_fps: float
+    analysed_fps: float
+    skipped_frames: int
+    motion_skipped_frames: int
+    restarts: int
+    last_frame_at: UtcDatetime | None
+    reconnects: int
+
+    @classmethod
+    def fields_of(cls, cam: Camera) -> dict[str, Any]:
+        return {
+            "camera_id": cam.id, "name": cam.name, "state": cam.state,
+            "since": cam.state_since_at, "last_error": cam.last_error,
+            "input_fps": round(cam.input_fps, 2), "analysed_fps": round(cam.analysed_fps, 2),
+            "skipped_frames": cam.skipped_frames,
+            "motion_skipped_frames": cam.motion_skipped_frames, "restarts": cam.restarts,
+            "last_frame_at": cam.last_frame_at, "reconnects": cam.reconnects,
+        }
+
+    @classmethod
+    def of(cls, cam: Camera) -> Self:
+        return cls(**cls.fields_of(cam))
+
+
+class Window(ReadModel):
+    start: UtcDatetime
+    end: UtcDatetime
+
+
+class OfflineInterval(ReadModel):
+    start: UtcDatetime
+    end: UtcDatetime | None  # still down
+    state: CameraState
+
+
+class CameraDetailOut(CameraOut):
+    """Health plus uptime over the last 24 h and the offline intervals in it."""
+
+    uptime_24h: float | None
+    uptime_window: Window
+    offline_intervals: list[OfflineInterval]
+
+
+class SegmentOut(ReadModel):
+    id: int
+    camera_id: str
+    start_at: UtcDatetime
+    end_at: UtcDatetime
+    bytes: int
+    url: str
+
+    @classmethod
+    def of(cls, seg: VideoSegment) -> Self:
+        return cls(id=seg.id, camera_id=seg.camera_id, start_at=seg.start_at, end_at=seg.end_at,
+                   bytes=seg.bytes, url=f"/api/cameras/{seg.camera_id}/segments/{seg.id}/video.mp4")

@@ -1,0 +1,173 @@
+"""Hits as the work queue, the detail page and the websocket show them."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Self
+
+from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rtcc.models import Hit, HitEvent, Hotlist, HotlistEntry, PlateRead
+from rtcc.schemas.common import Page, ReadModel, UtcDatetime, media_url
+from rtcc.schemas.hotlists import EntryOut, HotlistRef
+from rtcc.schemas.reads import ReadDetailOut
+from rtcc.vocab import HitAction, HitStatus, MatchType, RejectReason
+
+
+class EntryFacts(Protocol):
+    """What a hit shows of its entry: a ``HotlistEntry`` row or the matcher's in-memory copy."""
+
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def case_number(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
+
+
+class ListFacts(Protocol):
+    """What a hit shows of its list: a ``Hotlist`` row or the matcher's in-memory copy."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def colour(self) -> str: ...
+    @property
+    def restricted(self) -> bool: ...
+
+
+class CharDiff(ReadModel):
+    position: int
+    read: str
+    entry: str
+
+
+class HitOut(ReadModel):
+    id: int
+    plate: str
+    entry_plate: str
+    entry_id: int | None
+    camera_id: str
+    observed_at: UtcDatetime
+    last_seen_at: UtcDatetime
+    hotlist: str
+    hotlist_id: int | None
+    hotlist_kind: str | None
+    colour: str | None
+    restricted: bool | None
+    reason: str | None
+    priority: int
+    match_type: MatchType
+    distance: float
+    needs_confirmation: bool
+    diff: list[CharDiff]
+    status: HitStatus
+    status_by: str | None
+    status_at: UtcDatetime | None
+    reject_reason: RejectReason | None
+    reject_text: str | None
+    visually_confirmed: bool
+    occurrences: int
+    historical: bool
+    read_id: int | None
+    confidence: float | None
+    snapshot_url: str | None
+    crop_url: str | None
+    entry_state: str | None
+    case_number: str | None
+    description: str | None
+
+    @classmethod
+    def fields_of(
+        cls, hit: Hit, read: PlateRead | None, *, entry: EntryFacts | None = None,
+        hotlist: ListFacts | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "id": hit.id, "plate": hit.plate, "entry_plate": hit.entry_plate,
+            "entry_id": hit.entry_id, "camera_id": hit.camera_id,
+            "observed_at": hit.observed_at, "last_seen_at": hit.last_seen_at,
+            "hotlist": hit.hotlist_name, "hotlist_id": hit.hotlist_id,
+            "hotlist_kind": hotlist.kind if hotlist else None,
+            "colour": hotlist.colour if hotlist else None,
+            "restricted": hotlist.restricted if hotlist else None,
+            "reason": hit.reason, "priority": hit.priority, "match_type": hit.match_type,
+            "distance": hit.distance, "needs_confirmation": hit.needs_confirmation,
+            "diff": [{"position": p, "read": r, "entry": e} for p, r, e in hit.diff or []],
+            "status": hit.status, "status_by": hit.status_by, "status_at": hit.status_at,
+            "reject_reason": hit.reject_reason, "reject_text": hit.reject_text,
+            "visually_confirmed": hit.visually_confirmed, "occurrences": hit.occurrences,
+            "historical": hit.historical, "read_id": hit.read_id,
+            "confidence": round(read.confidence, 4) if read else None,
+            "snapshot_url": media_url(read.snapshot_path) if read else None,
+            "crop_url": media_url(read.crop_path) if read else None,
+            "entry_state": entry.state if entry else None,
+            "case_number": entry.case_number if entry else None,
+            "description": entry.description if entry else None,
+        }
+
+    @classmethod
+    def of(
+        cls, hit: Hit, read: PlateRead | None, *, entry: EntryFacts | None = None,
+        hotlist: ListFacts | None = None,
+    ) -> Self:
+        return cls(**cls.fields_of(hit, read, entry=entry, hotlist=hotlist))
+
+    @classmethod
+    def load(cls, session: Session, hit: Hit) -> Self:
+        """The hit with its read, entry and list looked up by id."""
+        read, entry, hotlist = _related(session, hit)
+        return cls.of(hit, read, entry=entry, hotlist=hotlist)
+
+
+class HitHistoryOut(ReadModel):
+    """One workflow step or note."""
+
+    at: UtcDatetime
+    username: str | None
+    action: HitAction
+    from_: HitStatus | None = Field(alias="from")
+    to: HitStatus | None
+    note: str | None
+
+    model_config = ReadModel.model_config | {"populate_by_name": True, "serialize_by_alias": True}
+
+    @classmethod
+    def of(cls, e: HitEvent) -> Self:
+        return cls(at=e.at, username=e.username, action=e.action, from_=e.from_status,
+                   to=e.to_status, note=e.note)
+
+
+class HitDetailOut(HitOut):
+    """A hit in full: its read, entry and list as they are now, and its history."""
+
+    read: ReadDetailOut | None
+    entry: EntryOut | None
+    list: HotlistRef | None
+    history: list[HitHistoryOut]
+
+    @classmethod
+    def load(cls, session: Session, hit: Hit) -> Self:
+        read, entry, hotlist = _related(session, hit)
+        events = session.scalars(
+            select(HitEvent).where(HitEvent.hit_id == hit.id).order_by(HitEvent.id)
+        )
+        return cls(
+            **cls.fields_of(hit, read, entry=entry, hotlist=hotlist),
+            read=ReadDetailOut.of(read) if read else None,
+            entry=EntryOut.of(entry) if entry else None,
+            list=HotlistRef.of(hotlist) if hotlist else None,
+            history=[HitHistoryOut.of(e) for e in events],
+        )
+
+
+def _related(
+    session: Session, hit: Hit
+) -> tuple[PlateRead | None, HotlistEntry | None, Hotlist | None]:
+    read = session.get(PlateRead, hit.read_id) if hit.read_id else None
+    entry = session.get(HotlistEntry, hit.entry_id) if hit.entry_id else None
+    hotlist = session.get(Hotlist, hit.hotlist_id) if hit.hotlist_id else None
+    return read, entry, hotlist
+
+
+HitPage = Page[HitOut]

@@ -1,0 +1,60 @@
+"""Service health, activity figures and the vocabularies the console needs (``/api/meta``)."""
+
+from __future__ import annotations
+
+from rtcc.schemas.common import ReadModel, UtcDatetime
+from rtcc.vocab import (
+    CameraState,
+    HitAction,
+    HitStatus,
+    HoldClass,
+    HotlistFormat,
+    HotlistKind,
+    MatchType,
+    Permission,
+    ReadStatus,
+    RejectReason,
+    Role,
+)
+
+
+class HealthOut(ReadModel):
+    status: str
+    version: str
+    time: UtcDatetime
+    database: str
+    cameras: dict[str, int]  # how many cameras are in each state
+    hotlist_entries: int
+
+
+class DayCount(ReadModel):
+    day: str  # YYYY-MM-DD (UTC)
+    reads: int
+    hits: int
+
+
+class DailyOut(ReadModel):
+    days: list[DayCount]
+    since: str
+    until: str
+
+
+class MetaOut(ReadModel):
+    """Every closed vocabulary, so the console never hard-codes one."""
+
+    version: str
+    event_types: list[str]
+    event_schema_version: int
+    camera_states: list[CameraState]
+    read_statuses: list[ReadStatus]
+    hit_statuses: list[HitStatus]
+    hit_actions: list[HitAction]
+    reject_reasons: list[RejectReason]
+    match_types: list[MatchType]
+    hold_classes: list[HoldClass]
+    hotlist_formats: list[HotlistFormat]
+    hotlist_kinds: list[HotlistKind]
+    roles: list[Role]
+    permissions: list[Permission]
+    role_permissions: dict[Role, list[Permission]]
+    confusion_groups: list[str]  # characters the matcher treats as look-alikes (configured)

@@ -1,0 +1,36 @@
+"""Integration tests: services with a signed gunshot source and a signed trailer source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from rtcc.clock import FakeClock
+from rtcc.runtime.services import Services, build_services
+
+GUNSHOT_SOURCE = "shotspotter"
+GUNSHOT_SECRET = "gunshot-secret-0123456789"
+TRAILER_SOURCE = "trailers"
+TRAILER_SECRET = "trailer-secret-0123456789"
+
+
+def integration_settings(**extra: Any) -> dict[str, Any]:
+    return {
+        "gunshot": {"sources": {GUNSHOT_SOURCE: {"secret": GUNSHOT_SECRET}}},
+        "trailer_sources": {TRAILER_SOURCE: {"secret": TRAILER_SECRET}},
+        **extra,
+    }
+
+
+@pytest.fixture
+def services(make_settings: Any, db_url: str, clock: FakeClock) -> Iterator[Services]:
+    """Like the shared fixture, with signed gunshot and trailer sources configured."""
+    svc = build_services(
+        make_settings(database={"url": db_url}, integrations=integration_settings()), clock=clock
+    )
+    try:
+        yield svc
+    finally:
+        svc.engine.dispose()

@@ -1,0 +1,100 @@
+"""Camera administration: list, create, change and disable cameras (they live in the database).
+
+Every change is audited. A changed camera is picked up by the node that runs it (or, on a single
+host, at the next start); camera URLs leave with their credentials redacted.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+
+from cameras.catalog import CameraPatch, CameraSpec, create_camera, disable_camera, update_camera
+from cameras.sources import redact_url
+from rtcc.audit import record
+from rtcc.models import Camera
+from rtcc.schemas.common import ReadModel, UtcDatetime
+from web.deps import ServicesDep, SessionDep
+from web.security import CurrentUser, require
+
+router = APIRouter()
+MANAGE = [Depends(require("cameras:manage"))]
+
+
+class CameraConfigOut(ReadModel):
+    id: str
+    name: str
+    url: str | None  # credentials redacted
+    detect_url: str | None
+    lat: float | None
+    lon: float | None
+    heading: float | None
+    lpr: bool
+    record: bool
+    site: str | None
+    enabled: bool
+    pin_node: str | None
+    origin: str  # config | api | csv
+    node: str | None  # the node running it now
+    state: str
+    updated_at: UtcDatetime
+
+    @classmethod
+    def of(cls, cam: Camera) -> Self:
+        return cls(
+            id=cam.id, name=cam.name, url=redact_url(cam.url) if cam.url else None,
+            detect_url=redact_url(cam.detect_url) if cam.detect_url else None,
+            lat=cam.lat, lon=cam.lon, heading=cam.heading_deg, lpr=cam.lpr, record=cam.record,
+            site=cam.site, enabled=cam.enabled, pin_node=cam.pin_node, origin=cam.origin,
+            node=cam.node, state=cam.state, updated_at=cam.updated_at,
+        )
+
+
+@router.get("/api/admin/cameras", dependencies=MANAGE, response_model=list[CameraConfigOut])
+def list_camera_configs(session: SessionDep) -> list[CameraConfigOut]:
+    return [CameraConfigOut.of(c) for c in session.scalars(select(Camera).order_by(Camera.id))]
+
+
+@router.post(
+    "/api/admin/cameras", dependencies=MANAGE, response_model=CameraConfigOut, status_code=201
+)
+def add_camera(
+    body: CameraSpec, session: SessionDep, services: ServicesDep, user: CurrentUser
+) -> CameraConfigOut:
+    now = services.clock.now()
+    cam = create_camera(session, body, now=now, origin="api")
+    record(session, now=now, actor=user.actor, action="camera.create", target=cam.id,
+           details={"site": cam.site, "lpr": cam.lpr, "record": cam.record})
+    session.commit()
+    return CameraConfigOut.of(cam)
+
+
+@router.patch(
+    "/api/admin/cameras/{camera_id}", dependencies=MANAGE, response_model=CameraConfigOut
+)
+def change_camera(
+    camera_id: str, body: CameraPatch, session: SessionDep, services: ServicesDep,
+    user: CurrentUser,
+) -> CameraConfigOut:
+    now = services.clock.now()
+    cam = update_camera(session, camera_id, body, now=now)
+    changed = sorted(body.model_dump(exclude_unset=True))
+    record(session, now=now, actor=user.actor, action="camera.update", target=cam.id,
+           details={"fields": changed})
+    session.commit()
+    return CameraConfigOut.of(cam)
+
+
+@router.post(
+    "/api/admin/cameras/{camera_id}/disable", dependencies=MANAGE, response_model=CameraConfigOut
+)
+def disable(
+    camera_id: str, session: SessionDep, services: ServicesDep, user: CurrentUser
+) -> CameraConfigOut:
+    now = services.clock.now()
+    cam = disable_camera(session, camera_id, now=now)
+    record(session, now=now, actor=user.actor, action="camera.disable", target=cam.id)
+    session.commit()
+    return CameraConfigOut.of(cam)
