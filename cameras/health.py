@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-UP_STATES = frozenset({"online", "degraded"})
-DOWN_STATES = frozenset({"offline", "error", "failed"})
+from rtcc.vocab import CAMERA_DOWN_STATES, CAMERA_UP_STATES
+
+UP_STATES = CAMERA_UP_STATES
+DOWN_STATES = CAMERA_DOWN_STATES
 DEGRADED_FPS_SHARE = 0.5  # input below half the stream's nominal rate
 DEGRADED_LAG_S = 2.0  # analysis more than 2 s behind real time
 FPS_WINDOW_S = 2.0

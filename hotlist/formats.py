@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from rtcc.plates import MAX_PLATE_LENGTH
+from rtcc.vocab import HotlistFormat, values
 
-FORMATS = ("csv", "delimited", "ncic")
+FORMATS = values(HotlistFormat)
 CSV_FIELDS = ("plate", "state", "reason", "case_number", "expires_at", "description")
 DELIMITERS = (";", "\t", ",", ":")
 _NOT_PLATE = re.compile(r"[^A-Z0-9*?]")

@@ -16,14 +16,15 @@ from rtcc import audit
 from rtcc.audit import Actor
 from rtcc.errors import ConflictError, InvalidInputError, NotFoundError
 from rtcc.models import Hit, HitEvent, PlateRead
+from rtcc.vocab import HitStatus, RejectReason, values
 
-STATUSES = ("new", "acknowledged", "confirmed", "rejected")
+STATUSES = values(HitStatus)
 ACTIONS = {  # action -> (allowed from, to)
     "acknowledge": (("new",), "acknowledged"),
     "confirm": (("acknowledged",), "confirmed"),
     "reject": (("new", "acknowledged"), "rejected"),
 }
-REJECT_REASONS = ("misread", "wrong_state", "vehicle_mismatch", "entry_expired", "other")
+REJECT_REASONS = values(RejectReason)
 
 
 def record_hit(

@@ -18,6 +18,7 @@ from rtcc import audit
 from rtcc.audit import Actor
 from rtcc.errors import ConflictError, InvalidInputError, NotFoundError
 from rtcc.models import Hotlist, HotlistEntry
+from rtcc.vocab import HotlistKind, values
 
 __all__ = [
     "ImportStats",
@@ -32,18 +33,7 @@ __all__ = [
     "update_list",
 ]
 
-LIST_KINDS = (
-    "stolen_vehicle",
-    "stolen_plate",
-    "wanted_person",
-    "amber",
-    "missing_person",
-    "felony",
-    "bolo",
-    "sex_offender",
-    "gang",
-    "custom",
-)
+LIST_KINDS = values(HotlistKind)
 LIST_FIELDS = ("kind", "source", "priority", "colour", "restricted", "description")
 CHUNK = 20_000
 _KIND = re.compile(r"^[a-z][a-z_ ]{0,31}$")

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from lpr import formats
 from lpr.consensus import Consensus, consensus, weight
@@ -164,12 +164,12 @@ class Tracker:
             track.observations, patterns, self.settings.format_margin, self.settings.top_k
         )
 
-    def _read(self, track: Track, status: Literal["preview", "final"], c: Consensus) -> TrackRead:
+    def _read(self, track: Track, status: ReadStatus, c: Consensus) -> TrackRead:
         best = track.best
         assert best is not None
         record = PlateReadRecord(
             track_key=track.key,
-            status=ReadStatus(status),
+            status=status,
             plate=c.text,
             confidence=c.confidence,
             char_confidences=c.char_confidences,
@@ -197,7 +197,7 @@ class Tracker:
                 return None
             if s.drop_unformatted and not c.format_ok:
                 return None
-        return self._read(track, "final", c)
+        return self._read(track, ReadStatus.FINAL, c)
 
     def _preview(self, track: Track) -> TrackRead | None:
         s = self.settings
@@ -209,7 +209,7 @@ class Tracker:
         if len(c.text) < s.min_length or (s.drop_unformatted and not c.format_ok):
             return None
         track.previewed = True
-        return self._read(track, "preview", c)
+        return self._read(track, ReadStatus.PREVIEW, c)
 
     def update(
         self,

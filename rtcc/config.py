@@ -31,6 +31,7 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from rtcc.errors import ConfigError
+from rtcc.vocab import HotlistFormat
 
 
 class Section(BaseModel):
@@ -49,6 +50,9 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None
+    # Request bodies: refused with 413 before they are read (``web.hardening``).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # JSON and forms
+    max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)  # hotlist file uploads
 
 
 class LprSettings(Section):
@@ -130,7 +134,7 @@ class CameraSettings(Section):
 class HotlistFile(Section):
     name: str = Field(min_length=1, max_length=100)
     file: Path
-    format: Literal["csv", "delimited", "ncic"] = "csv"
+    format: HotlistFormat = HotlistFormat.CSV
     kind: str = "custom"
     priority: int = Field(default=50, ge=0, le=100)
 
@@ -193,6 +197,32 @@ class RetentionSettings(Section):
     enabled: bool = True
 
 
+class NodeSpec(Section):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    capacity: float = Field(default=1.0, gt=0, le=10_000)  # share of unpinned cameras
+    host: str | None = None  # informational
+
+
+class ClusterSettings(Section):
+    """Camera nodes (``rtcc node --node-id ID``): who may run cameras, heartbeats, leases."""
+
+    nodes: list[NodeSpec] = Field(default_factory=list)
+    heartbeat_s: float = Field(default=2.0, gt=0, le=60)
+    node_ttl_s: float = Field(default=6.0, gt=0, le=600)  # no heartbeat this long: node gone
+    lease_ttl_s: float = Field(default=9.0, gt=0, le=600)
+    renew_s: float = Field(default=2.0, gt=0, le=60)  # leases renewed this often
+    cameras_refresh_s: float = Field(default=5.0, gt=0, le=600)  # camera list re-read
+
+    @model_validator(mode="after")
+    def _timings(self) -> ClusterSettings:
+        if self.renew_s * 3 > self.lease_ttl_s:
+            raise ValueError("lease_ttl_s must be at least three times renew_s")
+        ids = [n.id for n in self.nodes]
+        if len(ids) != len(set(ids)):
+            raise ValueError("duplicate node id")
+        return self
+
+
 class BusSettings(Section):
     """The event bus: in-process by default; ``url: nats://host:4222`` spans hosts (JetStream)."""
 
@@ -202,6 +232,8 @@ class BusSettings(Section):
     events_max_age_s: float = Field(default=3600.0, gt=0)  # how far back a console can resume
     reads_max_age_s: float = Field(default=7 * 86400.0, gt=0)  # unconsumed reads kept this long
     duplicate_window_s: float = Field(default=86400.0, gt=0)  # Nats-Msg-Id de-duplication
+    ingest_ack_wait_s: float = Field(default=30.0, ge=1)  # unacknowledged: redelivered after
+    ingest_batch: int = Field(default=200, ge=1, le=10_000)
 
 
 
@@ -375,6 +407,7 @@ class Settings(BaseSettings):
     transparency: TransparencySettings = Field(default_factory=TransparencySettings)
     oversight: OversightSettings = Field(default_factory=OversightSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     integrations: IntegrationsSettings = Field(default_factory=IntegrationsSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 

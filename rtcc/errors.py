@@ -55,3 +55,10 @@ class ModelError(RtccError):
     """A plate model is missing, corrupt or cannot be loaded."""
 
     code = "model_error"
+
+
+class TooManyRequestsError(RtccError):
+    """A caller exceeded a rate limit (e.g. login attempts from one address)."""
+
+    status_code = 429
+    code = "rate_limited"

@@ -281,6 +281,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    # Look-alike-proof key (``rtcc.auth.users.username_key``): "Admin" and "admin." collide.
+    username_key: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     roles: Mapped[list[Any]]  # e.g. ["officer"]
     cameras: Mapped[list[Any] | None]  # officer assignment; None = all
@@ -302,6 +304,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 class AuthSession(Base):
@@ -592,3 +595,22 @@ class SearchVolumeAlert(Base):
     created_at: Mapped[datetime]
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
     acknowledged_at: Mapped[datetime | None]
+
+
+class BaseMap(Base):
+    """An imported offline base map (PMTiles or MBTiles); the newest one is shown."""
+
+    __tablename__ = "base_map"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(16))  # pmtiles | mbtiles
+    tile_type: Mapped[str] = mapped_column(String(16))  # png | jpeg | webp
+    sha256: Mapped[str] = mapped_column(String(64))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    path: Mapped[str] = mapped_column(String(500))  # relative to data_dir
+    min_zoom: Mapped[int] = mapped_column(Integer)
+    max_zoom: Mapped[int] = mapped_column(Integer)
+    bounds: Mapped[list[Any] | None]  # [west, south, east, north]
+    imported_by: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime]

@@ -6,6 +6,7 @@ Each is a ``StrEnum``, so a member compares equal to its plain string (what the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -98,6 +99,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+_ROLE_NAMES = frozenset(r.value for r in Role)
+
+
 class Permission(StrEnum):
     """What a route lets its caller do (``rtcc.auth.roles`` grants them to roles)."""
 
@@ -127,6 +131,12 @@ class Permission(StrEnum):
     TRANSPARENCY_EDIT = "transparency:edit"  # enter its narrative fields, sign it off
     OVERSIGHT_REVIEW = "oversight:review"  # the auditor's sampled-search review queue
     OVERSIGHT_ALERTS = "oversight:alerts"  # unusual search volume alerts
+    EVIDENCE_EXPORT = "evidence:export"  # signed evidence packages: create, list, download
+
+
+def known_roles(names: Iterable[str]) -> list[Role]:
+    """The names that are roles (an unknown one grants nothing, so it is left out)."""
+    return [Role(n) for n in names if n in _ROLE_NAMES]
 
 
 def values(enum: type[StrEnum]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from rtcc.runtime.runtime import Runtime
 from rtcc.runtime.services import Services
 from web.assets import STATIC_DIR
 from web.errors import install_error_handlers
+from web.hardening import docs_urls, install_hardening
 from web.hub import RestrictedLists, stream_events
 from web.routes import (
     audit,
@@ -27,11 +28,15 @@ from web.routes import (
     integrations,
     media,
     meta,
+    nodes,
     reads,
     stats,
     users,
 )
+from web.routes import evidence as evidence_routes
+from web.routes import map as map_routes
 from web.routes import retention as ret
+from web.routes import transparency as transparency_routes
 from web.security import CurrentUser, require
 
 
@@ -46,16 +51,22 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
             if runtime is not None:
                 runtime.stop()
 
-    app = FastAPI(title="RTCC console", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="RTCC console", version=__version__, lifespan=lifespan,
+                  **docs_urls(services.settings.environment))
     app.state.services = services
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_hardening(app, services)
     for module in (health, auth, users, audit, cameras, reads, hits, hotlists, media, ret, stats):
         app.include_router(module.router)
     app.include_router(meta.router)
     app.include_router(camera_admin.router)
+    app.include_router(nodes.router)
     app.include_router(integrations.router)
     app.include_router(gunshots.router)
+    app.include_router(map_routes.router)
+    app.include_router(evidence_routes.router)
+    app.include_router(transparency_routes.router)
 
     restricted = RestrictedLists.of(services.sessions, services.clock.monotonic)
 

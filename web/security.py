@@ -79,10 +79,12 @@ def authenticate(conn: HTTPConnection) -> Principal:
     token = _bearer(conn)
     with services.sessions() as db:
         if token is not None:
-            user = tokens.resolve(db, secret=token, now=now) if token else None
-            if user is None:
-                raise _deny(conn, 401, "invalid or revoked API token")
-            principal = Principal.from_user(user, source=source, via="token")
+            resolved = tokens.resolve(db, secret=token, now=now) if token else None
+            if resolved is None:
+                raise _deny(conn, 401, "invalid, expired or revoked API token")
+            user, token_row = resolved
+            principal = Principal.from_user(user, source=source, via="token",
+                                            credential=f"token:{token_row.id}")
         else:
             cookie = conn.cookies.get(SESSION_COOKIE)
             found = (
@@ -98,7 +100,8 @@ def authenticate(conn: HTTPConnection) -> Principal:
                 row, conn.headers.get(CSRF_HEADER)
             ):
                 raise _deny(conn, 403, f"missing or wrong {CSRF_HEADER} header")
-            principal = Principal.from_user(user, source=source, via="session")
+            principal = Principal.from_user(user, source=source, via="session",
+                                            credential=sessions.credential_of(row))
         db.commit()
     conn.state.principal = principal
     return principal
@@ -152,6 +155,17 @@ def current_user(conn: HTTPConnection) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def optional_user(conn: HTTPConnection) -> Principal | None:
+    """The caller when signed in, else None (for public routes that say more to users)."""
+    try:
+        return authenticate(conn)
+    except (HTTPException, WebSocketException):
+        return None
+
+
+MaybeUser = Annotated[Principal | None, Depends(optional_user)]
 
 
 def current_scope(conn: HTTPConnection) -> Scope:

@@ -21,9 +21,9 @@ from rtcc.errors import InvalidInputError
 Profile = Literal["standard", "fast"]
 MAX_PASSWORD_LENGTH = 1024
 
-_PROFILES: dict[str, dict[str, int]] = {
-    "standard": {},  # argon2-cffi's defaults: RFC 9106 low-memory profile
-    "fast": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+_PROFILES: dict[str, tuple[int, int, int]] = {  # time_cost, memory_cost (KiB), parallelism
+    "standard": (3, 65536, 4),  # argon2-cffi's defaults: RFC 9106 low-memory profile
+    "fast": (1, 8, 1),
 }
 _state: dict[str, Profile] = {"profile": "standard"}
 _dummy_lock = threading.Lock()
@@ -32,7 +32,8 @@ _dummies: dict[str, str] = {}
 
 @cache
 def _hasher(profile: str) -> PasswordHasher:
-    return PasswordHasher(**_PROFILES[profile])
+    time_cost, memory_cost, parallelism = _PROFILES[profile]
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
 def use_profile(profile: Profile) -> None:

@@ -22,9 +22,12 @@ class Principal:
     source: str | None = None
     via: str = "session"  # session | token
     permissions: frozenset[str] = field(default=frozenset())
+    credential: str | None = None  # "session:<id prefix>" or "token:<id>", for the audit trail
 
     @classmethod
-    def from_user(cls, user: User, *, source: str | None, via: str) -> Principal:
+    def from_user(
+        cls, user: User, *, source: str | None, via: str, credential: str | None = None
+    ) -> Principal:
         roles = tuple(user.roles or ())
         return cls(
             user_id=user.id,
@@ -35,6 +38,7 @@ class Principal:
             source=source,
             via=via,
             permissions=permissions_of(roles),
+            credential=credential,
         )
 
     def can(self, permission: str) -> bool:
@@ -42,4 +46,5 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(username=self.username, roles=self.roles, source=self.source)
+        return Actor(username=self.username, roles=self.roles, source=self.source,
+                     credential=self.credential)

@@ -18,6 +18,7 @@ PERMISSIONS: frozenset[str] = frozenset(p.value for p in Permission)
 _INVESTIGATE = {
     "cameras:view", "video:live", "video:segments", "reads:live", "reads:search", "reads:view",
     "hits:view", "hits:act", "hotlists:view", "gunshots:view", "gunshots:act",
+    "evidence:export",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

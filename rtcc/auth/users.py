@@ -3,30 +3,42 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rtcc import audit
 from rtcc.audit import Actor
 from rtcc.auth.passwords import check_password_policy, hash_password
 from rtcc.auth.roles import check_roles
-from rtcc.errors import ConflictError, InvalidInputError, NotFoundError
-from rtcc.models import AuthSession, User
+from rtcc.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from rtcc.models import ApiToken, AuthSession, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+_SEPARATORS = str.maketrans("", "", "_.-")
+
+
+def username_key(username: str) -> str:
+    """What two usernames must not share: case, width and the separators ``_ . -`` ignored.
+
+    ``Admin``, ``admin.``, ``ad-min`` and ``ＡＤＭＩＮ`` all give ``admin``.
+    """
+    return unicodedata.normalize("NFKC", username).strip().casefold().translate(_SEPARATORS)
 
 
 def check_username(username: str) -> str:
-    if not USERNAME_RE.fullmatch(username):
+    """The username as stored (NFKC, trimmed); InvalidInputError naming the field when bad."""
+    name = unicodedata.normalize("NFKC", username).strip()
+    if not USERNAME_RE.fullmatch(name) or not username_key(name):
         raise InvalidInputError(
             "username must be 1-100 letters, digits or _ . @ - (starting with a letter or digit)",
             field="username",
         )
-    return username
+    return name
 
 
 def _roles(roles: Sequence[str]) -> list[str]:
@@ -36,8 +48,15 @@ def _roles(roles: Sequence[str]) -> list[str]:
         raise InvalidInputError(str(exc), field="roles") from None
 
 
+def find_user(session: Session, *, username: str) -> User | None:
+    """The account a typed name means (case and look-alike separators ignored), or None."""
+    if len(username) > 200:
+        return None
+    return session.scalar(select(User).where(User.username_key == username_key(username)))
+
+
 def get_user(session: Session, *, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = find_user(session, username=username)
     if user is None:
         raise NotFoundError(f"no user {username!r}", field="username")
     return user
@@ -75,15 +94,21 @@ def create_user(
     cameras: Sequence[str] | None = None,
     hotlists: Sequence[int] | None = None,
 ) -> User:
-    """A new account. ``password=None`` makes a token-only account (no interactive login)."""
-    check_username(username)
+    """A new account. ``password=None`` makes a token-only (service) account: no interactive
+    login; API tokens can be issued to it by an admin."""
+    username = check_username(username)
     role_list = _roles(roles)
     if password is not None:
-        check_password_policy(password, min_length=min_password_length)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ConflictError(f"user {username!r} already exists", field="username")
+        check_password_policy(password, min_length=min_password_length, username=username)
+    existing = find_user(session, username=username)
+    if existing is not None:
+        raise ConflictError(
+            f"user {username!r} already exists or looks like {existing.username!r}",
+            field="username",
+        )
     user = User(
         username=username,
+        username_key=username_key(username),
         password_hash=hash_password(password) if password is not None else None,
         roles=role_list,
         cameras=list(cameras) if cameras is not None else None,
@@ -111,8 +136,16 @@ def update_user(
     actor: Actor,
     changes: dict[str, Any],
 ) -> User:
-    """Apply ``roles``/``cameras``/``hotlists``/``disabled`` changes; audits old and new values."""
+    """Apply ``roles``/``cameras``/``hotlists``/``disabled`` changes; audits old and new values.
+
+    Nobody changes their own roles or assignments (PermissionDeniedError).
+    """
     user = get_user(session, username=username)
+    if actor.username is not None and username_key(actor.username) == user.username_key and (
+        {"roles", "cameras", "hotlists"} & set(changes)
+    ):
+        raise PermissionDeniedError("you cannot change your own roles or assignments",
+                                    field="roles")
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for key, value in changes.items():
@@ -129,6 +162,7 @@ def update_user(
         setattr(user, key, value)
     if after.get("disabled"):
         _end_sessions(session, user_id=user.id, now=now)
+        revoke_tokens(session, user_id=user.id, now=now)
     if after.get("disabled") is False:
         user.failed_logins = 0
         user.locked_until_at = None
@@ -151,15 +185,17 @@ def set_password(
     actor: Actor,
     min_password_length: int,
 ) -> User:
-    check_password_policy(password, min_length=min_password_length)
     user = get_user(session, username=username)
+    check_password_policy(password, min_length=min_password_length, username=user.username)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until_at = None
     user.updated_at = now
     _end_sessions(session, user_id=user.id, now=now)
+    revoked = revoke_tokens(session, user_id=user.id, now=now)
     session.flush()
-    audit.record(session, now=now, actor=actor, action="user.password", target=f"user:{username}")
+    audit.record(session, now=now, actor=actor, action="user.password",
+                 target=f"user:{user.username}", details={"tokens_revoked": revoked})
     return user
 
 
@@ -168,3 +204,14 @@ def _end_sessions(session: Session, *, user_id: int, now: datetime) -> None:
         select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
     ):
         row.ended_at = now
+
+
+def revoke_tokens(session: Session, *, user_id: int, now: datetime) -> int:
+    """Revoke every live API token of a user (password change, disable); returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

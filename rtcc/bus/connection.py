@@ -147,6 +147,8 @@ class NatsConnection:
             except Exception:  # noqa: BLE001 - closing a broken connection
                 log.debug("NATS close failed", exc_info=True)
         if self._thread.is_alive():
+            with contextlib.suppress(Exception):
+                self.run(_cancel_tasks(), timeout=5.0)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5.0)
         if not self.loop.is_running():
@@ -154,3 +156,12 @@ class NatsConnection:
 
     def __repr__(self) -> str:
         return f"NatsConnection({redact_servers(self.settings.url or '')!r})"
+
+
+async def _cancel_tasks() -> None:
+    """Cancel what the client left running (subscription pumps) so the loop closes cleanly."""
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -104,11 +104,13 @@ def _export(args: argparse.Namespace) -> int:
         row = service.build(started, sessions=ctx.sessions, settings=ctx.settings,
                             clock=ctx.clock, actor=ctx.actor, on_progress=show)
         print(file=sys.stderr)
-        with transaction(ctx.sessions) as s:
-            done = custody.record_download(
+        with transaction(ctx.sessions) as s:  # recorded first: the copy's log names it
+            custody.record_download(
                 s, export_id=row.id, actor=ctx.actor, now=ctx.clock.now(),
                 settings=ctx.settings, as_="zip" if args.out.suffix == ".zip" else "folder",
             )
+        with ctx.sessions() as s:
+            done = service.get_export(s, export_id=row.id)
             custody.write_copy(s, row=done, settings=ctx.settings, dest=args.out)
     print(f"evidence export {row.id} (case {row.case_number}): {row.files} files, "
           f"{row.bytes} bytes, manifest sha256 {row.manifest_sha256}")

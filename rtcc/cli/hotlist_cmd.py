@@ -12,6 +12,7 @@ from pathlib import Path
 from hotlist.importer import NcicLayout, read_file
 from rtcc.cli.context import cli_context
 from rtcc.errors import InvalidInputError
+from rtcc.vocab import HotlistFormat, values
 
 
 def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
     add_config(imp)
     imp.add_argument("file", type=Path)
     imp.add_argument("--list", dest="name", required=True, help="hotlist name (created if new)")
-    imp.add_argument("--format", choices=("csv", "delimited", "ncic"), default="csv")
+    imp.add_argument("--format", choices=values(HotlistFormat), default=HotlistFormat.CSV.value)
     imp.add_argument("--replace", action="store_true", help="swap the whole list atomically")
     imp.add_argument("--skip-bad", action="store_true", help="import without the bad lines")
     imp.add_argument("--ncic-layout", type=Path, help="JSON file of NCIC column ranges")

@@ -13,9 +13,12 @@ from rtcc.cli import (
     cameras_cmd,
     check_cmd,
     demo,
+    evidence_cmd,
     gunshot_cmd,
     hotlist_cmd,
+    map_cmd,
     models_cmd,
+    node_cmd,
     report_cmd,
     retention_cmd,
     serve,
@@ -28,8 +31,11 @@ from rtcc.logs import configure_logging
 COMMAND_MODULES = [serve, demo, models_cmd, bench, users_cmd, audit_cmd, retention_cmd, hotlist_cmd]
 COMMAND_MODULES.insert(0, check_cmd)
 COMMAND_MODULES.append(cameras_cmd)
+COMMAND_MODULES.append(node_cmd)
 COMMAND_MODULES.append(gunshot_cmd)
+COMMAND_MODULES.append(map_cmd)
 COMMAND_MODULES.append(report_cmd)
+COMMAND_MODULES.append(evidence_cmd)
 
 
 def add_config_arg(parser: argparse.ArgumentParser, *, top: bool = False) -> None:

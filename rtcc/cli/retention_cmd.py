@@ -16,6 +16,7 @@ from rtcc.cli.context import cli_context
 from rtcc.db import transaction
 from rtcc.errors import InvalidInputError
 from rtcc.runtime.anchoring import AfterRetention
+from rtcc.vocab import HoldClass, values
 
 
 def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -47,7 +48,7 @@ def _register_holds(rsub: argparse._SubParsersAction, add_config: Callable) -> N
     add.add_argument("--case", required=True, help="case number")
     add.add_argument("--reason", required=True)
     add.add_argument(
-        "--class", dest="data_class", required=True, choices=["plate_reads", "hits", "video", "all"]
+        "--class", dest="data_class", required=True, choices=values(HoldClass)
     )
     add.add_argument("--expires", required=True, help="ISO-8601 expiry")
     add.add_argument("--ids", help="comma-separated item ids")

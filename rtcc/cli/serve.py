@@ -9,6 +9,7 @@ from rtcc.auth.bootstrap import bootstrap_admin
 from rtcc.cli.checks import require_runnable
 from rtcc.cli.context import CliContext, cli_context
 from rtcc.db import transaction
+from rtcc.errors import ConfigError
 from rtcc.runtime.services import Services
 
 
@@ -17,6 +18,11 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
     add_config(p)
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument(
+        "--role", choices=("all", "api"), default="all",
+        help="all: API, websocket, ingest and this host's cameras (default); api: no cameras"
+        " (they run on camera nodes, `rtcc node`)",
+    )
     p.set_defaults(func=_serve)
 
 
@@ -31,6 +37,7 @@ def run_server(
     *,
     banner: str | None = None,
     prepare: Callable[[Services], str] | None = None,
+    role: str = "all",
 ) -> int:
     """Check, migrate, optionally prepare (returns extra banner text), then serve until stopped."""
     import uvicorn
@@ -41,11 +48,14 @@ def run_server(
 
     settings = ctx.settings
     require_runnable(settings, "settings")  # what a worker would fail on: one message, exit 2
+    if role == "all" and settings.cluster.nodes:
+        raise ConfigError("cluster.nodes is set: cameras run on the nodes (`rtcc node`); serve"
+                          " the API with --role api", field="role")
     bus = make_bus(settings)  # bus.url set and unreachable: BusUnavailableError, exit 2
     services = ctx.open(bus=bus)  # migrates first
     first_start(services)
     extra = prepare(services) if prepare is not None else ""
-    app = create_app(services, Runtime(services))
+    app = create_app(services, Runtime(services, cameras=role == "all"))
     if banner or extra:
         print("\n".join(t for t in (banner, extra) if t), flush=True)
     uvicorn.run(
@@ -70,4 +80,6 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     with cli_context(args, overrides={"server": overrides} if overrides else None) as ctx:
         server = ctx.settings.server
-        return run_server(ctx, banner=f"RTCC console: http://{server.host}:{server.port}/")
+        return run_server(
+            ctx, banner=f"RTCC console: http://{server.host}:{server.port}/", role=args.role
+        )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.evidence.clip import Source
@@ -43,6 +44,14 @@ class Scope:
     source_kind: str  # hit | read | reads | gunshot | window
     source_id: int | None = None
     read_ids: tuple[int, ...] = ()  # search results: exactly these reads
+
+
+@dataclass(frozen=True)
+class Visible:
+    """SQL filters limiting reads and hits to what the requesting user may see (API callers)."""
+
+    reads: ColumnElement[bool]
+    hits: ColumnElement[bool]
 
 
 @dataclass
@@ -128,7 +137,7 @@ def overlapping_segments(
     return list(session.scalars(stmt))
 
 
-def _reads(session: Session, scope: Scope) -> list[PlateRead]:
+def _reads(session: Session, scope: Scope, visible: Visible | None) -> list[PlateRead]:
     if scope.read_ids:
         stmt = select(PlateRead).where(PlateRead.id.in_(scope.read_ids))
     else:
@@ -138,6 +147,8 @@ def _reads(session: Session, scope: Scope) -> list[PlateRead]:
             .where(PlateRead.observed_at >= scope.start_at, PlateRead.observed_at < scope.end_at)
             .limit(MAX_READS + 1)
         )
+    if visible is not None:
+        stmt = stmt.where(visible.reads)
     rows = sorted(session.scalars(stmt), key=lambda r: (r.observed_at, r.id))
     if len(rows) > MAX_READS:
         raise InvalidInputError(
@@ -146,7 +157,9 @@ def _reads(session: Session, scope: Scope) -> list[PlateRead]:
     return rows
 
 
-def _hits(session: Session, scope: Scope, read_ids: list[int]) -> list[Hit]:
+def _hits(
+    session: Session, scope: Scope, read_ids: list[int], visible: Visible | None
+) -> list[Hit]:
     in_window = (
         Hit.camera_id.in_(scope.cameras)
         & (Hit.observed_at >= scope.start_at)
@@ -156,14 +169,20 @@ def _hits(session: Session, scope: Scope, read_ids: list[int]) -> list[Hit]:
     cond = by_read if scope.read_ids else or_(in_window, by_read)
     if scope.source_kind == "hit" and scope.source_id is not None:
         cond = or_(cond, Hit.id == scope.source_id)
-    return sorted(session.scalars(select(Hit).where(cond)), key=lambda h: (h.observed_at, h.id))
+    stmt = select(Hit).where(cond)
+    if visible is not None:
+        stmt = stmt.where(visible.hits)
+    return sorted(session.scalars(stmt), key=lambda h: (h.observed_at, h.id))
 
 
 def _image_name(read: PlateRead, kind: str, rel: str) -> str:
     return f"stills/read-{read.id}-{kind}{Path(rel).suffix.lower() or '.jpg'}"
 
 
-def collect(session: Session, scope: Scope, *, data_dir: Path, before: datetime) -> Collected:
+def collect(
+    session: Session, scope: Scope, *, data_dir: Path, before: datetime,
+    visible: Visible | None = None,
+) -> Collected:
     """Everything about ``scope`` as plain data; audit events up to ``before`` only."""
     cameras = []
     for cam_id in scope.cameras:
@@ -177,9 +196,9 @@ def collect(session: Session, scope: Scope, *, data_dir: Path, before: datetime)
             Source(r.id, data_dir / r.path, r.start_at, r.end_at) for r in rows
         ]
         segments += [plain(r) for r in rows]
-    reads = _reads(session, scope)
+    reads = _reads(session, scope, visible)
     read_ids = [r.id for r in reads]
-    hits = _hits(session, scope, read_ids)
+    hits = _hits(session, scope, read_ids, visible)
     images: list[tuple[str, str]] = []
     read_out = []
     for r in reads:

@@ -31,7 +31,7 @@ from rtcc.config import Settings
 from rtcc.db import transaction
 from rtcc.errors import InvalidInputError, NotFoundError, RtccError
 from rtcc.evidence import package
-from rtcc.evidence.collect import Collected, Scope, collect, overlapping_segments
+from rtcc.evidence.collect import Collected, Scope, Visible, collect, overlapping_segments
 from rtcc.evidence.minisign import SigningKey, load_or_create
 from rtcc.models import Camera, EvidenceExport
 
@@ -136,6 +136,7 @@ def start(
     actor: Actor,
     now: datetime,
     settings: Settings,
+    visible: Visible | None = None,
 ) -> Started:
     """Validate, collect, insert the export row and hold its sources (flushes; caller commits)."""
     case = _one_line(case_number, "case_number", max_len=64, required=True)
@@ -143,7 +144,7 @@ def start(
     authority = _one_line(legal_authority, "legal_authority", max_len=2000, required=False)
     assert case is not None and why is not None
     check_window(session, scope, now=now, settings=settings)
-    got = collect(session, scope, data_dir=settings.data_dir, before=now)
+    got = collect(session, scope, data_dir=settings.data_dir, before=now, visible=visible)
     size = estimate_bytes(got, scope, settings.data_dir)
     limit = settings.evidence.max_bytes
     if size > limit:

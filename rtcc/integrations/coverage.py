@@ -9,32 +9,39 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from rtcc.config import GunshotSettings
 from rtcc.integrations.geometry import Point, View, bounding_box, covers, distance_m
 from rtcc.integrations.gunshot import Covering
+from rtcc.integrations.trailers import position_at
 from rtcc.models import Camera, GunshotAlert, GunshotBookmark, PlateRead
 
 
-def camera_view(cam: Camera) -> View | None:
-    if cam.lat is None or cam.lon is None:
-        return None
-    return View(Point(cam.lat, cam.lon), cam.heading_deg, cam.fov_deg, cam.range_m)
+def camera_view(cam: Camera, position: Point | None = None) -> View | None:
+    """What ``cam`` sees from ``position`` (default: the camera row's location)."""
+    if position is None:
+        if cam.lat is None or cam.lon is None:
+            return None
+        position = Point(cam.lat, cam.lon)
+    return View(position, cam.heading_deg, cam.fov_deg, cam.range_m)
 
 
-def covering_cameras(session: Session, *, spot: Point, radius_m: float) -> list[Covering]:
-    """Cameras within ``radius_m`` of ``spot`` whose view cone contains it, nearest first."""
+def covering_cameras(
+    session: Session, *, spot: Point, radius_m: float, at: datetime
+) -> list[Covering]:
+    """Cameras within ``radius_m`` of ``spot`` whose view cone contains it, nearest first.
+    A mobile camera counts from where it was at ``at``."""
     min_lat, min_lon, max_lat, max_lon = bounding_box(spot, radius_m)
-    cams = session.scalars(
-        select(Camera).where(
-            Camera.lat.between(min_lat, max_lat), Camera.lon.between(min_lon, max_lon)
-        )
-    )
+    near = and_(Camera.lat.between(min_lat, max_lat), Camera.lon.between(min_lon, max_lon))
     found = []
-    for cam in cams:
-        view = camera_view(cam)
+    for cam in session.scalars(select(Camera).where(or_(near, Camera.mobile.is_(True)))):
+        if cam.mobile:
+            where = position_at(session, cam.id, at)
+            view = camera_view(cam, where) if where is not None else None
+        else:
+            view = camera_view(cam)
         if view is not None and covers(view, spot, radius_m):
             found.append(Covering(cam.id, cam.name, distance_m(view.position, spot)))
     return sorted(found, key=lambda c: (c.distance_m, c.camera_id))

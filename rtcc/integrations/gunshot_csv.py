@@ -50,7 +50,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 def read_alerts(path: Path) -> list[CsvAlert]:
     """Every alert of the file, validated like the API's (raises on the first bad line)."""
-    out = []
+    out: list[CsvAlert] = []
     for line, row in _rows(path):
         if len(out) >= MAX_ROWS:
             raise InvalidInputError(f"{path}: more than {MAX_ROWS} rows", line=line)

@@ -40,7 +40,9 @@ def store(
     cfg: GunshotSettings, now: datetime,
 ) -> Received:
     row = store_version(session, alert=alert, source=source, payload=data, now=now)
-    covering = covering_cameras(session, spot=alert.spot, radius_m=cfg.cover_radius_m)
+    covering = covering_cameras(
+        session, spot=alert.spot, radius_m=cfg.cover_radius_m, at=alert.detected_at
+    )
     bookmark(session, alert=row, covering=covering, cfg=cfg, now=now)
     out = GunshotAlertOut.of(row, [
         CoveringOut(camera_id=c.camera_id, name=c.name, distance_m=round(c.distance_m, 1))

@@ -20,6 +20,7 @@ from cameras.sources import redact_url
 from hotlist.hits import record_hit
 from rtcc.db import transaction
 from rtcc.events import CameraStatusEvent, Event, HitUpdatedEvent, NewHitEvent, ReadEvent
+from rtcc.integrations.trailers import locate_read
 from rtcc.models import Camera, CameraStatus, PlateRead, VideoSegment
 from rtcc.plates import alternatives_to_json
 from rtcc.runtime.services import Services
@@ -145,6 +146,7 @@ def store_read(session: Session, msg: ReadMessage, *, now: datetime) -> PlateRea
     read.snapshot_path = msg.snapshot_path or read.snapshot_path
     read.crop_path = msg.crop_path or read.crop_path
     read.updated_at = now
+    locate_read(session, read)  # a mobile camera: where it was at the read
     session.flush()
     return read
 

@@ -14,6 +14,7 @@ from rtcc.runtime.anchoring import AfterRetention, CheckpointScheduler
 from rtcc.runtime.camera_specs import local_worker_specs, seed_cameras
 from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
+from rtcc.runtime.ingest_consumer import IngestConsumer, start_bus_consumer
 from rtcc.runtime.outbound import OutboundDispatcher
 from rtcc.runtime.services import Services
 
@@ -46,6 +47,7 @@ class Runtime:
         self._cameras = cameras
         self.retention: RetentionScheduler | None = None
         self.anchoring: CheckpointScheduler | None = None
+        self.consumer: IngestConsumer | None = None  # worker messages from nodes, via the bus
         self.hotlists = HotlistWatcher(services)
         self.outbound: OutboundDispatcher | None = None
 
@@ -57,6 +59,7 @@ class Runtime:
         load_configured_hotlists(s)
         rebuild_index(s)
         self.hotlists.start()
+        self.consumer = start_bus_consumer(s)
         self._start_outbound()
         specs = local_worker_specs(s) if self._cameras else []
         if specs:
@@ -93,6 +96,8 @@ class Runtime:
 
     def stop(self) -> None:
         self.hotlists.stop()
+        if self.consumer is not None:
+            self.consumer.stop()
         if self.anchoring is not None:
             self.anchoring.stop()
         if self.retention is not None:

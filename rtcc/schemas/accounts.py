@@ -22,6 +22,7 @@ class TokenOut(ReadModel):
     created_at: UtcDatetime
     last_used_at: UtcDatetime | None
     revoked_at: UtcDatetime | None
+    expires_at: UtcDatetime | None = None
 
 
 class NewTokenOut(TokenOut):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Protocol, Self
 
 from pydantic import Field
@@ -134,8 +135,8 @@ class HitHistoryOut(ReadModel):
 
     @classmethod
     def of(cls, e: HitEvent) -> Self:
-        return cls(at=e.at, username=e.username, action=e.action, from_=e.from_status,
-                   to=e.to_status, note=e.note)
+        return cls.model_validate({"at": e.at, "username": e.username, "action": e.action,
+                                   "from": e.from_status, "to": e.to_status, "note": e.note})
 
 
 class HitDetailOut(HitOut):
@@ -144,7 +145,7 @@ class HitDetailOut(HitOut):
     read: ReadDetailOut | None
     entry: EntryOut | None
     list: HotlistRef | None
-    history: list[HitHistoryOut]
+    history: builtins.list[HitHistoryOut]  # ``list`` is a field here
 
     @classmethod
     def load(cls, session: Session, hit: Hit) -> Self:

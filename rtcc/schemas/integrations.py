@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rtcc.models import CameraPosition, GunshotAlert, GunshotBookmark, GunshotOutcome
 from rtcc.schemas.common import ReadModel, UtcDatetime
@@ -113,7 +113,7 @@ class PositionIn(BaseModel):
 
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    at: UtcDatetime
+    at: AwareDatetime
 
 
 class PositionOut(ReadModel):

@@ -20,11 +20,12 @@ from rtcc.vocab import (
 
 class HealthOut(ReadModel):
     status: str
-    version: str
-    time: UtcDatetime
-    database: str
-    cameras: dict[str, int]  # how many cameras are in each state
-    hotlist_entries: int
+    # The rest only for signed-in callers (anonymous callers learn up or down).
+    version: str | None = None
+    time: UtcDatetime | None = None
+    database: str | None = None
+    cameras: dict[str, int] | None = None  # how many cameras are in each state
+    hotlist_entries: int | None = None
 
 
 class DayCount(ReadModel):

@@ -68,11 +68,11 @@ def reads_and_hits(session: Session, w: Window) -> dict[str, Any]:
         in_window, ~exists().where(Hit.read_id == PlateRead.id)))
     hit_window = and_(Hit.observed_at >= w.start, Hit.observed_at < w.end)
     status = dict(session.execute(
-        select(Hit.status, func.count()).where(hit_window).group_by(Hit.status)).tuples().all())
+        select(Hit.status, func.count()).where(hit_window).group_by(Hit.status)).all())
     reasons = dict(session.execute(
         select(Hit.reject_reason, func.count())
         .where(hit_window, Hit.status == HitStatus.REJECTED).group_by(Hit.reject_reason)
-    ).tuples().all())
+    ).all())
     return {
         "reads": reads,
         "reads_without_hit": unmatched,

@@ -19,7 +19,7 @@ border-bottom:2px solid #333;page-break-after:avoid}h3{font-size:1rem;margin:1re
 table{border-collapse:collapse;width:100%;margin:.3rem 0}th,td{border:1px solid #bbb;
 padding:.25rem .45rem;text-align:left;vertical-align:top}td.num{text-align:right;
 font-variant-numeric:tabular-nums}.meta{color:#555;font-size:.85rem}.warn{color:#a40000}
-section{page-break-inside:avoid}p.entered{white-space:pre-wrap;margin:.2rem 0 .6rem}
+tr{page-break-inside:avoid}p.entered{white-space:pre-wrap;margin:.2rem 0 .6rem}
 """
 
 

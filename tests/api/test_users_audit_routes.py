@@ -21,7 +21,11 @@ def test_admin_manages_users_and_tokens(api_client: Any) -> None:
     short = admin.post("/api/users", json={"username": "u3", "roles": ["officer"],
                                            "password": "short"})
     assert short.status_code == 422 and short.json()["field"] == "password"
-    issued = admin.post("/api/users/ofc1/tokens", json={"name": "mdt"}).json()
+    # Tokens only for yourself or a service account (no password): never to impersonate ofc1.
+    assert admin.post("/api/users/ofc1/tokens", json={"name": "mdt"}).status_code == 403
+    assert admin.post("/api/users", json={"username": "mdt-north", "roles": ["officer"],
+                                          "cameras": ["north"]}).status_code == 201
+    issued = admin.post("/api/users/mdt-north/tokens", json={"name": "mdt"}).json()
     bearer = api_client(None)
     bearer.headers["Authorization"] = f"Bearer {issued['token']}"
     assert bearer.get("/api/auth/me").json()["cameras"] == ["north"]

@@ -81,12 +81,17 @@ def test_bootstrap_admin_from_settings_once(make_settings: Any, tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 'boot.db'}"
     settings = make_settings(database={"url": url},
                              auth={"bootstrap_admin": "root", "bootstrap_password": PASSWORD})
+    from rtcc.cli.serve import first_start
+
     services = build_services(settings)
     try:
         client = TestClient(create_app(services))
+        with services.sessions() as s:  # the app factory writes nothing
+            assert s.scalars(select(User)).all() == []
+        first_start(services)
         assert client.post("/api/auth/login",
                            json={"username": "root", "password": PASSWORD}).status_code == 200
-        create_app(services)  # a second start creates nothing more
+        first_start(services)  # a second start creates nothing more
         with services.sessions() as s:
             assert [u.username for u in s.scalars(select(User))] == ["root"]
     finally:

@@ -40,7 +40,7 @@ def test_live_read_raises_hit_with_list_details(services: Services, bus_events: 
     assert (hit.match_type, hit.needs_confirmation, hit.historical) == ("confusable", True, False)
     assert hit.diff == [[1, "8", "B"]] and hit.priority == 95
     event = next(e for e in bus_events() if e.type == "hit")
-    data = event.data
+    data = event.to_message()  # the JSON the websocket and the bus carry
     assert data["hotlist"] == "stolen" and data["priority"] == 95
     assert data["match_type"] == "confusable" and data["needs_confirmation"] is True
     assert data["diff"] == [{"position": 1, "read": "8", "entry": "B"}]
@@ -101,7 +101,7 @@ def test_historical_hits_on_import_within_retention(
         (False, "confusable", True),
     }
     assert all(h.read_id != old for h in hits)
-    assert sum(e.type == "hit" and e.data["historical"] for e in bus_events()) == 2
+    assert sum(e.type == "hit" and e.to_message()["historical"] for e in bus_events()) == 2
     # Re-importing (merge or replace) the same plates does not raise them again.
     assert (
         import_csv(services, "bolo", "plate\nOLD1234\nNEW1234\n", replace=True).historical_hits == 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rtcc.cli.main import main
 from rtcc.config import load_settings
@@ -32,6 +35,25 @@ hotlists:
   - name: stolen
     file: lists/stolen.csv
 """
+
+
+def runnable(root: Path, text: str = GOOD) -> Path:
+    """GOOD plus the files it points to: a model bundle, the clip and the hotlist."""
+    settings = load_settings(write(root, text), environ={})
+    lpr = settings.lpr
+    assert lpr.model_dir is not None
+    det = lpr.model_dir / "open-image-models" / lpr.detector_model
+    det.mkdir(parents=True)
+    (det / "detector.onnx").write_bytes(b"onnx")
+    for name in [lpr.ocr_model, *lpr.extra_ocr_models]:
+        folder = lpr.model_dir / "fast-plate-ocr" / name
+        folder.mkdir(parents=True)
+        (folder / "ocr.onnx").write_bytes(b"onnx")
+        (folder / "ocr_plate_config.yaml").write_text("max_plate_slots: 9\n")
+    for rel in ("clips/gate.mp4", "lists/stolen.csv"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("plate\n")
+    return root / "rtcc.yaml"
 
 
 def test_good_file_resolves_relative_paths_against_the_file(tmp_path: Path) -> None:
@@ -83,8 +105,7 @@ def test_check_config_exits_2_naming_the_field(
     assert main(["check-config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "cameras.0.detect_fps" in err and "cameras.0.url" in err
-    good = tmp_path / "good.yaml"
-    good.write_text(GOOD, encoding="utf-8")
+    good = runnable(tmp_path)
     assert main(["check-config", str(good)]) == 0
     assert "ok" in capsys.readouterr().out
 
@@ -118,3 +139,105 @@ def test_config_may_come_before_or_after_the_command(tmp_path: Path) -> None:
     for argv in (["--config", str(path), "serve"], ["serve", "--config", str(path)]):
         assert build_parser().parse_args(argv).config == path
     assert build_parser().parse_args(["serve"]).config is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "message"),
+    [
+        ("lpr:\n  model_dir: models\n  regions: [us, xx]\n", "lpr.regions.1", "no plate formats"),
+        ("lpr:\n  model_dir: models\n  ocr_model: nope\n", "lpr.ocr_model", "no .onnx"),
+        ("lpr:\n  model_dir: elsewhere\n", "lpr.model_dir", "not a folder"),
+        ("lpr:\n  model_dir: models\n  masks: [[[0, 0], [5, 5]]]\n", "lpr.masks.0", "3 points"),
+        ("cameras:\n  - {id: c, url: 'ftp://cam/x'}\n", "cameras.0.url", "unsupported scheme"),
+        ("cameras:\n  - {id: c, url: 'rtsp://cam:99999/x'}\n", "cameras.0.url", "not a valid"),
+        ("cameras:\n  - {id: c, url: 'rtsp:///x'}\n", "cameras.0.url", "no host"),
+        ("cameras:\n  - {id: c, url: x.mp4, motion: {masks: [[[1, 1]]]}}\n",
+         "cameras.0.motion.masks.0", "3 points"),
+        ("hotlists:\n  - {name: gone, file: gone.csv}\n", "hotlists.0.file", "cannot read"),
+    ],
+)
+def test_check_config_finds_what_a_worker_would_fail_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, field: str, message: str
+) -> None:
+    path = runnable(tmp_path)
+    base = yaml.safe_load(GOOD)
+    base.update(yaml.safe_load(extra))
+    path.write_text(yaml.safe_dump(base), encoding="utf-8")
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{field}: " in err and message in err, err
+
+
+def test_check_config_on_a_binary_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "rtcc.yaml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    assert main(["check-config", str(path)]) == 2
+    assert "not a UTF-8 text file" in capsys.readouterr().err
+
+
+def test_check_config_warns_on_insecure_production_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = runnable(tmp_path)
+    text = GOOD + "environment: production\nlog_level: DEBUG\nauth:\n  cookie_secure: false\n"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: auth.cookie_secure" in err and "warning: log_level" in err
+
+
+def test_cookie_secure_defaults_by_environment() -> None:
+    prod = load_settings(None, overrides={"environment": "production"}, environ={})
+    dev = load_settings(None, overrides={"environment": "development"}, environ={})
+    assert prod.auth.cookie_secure is True and dev.auth.cookie_secure is False
+
+
+def test_fast_password_hash_only_outside_production() -> None:
+    test = load_settings(None, overrides={"environment": "test"}, environ={})
+    assert test.auth.password_hash == "fast"
+    prod = load_settings(None, overrides={"environment": "production"}, environ={})
+    assert prod.auth.password_hash == "standard"
+    with pytest.raises(ConfigError, match="auth.password_hash"):
+        load_settings(None, environ={}, overrides={"environment": "production",
+                                                   "auth": {"password_hash": "fast"}})
+
+
+def test_loading_settings_never_swaps_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another thread reading os.environ while settings load sees it whole (it was cleared)."""
+    monkeypatch.setenv("RTCC_SERVER__PORT", "1234")
+    assert load_settings(None, environ={"RTCC_SERVER__PORT": "9000"}).server.port == 9000
+    assert load_settings(None).server.port == 1234
+    stop = threading.Event()
+    seen: list[str | None] = []
+
+    def watch() -> None:
+        while not stop.is_set():
+            seen.append(os.environ.get("RTCC_SERVER__PORT"))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(300):
+            load_settings(None, environ={})
+    finally:
+        stop.set()
+        watcher.join()
+    assert seen and set(seen) == {"1234"}
+
+
+def test_no_password_is_hashed_at_import() -> None:
+    code = (
+        "import argon2\n"
+        "calls = []\n"
+        "orig = argon2.PasswordHasher.hash\n"
+        "argon2.PasswordHasher.hash = lambda *a, **k: calls.append(1) or orig(*a, **k)\n"
+        "import web.app, rtcc.cli.main\n"
+        "print(len(calls))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"

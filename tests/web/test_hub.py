@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from starlette.websockets import WebSocketDisconnect
 from rtcc.auth.principal import Principal
 from rtcc.auth.roles import permissions_of
 from rtcc.auth.visibility import scope_of, sees_event
-from rtcc.events import Event
+from rtcc.events import ReadEvent, decode
 
 
 def _who(*roles: str, cameras: tuple[str, ...] | None = None,
@@ -44,6 +45,13 @@ def test_visible_rules() -> None:
     assert not visible({**hit, "hotlist_id": 2, "restricted": True}, detective, frozenset())
 
 
+def _read(read_id: int, camera_id: str, plate: str) -> ReadEvent:
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    return ReadEvent(id=read_id, camera_id=camera_id, plate=plate, confidence=0.9,
+                     status="final", region=None, frames=3, observed_at=at, last_seen_at=at,
+                     snapshot_url=None, crop_url=None)
+
+
 def test_officer_socket_gets_only_assigned_camera(api_client: Any, api_app: Any) -> None:
     bus = api_app.state.services.bus
     officer = api_client("officer", cameras=["north"], bearer=True)
@@ -52,11 +60,13 @@ def test_officer_socket_gets_only_assigned_camera(api_client: Any, api_app: Any)
             supervisor.websocket_connect("/ws/events") as ws_s:
         assert ws_o.receive_json()["type"] == "hello"
         assert ws_s.receive_json()["type"] == "hello"
-        bus.publish(Event("read", {"camera_id": "south", "plate": "SOUTH1"}))
-        bus.publish(Event("read", {"camera_id": "north", "plate": "NORTH1"}))
+        bus.publish(_read(1, "south", "SOUTH1"))
+        bus.publish({"type": "read", "camera_id": "north", "plate": "UNTYPED"})  # not an event
+        bus.publish(_read(2, "north", "NORTH1"))
         assert ws_o.receive_json()["plate"] == "NORTH1"
         assert ws_s.receive_json()["plate"] == "SOUTH1"
-        assert ws_s.receive_json()["plate"] == "NORTH1"
+        # What the socket sends is the one encoding: it decodes back to the same event.
+        assert decode(ws_s.receive_text()) == _read(2, "north", "NORTH1")
 
 
 def test_socket_refuses_expired_session(api_client: Any, clock: Any) -> None:

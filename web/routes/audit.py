@@ -5,8 +5,6 @@ Every look at the log is itself recorded (``audit.view`` / ``audit.export`` / ``
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from rtcc import audit
 from rtcc.clock import as_utc
+from rtcc.csvsafe import csv_text
 from rtcc.errors import InvalidInputError
 from rtcc.models import AuditEvent
 from rtcc.schemas.audit import AuditEventOut, AuditPage, VerifyOut
@@ -127,18 +126,17 @@ def export_audit(
     limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = 10_000,
 ) -> Response:
     rows = _rows(session, filt, limit=limit, offset=0)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
+    lines = []
     for ev in rows:
         data = event_dict(ev)
         data["details"] = json.dumps(ev.details, sort_keys=True) if ev.details else ""
-        writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
+        lines.append([data[c] for c in CSV_COLUMNS])
+    text = csv_text(CSV_COLUMNS, lines)
     audit.record(session, now=services.clock.now(), actor=user.actor, action="audit.export",
                  details={"filter": filt.as_dict(), "results": len(rows)})
     session.commit()
     return Response(
-        buf.getvalue(), media_type="text/csv",
+        text, media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
 

@@ -9,13 +9,17 @@ from fastapi.responses import FileResponse
 
 from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError, NotFoundError
+from rtcc.schemas.common import file_response
 from web.deps import ServicesDep
 from web.security import VisibleScope, require
 
 router = APIRouter()
 
 
-@router.get("/media/{path:path}", dependencies=[Depends(require("hits:view"))])
+@router.get(
+    "/media/{path:path}", dependencies=[Depends(require("hits:view"))],
+    response_class=FileResponse, responses=file_response("image/jpeg", "A snapshot or crop"),
+)
 def media(path: str, services: ServicesDep, scope: VisibleScope) -> FileResponse:
     root = (services.settings.data_dir / "media").resolve()
     target = (root / path).resolve()

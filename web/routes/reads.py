@@ -7,8 +7,6 @@ trail. ``plate`` takes ``*`` (any run of characters) and ``?`` (one character).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 from rtcc import audit
 from rtcc.auth import visibility
 from rtcc.clock import as_utc
+from rtcc.csvsafe import csv_from_dicts
 from rtcc.errors import InvalidInputError
 from rtcc.models import PlateRead
 from rtcc.plates import MAX_PLATE_LENGTH
@@ -190,13 +189,10 @@ def export_reads(
         session, services, user, search, "reads.export",
         {"query": search.query(limit=limit), "results": len(rows), "format": "csv"},
     )
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(ReadOut.of(r).model_dump(mode="json") for r in rows)
+    text = csv_from_dicts(EXPORT_COLUMNS, (ReadOut.of(r).model_dump(mode="json") for r in rows))
     name = f"reads-{search.case_number.replace('/', '_')}.csv"
     return Response(
-        out.getvalue(), media_type="text/csv",
+        text, media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 15:29:16.700737
+Create Date: 2026-12-01 15:33:58.449178
 """
 from collections.abc import Sequence
 
@@ -40,6 +40,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_event_at', ['at'], unique=False)
         batch_op.create_index('ix_audit_event_username_at', ['username', 'at'], unique=False)
 
+    op.create_table('base_map',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('format', sa.String(length=16), nullable=False),
+    sa.Column('tile_type', sa.String(length=16), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('bytes', sa.BigInteger(), nullable=False),
+    sa.Column('path', sa.String(length=500), nullable=False),
+    sa.Column('min_zoom', sa.Integer(), nullable=False),
+    sa.Column('max_zoom', sa.Integer(), nullable=False),
+    sa.Column('bounds', sa.JSON(), nullable=True),
+    sa.Column('imported_by', sa.String(length=100), nullable=False),
+    sa.Column('imported_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_base_map'))
+    )
     op.create_table('camera',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -283,6 +298,7 @@ def upgrade() -> None:
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('username_key', sa.String(length=100), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=True),
     sa.Column('roles', sa.JSON(), nullable=False),
     sa.Column('cameras', sa.JSON(), nullable=True),
@@ -293,7 +309,8 @@ def upgrade() -> None:
     sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
-    sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
+    sa.UniqueConstraint('username', name=op.f('uq_user_account_username')),
+    sa.UniqueConstraint('username_key', name=op.f('uq_user_account_username_key'))
     )
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -303,6 +320,7 @@ def upgrade() -> None:
     sa.Column('created_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_used_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_api_token_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
@@ -543,6 +561,7 @@ def downgrade() -> None:
 
     op.drop_table('evidence_export')
     op.drop_table('camera')
+    op.drop_table('base_map')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_username_at')
         batch_op.drop_index('ix_audit_event_at')

@@ -18,7 +18,7 @@ from cameras.sources import AvSource
 from rtcc.clock import FakeClock
 from rtcc.config import CameraSettings
 from rtcc.db import transaction
-from rtcc.models import Camera, Hit, HitEvent, PlateRead, VideoSegment
+from rtcc.models import Camera, Hit, HitEvent, Hotlist, HotlistEntry, PlateRead, VideoSegment
 from rtcc.runtime.services import Services
 
 FPS = 10
@@ -121,8 +121,18 @@ def recorded(services: Services, h264_clip: Path) -> Recorded:
     with transaction(services.sessions) as s:
         read = s.get(PlateRead, read_id)
         assert read is not None
-        hit = Hit(read_id=read_id, camera_id="cam1", plate=read.plate, entry_plate=read.plate,
-                  hotlist_name="stolen", reason="stolen vehicle", priority=90,
+        now = services.clock.now()
+        hotlist = Hotlist(name="stolen", kind="stolen_vehicle", priority=90, created_at=now,
+                          updated_at=now)
+        s.add(hotlist)
+        s.flush()
+        entry = HotlistEntry(hotlist_id=hotlist.id, plate=read.plate, reason="stolen vehicle",
+                             case_number="CASE-2026-0042", added_at=now)
+        s.add(entry)
+        s.flush()
+        hit = Hit(read_id=read_id, entry_id=entry.id, hotlist_id=hotlist.id, camera_id="cam1",
+                  plate=read.plate, entry_plate=read.plate, hotlist_name="stolen",
+                  reason="stolen vehicle", priority=90,
                   status="confirmed", status_by="olivia", status_at=read.observed_at,
                   observed_at=read.observed_at, last_seen_at=read.last_seen_at,
                   created_at=read.observed_at, updated_at=read.observed_at)

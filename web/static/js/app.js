@@ -3,6 +3,8 @@
 import { ApiError, api, setCsrf, setUnauthorizedHandler } from "./api.js";
 import { clearBanners, isMuted, setMuted, showHitBanner, unlockAudio } from "./alert.js";
 import { $, clear, el, fmtTime, toast } from "./dom.js";
+import { EVENTS } from "./events.js";
+import { showGunshotAlert } from "./gunshot.js";
 import { HitStore } from "./hitstore.js";
 import { LiveConnection } from "./live.js";
 import { VIEWS, allowed } from "./views/index.js";
@@ -79,15 +81,18 @@ function startLive() {
     ctx.hits = store;
     store.onAlert((hit) => showHitBanner(hit, { open: openHit }));
     store.subscribe(updateHitCount);
-    ctx.live.on("hit", (m) => store.onHitEvent(m));
-    ctx.live.on("hit_updated", (m) => store.onHitUpdated(m));
+    ctx.live.on(EVENTS.HIT, (m) => store.onHitEvent(m));
+    ctx.live.on(EVENTS.HIT_UPDATED, (m) => store.onHitUpdated(m));
     ctx.live.onConnected((again) => {
       // On sign-in too: unhandled hits raised before the console opened still need a person.
       store.refresh({ alertNew: true }).then((n) => { if (again && n) toast(`${n} hit(s) raised while disconnected`, "warn"); })
         .catch((err) => toast(`Could not load hits: ${err.message}`, "error"));
     });
   }
-  ctx.live.on("camera_status", (m) => ctx.cameras.set(m.camera_id, { ...(ctx.cameras.get(m.camera_id) || {}), ...m }));
+  ctx.live.on(EVENTS.CAMERA_STATUS, (m) => ctx.cameras.set(m.camera_id, { ...(ctx.cameras.get(m.camera_id) || {}), ...m }));
+  if (perms.has("gunshots:view")) {
+    ctx.live.on(EVENTS.GUNSHOT, (g) => showGunshotAlert(g, { open: (x) => navigate(`#/map/gunshot/${encodeURIComponent(x.source)}/${encodeURIComponent(x.alert_id)}`) }));
+  }
   ctx.live.start();
 }
 

@@ -1,6 +1,8 @@
 // The /ws/events connection: reconnects with jittered exponential backoff and tells
 // listeners when it is (re)connected so views can catch up on what they missed.
 
+import { isKnown } from "./events.js";
+
 const MIN_DELAY = 500;
 const MAX_DELAY = 15_000;
 
@@ -66,6 +68,7 @@ export class LiveConnection {
       this.lastMessageAt = Date.now();
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
+      if (!isKnown(msg)) return;  // an event this console does not know: ignore it
       for (const fn of this.handlers.get(msg.type) || []) fn(msg);
       for (const fn of this.handlers.get("*") || []) fn(msg);
     };

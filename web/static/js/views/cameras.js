@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { clear, el, fmtAgo, fmtDateTime, fmtDuration, stateBadge, toast } from "../dom.js";
+import { EVENTS } from "../events.js";
 
 export function mount(host, ctx) {
   const table = el("div", { "data-testid": "cameras-table" });
@@ -94,7 +95,7 @@ export function mount(host, ctx) {
       el("span", {}, el("span", { class: "sw", style: "background:#f85149" }), "offline / error")));
   }
 
-  const off = ctx.live.on("camera_status", () => load());
+  const off = ctx.live.on(EVENTS.CAMERA_STATUS, () => load());
   const timer = setInterval(load, 30_000);
   load();
   return () => { off(); clearInterval(timer); };

@@ -2,6 +2,7 @@
 
 import { ApiError, api } from "../api.js";
 import { el, fmtDateTime, img, pct, plateChars, priorityBadge, toast } from "../dom.js";
+import { openExport } from "./evidence.js";
 
 export const REJECT_REASONS = [
   ["misread", "Misread (plate text is wrong)"],
@@ -66,7 +67,7 @@ function history(hit) {
       (e.to ?? e.to_status) ? ` → ${e.to ?? e.to_status}` : "", e.note ? el("div", { class: "note" }, e.note) : "")));
 }
 
-export function renderDetail(hit, { act, canAct }) {
+export function renderDetail(hit, { act, canAct, canExport = false }) {
   const diffs = diffPositions(hit);
   const e = entryOf(hit);
   const open = hit.status === "new" || hit.status === "acknowledged";
@@ -79,6 +80,10 @@ export function renderDetail(hit, { act, canAct }) {
       el("kbd", {}, "R"), " Reject…"),
     el("button", { class: "btn btn-ghost", "data-action": "note", onclick: () => act("note") }, el("kbd", {}, "N"), " Note"),
   ) : el("p", { class: "muted" }, "Your role can view hits but not act on them.");
+  const exporter = canExport ? el("div", { class: "actions" },
+    el("button", { class: "btn", "data-action": "export-evidence", "data-testid": "export-evidence",
+      onclick: () => openExport({ hit_id: hit.id, plate: hit.plate, case_number: e.case_number || "" }) },
+    "Export evidence…")) : "";
 
   return el("article", { class: "hit-detail", "data-hit-id": hit.id, "data-testid": "hit-detail" },
     el("header", { class: "hd-head" },
@@ -104,6 +109,7 @@ export function renderDetail(hit, { act, canAct }) {
       field("Vehicle", e.description), field("Entry state", e.state), field("Expires", e.expires_at ? fmtDateTime(e.expires_at) : "never"),
       field("Camera", hit.camera_name || hit.camera_id), field("Seen", `${fmtDateTime(hit.observed_at)}${hit.occurrences > 1 ? ` (${hit.occurrences}×, last ${fmtDateTime(hit.last_seen_at)})` : ""}`)),
     actions,
+    exporter,
     el("section", { class: "hd-history" }, el("h3", {}, "History and notes"), history(hit)));
 }
 

@@ -9,6 +9,7 @@ export function mount(host, ctx, [idPart]) {
   const store = ctx.hits;
   const state = { filter: "open", selected: idPart ? Number(idPart) : null, busy: false, detailFor: null };
   const canAct = (ctx.user.permissions || []).includes("hits:act");
+  const canExport = (ctx.user.permissions || []).includes("evidence:export");
   const queue = el("ol", { class: "queue", "data-testid": "hit-queue", role: "listbox", "aria-label": "Hits" });
   const detail = el("div", { class: "detail-pane" });
   const tabs = el("div", { class: "tabs", role: "tablist" });
@@ -54,12 +55,12 @@ export function mount(host, ctx, [idPart]) {
       clear(detail, el("div", { class: "empty" }, state.selected !== null && !store.loaded ? "Loading…" : "Select a hit to see it in full."));
       return;
     }
-    clear(detail, renderDetail(hit, { act, canAct }));
+    clear(detail, renderDetail(hit, { act, canAct, canExport }));
     if (state.detailFor !== hit.id) {
       state.detailFor = hit.id;
       try {
         await store.detail(hit.id);
-        if (state.selected === hit.id) clear(detail, renderDetail(store.hits.get(hit.id), { act, canAct }));
+        if (state.selected === hit.id) clear(detail, renderDetail(store.hits.get(hit.id), { act, canAct, canExport }));
       } catch (err) {
         if (err.status !== 404) toast(`Hit details: ${err.message}`, "error");
       }

@@ -3,10 +3,13 @@
 
 import * as audit from "./audit.js";
 import * as cameras from "./cameras.js";
+import * as evidence from "./evidence.js";
 import * as hits from "./hits.js";
 import * as hotlists from "./hotlists.js";
+import * as map from "./map.js";
 import * as reads from "./reads.js";
 import * as search from "./search.js";
+import * as transparency from "./transparency.js";
 import * as wall from "./wall.js";
 
 export const VIEWS = [
@@ -18,6 +21,9 @@ export const VIEWS = [
   // Camera health is for the people who run the system (admins, supervisors).
   { id: "cameras", title: "Cameras", perm: "cameras:view", roles: ["admin", "supervisor"], key: "6", module: cameras },
   { id: "audit", title: "Audit", perm: "audit:view", key: "7", module: audit },
+  { id: "map", title: "Map", perm: "cameras:view", key: "8", module: map },
+  { id: "evidence", title: "Evidence", perm: "evidence:export", key: "9", module: evidence },
+  { id: "transparency", title: "Transparency", perm: "transparency:view", key: "0", module: transparency },
 ];
 
 export function allowed(view, user) {

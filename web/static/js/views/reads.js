@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { clear, el, fmtTime, img, pct } from "../dom.js";
+import { EVENTS } from "../events.js";
 
 const MAX = 120;
 const recent = [];  // kept across view switches while the console is open
@@ -18,7 +19,7 @@ function remember(ctx, render) {
   if (listening === ctx.live) return;
   listening = ctx.live;
   recent.length = 0;
-  ctx.live.on("read", (m) => add(m));
+  ctx.live.on(EVENTS.READ, (m) => add(m));
   // Fill in what the cameras saw before the console opened.
   api.get("/api/reads/recent?limit=50")
     .then((page) => { page.items.forEach((m) => add(m, false)); render(); })
@@ -53,7 +54,7 @@ export function mount(host, ctx) {
       : el("li", { class: "empty" }, "Waiting for reads… they appear here as cameras see plates."));
   }
 
-  const off = ctx.live.on("read", () => queueMicrotask(render));
+  const off = ctx.live.on(EVENTS.READ, () => queueMicrotask(render));
   remember(ctx, render);
   render();
   return () => off();

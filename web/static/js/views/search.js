@@ -3,6 +3,7 @@
 
 import { ApiError, api, download } from "../api.js";
 import { clear, el, fmtDateTime, img, pct, toast } from "../dom.js";
+import { canExport, openExport } from "./evidence.js";
 
 const PAGE = 50;
 const MIN_REASON = 10;
@@ -27,6 +28,7 @@ export function mount(host, ctx) {
     el("div", { class: "toolbar" },
       el("button", { class: "btn btn-primary", type: "submit", "data-testid": "search-submit" }, "Search"),
       el("button", { class: "btn", type: "button", "data-testid": "search-export", onclick: () => exportCsv() }, "Export CSV"),
+      canExport(ctx.user) ? el("button", { class: "btn", type: "button", "data-testid": "search-evidence", onclick: () => exportEvidence() }, "Export evidence…") : "",
       el("span", { class: "muted" }, "Searches are limited to your assignments and logged with your name.")));
   const results = el("div", { "data-testid": "search-results" });
   host.append(el("div", { class: "stack" },
@@ -36,6 +38,7 @@ export function mount(host, ctx) {
 
   const errorBox = form.querySelector("[data-testid=search-error]");
   let last = null;
+  let lastItems = [];
 
   api.get("/api/cameras").then((cams) => {
     const sel = form.elements.camera_id;
@@ -88,6 +91,7 @@ export function mount(host, ctx) {
   }
 
   function renderResults(data) {
+    lastItems = data.items;
     const total = data.total ?? data.count;
     const from = data.offset + 1;
     const to = data.offset + data.items.length;
@@ -108,6 +112,13 @@ export function mount(host, ctx) {
       el("div", { class: "pager" },
         el("button", { class: "btn", disabled: data.offset <= 0, onclick: () => run(Math.max(0, data.offset - PAGE)) }, "← Newer"),
         el("button", { class: "btn", disabled: to >= total, onclick: () => run(data.offset + PAGE) }, "Older →")));
+  }
+
+  /** The reads on screen as one evidence package (their cameras, first to last read). */
+  function exportEvidence() {
+    if (!lastItems.length) return showError(["Search first: the results on screen are exported."]);
+    const p = last || params();
+    openExport({ read_ids: lastItems.map((r) => r.id), case_number: p.case_number, reason: p.reason });
   }
 
   async function exportCsv() {

@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { $, clear, el, fmtAgo, fmtDateTime, stateBadge, toast } from "../dom.js";
+import { EVENTS } from "../events.js";
 
 const REFRESH_MS = 1000;
 const UP = new Set(["online", "starting"]);
@@ -87,7 +88,7 @@ export function mount(host, ctx) {
     } catch (err) { toast(`Cameras: ${err.message}`, "error"); }
   }
 
-  const off = ctx.live.on("camera_status", (m) => {
+  const off = ctx.live.on(EVENTS.CAMERA_STATUS, (m) => {
     if (stopped) return;
     tile({ ...(tiles.get(m.camera_id)?.cam || {}), ...m });
     count();

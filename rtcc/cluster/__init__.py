@@ -1,0 +1,1 @@
+"""Camera nodes: placement (pure), heartbeats and leases (NATS KV)."""

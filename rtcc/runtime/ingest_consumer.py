@@ -1,0 +1,165 @@
+"""Ingest from the bus: worker messages of every node into the database, each exactly once.
+
+Consumers (one or more, on any host) share the durable pull consumer ``ingest``. For each
+message: insert its id into ``ingested_message`` (already there: a redelivery, skip), store the
+read, match it and record its hits — all in one transaction — commit, publish the events, then
+acknowledge. A consumer killed before the commit leaves nothing and the message is redelivered;
+killed after the commit but before the ack, the redelivered copy finds its id and is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cameras.messages import ReadMessage, StatusMessage
+from rtcc.bus.connection import NatsConnection
+from rtcc.bus.streams import ensure_ingest_stream, ingest_stream
+from rtcc.db import transaction
+from rtcc.events import Event
+from rtcc.models import Camera, IngestedMessage, PlateRead
+from rtcc.runtime.forwarder import NODE_HEADER
+from rtcc.runtime.ingest import Ingestor, store_read_and_hits
+from rtcc.runtime.services import Services
+from rtcc.runtime.wire import WireError, decode
+from rtcc.vocab import ReadStatus
+
+log = logging.getLogger(__name__)
+DURABLE = "ingest"
+
+
+class IngestConsumer:
+    def __init__(self, services: Services, conn: NatsConnection) -> None:
+        self.s = services
+        self.conn = conn
+        self.settings = conn.settings
+        self.ingestor = Ingestor(services)
+        self.stored = 0
+        self.duplicates = 0
+        self.rejected = 0
+        self._psub: Any = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ingest-consumer", daemon=True)
+
+    def start(self) -> IngestConsumer:
+        self.conn.run(self._setup())
+        self._thread.start()
+        return self
+
+    async def _setup(self) -> None:
+        js = self.conn.jetstream()
+        await ensure_ingest_stream(js, self.settings)
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.settings.ingest_ack_wait_s,
+            max_ack_pending=self.settings.ingest_batch * 10,
+        )
+        self._psub = await js.pull_subscribe(
+            f"{self.settings.subject_prefix}.ingest.>", durable=DURABLE,
+            stream=ingest_stream(self.settings), config=config,
+        )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = self.conn.run(
+                    self._psub.fetch(self.settings.ingest_batch, timeout=1.0), timeout=15.0
+                )
+            except (NatsTimeout, TimeoutError):
+                continue  # nothing waiting
+            except Exception as exc:  # noqa: BLE001 - hub away: messages wait in the stream
+                log.debug("ingest consumer: fetch failed: %r", exc)
+                self._stop.wait(1.0)
+                continue
+            for msg in batch:
+                if self._stop.is_set():
+                    return  # unacknowledged messages are redelivered to someone else
+                self._one(msg)
+
+    def _one(self, msg: Any) -> None:
+        headers = msg.headers or {}
+        message_id = headers.get("Nats-Msg-Id") or f"seq.{msg.metadata.sequence.stream}"
+        try:
+            self.handle(msg.data, message_id, node=headers.get(NODE_HEADER))
+        except WireError as exc:
+            self.rejected += 1
+            log.error("ingest: dropping message %s: %s", message_id, exc.message)
+            self.conn.run(msg.term())
+            return
+        except Exception:  # noqa: BLE001 - not acknowledged: redelivered after ack_wait
+            log.exception("ingest: message %s failed; it will be redelivered", message_id)
+            return
+        self.conn.run(msg.ack())
+
+    def handle(self, data: bytes, message_id: str, *, node: str | None = None) -> None:
+        """Store one message exactly once (raises on failure: the caller does not acknowledge)."""
+        worker_msg = decode(data)
+        if isinstance(worker_msg, StatusMessage):
+            self.ingestor.handle(worker_msg)
+            if node is not None:
+                self._set_node(worker_msg.camera_id, node)
+            return
+        if not isinstance(worker_msg, ReadMessage):
+            self.ingestor.handle(worker_msg)  # segments are idempotent already
+            return
+        now = self.s.clock.now()
+        events: list[Event] = []
+        try:
+            with transaction(self.s.sessions) as session:
+                if session.get(IngestedMessage, message_id) is not None:
+                    raise _Duplicate
+                session.add(IngestedMessage(message_id=message_id, at=now))
+                try:
+                    session.flush()
+                except IntegrityError:
+                    raise _Duplicate from None  # stored by another consumer meanwhile
+                if not _stale_preview(session, worker_msg):
+                    events = store_read_and_hits(session, self.s, worker_msg, now=now)
+        except _Duplicate:
+            self.duplicates += 1
+            return
+        self.stored += 1
+        for event in events:
+            self.s.bus.publish(event)
+
+    def _set_node(self, camera_id: str, node: str) -> None:
+        with transaction(self.s.sessions) as session:
+            cam = session.get(Camera, camera_id)
+            if cam is not None and cam.node != node:
+                cam.node = node
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(20.0)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _stale_preview(session: Session, msg: ReadMessage) -> bool:
+    """A preview arriving after its read's final version (out of order): keep the final."""
+    if msg.record.status != ReadStatus.PREVIEW:
+        return False
+    status = session.scalar(
+        select(PlateRead.status).where(
+            PlateRead.camera_id == msg.camera_id, PlateRead.track_key == msg.record.track_key
+        )
+    )
+    return status == ReadStatus.FINAL.value
+
+
+def start_bus_consumer(services: Services) -> IngestConsumer | None:
+    """With a NATS bus: an ingest consumer on the bus's connection (None in process)."""
+    from rtcc.bus.natsbus import NatsBus
+
+    if not isinstance(services.bus, NatsBus):
+        return None
+    return IngestConsumer(services, services.bus.conn).start()

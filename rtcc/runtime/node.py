@@ -1,0 +1,196 @@
+"""``rtcc node``: run the cameras placed on this node, each under a lease, forwarding to the hub.
+
+Every ``renew_s`` the node heartbeats, renews each lease it holds (a failed renewal stops that
+camera at once), reads the live nodes and the camera list, computes the placement (pins, then
+rendezvous hashing by capacity), releases cameras placed elsewhere and acquires and starts those
+placed here. A watchdog thread stops any camera whose lease was not renewed in time locally,
+before the lease can expire on the server and another node take it: no camera runs twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import queue
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from cameras.catalog import runnable_cameras
+from cameras.logs import replay
+from cameras.supervisor import CameraSupervisor
+from rtcc import __version__
+from rtcc.bus.connection import NatsConnection
+from rtcc.cluster.kv import ClusterKV, Lease
+from rtcc.cluster.placement import place
+from rtcc.errors import ConfigError
+from rtcc.runtime.camera_specs import worker_spec
+from rtcc.runtime.forwarder import Forwarder
+from rtcc.runtime.services import Services
+
+log = logging.getLogger(__name__)
+SAFETY_S = 2.0  # stop this long before the lease could expire on the server
+
+
+@dataclass
+class _Running:
+    lease: Lease
+    valid_until: float  # monotonic
+    supervisor: CameraSupervisor
+    stop_relay: threading.Event = field(default_factory=threading.Event)
+
+
+class Node:
+    def __init__(
+        self, services: Services, conn: NatsConnection, forwarder: Forwarder, node_id: str
+    ) -> None:
+        cluster = services.settings.cluster
+        known = {n.id: n.capacity for n in cluster.nodes}
+        if node_id not in known:
+            names = ", ".join(sorted(known)) or "none configured (cluster.nodes)"
+            raise ConfigError(f"--node-id {node_id!r}: not a configured node; known: {names}",
+                              field="node_id")
+        self.s, self.conn, self.forwarder, self.node_id = services, conn, forwarder, node_id
+        self.cluster, self.capacities = cluster, known
+        self.kv = ClusterKV(conn, cluster)
+        self.running: dict[str, _Running] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._cameras: dict[str, Any] = {}  # id -> Camera row (detached)
+        self._cameras_at = -1e9
+        self._threads = [
+            threading.Thread(target=self._loop, name="node", daemon=True),
+            threading.Thread(target=self._watchdog, name="node-watchdog", daemon=True),
+        ]
+        self.started_at = time.monotonic()
+
+    def start(self) -> Node:
+        self.conn.run(self.kv.open())
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception as exc:  # noqa: BLE001 - the hub away: the watchdog stops cameras
+                log.warning("node %s: %r", self.node_id, exc)
+            self._stop.wait(self.cluster.renew_s)
+
+    def tick(self) -> None:
+        self.conn.run(self.kv.beat(self.node_id, self.info()), timeout=5.0)
+        self._renew_all()
+        live = self.conn.run(self.kv.live_nodes(), timeout=10.0)
+        capacities = {n: self.capacities[n] for n in live if n in self.capacities}
+        capacities[self.node_id] = self.capacities[self.node_id]
+        desired = {cid for cid, cam in self._camera_rows().items()
+                   if place(cid, capacities, pin=cam.pin_node) == self.node_id}
+        for cid in sorted(set(self.running) - desired):
+            self._stop_camera(cid, release=True, why="placed on another node")
+        for cid in sorted(desired - set(self.running)):
+            lease = self.conn.run(self.kv.acquire(cid, self.node_id), timeout=5.0)
+            if lease is not None:
+                self._start_camera(cid, lease)
+
+    def _renew_all(self) -> None:
+        for cid in list(self.running):
+            run = self.running.get(cid)
+            if run is None:
+                continue
+            asked = time.monotonic()
+            try:
+                renewed = self.conn.run(self.kv.renew(run.lease), timeout=3.0)
+            except Exception:  # noqa: BLE001 - unknown outcome: keep the deadline as it was
+                continue
+            if renewed is None:
+                self._stop_camera(cid, release=False, why="lease lost")
+                continue
+            run.lease = renewed
+            run.valid_until = asked + self.cluster.lease_ttl_s - SAFETY_S
+
+    def _watchdog(self) -> None:
+        while not self._stop.wait(0.2):
+            now = time.monotonic()
+            for cid, run in list(self.running.items()):
+                if now >= run.valid_until:
+                    self._stop_camera(cid, release=False, why="lease not renewed in time")
+
+    def _camera_rows(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if now - self._cameras_at >= self.cluster.cameras_refresh_s:
+            with self.s.sessions() as session:
+                rows = runnable_cameras(session)
+                session.expunge_all()
+            self._cameras = {cam.id: cam for cam in rows}
+            self._cameras_at = now
+        return self._cameras
+
+    # --- cameras ----------------------------------------------------------------------------
+
+    def _start_camera(self, cid: str, lease: Lease) -> None:
+        spec = worker_spec(self.s, self._cameras[cid])
+        if spec is None:
+            self.conn.run(self.kv.release(lease), timeout=5.0)
+            return
+        settings = self.s.settings
+        supervisor = CameraSupervisor(
+            [], lpr=settings.lpr, data_dir=settings.data_dir, clock=self.s.clock, specs=[spec]
+        )
+        run = _Running(lease, time.monotonic() + self.cluster.lease_ttl_s - SAFETY_S, supervisor)
+        with self._lock:
+            self.running[cid] = run
+        supervisor.start()
+        threading.Thread(target=self._relay, args=(run,), name=f"relay-{cid}", daemon=True).start()
+        log.info("node %s: camera %s started", self.node_id, cid)
+
+    def _relay(self, run: _Running) -> None:
+        while not run.stop_relay.is_set():
+            try:
+                msg = run.supervisor.messages.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(msg, logging.LogRecord):
+                replay(msg)
+            else:
+                self.forwarder.submit(msg)
+
+    def _stop_camera(self, cid: str, *, release: bool, why: str) -> None:
+        with self._lock:
+            run = self.running.pop(cid, None)
+        if run is None:
+            return
+        log.warning("node %s: camera %s stopped: %s", self.node_id, cid, why)
+        run.supervisor.stop(timeout=3.0)
+        run.stop_relay.set()
+        if release:
+            try:
+                self.conn.run(self.kv.release(run.lease), timeout=5.0)
+            except Exception:  # noqa: BLE001 - it expires on its own
+                log.debug("release of %s failed", cid, exc_info=True)
+
+    # --- reporting --------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        with self._lock:
+            running = {cid: run.supervisor.pids().get(cid) for cid, run in self.running.items()}
+        return {
+            "id": self.node_id, "host": socket.gethostname(), "pid": os.getpid(),
+            "cameras": sorted(running), "pids": running, "cpu": psutil.cpu_percent(None),
+            "version": __version__, "python": platform.python_version(), "at": time.time(),
+            "outbox": len(self.forwarder.outbox),
+        }
+
+    def stop(self) -> None:
+        self._stop.set()
+        for cid in list(self.running):
+            self._stop_camera(cid, release=True, why="node stopping")
+        for thread in self._threads:
+            thread.join(10.0)

@@ -1,0 +1,129 @@
+"""The transparency report page in real Chromium: an auditor sees the computed figures of a
+synthetic year, a supervisor enters text (a new version) and signs off; the public page opens
+without login and shows no plate, user or camera-level detail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Page, expect
+from sqlalchemy import text
+
+from rtcc.audit import SYSTEM
+from rtcc.auth.users import create_user
+from rtcc.config import load_settings
+from rtcc.db import transaction
+from rtcc.runtime.services import build_services
+from tests.rtcc.transparency.activity import END, START, fill_year
+from tests.web.conftest import CHROMIUM, login
+from tests.web.server import PASSWORD, USERS, ConsoleServer
+
+pytestmark = pytest.mark.browser
+
+
+class ReportServer(ConsoleServer):
+    """``rtcc serve`` without cameras, on a database holding a synthetic year (2025)."""
+
+    def prepare(self) -> None:
+        cfg = {"environment": "test", "data_dir": str(self.root / "data"),
+               "server": {"host": "127.0.0.1", "port": self.port},
+               "transparency": {"public_page": True}}
+        self.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+        services = build_services(load_settings(self.config))
+        try:
+            with transaction(services.sessions) as session:
+                fill_year(session, services.settings.data_dir)
+                for name, roles in USERS.items():
+                    create_user(session, username=name, roles=roles, password=PASSWORD,
+                                now=services.clock.now(), actor=SYSTEM, min_password_length=12)
+        finally:
+            services.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed")
+    root = tmp_path_factory.mktemp("report")
+    server = ReportServer(root=root, video=root / "none.mp4", model_dir=root)
+    server.prepare()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _reads_2025(server: ConsoleServer) -> int:
+    services = build_services(load_settings(server.config), run_migrations=False)
+    try:
+        with services.sessions() as s:
+            return int(s.execute(text("SELECT count(*) FROM plate_read WHERE observed_at >= :s "
+                                      "AND observed_at < :e"),
+                                 {"s": START.isoformat(" "), "e": END.isoformat(" ")}).scalar_one())
+    finally:
+        services.engine.dispose()
+
+
+def _open_report(page: Page) -> None:
+    page.goto("/#/transparency")
+    page.fill("[data-testid=tr-year]", "2025")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("section[data-technology=lpr]")).to_be_visible()
+
+
+def test_auditor_sees_figures_and_supervisor_signs_off(
+    console: ConsoleServer, new_page: Callable[..., Page], screenshots: Path
+) -> None:
+    page = new_page()
+    login(page, "audrey")
+    expect(page.locator("#nav a[data-view=transparency]")).to_be_visible()
+    _open_report(page)
+    reads = page.locator("section[data-technology=lpr] tr[data-figure=reads] td.num")
+    expect(reads).to_have_text(f"{_reads_2025(console):,}")
+    expect(page.locator("[data-testid=tr-signoff]")).to_have_text("Not signed off")
+
+    sup = new_page()
+    login(sup, "sam")
+    _open_report(sup)
+    form = sup.locator("[data-testid=tr-form-lpr]")
+    form.locator("textarea[name=funding]").fill("General fund; no federal grants.")
+    form.get_by_role("button", name="Save new version").click()
+    expect(sup.locator("[data-testid=tr-version-lpr]")).to_contain_text("Version 1, entered by sam")
+    sup.fill("[data-testid=tr-statement]", "Figures and text reviewed.")
+    sup.click("[data-testid=tr-signoff-btn]")
+    expect(sup.locator("[data-testid=tr-signoff]")).to_contain_text("Signed off by sam")
+
+    _open_report(page)
+    expect(page.locator("[data-testid=tr-signoff]")).to_contain_text("Signed off by sam")
+    expect(page.locator("[data-testid=tr-form-lpr] textarea[name=funding]")).to_have_value(
+        "General fund; no federal grants.")
+    page.screenshot(path=screenshots / "20-transparency.png", full_page=True)
+
+    page.check("[data-testid=tr-public]")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("[data-testid=tr-head]")).to_contain_text("public version")
+
+
+def test_officer_has_no_transparency_view(
+    console: ConsoleServer, new_page: Callable[..., Page]
+) -> None:
+    page = new_page()
+    login(page, "olivia")
+    expect(page.locator("#nav a[data-view=transparency]")).to_have_count(0)
+    assert page.request.get(f"{console.url}/api/transparency/2025").status == 403
+
+
+def test_public_page_without_login(
+    console: ConsoleServer, new_page: Callable[..., Page], screenshots: Path
+) -> None:
+    page = new_page(width=900)
+    page.goto("/public/transparency")
+    expect(page.locator("h1")).to_have_text("Surveillance technology: public figures")
+    body = page.locator("body").inner_text()
+    for secret in ("north1", "trailer", "user1", "P0", "north", "south"):
+        assert secret not in body, secret
+    page.screenshot(path=screenshots / "21-public-transparency.png", full_page=True)
