@@ -29,7 +29,7 @@ ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 # CameraSettings fields kept as columns; the rest go to ``options``.
 COLUMN_SETTINGS = {
     "id", "name", "url", "enabled", "location", "record",
-    "heading_deg", "fov_deg", "range_m", "mobile",
+    "heading_deg", "fov_deg", "range_m", "mobile", "lpr",
 }
 
 
@@ -165,6 +165,7 @@ def seed_from_settings(session: Session, cameras: list[CameraSettings], *, now: 
             session.add(cam)
         cam.origin = "config"
         cam.name, cam.url, cam.enabled, cam.record = cfg.name, cfg.url, cfg.enabled, cfg.record
+        cam.lpr = cfg.lpr
         cam.lat = cfg.location.lat if cfg.location else None
         cam.lon = cfg.location.lon if cfg.location else None
         cam.heading_deg, cam.fov_deg = cfg.heading_deg, cfg.fov_deg
@@ -190,7 +191,7 @@ def camera_settings(cam: Camera) -> CameraSettings:
         **(cam.options or {}),
         "id": cam.id, "name": cam.name, "url": cam.url, "enabled": cam.enabled,
         "location": location, "record": cam.record, "heading_deg": cam.heading_deg,
-        "fov_deg": cam.fov_deg, "range_m": cam.range_m, "mobile": cam.mobile,
+        "fov_deg": cam.fov_deg, "range_m": cam.range_m, "mobile": cam.mobile, "lpr": cam.lpr,
     })
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
@@ -35,7 +37,21 @@ class _Slot:
 
 
 def _child(spec: WorkerSpec, conn: Any, stop: StopFlag) -> None:
+    _exit_with_parent()
     run_worker(spec, Outbox(conn), stop)
+
+
+def _exit_with_parent(poll_s: float = 0.2) -> None:
+    """A worker whose parent died (``kill -9`` of a camera node) exits within ``poll_s``: its
+    camera may already be leased to another node, and must never run twice."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class CameraSupervisor:

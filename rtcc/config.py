@@ -123,6 +123,7 @@ class CameraSettings(Section):
     fov_deg: float = Field(default=90.0, gt=0, le=360)
     range_m: float = Field(default=60.0, gt=0, le=5000)
     mobile: bool = False  # an LPR trailer: its position comes from position updates
+    lpr: bool = True  # false: video and health only, no plate recognition
 
     @model_validator(mode="after")
     def _default_name(self) -> CameraSettings:
@@ -302,6 +303,14 @@ class IntegrationsSettings(Section):
     webhooks: list[WebhookSettings] = Field(default_factory=list)
     mqtt: list[MqttSettings] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _unique_destinations(self) -> IntegrationsSettings:
+        names = [d.name for d in [*self.webhooks, *self.mqtt]]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"destination name(s) used twice: {', '.join(twice)}")
+        return self
+
 
 class AuthSettings(Section):
     session_idle_minutes: int = Field(default=30, ge=1)
@@ -373,6 +382,8 @@ class OversightSettings(Section):
     volume_baseline_days: int = Field(default=30, ge=3, le=365)
     volume_factor: float = Field(default=3.0, gt=1)  # today > factor x baseline ...
     volume_min_searches: int = Field(default=20, ge=1)  # ... and at least this many
+    check_interval_minutes: float = Field(default=5.0, gt=0)  # volume check, monthly sample
+    enabled: bool = True  # the server draws samples and checks volume in the background
 
     @model_validator(mode="after")
     def _disjoint(self) -> OversightSettings:

@@ -35,6 +35,7 @@ from web.routes import (
 )
 from web.routes import evidence as evidence_routes
 from web.routes import map as map_routes
+from web.routes import oversight as oversight_routes
 from web.routes import retention as ret
 from web.routes import transparency as transparency_routes
 from web.security import CurrentUser, require
@@ -67,6 +68,7 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(map_routes.router)
     app.include_router(evidence_routes.router)
     app.include_router(transparency_routes.router)
+    app.include_router(oversight_routes.router)
 
     restricted = RestrictedLists.of(services.sessions, services.clock.monotonic)
 

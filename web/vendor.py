@@ -77,8 +77,10 @@ def fetch(spec: str, workdir: Path) -> dict[str, bytes]:
     """The wanted files of one package, from ``npm pack`` (npm checks the registry integrity)."""
     out = subprocess.run(
         ["npm", "pack", spec, "--silent", "--pack-destination", str(workdir)],
-        cwd=workdir, capture_output=True, text=True, check=True,
+        cwd=workdir, capture_output=True, text=True, check=False,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"npm pack {spec} failed: {out.stderr.strip()[-500:]}")
     tarball = workdir / out.stdout.strip().splitlines()[-1]
     files = {}
     with tarfile.open(tarball, "r:gz") as tar:

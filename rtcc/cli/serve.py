@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from rtcc.audit import SYSTEM
 from rtcc.auth.bootstrap import bootstrap_admin
 from rtcc.cli.checks import require_runnable
 from rtcc.cli.context import CliContext, cli_context
 from rtcc.db import transaction
 from rtcc.errors import ConfigError
+from rtcc.evidence.service import recover_interrupted
 from rtcc.runtime.services import Services
 
 
@@ -27,9 +29,12 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
 
 
 def first_start(services: Services) -> None:
-    """Create the first admin from ``auth.bootstrap_admin`` when there is no account yet."""
+    """Create the first admin from ``auth.bootstrap_admin`` when there is no account yet;
+    undo evidence exports a previous run left half-built."""
     with transaction(services.sessions) as session:
         bootstrap_admin(session, auth=services.settings.auth, now=services.clock.now())
+    recover_interrupted(services.sessions, settings=services.settings, clock=services.clock,
+                        actor=SYSTEM)
 
 
 def run_server(

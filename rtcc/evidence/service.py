@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from retention.holds import create_hold, release_hold
@@ -312,3 +313,18 @@ def get_export(session: Session, *, export_id: int) -> EvidenceExport:
     if row is None:
         raise NotFoundError(f"evidence export {export_id} not found")
     return row
+
+
+def recover_interrupted(
+    sessions: sessionmaker[Session], *, settings: Settings, clock: Clock, actor: Actor
+) -> int:
+    """At start-up: exports left "running" by a stopped server are failed and undone (holds
+    released, audited) and their temporary folders removed. Returns how many."""
+    for tmp in (settings.data_dir / EXPORTS).glob(".tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    with sessions() as s:
+        ids = list(s.scalars(select(EvidenceExport.id).where(EvidenceExport.status == "running")))
+    for export_id in ids:
+        _undo(sessions, export_id, status="failed", error="interrupted: the server stopped",
+              actor=actor, clock=clock)
+    return len(ids)

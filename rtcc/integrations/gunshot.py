@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,6 +21,16 @@ from rtcc.errors import ConflictError, InvalidInputError
 from rtcc.integrations.geometry import Point
 from rtcc.models import GunshotAlert
 from rtcc.vocab import GunshotType
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # plausible alert and position times
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def plausible_time(value: datetime) -> datetime:
+    """A pydantic validator: times from other systems between 1990 and 2100."""
+    if not EARLIEST <= value.astimezone(UTC) <= LATEST:
+        raise ValueError("must be between 1990 and 2100")
+    return value
 
 
 class GunshotAlertIn(BaseModel):
@@ -35,6 +45,8 @@ class GunshotAlertIn(BaseModel):
     longitude: float = Field(ge=-180, le=180)
     address: str | None = Field(default=None, max_length=500)
     detected_at: AwareDatetime
+
+    _plausible = field_validator("detected_at")(plausible_time)
 
     @property
     def spot(self) -> Point:

@@ -9,12 +9,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.integrations.geometry import Point
+from rtcc.integrations.gunshot import plausible_time
 from rtcc.models import Camera, CameraPosition, PlateRead
+
+
+class PositionIn(BaseModel):
+    """A mobile camera's position at a time (ISO 8601 with a timezone)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    at: AwareDatetime
+
+    _plausible = field_validator("at")(plausible_time)
 
 
 def record_position(

@@ -16,6 +16,7 @@ from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
 from rtcc.runtime.ingest_consumer import IngestConsumer, start_bus_consumer
 from rtcc.runtime.outbound import OutboundDispatcher
+from rtcc.runtime.oversight import OversightScheduler
 from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Runtime:
         self._cameras = cameras
         self.retention: RetentionScheduler | None = None
         self.anchoring: CheckpointScheduler | None = None
+        self.oversight: OversightScheduler | None = None
         self.consumer: IngestConsumer | None = None  # worker messages from nodes, via the bus
         self.hotlists = HotlistWatcher(services)
         self.outbound: OutboundDispatcher | None = None
@@ -76,6 +78,10 @@ class Runtime:
                 interval_s=s.settings.audit.checkpoint_interval_minutes * 60,
             )
             self.anchoring.start()
+        if s.settings.oversight.enabled:
+            self.oversight = OversightScheduler(sessions=s.sessions, clock=s.clock,
+                                                settings=s.settings.oversight)
+            self.oversight.start()
         if s.settings.retention.enabled:
             self.retention = RetentionScheduler(
                 sessions=s.sessions,
@@ -100,6 +106,8 @@ class Runtime:
             self.consumer.stop()
         if self.anchoring is not None:
             self.anchoring.stop()
+        if self.oversight is not None:
+            self.oversight.stop()
         if self.retention is not None:
             self.retention.stop()
         if self.supervisor is not None:

@@ -22,6 +22,7 @@ class CameraOut(ReadModel):
     restarts: int
     last_frame_at: UtcDatetime | None
     reconnects: int
+    node: str | None = None  # the camera node running it (None: this host, or not running)
 
     @classmethod
     def fields_of(cls, cam: Camera) -> dict[str, Any]:
@@ -32,6 +33,7 @@ class CameraOut(ReadModel):
             "skipped_frames": cam.skipped_frames,
             "motion_skipped_frames": cam.motion_skipped_frames, "restarts": cam.restarts,
             "last_frame_at": cam.last_frame_at, "reconnects": cam.reconnects,
+            "node": cam.node,
         }
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rtcc.models import CameraPosition, GunshotAlert, GunshotBookmark, GunshotOutcome
 from rtcc.schemas.common import ReadModel, UtcDatetime
@@ -104,16 +104,6 @@ class OutcomeIn(BaseModel):
     case_number: str | None = Field(default=None, max_length=64,
                                     pattern=r"^[A-Za-z0-9][A-Za-z0-9_./:#-]{0,63}$")
     note: str | None = Field(default=None, max_length=2000)
-
-
-class PositionIn(BaseModel):
-    """A mobile camera's position at a time (ISO 8601 with a timezone)."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    at: AwareDatetime
 
 
 class PositionOut(ReadModel):

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from rtcc.models import AuditEvent, Camera, PlateRead
 from rtcc.runtime.services import Services
 
-PURPOSE = {"reason": "stolen vehicle follow-up", "case_number": "2026-00042"}
+PURPOSE = {"purpose": "investigation", "reason": "stolen vehicle follow-up",
+           "case_number": "2026-00042"}
 
 
 def _seed(services: Services) -> None:
@@ -30,11 +31,12 @@ def _seed(services: Services) -> None:
 
 def test_missing_purpose_is_422_naming_fields(api_client: Any) -> None:
     client = api_client("detective")
-    resp = client.get("/api/reads", params={"plate": "LS15EBC"})
+    resp = client.get("/api/reads", params={"plate": "LS15EBC", "purpose": "investigation"})
     assert resp.status_code == 422
     body = resp.json()
     assert {f["field"] for f in body["fields"]} == {"reason", "case_number"}
-    short = client.get("/api/reads", params={"plate": "X1", "reason": "x", "case_number": "C1"})
+    short = client.get("/api/reads", params={"plate": "X1", "reason": "x", "case_number": "C1",
+                                             "purpose": "investigation"})
     assert short.status_code == 422 and "at least 10" in short.json()["detail"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from rtcc.models import Camera, Hit, PlateRead
+from rtcc.models import Camera, Hit, Hotlist, PlateRead
 from rtcc.runtime.services import Services
 
 
@@ -13,6 +13,8 @@ def _seed(services: Services) -> None:
     now = services.clock.now()  # 2026-03-01 12:00 UTC
     with services.sessions() as s:
         s.add(Camera(id="north", name="north", created_at=now, updated_at=now))
+        hotlist = Hotlist(name="L", created_at=now, updated_at=now)  # who sees a hit depends
+        s.add(hotlist)  # on its list (rtcc.auth.visibility); a hit without one: supervisors only
         s.flush()
         times = [now, now - timedelta(hours=11, minutes=59), now - timedelta(hours=12, seconds=1),
                  now - timedelta(days=3), now - timedelta(days=30)]
@@ -20,6 +22,7 @@ def _seed(services: Services) -> None:
             s.add(PlateRead(camera_id="north", track_key=f"t{i}", plate="AB12CDE", confidence=0.9,
                             observed_at=at, last_seen_at=at, created_at=now, updated_at=now))
         s.add(Hit(camera_id="north", plate="AB12CDE", entry_plate="AB12CDE", hotlist_name="L",
+                  hotlist_id=hotlist.id,
                   observed_at=times[2], last_seen_at=times[2], created_at=now, updated_at=now))
         s.commit()
 

@@ -43,7 +43,8 @@ def test_last_admin_cannot_be_disabled(api_client: Any) -> None:
 
 def test_audit_log_filters_export_and_self_audit(api_client: Any, services: Services) -> None:
     detective = api_client("detective")
-    detective.get("/api/reads", params={"reason": "burglary pattern check", "case_number": "C-7"})
+    detective.get("/api/reads", params={"purpose": "investigation", "case_number": "C-7",
+                                        "reason": "burglary pattern check"})
     auditor = api_client("auditor")
     resp = auditor.get("/api/audit", params={"case_number": "C-7"})
     assert resp.status_code == 200

@@ -29,6 +29,7 @@ def recognizer() -> FastAlprRecognizer:
 
 def test_reads_real_plates_with_per_character_alternatives(recognizer: FastAlprRecognizer) -> None:
     img = cv2.imread(str(shared_path("data/plates-dev/images/1277DPZ.jpg")))
+    assert img is not None
     found = recognizer.recognize(img)
     assert [o.text for o in found] == ["1277DPZ"]
     o = found[0]
@@ -40,6 +41,7 @@ def test_reads_real_plates_with_per_character_alternatives(recognizer: FastAlprR
 
 def test_mask_hides_a_plate(recognizer: FastAlprRecognizer) -> None:
     img = cv2.imread(str(shared_path("data/plates-dev/images/1277DPZ.jpg")))
+    assert img is not None
     masked = build_recognizer(
         recognizer.settings.model_copy(
             update={"masks": [[(60, 280), (180, 280), (180, 335), (60, 335)]]}

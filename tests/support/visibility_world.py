@@ -32,7 +32,7 @@ READS = {  # key -> (camera, plate, list it hits)
     "b-secret": ("cam-b", "SECR333", "secret"),
 }
 ALL_CAMS, UNRESTRICTED, ALL_LISTS = set(CAMERAS), {"open", "other"}, set(LISTS)
-PURPOSE = {"reason": "visibility table test", "case_number": "VIS-1"}
+PURPOSE = {"purpose": "investigation", "reason": "visibility table test", "case_number": "VIS-1"}
 SPOT = (51.5, -0.12)  # both cameras stand here; so does the gunshot alert
 GUNSHOT = "/api/gunshots/sst/G-1"
 
@@ -55,6 +55,7 @@ class World:
     hits: dict[str, int] = field(default_factory=dict)  # read key -> hit id
     media: dict[str, list[str]] = field(default_factory=dict)  # read key -> urls
     segments: dict[str, int] = field(default_factory=dict)  # camera -> segment id
+    window: str = ""  # since=...&until=... around the reads
 
     def client(self, name: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=20,
@@ -87,6 +88,9 @@ def add_user(services: Services, name: str, who: Who, lists: dict[str, int]) -> 
 def setup(services: Services, world: World, people: dict[str, Who]) -> None:
     """Cameras, files, lists with entries (through the API), and every user with a token."""
     now, data = services.clock.now(), services.settings.data_dir
+    hour = timedelta(hours=1)
+    world.window = str(httpx.QueryParams(since=(now - hour).isoformat(),
+                                         until=(now + hour).isoformat()))
     with transaction(services.sessions) as s:
         for cam in CAMERAS:
             s.add(Camera(id=cam, name=cam, created_at=now, updated_at=now, reconnects=0,

@@ -96,6 +96,8 @@ def test_detective_search_needs_purpose_and_is_audited(
                                           AuditEvent.username == "dave")
     assert db_rows(console, stopped) == []  # stopped in the browser: nothing was searched
 
+    expect(error).to_contain_text("purpose")
+    form.locator("select[name=purpose]").select_option("investigation")
     form.locator("input[name=reason]").fill("stolen vehicle enquiry, suspect car sighting")
     form.locator("input[name=case_number]").fill("CASE-2026-0042")
     form.locator("[data-testid=search-submit]").click()
@@ -110,6 +112,7 @@ def test_detective_search_needs_purpose_and_is_audited(
     case, details = rows[-1]
     assert case == "CASE-2026-0042"
     assert details["reason"] == "stolen vehicle enquiry, suspect car sighting"
+    assert details["purpose"] == "investigation"
     assert details["results"] >= 1
 
     page.goto("/#/wall")

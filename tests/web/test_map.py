@@ -137,8 +137,6 @@ def open_map(chromium: Browser, console: MapServer) -> tuple[Page, list[str]]:
     page.set_default_timeout(15_000)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
-    page.on("pageerror", lambda e: print("pageerror:", e))
-    page.on("console", lambda m: print("console:", m.text))
     login(page, "dave")
     page.evaluate("location.hash = '#/map'")
     page.wait_for_selector('[data-testid=map][data-ready="1"]')
@@ -178,9 +176,10 @@ def test_map_renders_from_local_assets_with_the_bundled_outline_map(
     expect(detail.locator("[data-testid=gunshot-wall] figure")).to_have_count(2)
     expect(detail.locator("[data-testid=reads-near-count]")).to_have_text("3")
     assert "MAP0" not in detail.inner_text()  # plates only after a stated purpose
-    detail.locator("input[name=reason]").fill("shots fired on Main St")
-    detail.locator("input[name=case_number]").fill("C-2026-0911")
-    detail.get_by_role("button", name="Show plates (audited)").click()
+    purpose = detail.locator("[data-testid=gunshot-reads]")
+    purpose.locator("input[name=reason]").fill("shots fired on Main St")
+    purpose.locator("input[name=case_number]").fill("C-2026-0911")
+    purpose.get_by_role("button", name="Show plates (audited)").click()
     expect(detail.locator("[data-testid=reads-near-list] li")).to_have_count(3)
     page.screenshot(path=screenshots / "map-02-gunshot.png")
     assert_local_only(requests, map_console)

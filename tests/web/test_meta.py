@@ -107,3 +107,16 @@ def _choices(parser: Any, prefix: str = "") -> dict[str, list[str]]:
         elif action.choices is not None and action.option_strings:
             out[f"{prefix}{action.option_strings[0]}"] = list(action.choices)
     return out
+
+
+def test_console_labels_cover_exactly_the_vocabularies() -> None:
+    """The console keeps display labels, keyed by the server's values (no value of its own)."""
+    js = ROOT / "web" / "static" / "js"
+    detail = (js / "views" / "hitdetail.js").read_text()
+    block = re.search(r"export const REJECT_REASONS = \[(.*?)\];", detail, re.S)
+    assert block
+    assert re.findall(r'\[\s*"([a-z_]+)",', block.group(1)) == list(values(RejectReason))
+    store = (js / "hitstore.js").read_text()
+    order = re.search(r"const STATUS_ORDER = \{(.*?)\};", store)
+    assert order
+    assert re.findall(r"(\w+):\s*\d+", order.group(1)) == list(values(HitStatus))

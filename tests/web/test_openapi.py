@@ -111,7 +111,7 @@ def test_schema_validates_real_answers(services: Services, api_client: Any) -> N
     ids = _seed(services, api_client)
     supervisor = api_client("supervisor")
     spec = supervisor.get("/openapi.json").json()
-    purpose = {"reason": "checking the schema", "case_number": "OAS-1"}
+    purpose = {"purpose": "investigation", "reason": "checking the schema", "case_number": "OAS-1"}
     calls = [
         ("GET", "/api/hits", "/api/hits", {}),
         ("GET", "/api/hits/{hit_id}", f"/api/hits/{ids['hit']}", {}),

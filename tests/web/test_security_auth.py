@@ -225,3 +225,28 @@ def test_lookalike_usernames_are_refused_and_login_ignores_case(
     anon = TestClient(api_app)
     signed = anon.post("/api/auth/login", json={"username": "ADMIN2", "password": TEST_PASSWORD})
     assert signed.status_code == 200 and signed.json()["username"] == "admin2"
+
+
+def test_concurrent_audited_requests_never_fail(open_app: Any) -> None:
+    """Each failed sign-in appends to the audit chain; 40 at once all land (no 500)."""
+    from rtcc import audit
+
+    services: Services = open_app.state.services
+    start = threading.Barrier(40)
+    codes: list[int] = []
+
+    def attempt(i: int) -> None:
+        client = TestClient(open_app, raise_server_exceptions=False)
+        start.wait()
+        codes.append(client.post("/api/auth/login",
+                                 json={"username": f"ghost{i}", "password": "nope"}).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [401] * 40
+    with services.sessions() as s:
+        report = audit.check_chain(s)
+    assert report.ok and report.rows >= 40

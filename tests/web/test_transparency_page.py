@@ -72,7 +72,7 @@ def _open_report(page: Page) -> None:
     page.goto("/#/transparency")
     page.fill("[data-testid=tr-year]", "2025")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("section[data-technology=lpr]")).to_be_visible()
+    expect(page.locator("[data-testid=tr-report][data-state=ready]")).to_be_visible()
 
 
 def test_auditor_sees_figures_and_supervisor_signs_off(

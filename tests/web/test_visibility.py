@@ -173,12 +173,25 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/api/gunshots/{source}/{alert_id}/reads"): lambda w, who: [Req(
         f"{GUNSHOT}/reads?" + str(httpx.QueryParams(PURPOSE)), want=w.visible_reads(who),
         body=_ids)],
+    ("GET", "/api/map/cameras"): lambda w, who: [
+        Req("/api/map/cameras", want=who.sees_cameras, body=_ids)],
+    ("GET", "/api/map/reads"): lambda w, who: [
+        Req(f"/api/map/reads?{w.window}", want=w.visible_reads(who), body=_ids)],
+    ("GET", "/api/map/hits"): lambda w, who: [
+        Req(f"/api/map/hits?{w.window}", want=w.visible_hits(who), body=_ids)],
+    ("GET", "/api/cameras/{camera_id}/track"): lambda w, who: _cams(w, who, "/track"),
+    ("POST", "/api/evidence"): lambda w, who: [  # only hidden ones: a package is built per call
+        Req("/api/evidence", False, method="POST", json={**PURPOSE, "hit_id": h})
+        for h in w.hits.values() if h not in w.visible_hits(who)],
     ("GET", "/api/stats/daily"): lambda w, who: [Req(
         "/api/stats/daily?days=1", want=(len(w.visible_reads(who)), len(w.visible_hits(who))),
         body=_today)],
 }
 WEBSOCKETS = {"/ws/events"}
 
+# An export is a case record of its own; what goes into it is checked when it is made (POST).
+_EXPORT = "evidence exports by id (evidence:export); contents checked at POST /api/evidence"
+_PUBLIC = "the transparency report: yearly figures for the public, no camera's data"
 _CONFIG = "camera configuration (cameras:manage: admins, who see every camera)"
 _MANAGE = "hotlists:manage is for supervisors, who see every list (the checks run anyway)"
 NOT_SCOPED: dict[tuple[str, str], str] = {
@@ -213,6 +226,22 @@ NOT_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/api/integrations/gunshot"): "a signed detector's webhook (no user)",
     ("GET", "/api/gunshots"): "gunshot alerts are places and times, no camera's data",
     ("POST", "/api/gunshots/{source}/{alert_id}/outcome"): "answers the outcome it recorded",
+    ("GET", "/openapi.json"): "the API description", ("GET", "/docs"): "the API description",
+    ("GET", "/api/map/basemap"): "the imported base map (streets), no camera data",
+    ("GET", "/api/map/tiles/{z}/{x}/{y}"): "base map tiles",
+    ("GET", "/api/nodes"): "camera nodes' heartbeats (cameras:manage: admins see every camera)",
+    ("POST", "/api/integrations/trailers/{camera_id}/positions"): "a signed trailer's webhook",
+    ("GET", "/api/evidence"): _EXPORT, ("GET", "/api/evidence/{export_id}"): _EXPORT,
+    ("GET", "/api/evidence/{export_id}/download"): _EXPORT,
+    ("POST", "/api/evidence/{export_id}/cancel"): _EXPORT,
+    ("GET", "/api/evidence/public-key"): "the public signing key",
+    ("GET", "/api/public/transparency"): _PUBLIC, ("GET", "/public/transparency"): _PUBLIC,
+    ("GET", "/api/transparency/{year}"): _PUBLIC,
+    ("GET", "/api/transparency/{year}/report.html"): _PUBLIC,
+    ("GET", "/api/transparency/{year}/report.pdf"): _PUBLIC,
+    ("GET", "/api/transparency/{year}/entries/{technology}"): _PUBLIC,
+    ("POST", "/api/transparency/{year}/entries/{technology}"): _PUBLIC,
+    ("POST", "/api/transparency/{year}/signoff"): _PUBLIC,
 }
 
 
@@ -221,21 +250,21 @@ NOT_SCOPED: dict[tuple[str, str], str] = {
 
 def _routes(app: Any) -> dict[tuple[str, str], str]:
     """(method, path) -> declared permission, for every HTTP and websocket route."""
-    out = {}
+    out: dict[tuple[str, str], str] = {}
     for route in iter_route_contexts(app.routes):
         kind = route.original_route
         if not isinstance(kind, APIRoute | APIWebSocketRoute):
             continue
-        stack, perms = list(route.dependant.dependencies), set()
+        stack, perms = list(route.dependant.dependencies), set[str]()
         while stack:
             dep = stack.pop()
             if (perm := permission_of(dep.call)) is not None:
                 perms.add(perm)
             stack.extend(dep.dependencies)
         methods = ["WS"] if isinstance(kind, APIWebSocketRoute) else sorted(
-            route.methods - {"HEAD", "OPTIONS"})
+            (route.methods or set()) - {"HEAD", "OPTIONS"})
         for method in methods:
-            out[(method, route.path)] = ",".join(sorted(perms))
+            out[(method, str(route.path))] = ",".join(sorted(perms))
     return out
 
 
@@ -268,7 +297,7 @@ def _run_rest(world: World, perms: dict[tuple[str, str], str], name: str) -> lis
 
 def _receive_all(ws: ClientConnection, quiet: float = 1.0) -> set[tuple[str, Any]]:
     """Every event until the socket has been quiet for ``quiet`` seconds."""
-    got = set()
+    got: set[tuple[str, Any]] = set()
     while True:
         try:
             msg = json.loads(ws.recv(timeout=quiet))

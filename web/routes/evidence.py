@@ -49,9 +49,13 @@ class ExportIn(BaseModel):
     legal_authority: str | None = Field(default=None, max_length=2000)
     hit_id: int | None = Field(default=None, ge=1, le=2**62)
     read_id: int | None = Field(default=None, ge=1, le=2**62)
-    read_ids: list[int] | None = Field(default=None, min_length=1, max_length=collect.MAX_READS)
+    read_ids: list[Annotated[int, Field(ge=1, le=2**62)]] | None = Field(
+        default=None, min_length=1, max_length=collect.MAX_READS
+    )
     gunshot_id: int | None = Field(default=None, ge=1, le=2**62)
-    cameras: list[str] | None = Field(default=None, min_length=1, max_length=32)
+    cameras: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, min_length=1, max_length=32
+    )
     start: datetime | None = None
     end: datetime | None = None
     pre_s: float | None = Field(default=None, ge=0, le=3600)

@@ -19,8 +19,8 @@ from rtcc.events import GunshotEvent
 from rtcc.integrations.gunshot import invalid_from
 from rtcc.integrations.gunshot_service import receive
 from rtcc.integrations.signing import Signed, remember
-from rtcc.integrations.trailers import record_position
-from rtcc.schemas.integrations import GunshotAlertOut, PositionIn, PositionOut
+from rtcc.integrations.trailers import PositionIn, record_position
+from rtcc.schemas.integrations import GunshotAlertOut, PositionOut
 from web.deps import ServicesDep
 from web.signed import signed_by
 

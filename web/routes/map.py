@@ -43,7 +43,10 @@ TILE_URL = "/api/map/tiles/{z}/{x}/{y}"
 def _window(since: datetime | None, until: datetime | None, now: datetime,
             ) -> tuple[datetime, datetime]:
     end = as_utc(until) if until else now
-    start = as_utc(since) if since else end - timedelta(hours=1)
+    try:
+        start = as_utc(since) if since else end - timedelta(hours=1)
+    except OverflowError:
+        raise InvalidInputError("until is out of range", field="until") from None
     if start >= end:
         raise InvalidInputError("since must be before until", field="since")
     if end - start > MAX_WINDOW:

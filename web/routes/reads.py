@@ -22,6 +22,7 @@ from rtcc.clock import as_utc
 from rtcc.csvsafe import csv_from_dicts
 from rtcc.errors import InvalidInputError
 from rtcc.models import PlateRead
+from rtcc.oversight import purpose as purpose_rules
 from rtcc.plates import MAX_PLATE_LENGTH
 from rtcc.runtime.services import Services
 from rtcc.schemas.common import CSV_RESPONSE, Page
@@ -80,6 +81,8 @@ class Search:
     camera_id: str | None
     start: datetime | None
     end: datetime | None
+    purpose: str | None = None  # a code from oversight.purposes
+    legal_basis: str | None = None
 
     def statement(self, scope: Scope) -> Select[PlateRead]:
         """The search over the reads the caller may see."""
@@ -108,6 +111,9 @@ class Search:
 
 def search_params(
     services: ServicesDep,
+    user: CurrentUser,
+    purpose: Annotated[str | None, Query(max_length=64)] = None,
+    legal_basis: Annotated[str | None, Query(max_length=500)] = None,
     reason: Annotated[str | None, Query(max_length=500)] = None,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
     plate: Annotated[str | None, Query(max_length=40)] = None,
@@ -115,6 +121,11 @@ def search_params(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> Search:
+    code, basis = purpose_rules.check_code(services.settings.oversight, purpose, legal_basis)
+    purpose_rules.refuse_if_prohibited(  # recorded even when the rest is incomplete
+        services.sessions, services.settings.oversight, purpose=code, actor=user.actor,
+        now=services.clock.now(), reason=reason, case_number=case_number,
+        query={"plate": plate, "camera_id": camera_id})
     check_purpose(reason, case_number, min_reason=services.settings.auth.min_reason_length)
     assert reason is not None and case_number is not None
     start_utc = as_utc(start) if start else None
@@ -123,7 +134,8 @@ def search_params(
         raise InvalidInputError("start must be before end", field="start")
     if plate:
         plate_pattern(plate)  # validate before anything runs
-    return Search(reason.strip(), case_number.strip(), plate, camera_id, start_utc, end_utc)
+    return Search(reason.strip(), case_number.strip(), plate, camera_id, start_utc, end_utc,
+                  purpose=code, legal_basis=basis)
 
 
 SearchDep = Annotated[Search, Depends(search_params)]
@@ -136,7 +148,9 @@ def _audit_search(
     audit.record(
         session, now=services.clock.now(), actor=user.actor, action=action,
         target=f"plate:{search.plate}" if search.plate else "reads",
-        case_number=search.case_number, details={"reason": search.reason, **details},
+        case_number=search.case_number,
+        details={"reason": search.reason, "purpose": search.purpose,
+                 "legal_basis": search.legal_basis, **details},
     )
     session.commit()
 

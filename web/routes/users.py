@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rtcc.auth import tokens, users
 from rtcc.auth.users import user_summary
-from rtcc.errors import ConflictError
+from rtcc.errors import ConflictError, PermissionDeniedError
 from rtcc.models import User
 from rtcc.schemas.accounts import (
     NewTokenOut,
@@ -152,9 +152,14 @@ def issue_token(
     username: Username, body: TokenIn, user: CurrentUser, services: ServicesDep,
     session: SessionDep,
 ) -> NewTokenOut:
-    row, secret = tokens.issue(
-        session, username=username, now=services.clock.now(), actor=user.actor, name=body.name
-    )
+    try:
+        row, secret = tokens.issue(
+            session, username=username, now=services.clock.now(), actor=user.actor,
+            name=body.name, days=services.settings.auth.token_days,
+        )
+    except PermissionDeniedError:
+        session.commit()  # the refused attempt stays in the audit trail
+        raise
     session.commit()
     return NewTokenOut.model_validate({**tokens.token_summary(row), "token": secret})
 

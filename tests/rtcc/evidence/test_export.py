@@ -258,3 +258,53 @@ def test_a_cancelled_export_leaves_nothing_behind(
             AuditEvent.action == "evidence.export")).one()
     assert holds and all(h.released_at is not None for h in holds)
     assert outcome == "cancelled"
+
+
+def test_a_gunshot_alert_exports_its_bookmarked_cameras(
+    services: Services, recorded: Recorded
+) -> None:
+    from rtcc.models import GunshotAlert, GunshotBookmark
+
+    with transaction(services.sessions) as s:
+        alert = GunshotAlert(source="acoustic", alert_id="A-17", version=1, type="single_gunshot",
+                             lat=40.7, lon=-74.0, detected_at=T0 + timedelta(seconds=10),
+                             received_at=T0 + timedelta(seconds=11), payload={})
+        s.add(alert)
+        s.add(GunshotBookmark(source="acoustic", alert_id="A-17", camera_id="cam1",
+                              distance_m=80.0, start_at=T0 + timedelta(seconds=7),
+                              end_at=T0 + timedelta(seconds=13), created_at=T0))
+        s.flush()
+        scope = collect.resolve_gunshot(s, alert.id)
+        assert (scope.cameras, scope.source_kind) == (("cam1",), "gunshot")
+        started = service.start(s, scope=scope, case_number="CASE-SHOTS", reason="shots fired",
+                                legal_authority=None, actor=DETECTIVE, now=services.clock.now(),
+                                settings=services.settings)
+    row = service.build(started, sessions=services.sessions, settings=services.settings,
+                        clock=services.clock, actor=DETECTIVE)
+    root = services.settings.data_dir / str(row.path)
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["request"]["kind"] == "gunshot" and manifest["window"]["seconds"] == 6.0
+    if shutil.which("ffprobe"):
+        assert abs(ffprobe_duration(root / "video" / "cam1.mp4") - 6.0) <= 1 / FPS
+    assert verify(root).ok
+
+
+def test_an_export_interrupted_by_a_stop_is_undone_at_start(
+    services: Services, recorded: Recorded
+) -> None:
+    from rtcc.cli.serve import first_start
+
+    with transaction(services.sessions) as s:
+        scope = collect.resolve_hit(s, recorded.hit_id, pre=PRE, post=POST)
+        started = service.start(s, scope=scope, case_number="C-5", reason="test",
+                                legal_authority=None, actor=DETECTIVE,
+                                now=services.clock.now(), settings=services.settings)
+    half = services.settings.data_dir / "evidence" / f".tmp-{started.export_id}-deadbeef"
+    (half / "video").mkdir(parents=True)
+    (half / "video" / "cam1.mp4").write_bytes(b"half a clip")
+    first_start(services)  # what `rtcc serve` does before serving
+    assert not half.exists()
+    with services.sessions() as s:
+        row = s.get(EvidenceExport, started.export_id)
+        assert row is not None and row.status == "failed" and "interrupted" in str(row.error)
+        assert all(h.released_at is not None for h in s.scalars(select(LegalHold)))

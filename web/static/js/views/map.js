@@ -54,7 +54,8 @@ export function mount(host, ctx, rest = []) {
     const { L, map } = state;
     const info = await api.get("/api/map/basemap");
     if (info.imported) {
-      L.tileLayer(info.tile_url, { minZoom: 0, maxNativeZoom: info.max_zoom, maxZoom: 20,
+      // Two zoom levels past the file's own (the map's zoom stops there): enlarged, not blank.
+      L.tileLayer(info.tile_url, { minZoom: 0, maxNativeZoom: info.max_zoom, maxZoom: info.max_zoom + 2,
         className: "basemap-tiles", attribution: `${info.name} (sha256 ${info.sha256.slice(0, 12)}…)` }).addTo(map);
       mapNode.dataset.basemap = "imported";
       return;

@@ -21,6 +21,10 @@ export function mount(host, ctx) {
       localInput("start", "From"), localInput("end", "To")),
     el("fieldset", { class: "purpose" }, el("legend", {}, "Purpose — required, recorded in the audit log"),
       el("div", { class: "form-grid" },
+        el("label", {}, "Purpose", el("select", { name: "purpose", "data-testid": "search-purpose" },
+          el("option", { value: "" }, "Choose the purpose…"))),
+        el("label", { hidden: true, "data-testid": "search-legal-basis" }, "Legal basis (warrant, order…)",
+          el("input", { name: "legal_basis", maxlength: 500 })),
         el("label", { class: "wide" }, "Reason for this search",
           el("input", { name: "reason", placeholder: `at least ${MIN_REASON} characters, e.g. "stolen vehicle enquiry, suspect car"` })),
         el("label", {}, "Case number", el("input", { name: "case_number", placeholder: "e.g. CASE-2026-0042" })))),
@@ -45,12 +49,24 @@ export function mount(host, ctx) {
     for (const c of cams) sel.append(el("option", { value: c.camera_id }, c.name || c.camera_id));
   }).catch(() => {});
 
+  // Purpose codes come from the server's settings; prohibited purposes are not offered (and the
+  // server refuses and records them anyway).
+  let needsBasis = [];
+  api.get("/api/oversight/purposes").then((cfg) => {
+    needsBasis = cfg.legal_basis_required || [];
+    for (const code of cfg.purposes) form.elements.purpose.append(el("option", { value: code }, code.replaceAll("_", " ")));
+  }).catch(() => {});
+  form.elements.purpose.addEventListener("change", () => {
+    form.querySelector("[data-testid=search-legal-basis]").hidden = !needsBasis.includes(form.elements.purpose.value);
+  });
+
   function params(offset = 0) {
     const f = form.elements;
     const iso = (v) => (v ? new Date(v).toISOString() : "");
     return {
       plate: f.plate.value.trim().toUpperCase(), camera_id: f.camera_id.value,
       start: iso(f.start.value), end: iso(f.end.value),
+      purpose: f.purpose.value, legal_basis: f.legal_basis.value.trim(),
       reason: f.reason.value.trim(), case_number: f.case_number.value.trim(), limit: PAGE, offset,
     };
   }
@@ -58,6 +74,8 @@ export function mount(host, ctx) {
   /** The purpose is checked here too so nothing is sent without it; the server checks again. */
   function purposeProblems(p) {
     const out = [];
+    if (!p.purpose) out.push("Choose the purpose of this search.");
+    else if (needsBasis.includes(p.purpose) && !p.legal_basis) out.push("Give the legal basis for this purpose.");
     if (!p.reason) out.push("Give a reason for this search.");
     else if (p.reason.length < MIN_REASON) out.push(`The reason must be at least ${MIN_REASON} characters.`);
     if (!p.case_number) out.push("Give the case number this search is for.");

@@ -111,22 +111,29 @@ export function mount(host, ctx) {
     return el("section", { class: "pane", "data-technology": t.technology },
       el("div", { class: "pane-head" }, el("h2", {}, TITLES[t.technology])),
       el("p", {}, el("b", {}, "Units: "), `${t.units.total ?? 0} in service`,
-        t.units.by_type ? ` · ${Object.entries(t.units.by_type).map(([k, v]) => `${k}: ${v}`).join(", ")}` : "",
+        Object.keys(t.units.by_type || {}).length ? ` · ${Object.entries(t.units.by_type).map(([k, v]) => `${k}: ${v}`).join(", ")}` : "",
         el("br"), el("b", {}, "Uses AI: "), ai),
       el("div", { class: "grid-2" }, figuresTable(t), enteredForm(r, t)));
   }
 
+  let loads = 0;
   async function load() {
+    const mine = ++loads;  // a slower, older answer never replaces a newer one
+    body.dataset.state = "loading";
     clear(body, el("p", { class: "muted" }, "Computing…"));
     try {
       const r = await api.get(`/api/transparency/${year.value}`, params());
+      if (mine !== loads) return;
       clear(head,
         el("p", { class: "meta" }, `Computed ${fmtDateTime(r.generated_at)} at audit row ${r.checkpoint.row_id} (${r.checkpoint.row_hash.slice(0, 16)})`,
           r.signed_checkpoint ? ` · signed checkpoint ${r.signed_checkpoint.seq}` : "",
           r.partial ? " · year to date" : "", r.public ? ` · public version: counts below ${r.suppress_below} hidden` : ""),
         signoffBlock(r));
       clear(body, r.technologies.map((t) => technology(r, t)));
-    } catch (err) { clear(body, el("div", { class: "form-error" }, err.message)); }
+      body.dataset.state = "ready";
+    } catch (err) {
+      if (mine === loads) { clear(body, el("div", { class: "form-error" }, err.message)); body.dataset.state = "error"; }
+    }
   }
 
   load();

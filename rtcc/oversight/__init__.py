@@ -1,0 +1,1 @@
+"""Search oversight: purpose codes, the auditor's monthly sample, unusual search volume."""

@@ -1,0 +1,69 @@
+"""Search oversight in the background: the previous month's sample once it has ended, and the
+search volume check, every few minutes."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from rtcc.audit import SYSTEM
+from rtcc.clock import Clock
+from rtcc.config import OversightSettings
+from rtcc.db import transaction
+from rtcc.errors import RtccError
+from rtcc.oversight import review, volume
+
+log = logging.getLogger(__name__)
+
+
+class OversightScheduler:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], settings: OversightSettings, clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessions, self.settings, self.clock = sessions, settings, clock
+        self.rng = rng or random.SystemRandom()
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="oversight", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.check_interval_minutes * 60):
+            self.run_once()
+
+    def run_once(self) -> None:
+        """Sample last month if not yet sampled; raise today's volume alerts."""
+        now = self.clock.now()
+        try:
+            with transaction(self.sessions) as session:
+                month = review.previous_month(now)
+                if not review.sample_of(session, month=month):
+                    rows = review.draw_sample(session, month=month, now=now, rng=self.rng,
+                                              size=self.settings.monthly_sample_size,
+                                              actor=SYSTEM)
+                    log.info("oversight: %d search(es) of %s sampled for review", len(rows),
+                             month)
+            with transaction(self.sessions) as session:
+                for alert in volume.check(session, now=now, settings=self.settings):
+                    log.warning("oversight: unusual search volume by %s: %d today (baseline %s)",
+                                alert.username, alert.searches, alert.baseline)
+        except RtccError as exc:
+            log.warning("oversight check refused: %s", exc.message)
+        except Exception:  # noqa: BLE001 - the server outlives a failed check; logged
+            log.exception("oversight check failed")
+        finally:
+            self.runs += 1
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
