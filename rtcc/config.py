@@ -53,6 +53,9 @@ class ServerSettings(Section):
     # Request bodies: refused with 413 before they are read (``web.hardening``).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # JSON and forms
     max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)  # hotlist file uploads
+    # Browser origins (scheme://host[:port]) besides the server's own that may open the live
+    # websocket; a page from any other origin (even another port of this host) is refused.
+    allowed_origins: list[str] = Field(default_factory=list)
 
 
 class LprSettings(Section):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, WebSocketException
 from starlette.requests import HTTPConnection
@@ -68,12 +69,37 @@ def _bearer(conn: HTTPConnection) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else ""
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def origin_allowed(conn: HTTPConnection, services: Services) -> bool:
+    """A websocket's ``Origin`` is this server (same scheme, host and port as the request),
+    ``server.public_url`` or one of ``server.allowed_origins``. SameSite cookies do not tell
+    ports apart, so without this a page on another port of the host could read the feed.
+    Clients that send no Origin (not a browser) are judged by their credentials alone."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    host = conn.headers.get("host", "")
+    scheme = "https" if conn.url.scheme in ("wss", "https") else "http"
+    allowed = {f"{scheme}://{host}".lower()}
+    server = services.settings.server
+    if server.public_url:
+        allowed.add(_origin_of(server.public_url))
+    allowed |= {_origin_of(o) for o in server.allowed_origins}
+    return origin.strip().lower() in allowed
+
+
 def authenticate(conn: HTTPConnection) -> Principal:
     """The caller, authenticated once per request (cached on ``conn.state``); raises 401/403."""
     cached = getattr(conn.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
     services: Services = conn.app.state.services
+    if conn.scope["type"] == "websocket" and not origin_allowed(conn, services):
+        raise _deny(conn, 403, "this page's origin may not open the live feed")
     now = services.clock.now()
     source = client_address(conn)
     token = _bearer(conn)

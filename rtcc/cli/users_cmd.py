@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
         p.add_argument("name")
         if name == "token":
             p.add_argument("--label", default=None, help="what the token is for")
+            p.add_argument("--days", type=int, default=None,
+                           help="valid this many days (default: auth.token_days)")
         p.set_defaults(func=func)
     passwd = usub.add_parser("passwd", help="set a new password")
     passwd.add_argument("name")
@@ -118,8 +120,11 @@ def _passwd(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     with _session(args) as (session, ctx):
+        days = args.days if args.days is not None else ctx.settings.auth.token_days
+        if not 1 <= days <= 3650:
+            raise InvalidInputError("--days: between 1 and 3650", field="days")
         row, secret = tokens.issue(session, username=args.name, now=ctx.clock.now(),
-                                   actor=ctx.actor, name=args.label)
+                                   actor=ctx.actor, name=args.label, days=days)
         print(f"token {row.id} for {args.name} (shown once):", file=sys.stderr)
         print(secret)
     return 0

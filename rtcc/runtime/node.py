@@ -34,7 +34,9 @@ from rtcc.runtime.forwarder import Forwarder
 from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
-SAFETY_S = 2.0  # stop this long before the lease could expire on the server
+# A lease counts as ours locally for this share of its TTL after the renewal was asked; then
+# the watchdog kills the camera, well before the server lets the lease expire.
+LOCAL_SHARE = 0.6
 
 
 @dataclass
@@ -96,9 +98,10 @@ class Node:
         for cid in sorted(set(self.running) - desired):
             self._stop_camera(cid, release=True, why="placed on another node")
         for cid in sorted(desired - set(self.running)):
+            asked = time.monotonic()
             lease = self.conn.run(self.kv.acquire(cid, self.node_id), timeout=5.0)
             if lease is not None:
-                self._start_camera(cid, lease)
+                self._start_camera(cid, lease, asked + self._local_validity())
 
     def _renew_all(self) -> None:
         for cid in list(self.running):
@@ -114,7 +117,10 @@ class Node:
                 self._stop_camera(cid, release=False, why="lease lost")
                 continue
             run.lease = renewed
-            run.valid_until = asked + self.cluster.lease_ttl_s - SAFETY_S
+            run.valid_until = asked + self._local_validity()
+
+    def _local_validity(self) -> float:
+        return self.cluster.lease_ttl_s * LOCAL_SHARE
 
     def _watchdog(self) -> None:
         while not self._stop.wait(0.2):
@@ -135,7 +141,7 @@ class Node:
 
     # --- cameras ----------------------------------------------------------------------------
 
-    def _start_camera(self, cid: str, lease: Lease) -> None:
+    def _start_camera(self, cid: str, lease: Lease, valid_until: float) -> None:
         spec = worker_spec(self.s, self._cameras[cid])
         if spec is None:
             self.conn.run(self.kv.release(lease), timeout=5.0)
@@ -144,7 +150,7 @@ class Node:
         supervisor = CameraSupervisor(
             [], lpr=settings.lpr, data_dir=settings.data_dir, clock=self.s.clock, specs=[spec]
         )
-        run = _Running(lease, time.monotonic() + self.cluster.lease_ttl_s - SAFETY_S, supervisor)
+        run = _Running(lease, valid_until, supervisor)
         with self._lock:
             self.running[cid] = run
         supervisor.start()
@@ -168,7 +174,8 @@ class Node:
         if run is None:
             return
         log.warning("node %s: camera %s stopped: %s", self.node_id, cid, why)
-        run.supervisor.stop(timeout=3.0)
+        # Still leased: a clean stop. Lease lost or about to lapse: kill the worker at once.
+        run.supervisor.stop(timeout=1.5 if release else 0.2)
         run.stop_relay.set()
         if release:
             try:

@@ -250,3 +250,19 @@ def test_concurrent_audited_requests_never_fail(open_app: Any) -> None:
     with services.sessions() as s:
         report = audit.check_chain(s)
     assert report.ok and report.rows >= 40
+
+
+def test_the_live_feed_refuses_pages_from_another_origin(api_client: Any) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from web.security import WS_FORBIDDEN
+
+    officer = api_client("officer")
+    with officer.websocket_connect("/ws/events", headers={"origin": "http://testserver"}) as ws:
+        assert ws.receive_json()["type"] == "hello"
+    for other in ("http://testserver:8081", "http://evil.example", "null"):
+        with pytest.raises(WebSocketDisconnect) as refused, officer.websocket_connect(
+            "/ws/events", headers={"origin": other}
+        ) as ws:
+            ws.receive_json()
+        assert refused.value.code == WS_FORBIDDEN, other

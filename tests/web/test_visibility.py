@@ -191,6 +191,7 @@ WEBSOCKETS = {"/ws/events"}
 
 # An export is a case record of its own; what goes into it is checked when it is made (POST).
 _EXPORT = "evidence exports by id (evidence:export); contents checked at POST /api/evidence"
+_OVERSIGHT = "search oversight: auditors and supervisors review every user's audited searches"
 _PUBLIC = "the transparency report: yearly figures for the public, no camera's data"
 _CONFIG = "camera configuration (cameras:manage: admins, who see every camera)"
 _MANAGE = "hotlists:manage is for supervisors, who see every list (the checks run anyway)"
@@ -242,6 +243,12 @@ NOT_SCOPED: dict[tuple[str, str], str] = {
     ("GET", "/api/transparency/{year}/entries/{technology}"): _PUBLIC,
     ("POST", "/api/transparency/{year}/entries/{technology}"): _PUBLIC,
     ("POST", "/api/transparency/{year}/signoff"): _PUBLIC,
+    ("GET", "/api/oversight/purposes"): "the configured purpose codes",
+    ("GET", "/api/oversight/reviews"): _OVERSIGHT,
+    ("POST", "/api/oversight/reviews/sample"): _OVERSIGHT,
+    ("POST", "/api/oversight/reviews/{review_id}"): _OVERSIGHT,
+    ("GET", "/api/oversight/alerts"): _OVERSIGHT,
+    ("POST", "/api/oversight/alerts/{alert_id}/acknowledge"): _OVERSIGHT,
 }
 
 
