@@ -28,7 +28,7 @@ Origin = Literal["config", "api", "csv"]
 ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 # CameraSettings fields kept as columns; the rest go to ``options``.
 COLUMN_SETTINGS = {
-    "id", "name", "url", "enabled", "location", "record",
+    "id", "name", "url", "detect_url", "enabled", "location", "record",
     "heading_deg", "fov_deg", "range_m", "mobile", "lpr",
 }
 
@@ -46,7 +46,7 @@ class CameraSpec(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     heading: float | None = Field(default=None, ge=0, lt=360)
     lpr: bool = True
-    record: bool = False
+    record: bool = True
     site: str | None = Field(default=None, max_length=100)
     enabled: bool = True
     pin_node: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
@@ -88,7 +88,7 @@ _SPEC_COLUMNS = {
 def _new_row(camera_id: str, now: datetime, origin: Origin) -> Camera:
     return Camera(
         id=camera_id, name=camera_id, created_at=now, updated_at=now, reconnects=0, restarts=0,
-        state="offline", state_since_at=now, origin=origin, enabled=True, lpr=True, record=False,
+        state="offline", state_since_at=now, origin=origin, enabled=True, lpr=True, record=True,
         input_fps=0.0, analysed_fps=0.0, skipped_frames=0, motion_skipped_frames=0,
         fov_deg=90.0, range_m=60.0, mobile=False,
     )
@@ -165,7 +165,7 @@ def seed_from_settings(session: Session, cameras: list[CameraSettings], *, now: 
             session.add(cam)
         cam.origin = "config"
         cam.name, cam.url, cam.enabled, cam.record = cfg.name, cfg.url, cfg.enabled, cfg.record
-        cam.lpr = cfg.lpr
+        cam.lpr, cam.detect_url = cfg.lpr, cfg.detect_url
         cam.lat = cfg.location.lat if cfg.location else None
         cam.lon = cfg.location.lon if cfg.location else None
         cam.heading_deg, cam.fov_deg = cfg.heading_deg, cfg.fov_deg
@@ -189,7 +189,8 @@ def camera_settings(cam: Camera) -> CameraSettings:
     location = {"lat": cam.lat, "lon": cam.lon} if has_location else None
     return CameraSettings.model_validate({
         **(cam.options or {}),
-        "id": cam.id, "name": cam.name, "url": cam.url, "enabled": cam.enabled,
+        "id": cam.id, "name": cam.name, "url": cam.url, "detect_url": cam.detect_url,
+        "enabled": cam.enabled,
         "location": location, "record": cam.record, "heading_deg": cam.heading_deg,
         "fov_deg": cam.fov_deg, "range_m": cam.range_m, "mobile": cam.mobile, "lpr": cam.lpr,
     })

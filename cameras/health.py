@@ -52,6 +52,10 @@ class Counters:
             self.analysed += 1
             self._window_analysed += 1
 
+    def packet(self) -> None:
+        """A video packet of a camera that is not decoded (it counts towards input fps)."""
+        self._window_frames += 1
+
     def lag(self, lag_s: float) -> None:
         self.lag_s = max(0.0, lag_s)
         self.max_lag_s = max(self.max_lag_s, self.lag_s)

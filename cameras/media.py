@@ -22,9 +22,14 @@ def write_jpeg(path: Path, image: np.ndarray, quality: int = 85) -> int:
     return len(buf)
 
 
-def read_media_paths(camera_id: str, track_key: str, at: datetime) -> tuple[str, str]:
-    """Relative paths (to data_dir) of a read's snapshot and crop."""
+def read_media_paths(
+    camera_id: str, track_key: str, at: datetime, status: str = "final"
+) -> tuple[str, str]:
+    """Relative paths (to data_dir) of a read's snapshot and crop. A preview and the final read
+    of the same track get distinct files: a hit raised on the preview keeps its images."""
     base = f"media/reads/{camera_id}/{at:%Y-%m-%d}/{track_key}"
+    if status != "final":
+        base = f"{base}-{status}"
     return f"{base}-snap.jpg", f"{base}-crop.jpg"
 
 

@@ -24,6 +24,7 @@ class StatusMessage:
     lag_s: float = 0.0  # how far analysis is behind real time
     max_lag_s: float = 0.0
     restarts: int | None = None  # set by the supervisor
+    decoded_frames: int = 0  # frames decoded since the worker started (0: stream copy only)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class SegmentMessage:
     end_at: datetime
     path: str  # relative to data_dir
     bytes: int
+    gap_before_s: float = 0.0  # no video for this long before start_at (a reconnect)
+    gap_reason: str | None = None
 
 
 WorkerMessage = StatusMessage | ReadMessage | SegmentMessage

@@ -5,10 +5,19 @@ still readable up to its last fragment) under ``video/<camera>/<UTC date>/``. Se
 a keyframe. Only when a segment is closed is it renamed to ``…Z.mp4`` and announced with a
 :class:`SegmentMessage`; the core indexes nothing else. On the next start :func:`recover`
 re-muxes what is readable of a left-over partial file into a proper segment, or deletes it.
+
+Timestamps come from the source's media time (:mod:`cameras.remux`), so a segment of a looping
+file holds as much video as the wall time it claims. A pause longer than ``GAP_TOLERANCE_S``
+between two segments (a reconnect) is announced as the next segment's ``gap_before_s`` with its
+reason. A write failure (disk full) deletes the open segment, stops recording with
+:attr:`SegmentRecorder.error` set (the worker reports it as the camera's error) and retries a
+minute later.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 from collections.abc import Callable
@@ -19,11 +28,13 @@ from typing import Any
 import av
 
 from cameras.messages import SegmentMessage
+from cameras.remux import MOVFLAGS, Restamper
 
 log = logging.getLogger(__name__)
 
 PARTIAL = ".partial.mp4"
-MOVFLAGS = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
+GAP_TOLERANCE_S = 1.0  # a longer pause between two segments is recorded as a gap
+RETRY_AFTER_FAILURE_S = 60.0  # after a write failure (disk full), try again this much later
 
 
 def segment_dir(data_dir: Path, camera_id: str, at: datetime) -> Path:
@@ -38,6 +49,8 @@ def _start_of(path: Path) -> datetime:
 
 
 class SegmentRecorder:
+    """Write packets into segments; after an I/O failure (disk full) stop and say why."""
+
     def __init__(
         self,
         *,
@@ -45,49 +58,75 @@ class SegmentRecorder:
         data_dir: Path,
         segment_s: float,
         emit: Callable[[SegmentMessage], None],
+        retry_s: float = RETRY_AFTER_FAILURE_S,
     ) -> None:
         self.camera_id = camera_id
         self.data_dir = data_dir
         self.segment_s = segment_s
         self.emit = emit
+        self.retry_s = retry_s
         self._out: Any = None
         self._ostream: Any = None
         self._path: Path | None = None
         self._start_at: datetime | None = None
         self._t0 = 0.0
         self._last_t = 0.0
-        self._pts0 = 0
-        self._last_dts: int | None = None
+        self._stamp = Restamper()
+        self._prev_end: datetime | None = None  # end of the last segment this process wrote
+        self.gap_reason: str | None = None  # why the video stopped (the worker sets it)
+        self.error: str | None = None  # set while recording is stopped by a failure
+        self._failed_at: datetime | None = None
         self.segments = 0
 
     def write(self, packet: Any, stream: Any, t: float, at: datetime) -> None:
-        """Add one demuxed packet (media time ``t``, capture time ``at``); after decoding it."""
+        """Add one demuxed packet (media time ``t``, capture time ``at``)."""
         if packet.pts is None:
             return
+        if self.error is not None:
+            if self._failed_at is None or (at - self._failed_at).total_seconds() < self.retry_s:
+                return
+            self.error = self._failed_at = None  # try again: space may have been freed
+        try:
+            self._write(packet, stream, t, at)
+        except OSError as exc:
+            self._fail(exc, at)
+
+    def _write(self, packet: Any, stream: Any, t: float, at: datetime) -> None:
         if self._out is not None and packet.is_keyframe and t - self._t0 >= self.segment_s:
             self.close(t - self._last_t)  # the segment ends where the next one begins
         if self._out is None:
             if not packet.is_keyframe:
                 return
-            self._open(stream, t, at, packet.pts)
-        pts = packet.pts - self._pts0
-        dts = (packet.dts if packet.dts is not None else packet.pts) - self._pts0
-        if self._last_dts is not None and dts <= self._last_dts:
+            self._open(stream, t, at)
+        if not self._stamp.apply(packet, t):
             return  # out-of-order packet: drop it rather than corrupt the file
-        packet.pts, packet.dts = pts, dts
         packet.stream = self._ostream
         self._out.mux(packet)
-        self._last_dts = dts
         self._last_t = t
 
-    def _open(self, stream: Any, t: float, at: datetime, pts0: int) -> None:
+    def _open(self, stream: Any, t: float, at: datetime) -> None:
         folder = segment_dir(self.data_dir, self.camera_id, at)
         folder.mkdir(parents=True, exist_ok=True)
         self._path = folder / f"{at.astimezone(UTC):%H%M%S_%f}Z{PARTIAL}"
         self._out = av.open(str(self._path), "w", format="mp4", options=MOVFLAGS)
         self._ostream = self._out.add_stream_from_template(stream)
-        self._start_at, self._t0, self._last_t, self._pts0 = at, t, t, pts0
-        self._last_dts = None
+        self._start_at, self._t0, self._last_t = at, t, t
+        self._stamp.reset()
+
+    def _fail(self, exc: OSError, at: datetime) -> None:
+        """Stop recording: drop the open segment (never index a file cut by the failure)."""
+        out, path = self._out, self._path
+        self._out = self._ostream = self._path = self._start_at = None
+        with contextlib.suppress(Exception):
+            if out is not None:
+                out.close()
+        if path is not None:
+            path.unlink(missing_ok=True)
+        why = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        self.error = f"recording stopped: {why} ({self.data_dir / 'video'})"
+        self._failed_at = at
+        self.gap_reason = self.error
+        log.error("camera %s: %s", self.camera_id, self.error)
 
     def close(self, frame_s: float = 0.0) -> None:
         """Finish the open segment (if any): close, rename, announce."""
@@ -97,18 +136,34 @@ class SegmentRecorder:
         self._out = self._ostream = self._path = None
         try:
             out.close()
-        except Exception:  # noqa: BLE001 - a broken segment is handled by recover()
-            log.exception("camera %s: cannot close segment %s", self.camera_id, path.name)
+        except Exception as exc:  # noqa: BLE001 - a broken segment is never indexed
+            log.error("camera %s: cannot close segment %s: %s", self.camera_id, path.name, exc)
+            path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                self._fail(exc, start)
             return
         end = start + timedelta(seconds=max(self._last_t - self._t0 + frame_s, 0.0))
         self._finish(path, start, end)
+
+    def _gap_before(self, start: datetime) -> tuple[float, str | None]:
+        prev, self._prev_end = self._prev_end, None
+        if prev is None:
+            return 0.0, None
+        gap = (start - prev).total_seconds()
+        if gap <= GAP_TOLERANCE_S:
+            return 0.0, None
+        reason, self.gap_reason = self.gap_reason or "no video", None
+        return gap, reason
 
     def _finish(self, partial: Path, start: datetime, end: datetime) -> None:
         final = partial.with_name(partial.name.replace(PARTIAL, ".mp4"))
         os.replace(partial, final)
         rel = final.relative_to(self.data_dir).as_posix()
         self.segments += 1
-        self.emit(SegmentMessage(self.camera_id, start, end, rel, final.stat().st_size))
+        gap_s, reason = self._gap_before(start)
+        self._prev_end = end
+        self.emit(SegmentMessage(self.camera_id, start, end, rel, final.stat().st_size,
+                                 gap_before_s=gap_s, gap_reason=reason))
 
 
 def _remux_readable(src: Path, dst: Path) -> float:

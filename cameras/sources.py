@@ -188,10 +188,16 @@ class AvSource:
             raise classify(exc, self.where) from None
 
     def packet_time(self, packet: Any) -> tuple[float, datetime] | None:
-        """(media time, capture time) of a packet, for the recorder."""
+        """(media time, capture time) of a packet, for the recorder and the live muxer.
+
+        Tracks how far the file and the media time got from packets alone, so a camera that is
+        never decoded still loops with continuous timestamps and is checked for truncation."""
         if packet.pts is None:
             return None
-        t = self.media_time(float(packet.pts * packet.time_base))
+        pts_s = float(packet.pts * packet.time_base)
+        self._file_end = max(self._file_end, pts_s)
+        t = self.media_time(pts_s)
+        self._last_t = max(self._last_t, t)
         return t, self._at(t)
 
     def _at(self, t: float) -> datetime:

@@ -78,7 +78,9 @@ def recognizer_factory(ref: str | RecognizerFactory) -> RecognizerFactory:
 
 def _emit_read(spec: WorkerSpec, out: Any, read: ReadOut) -> None:
     cam, record = spec.camera.id, read.record
-    snap_rel, crop_rel = read_media_paths(cam, record.track_key, record.first_seen)
+    snap_rel, crop_rel = read_media_paths(
+        cam, record.track_key, record.first_seen, str(record.status)
+    )
     snapshot = crop = None
     if read.snapshot is not None:
         write_jpeg(spec.data_dir / snap_rel, read.snapshot)
@@ -126,15 +128,16 @@ class CameraWorker:
         self.out.put(StatusMessage(
             self.cam.id, state, self.clock.now(), message, c.input_fps, c.analysed_fps,
             c.sampling_skipped, self.last_frame_at, c.reconnects, c.motion_skipped, c.analysed,
-            c.lag_s, c.max_lag_s,
+            c.lag_s, c.max_lag_s, decoded_frames=c.decoded,
         ))
 
     def run(self) -> None:
         self.status("starting", force=True)
         if self.recorder is not None:
             recover(camera_id=self.cam.id, data_dir=self.spec.data_dir, emit=self.out.put)
-        recognizer = recognizer_factory(self.spec.recognizer)(self.spec.lpr)
-        self.pipeline = ReadPipeline(recognizer, self.spec.lpr)
+        if self.cam.lpr:  # without plate recognition nothing is decoded: no models either
+            recognizer = recognizer_factory(self.spec.recognizer)(self.spec.lpr)
+            self.pipeline = ReadPipeline(recognizer, self.spec.lpr)
         if self.spec.begin_at is not None:
             self.stop.wait(max(0.0, self.spec.begin_at - time.time()))
         while not self.stop.is_set():
@@ -152,6 +155,8 @@ class CameraWorker:
                     break
                 log.warning("camera %s: %s", self.cam.id, exc.message)
                 self.status(exc.state, exc.message)
+                if self.recorder is not None:
+                    self.recorder.gap_reason = self.recorder.gap_reason or exc.message
             if self.clock.monotonic() - began >= HEALTHY_AFTER_S:
                 self.backoff.reset()
             self.counters.reconnects += 1
@@ -167,19 +172,21 @@ class CameraWorker:
         sampler = _Sampler(interval)
         last_frame = self.clock.monotonic()
         frame_s = 1.0 / source.nominal_fps if source.nominal_fps else 0.0
+        decode = self.cam.lpr  # a camera without plate recognition is stream copy only
         try:
             for packet in source.packets():
                 if self.stop.is_set():
                     break
-                frames = source.decode(packet)
+                frames = source.decode(packet) if decode else []
                 for frame in frames:
                     self._frame(frame, sampler, source)
-                if self.recorder is not None:
-                    stamp = source.packet_time(packet)
-                    if stamp is not None:
-                        self.recorder.write(packet, source.stream, *stamp)
+                stamp = source.packet_time(packet)
+                if self.recorder is not None and stamp is not None:
+                    self.recorder.write(packet, source.stream, *stamp)
+                if not decode and stamp is not None:
+                    self._packet(stamp, source)
                 now = self.clock.monotonic()
-                if frames:
+                if frames or (not decode and stamp is not None):
                     last_frame = now
                 elif now - last_frame > self.cam.read_timeout_s:
                     raise SourceError(f"{source.where}: no frames for "
@@ -220,6 +227,23 @@ class CameraWorker:
             image = image if image is not None else frame.bgr()
             write_jpeg(live_frame_path(self.spec.data_dir, self.cam.id), _live_image(image), 70)
         c.tick(self.clock.monotonic())
+        self._report(source)
+
+    def _packet(self, stamp: tuple[float, Any], source: AvSource) -> None:
+        """Health of a camera that is never decoded: packets count as frames."""
+        t, at = stamp
+        c = self.counters
+        self.last_frame_at = at
+        c.packet()
+        c.lag(source.elapsed() - t if not source.live else 0.0)
+        c.tick(self.clock.monotonic())
+        self._report(source)
+
+    def _report(self, source: AvSource) -> None:
+        c = self.counters
+        if self.recorder is not None and self.recorder.error is not None:
+            self.status("error", self.recorder.error)
+            return
         state = live_state(input_fps=c.input_fps, nominal_fps=source.nominal_fps, lag_s=c.lag_s)
         self.status(state, None if state == "online" else self._why(source))
 

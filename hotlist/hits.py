@@ -6,16 +6,18 @@ and when, and an audit event.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotlist import sightings
 from hotlist.matcher import Match
 from rtcc import audit
 from rtcc.audit import Actor
 from rtcc.errors import ConflictError, InvalidInputError, NotFoundError
-from rtcc.models import Hit, HitEvent, PlateRead
+from rtcc.models import Hit, HitEvent, Hotlist, PlateRead
 from rtcc.vocab import HitStatus, RejectReason, values
 
 STATUSES = values(HitStatus)
@@ -35,59 +37,19 @@ def record_hit(
     now: datetime,
     dedup_window_s: float,
     historical: bool = False,
+    realert_after_s: float = 600.0,
 ) -> tuple[Hit, bool]:
-    """Store a hit for ``read``; the same read, or the same plate and entry on the same camera
-    within the window, updates the existing hit. Returns (hit, created)."""
-    entry = match.entry
-    existing = session.scalar(
-        select(Hit).where(Hit.read_id == read.id, Hit.entry_id == entry.entry_id)
-    )
-    if existing is None and dedup_window_s > 0:
-        existing = session.scalar(
-            select(Hit)
-            .where(
-                Hit.entry_id == entry.entry_id,
-                Hit.camera_id == read.camera_id,
-                Hit.plate == read.plate,
-                Hit.last_seen_at >= read.observed_at - timedelta(seconds=dedup_window_s),
-                Hit.observed_at <= read.last_seen_at + timedelta(seconds=dedup_window_s),
-            )
-            .order_by(Hit.id.desc())
-            .limit(1)
-        )
-    if existing is not None:
-        if existing.read_id != read.id:
-            existing.occurrences += 1
-        existing.read_id = read.id
-        existing.last_seen_at = max(existing.last_seen_at, read.last_seen_at)
-        existing.updated_at = now
-        session.flush()
-        return existing, False
-    hit = Hit(
-        read_id=read.id,
-        entry_id=entry.entry_id,
-        hotlist_id=entry.hotlist_id,
-        camera_id=read.camera_id,
-        plate=read.plate,
-        entry_plate=entry.plate,
-        hotlist_name=entry.hotlist_name,
-        reason=entry.reason,
-        priority=entry.priority,
-        match_type=match.match_type,
-        distance=match.distance,
-        diff=[list(d) for d in match.diff] or None,
-        needs_confirmation=match.needs_confirmation,
+    """Store a hit for ``read``, or fold the read into an existing hit as a sighting (see
+    ``hotlist.sightings``). Returns (hit, created)."""
+    outcome = sightings.record(
+        session,
+        read=read,
+        match=match,
+        now=now,
+        rules=sightings.FoldRules(dedup_window_s, realert_after_s),
         historical=historical,
-        status="new",
-        occurrences=1,
-        observed_at=read.observed_at,
-        last_seen_at=read.last_seen_at,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(hit)
-    session.flush()
-    return hit, True
+    return outcome.hit, outcome.created
 
 
 def get_hit(session: Session, hit_id: int) -> Hit:
@@ -107,8 +69,49 @@ def transition(
     reason: str | None = None,
     text: str | None = None,
     visual_check: bool = False,
+    data_dir: Path | None = None,
 ) -> Hit:
-    """Move ``hit`` by ``action``; refused moves raise ``ConflictError`` (nothing changes)."""
+    """Move ``hit`` by ``action``; refused moves raise ``ConflictError`` (nothing changes).
+    With ``data_dir`` the audit event records the SHA-256 of the images the officer was shown.
+    On a list with ``two_person_confirm`` the first confirmation is recorded and a second user
+    completes it."""
+    target = _check(hit, action, reason=reason, text=text, visual_check=visual_check)
+    before = hit.status
+    note = text.strip() if text and action != "reject" else None
+    if action == "reject":
+        hit.reject_reason, hit.reject_text = reason, (text or "").strip() or None
+    if action == "confirm" and _second_user_needed(session, hit, actor):
+        hit.confirm_requested_by, target = actor.username, before
+        note = "first confirmation; a second user must confirm" + (f": {note}" if note else "")
+    else:
+        hit.visually_confirmed = hit.visually_confirmed or action == "confirm"
+        hit.status, hit.status_by, hit.status_at = target, actor.username, now
+    hit.updated_at = now
+    _event(session, hit, actor, now, action, before, target, note or reason)
+    if action == "confirm" and target == before:
+        action = "confirm_first"
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=f"hit.{action}",
+        target=f"hit:{hit.id}",
+        details={
+            "from": before,
+            "to": target,
+            "reason": reason,
+            "text": text,
+            "visual_check": visual_check if action.startswith("confirm") else None,
+            "evidence": sightings.evidence_shown(data_dir, hit) if data_dir else None,
+        },
+    )
+    return hit
+
+
+def _check(
+    hit: Hit, action: str, *, reason: str | None, text: str | None, visual_check: bool
+) -> str:
+    """The status ``action`` moves ``hit`` to; raises when the move or its input is refused."""
     if action not in ACTIONS:
         raise InvalidInputError(f"action: one of {', '.join(ACTIONS)}", field="action")
     allowed, target = ACTIONS[action]
@@ -122,27 +125,29 @@ def transition(
             raise InvalidInputError(f"reason: one of {', '.join(REJECT_REASONS)}", field="reason")
         if reason == "other" and not (text or "").strip():
             raise InvalidInputError("text: say why when the reason is 'other'", field="text")
-        hit.reject_reason, hit.reject_text = reason, (text or "").strip() or None
-    if action == "confirm":
-        if not visual_check:
-            raise InvalidInputError(
-                "visual_check: confirm only after checking the plate image against the entry",
-                field="visual_check",
-            )
-        hit.visually_confirmed = True
-    before = hit.status
-    hit.status, hit.status_by, hit.status_at, hit.updated_at = target, actor.username, now, now
-    note = text.strip() if text and action != "reject" else None
-    _event(session, hit, actor, now, action, before, target, note or reason)
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action=f"hit.{action}",
-        target=f"hit:{hit.id}",
-        details={"from": before, "to": target, "reason": reason, "text": text},
-    )
-    return hit
+    if action == "confirm" and visual_check is not True:
+        raise InvalidInputError(
+            "visual_check: confirm only after checking the plate image against the entry",
+            field="visual_check",
+        )
+    return target
+
+
+def _second_user_needed(session: Session, hit: Hit, actor: Actor) -> bool:
+    """On a ``two_person_confirm`` list: True for the first confirmation; the same user
+    confirming twice is refused."""
+    hotlist = session.get(Hotlist, hit.hotlist_id) if hit.hotlist_id else None
+    if hotlist is None or not hotlist.two_person_confirm:
+        return False
+    if hit.confirm_requested_by is None:
+        return True
+    if hit.confirm_requested_by == actor.username:
+        raise ConflictError(
+            f"hit {hit.id}: {actor.username} already confirmed; list {hotlist.name!r} needs "
+            "a second user to confirm",
+            status=hit.status,
+        )
+    return False
 
 
 def add_note(session: Session, *, hit: Hit, actor: Actor, now: datetime, text: str) -> HitEvent:

@@ -34,7 +34,8 @@ __all__ = [
 ]
 
 LIST_KINDS = values(HotlistKind)
-LIST_FIELDS = ("kind", "source", "priority", "colour", "restricted", "description")
+LIST_FIELDS = ("kind", "source", "priority", "colour", "restricted", "description",
+               "manual_expiry_days", "alert_on_historical", "two_person_confirm")
 CHUNK = 20_000
 _KIND = re.compile(r"^[a-z][a-z_ ]{0,31}$")
 Progress = Callable[[int, int], None]
@@ -72,6 +73,9 @@ def _check_fields(fields: dict[str, Any]) -> None:
     prio = fields.get("priority")
     if prio is not None and not 0 <= int(prio) <= 100:
         raise InvalidInputError("priority: 0 to 100", field="priority")
+    days = fields.get("manual_expiry_days")
+    if days is not None and not 1 <= int(days) <= 365:
+        raise InvalidInputError("manual_expiry_days: 1 to 365", field="manual_expiry_days")
 
 
 def create_list(
@@ -94,9 +98,21 @@ def create_list(
     return hotlist
 
 
+def ensure_editable(hotlist: Hotlist) -> None:
+    """A list loaded from the configuration file is read-only in the console and the API: a
+    change made there would be lost when the file is loaded again at the next start."""
+    if hotlist.managed_file:
+        raise ConflictError(
+            f"hotlist {hotlist.name!r} is managed by file {hotlist.managed_file}: change that "
+            "file (it is loaded again at every start); the console and API cannot edit it",
+            managed_file=hotlist.managed_file,
+        )
+
+
 def update_list(
     session: Session, *, hotlist: Hotlist, now: datetime, actor: Actor, **fields: Any
 ) -> Hotlist:
+    ensure_editable(hotlist)
     _check_fields(fields)
     before = {k: getattr(hotlist, k) for k in fields}
     for key, value in fields.items():
@@ -280,6 +296,7 @@ def add_entry(
     case_number: str | None = None,
     description: str | None = None,
     expires_at: datetime | None = None,
+    owner: str | None = None,
 ) -> HotlistEntry:
     clean, why = clean_plate(plate)
     if why is None:
@@ -288,6 +305,7 @@ def add_entry(
         raise InvalidInputError(
             why or "no plate", field="plate" if "plate" in (why or "") else "state"
         )
+    ensure_editable(hotlist)
     if expires_at is not None and expires_at.tzinfo is None:
         raise InvalidInputError("expires_at needs a time zone", field="expires_at")
     entry = HotlistEntry(
@@ -301,6 +319,7 @@ def add_entry(
         expires_at=expires_at,
         added_by=actor.username,
         added_at=now,
+        owner=owner,
     )
     session.add(entry)
     hotlist.updated_at = now
@@ -312,7 +331,9 @@ def add_entry(
         action="hotlist.entry.add",
         target=f"hotlist_entry:{entry.id}",
         case_number=case_number,
-        details={"hotlist": hotlist.name, "plate": clean, "state": state},
+        details={"hotlist": hotlist.name, "plate": clean, "state": state, "owner": owner,
+                 "reason": reason,
+                 "expires_at": expires_at.isoformat() if expires_at else None},
     )
     return entry
 
@@ -321,6 +342,7 @@ def delete_entry(session: Session, *, entry_id: int, now: datetime, actor: Actor
     entry = session.get(HotlistEntry, entry_id)
     if entry is None:
         raise NotFoundError(f"no hotlist entry {entry_id}")
+    ensure_editable(session.get_one(Hotlist, entry.hotlist_id))
     details = {"hotlist_id": entry.hotlist_id, "plate": entry.plate, "state": entry.state}
     session.delete(entry)
     session.flush()
@@ -341,6 +363,7 @@ def set_entry_expiry(
     entry = session.get(HotlistEntry, entry_id)
     if entry is None:
         raise NotFoundError(f"no hotlist entry {entry_id}")
+    ensure_editable(session.get_one(Hotlist, entry.hotlist_id))
     if expires_at is not None and expires_at.tzinfo is None:
         raise InvalidInputError("expires_at needs a time zone", field="expires_at")
     before = entry.expires_at
@@ -371,14 +394,21 @@ def replace_list(
     kind: str = "custom",
     priority: int = 50,
     added_by: str | None = None,
+    managed_file: str | None = None,
+    **flags: Any,
 ) -> Hotlist:
-    """Create or atomically refill a list (configured lists at start-up)."""
+    """Create or atomically refill a list (configured lists at start-up, marked as managed by
+    ``managed_file``: read-only in the console and the API)."""
     actor = Actor(username=added_by or "system", roles=("system",), source="config")
     hotlist = session.scalar(select(Hotlist).where(Hotlist.name == name))
     if hotlist is None:
         hotlist = create_list(
-            session, name=name, now=now, actor=actor, kind=kind, priority=priority
+            session, name=name, now=now, actor=actor, kind=kind, priority=priority, **flags
         )
+    else:
+        for key, value in {"kind": kind, "priority": priority, **flags}.items():
+            setattr(hotlist, key, value)
+    hotlist.managed_file = managed_file
     import_entries(
         session, hotlist=hotlist, entries=list(entries), now=now, actor=actor, replace=True
     )

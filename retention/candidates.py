@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from retention.plan import Candidate, DataClass, Policy
-from rtcc.models import CameraStatus, Hit, PlateRead, VideoSegment
+from rtcc.models import CameraStatus, Hit, HitSighting, PlateRead, VideoSegment
 
 # Order matters: hits go before reads, so a read whose hit expired follows the read period.
 JOB_CLASSES: tuple[str, ...] = ("video", "hits", "plate_reads", "camera_status")
@@ -47,15 +47,34 @@ def _model_time(name: str) -> tuple[Any, Any]:
     raise ValueError(f"unknown data class {name!r}")
 
 
+def has_hit() -> ColumnElement[bool]:
+    """The read raised a hit or is a later sighting of one (both are the hit's evidence)."""
+    return or_(  # type: ignore[no-any-return]
+        exists().where(Hit.read_id == PlateRead.id),
+        exists().where(HitSighting.read_id == PlateRead.id),
+    )
+
+
+def _hit_still_kept(cut: Cutoffs) -> ColumnElement[bool]:
+    """A hit of this read was seen within the hit-read period: all its reads stay with it."""
+    recent = Hit.last_seen_at >= cut["hit_reads"]
+    return or_(  # type: ignore[no-any-return]
+        exists().where(Hit.read_id == PlateRead.id, recent),
+        exists().where(
+            HitSighting.read_id == PlateRead.id, HitSighting.hit_id == Hit.id, recent
+        ),
+    )
+
+
 def expired_clause(name: str, cut: Cutoffs) -> ColumnElement[bool]:
     """SQL pre-filter: every row that may be expired under ``cut`` (the plan decides exactly)."""
     _, col = _model_time(name)
     if name != "plate_reads":
         return col < cut[name]  # type: ignore[no-any-return]
-    has_hit = exists().where(Hit.read_id == PlateRead.id)
+    with_hit = has_hit()
     return or_(  # type: ignore[no-any-return]
-        and_(PlateRead.observed_at < cut["plate_reads"], ~has_hit),
-        and_(PlateRead.observed_at < cut["hit_reads"], has_hit),
+        and_(PlateRead.observed_at < cut["plate_reads"], ~with_hit),
+        and_(PlateRead.observed_at < cut["hit_reads"], with_hit, ~_hit_still_kept(cut)),
     )
 
 
@@ -93,6 +112,8 @@ _COLUMNS: dict[str, tuple[Any, ...]] = {
         PlateRead.plate,
         PlateRead.snapshot_path,
         PlateRead.crop_path,
+        PlateRead.preview_snapshot_path,
+        PlateRead.preview_crop_path,
     ),
     "camera_status": (CameraStatus.id, CameraStatus.at, CameraStatus.camera_id),
 }
@@ -124,7 +145,11 @@ def _read_candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
     if rows:
         ids = [r[0] for r in rows]
         for hit_id, read_id in session.execute(
-            select(Hit.id, Hit.read_id).where(Hit.read_id.in_(ids))
+            select(Hit.id, Hit.read_id).where(Hit.read_id.in_(ids)).union(
+                select(HitSighting.hit_id, HitSighting.read_id).where(
+                    HitSighting.read_id.in_(ids)
+                )
+            )
         ):
             if read_id is not None:
                 hits[read_id].append(hit_id)
@@ -136,10 +161,10 @@ def _read_candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
             at,
             camera_id=cam,
             plate=plate,
-            files=tuple(p for p in (snap, crop) if p),
-            hit_ids=tuple(sorted(hits.get(rid, ()))),
+            files=tuple(dict.fromkeys(p for p in paths if p)),
+            hit_ids=tuple(sorted(set(hits.get(rid, ())))),
         )
-        for rid, at, cam, plate, snap, crop in rows
+        for rid, at, cam, plate, *paths in rows
     ]
 
 

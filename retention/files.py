@@ -23,6 +23,13 @@ from sqlalchemy.orm import Session
 from rtcc.models import PlateRead, VideoSegment
 
 MEDIA_ROOTS = ("media/reads", "video")  # only the trees whose files rows name
+# A read names its final files and, once the final replaced its preview, the preview's files.
+READ_FILES = (
+    PlateRead.snapshot_path,
+    PlateRead.crop_path,
+    PlateRead.preview_snapshot_path,
+    PlateRead.preview_crop_path,
+)
 CHUNK = 500
 SAMPLE = 20
 
@@ -94,7 +101,7 @@ def any_media(data_dir: Path) -> bool:
 
 def referenced(session: Session, rels: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for col in (PlateRead.snapshot_path, PlateRead.crop_path, VideoSegment.path):
+    for col in (*READ_FILES, VideoSegment.path):
         found.update(p for p in session.scalars(select(col).where(col.in_(rels))) if p)
     return found
 
@@ -111,6 +118,13 @@ class Reconciliation:
     orphans: list[DiskFile] = field(default_factory=list)
 
 
+_PATH_QUERIES: tuple[tuple[Any, ...], ...] = (
+    (PlateRead.id, PlateRead.snapshot_path, PlateRead.crop_path),
+    (PlateRead.id, PlateRead.preview_snapshot_path, PlateRead.preview_crop_path),
+    (VideoSegment.id, VideoSegment.path, VideoSegment.path),
+)
+
+
 class PathIndex:
     """Every path the database names, as sorted 64-bit hashes (16 MB per million reads).
 
@@ -119,10 +133,7 @@ class PathIndex:
 
     def __init__(self, session: Session, page_size: int = 20_000) -> None:
         chunks: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
-        queries = (
-            (PlateRead.id, PlateRead.snapshot_path, PlateRead.crop_path),
-            (VideoSegment.id, VideoSegment.path, VideoSegment.path),
-        )
+        queries = _PATH_QUERIES
         for id_col, a, b in queries:
             after = 0
             while rows := session.execute(
@@ -172,10 +183,7 @@ def find_orphans(
 
 def find_missing(session: Session, data_dir: Path, rec: Reconciliation) -> None:
     """Count rows naming a file that is not on disk (pages by id)."""
-    queries = (
-        (PlateRead.id, PlateRead.snapshot_path, PlateRead.crop_path),
-        (VideoSegment.id, VideoSegment.path, VideoSegment.path),
-    )
+    queries = _PATH_QUERIES
     for id_col, a, b in queries:
         after = 0
         while True:

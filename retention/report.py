@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from retention import candidates as cand
@@ -34,7 +34,7 @@ from retention.holds import active_specs, hold_payload, list_holds
 from retention.plan import DATA_CLASSES, effective_class, plan
 from rtcc.audit import verify
 from rtcc.config import RetentionSettings
-from rtcc.models import AuditEvent, Hit, PlateRead, RetentionRun
+from rtcc.models import AuditEvent, PlateRead, RetentionRun
 
 FAILED = ("failed", "refused", "interrupted")
 _PAGE = 2000
@@ -71,13 +71,13 @@ def _past_period(
 
 def _class_stats(session: Session, name: str) -> tuple[int, datetime | None]:
     if name == "hit_reads":
-        has_hit = exists().where(Hit.read_id == PlateRead.id)
+        has_hit = cand.has_hit()
         row = session.execute(
             select(func.count(), func.min(PlateRead.observed_at)).where(has_hit)
         ).one()
         return int(row[0]), row[1]
     if name == "plate_reads":
-        has_hit = exists().where(Hit.read_id == PlateRead.id)
+        has_hit = cand.has_hit()
         row = session.execute(
             select(func.count(), func.min(PlateRead.observed_at)).where(~has_hit)
         ).one()

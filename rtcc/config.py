@@ -108,6 +108,9 @@ class CameraSettings(Section):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = ""
     url: str = Field(min_length=1)
+    # Lower-resolution substream for analytics and wall tiles; ``url`` (the main stream) is
+    # recorded and shown when a tile is enlarged.
+    detect_url: str | None = None
     enabled: bool = True
     detect_fps: float = Field(default=5.0, gt=0, le=60)
     location: Location | None = None
@@ -117,7 +120,7 @@ class CameraSettings(Section):
     connect_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)  # also: no frame this long -> reconnect
     reconnect_max_s: float = Field(default=30.0, ge=1, le=600)  # backoff cap
-    record: bool = False
+    record: bool = True  # continuous recording by stream copy (the policy keeps 30 days)
     segment_seconds: int = Field(default=60, ge=2, le=3600)
     motion: MotionSettings = Field(default_factory=MotionSettings)
     # What the camera sees, for the map and gunshot coverage: compass heading of the view's
@@ -136,11 +139,15 @@ class CameraSettings(Section):
 
 
 class HotlistFile(Section):
+    """A list managed by a file: loaded at every start, read-only in the console and API."""
+
     name: str = Field(min_length=1, max_length=100)
     file: Path
     format: HotlistFormat = HotlistFormat.CSV
     kind: str = "custom"
     priority: int = Field(default=50, ge=0, le=100)
+    alert_on_historical: bool = False
+    two_person_confirm: bool = False
 
 
 class MatchSettings(Section):
@@ -171,6 +178,8 @@ class MatchSettings(Section):
     fuzzy_only_without_closer: bool = True
     require_same_state: bool = True
     dedup_window_s: float = Field(default=600.0, ge=0)
+    # A live pass alerts again once a handled hit's quiet period is over (a new hit).
+    realert_after_s: float = Field(default=600.0, ge=0)
     historical: bool = True  # match past reads (within retention) when entries are added
 
     @field_validator("confusion_groups")
@@ -211,10 +220,9 @@ class ClusterSettings(Section):
     """Camera nodes (``rtcc node --node-id ID``): who may run cameras, heartbeats, leases."""
 
     nodes: list[NodeSpec] = Field(default_factory=list)
-    heartbeat_s: float = Field(default=2.0, gt=0, le=60)
     node_ttl_s: float = Field(default=6.0, gt=0, le=600)  # no heartbeat this long: node gone
     lease_ttl_s: float = Field(default=9.0, gt=0, le=600)
-    renew_s: float = Field(default=2.0, gt=0, le=60)  # leases renewed this often
+    renew_s: float = Field(default=2.0, gt=0, le=60)  # heartbeat and lease renewal period
     cameras_refresh_s: float = Field(default=5.0, gt=0, le=600)  # camera list re-read
 
     @model_validator(mode="after")
@@ -259,6 +267,8 @@ class GunshotSettings(Section):
     cover_radius_m: float = Field(default=400.0, gt=0, le=10_000)  # cameras considered
     bookmark_before_s: float = Field(default=120.0, ge=0, le=3600)
     bookmark_after_s: float = Field(default=300.0, ge=0, le=3600)
+    # The bookmarked recordings are held from retention (a legal hold) this long.
+    bookmark_hold_days: int = Field(default=90, ge=1, le=3650)
     reads_radius_m: float = Field(default=500.0, gt=0, le=10_000)  # "reads near the spot"
     reads_window_s: float = Field(default=900.0, gt=0, le=86_400)  # either side of the shots
 
@@ -396,6 +406,14 @@ class OversightSettings(Section):
         return self
 
 
+class HotlistGovernanceSettings(Section):
+    """Manual hotlist entries: justification, case number, owner, expiry (hotlist.governance)."""
+
+    min_justification_length: int = Field(default=10, ge=1, le=500)
+    default_expiry_days: int = Field(default=30, ge=1, le=365)  # for lists created via the API
+    remind_days_before: float = Field(default=3.0, gt=0, le=60)
+
+
 class Settings(BaseSettings):
     """Everything the product can be told. Build it with :func:`load_settings`."""
 
@@ -420,6 +438,8 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     transparency: TransparencySettings = Field(default_factory=TransparencySettings)
     oversight: OversightSettings = Field(default_factory=OversightSettings)
+    hotlist_governance: HotlistGovernanceSettings = Field(
+        default_factory=HotlistGovernanceSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     integrations: IntegrationsSettings = Field(default_factory=IntegrationsSettings)

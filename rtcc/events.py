@@ -79,17 +79,22 @@ class ReadEvent(_Event, ReadOut):
 
 
 class NewHitEvent(_Event, HitOut):
-    """A read matched a hotlist entry: a new hit (``historical`` when found in past reads)."""
+    """A read matched a hotlist entry: a new hit (``historical`` when found in past reads).
+    ``alert``: the console raises a banner and sound (historical hits only on lists marked
+    ``alert_on_historical``)."""
 
     type: Literal[EventType.HIT] = EventType.HIT
     schema_version: Literal[1] = 1
+    alert: bool = True
 
 
 class HitUpdatedEvent(_Event, HitDetailOut):
-    """A hit changed: the vehicle was seen again, or an officer acted on it."""
+    """A hit changed: the vehicle was seen again, or an officer acted on it (``alert`` when
+    the console should raise it again)."""
 
     type: Literal[EventType.HIT_UPDATED] = EventType.HIT_UPDATED
     schema_version: Literal[1] = 1
+    alert: bool = False
 
 
 class CameraStatusEvent(_Event, CameraOut):

@@ -88,7 +88,7 @@ class Camera(Base):
     url: Mapped[str | None] = mapped_column(String(1000))  # may hold credentials: redact
     detect_url: Mapped[str | None] = mapped_column(String(1000))  # lower-resolution substream
     lpr: Mapped[bool] = mapped_column(Boolean, default=True)
-    record: Mapped[bool] = mapped_column(Boolean, default=False)
+    record: Mapped[bool] = mapped_column(Boolean, default=True)
     site: Mapped[str | None] = mapped_column(String(100))
     pin_node: Mapped[str | None] = mapped_column(String(64))  # runs only on this node
     origin: Mapped[str] = mapped_column(String(16), default="config")  # config | api | csv
@@ -121,6 +121,9 @@ class VideoSegment(Base):
     end_at: Mapped[datetime]
     path: Mapped[str] = mapped_column(String(500), unique=True)  # relative to data_dir
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # No video for this long before start_at (the camera was away): the gap, with its reason.
+    gap_before_s: Mapped[float] = mapped_column(Float, default=0.0)
+    gap_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
@@ -156,6 +159,9 @@ class PlateRead(Base):
     box: Mapped[list[Any] | None]  # [x1, y1, x2, y2] in the snapshot
     snapshot_path: Mapped[str | None] = mapped_column(String(500))  # relative to data_dir
     crop_path: Mapped[str | None] = mapped_column(String(500))
+    # The preview's own files, kept when the final read replaces the paths above (write-once).
+    preview_snapshot_path: Mapped[str | None] = mapped_column(String(500))
+    preview_crop_path: Mapped[str | None] = mapped_column(String(500))
     lat: Mapped[float | None] = mapped_column(Float)  # mobile cameras: where it was at the read
     lon: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
@@ -192,6 +198,10 @@ class Hotlist(Base):
     description: Mapped[str | None] = mapped_column(Text)
     # Manual entries expire this many days after they are added unless given another expiry.
     manual_expiry_days: Mapped[int] = mapped_column(Integer, default=30)
+    alert_on_historical: Mapped[bool] = mapped_column(Boolean, default=False)
+    two_person_confirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Loaded from this configured file at start: read-only in the console and the API.
+    managed_file: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -252,10 +262,42 @@ class Hit(Base):
     reject_text: Mapped[str | None] = mapped_column(Text)
     visually_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    # Write-once evidence: the images and confidence of the read that raised the hit.
+    snapshot_path: Mapped[str | None] = mapped_column(String(500))
+    crop_path: Mapped[str | None] = mapped_column(String(500))
+    read_confidence: Mapped[float | None] = mapped_column(Float)
+    # The entry as matched (editing or deleting the entry never changes what the hit shows).
+    entry_state: Mapped[str | None] = mapped_column(String(8))
+    case_number: Mapped[str | None] = mapped_column(String(64))
+    entry_description: Mapped[str | None] = mapped_column(Text)
+    entry_expires_at: Mapped[datetime | None]
+    confirm_requested_by: Mapped[str | None] = mapped_column(String(100))  # two-person lists
     observed_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class HitSighting(Base):
+    """A later pass of a hit's vehicle: appended with its own read and images, never replacing
+    the read that raised the hit."""
+
+    __tablename__ = "hit_sighting"
+    __table_args__ = (UniqueConstraint("hit_id", "read_id", name="uq_hit_sighting_hit_read"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hit.id", ondelete="CASCADE"), index=True)
+    read_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plate_read.id", ondelete="SET NULL"), index=True
+    )
+    camera_id: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    snapshot_path: Mapped[str | None] = mapped_column(String(500))
+    crop_path: Mapped[str | None] = mapped_column(String(500))
+    observed_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    created_at: Mapped[datetime]
 
 
 class HitEvent(Base):

@@ -28,17 +28,19 @@ from web.routes import (
     integrations,
     media,
     meta,
+    metrics,
     nodes,
     reads,
     stats,
     users,
+    video,
 )
 from web.routes import evidence as evidence_routes
 from web.routes import map as map_routes
 from web.routes import oversight as oversight_routes
 from web.routes import retention as ret
 from web.routes import transparency as transparency_routes
-from web.security import CurrentUser, require
+from web.security import CurrentUser, SocketGuard, require
 
 
 def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
@@ -63,18 +65,21 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(camera_admin.router)
     app.include_router(nodes.router)
+    app.include_router(metrics.router)
     app.include_router(integrations.router)
     app.include_router(gunshots.router)
     app.include_router(map_routes.router)
     app.include_router(evidence_routes.router)
     app.include_router(transparency_routes.router)
     app.include_router(oversight_routes.router)
+    app.include_router(video.router)
 
     restricted = RestrictedLists.of(services.sessions, services.clock.monotonic)
 
     @app.websocket("/ws/events", dependencies=[Depends(require("self"))])
     async def events(websocket: WebSocket, user: CurrentUser) -> None:
-        await stream_events(websocket, services.bus, principal=user, restricted=restricted)
+        await stream_events(websocket, services.bus, principal=user, restricted=restricted,
+                            guard=SocketGuard(websocket, user))
 
     @app.get("/", include_in_schema=False, dependencies=[Depends(require("public"))])
     def console() -> FileResponse:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
@@ -54,8 +54,15 @@ class RestrictedLists:
 
 
 async def stream_events(
-    websocket: WebSocket, bus: EventBus, *, principal: Principal, restricted: RestrictedLists
+    websocket: WebSocket,
+    bus: EventBus,
+    *,
+    principal: Principal,
+    restricted: RestrictedLists,
+    guard: Callable[[], Awaitable[int | None]] | None = None,
 ) -> None:
+    """``guard`` (``web.security.SocketGuard``) is asked before each push: a close code means the
+    session ended or the user's permissions changed, and the socket is closed with it."""
     await websocket.accept()
     scope = scope_of(principal)
     sub = bus.subscribe_async()
@@ -67,6 +74,10 @@ async def stream_events(
             if not isinstance(event, KNOWN_EVENTS):
                 continue  # fail closed: what we cannot name never reaches a browser
             if sees_event(scope, event.envelope(), await restricted.get()):
+                code = await guard() if guard is not None else None
+                if code is not None:
+                    await websocket.close(code=code)
+                    return
                 await websocket.send_text(encode(event))
 
     async def drain() -> None:

@@ -10,6 +10,7 @@ What the caller may *see* is the ``VisibleScope`` annotation (``rtcc.auth.visibi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -200,3 +201,51 @@ def current_scope(conn: HTTPConnection) -> Scope:
 
 
 VisibleScope = Annotated[Scope, Depends(current_scope)]
+
+
+WS_SESSION_ENDED = 4401  # the session ended (logout, idle, disable, token revoked)
+WS_PERMISSIONS_CHANGED = 4403  # roles or assignments changed: reconnect to get the new view
+
+
+class SocketGuard:
+    """Re-checks an open websocket's credential before pushes, at most every ``every_s``.
+
+    Read-only (it does not keep the session alive) and cheap: one primary-key read. Answers the
+    close code when the session or token has ended, the account is disabled, or its roles and
+    assignments are no longer the ones the socket was opened with; None while all is well.
+    """
+
+    def __init__(self, conn: HTTPConnection, principal: Principal, *, every_s: float = 2.0
+                 ) -> None:
+        self.services: Services = conn.app.state.services
+        self.principal = principal
+        self.cookie = conn.cookies.get(SESSION_COOKIE)
+        self.token = _bearer(conn)
+        self.every_s = every_s
+        self._checked_at: float | None = None
+        self._verdict: int | None = None
+
+    async def __call__(self) -> int | None:
+        now = self.services.clock.monotonic()
+        if self._verdict is None and (
+            self._checked_at is None or now - self._checked_at >= self.every_s
+        ):
+            self._verdict = await asyncio.to_thread(self.check)
+            self._checked_at = now
+        return self._verdict
+
+    def check(self) -> int | None:
+        services, p = self.services, self.principal
+        now = services.clock.now()
+        with services.sessions() as db:
+            if p.via == "token":
+                found = tokens.live(db, secret=self.token or "", now=now)
+                user = found[0] if found else None
+            else:
+                user = sessions.live_user(db, cookie=self.cookie or "", now=now,
+                                          policy=session_policy(services))
+            if user is None:
+                return WS_SESSION_ENDED
+            if Principal.from_user(user, source=p.source, via=p.via).view != p.view:
+                return WS_PERMISSIONS_CHANGED
+        return None

@@ -41,6 +41,11 @@ class Principal:
             credential=credential,
         )
 
+    @property
+    def view(self) -> tuple[object, ...]:
+        """What decides what this user may see; an open websocket closes when it changes."""
+        return (self.roles, self.cameras, self.hotlists)
+
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 

@@ -187,6 +187,15 @@ def resolve(
     return user, row
 
 
+def live_user(session: Session, *, cookie: str, now: datetime, policy: Policy) -> User | None:
+    """Read-only: the user of a session that has not ended or gone idle, if enabled; else None."""
+    row = session.get(AuthSession, digest(cookie)) if cookie else None
+    if row is None or row.ended_at is not None or now - row.last_seen_at > policy.idle:
+        return None
+    user = session.get(User, row.user_id)
+    return None if user is None or user.disabled else user
+
+
 def csrf_ok(row: AuthSession, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(row.csrf_token, header)
 

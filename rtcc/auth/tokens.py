@@ -88,8 +88,20 @@ def list_tokens(session: Session, *, username: str) -> list[ApiToken]:
 
 
 def resolve(session: Session, *, secret: str, now: datetime) -> tuple[User, ApiToken] | None:
-    """The user a live token belongs to and the token, or None (unknown, revoked, expired or
-    disabled user)."""
+    """The user a live token belongs to and the token (its use recorded), or None."""
+    found = live(session, secret=secret, now=now)
+    if found is None:
+        return None
+    user, row = found
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= TOUCH_EVERY_S:
+        row.last_used_at = now
+        session.flush()
+    return user, row
+
+
+def live(session: Session, *, secret: str, now: datetime) -> tuple[User, ApiToken] | None:
+    """Read-only: the user and token when the token is known, unrevoked, unexpired and its user
+    enabled; else None."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
@@ -100,9 +112,6 @@ def resolve(session: Session, *, secret: str, now: datetime) -> tuple[User, ApiT
     user = session.get(User, row.user_id)
     if user is None or user.disabled:
         return None
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= TOUCH_EVERY_S:
-        row.last_used_at = now
-        session.flush()
     return user, row
 
 

@@ -57,8 +57,6 @@ EVENT_RULES: dict[str, EventRule] = {
     "camera_status": EventRule("cameras:view"),
     "gunshot": EventRule("gunshots:view", by_camera=False),
 }
-# Events about a place rather than a camera (gunshot alerts): the permission alone decides.
-PLACE_EVENT_RULES: dict[str, str] = {"gunshot": "gunshots:view"}
 
 MEDIA_READS = "reads"  # media/<MEDIA_READS>/<camera>/<day>/<file>
 
@@ -228,9 +226,6 @@ def restricted_list_ids(session: Session) -> frozenset[int]:
 
 def sees_event(scope: Scope, message: Mapping[str, Any], restricted_ids: Collection[int]) -> bool:
     """Whether a bus event message (``type`` plus fields) may go to this user."""
-    place_permission = PLACE_EVENT_RULES.get(str(message.get("type")))
-    if place_permission is not None:
-        return scope.can(place_permission)
     rule = EVENT_RULES.get(str(message.get("type")))
     if rule is None or not scope.can(rule.permission):
         return False

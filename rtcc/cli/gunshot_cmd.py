@@ -1,8 +1,8 @@
 """``rtcc gunshot import FILE [--source NAME]``: past gunshot alerts from a CSV file.
 
 The file is checked whole first (exit 2 naming the first bad line); then every alert is stored
-as a new version of its ``(source, id)`` with its covering cameras bookmarked, in one
-transaction, and the import is audited.
+as a new version of its ``(source, id)`` with its covering cameras bookmarked (and their
+recordings held from retention), in one transaction, and the import is audited.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rtcc.cli.context import cli_context
 from rtcc.db import transaction
 from rtcc.integrations.gunshot_csv import read_alerts
 from rtcc.integrations.gunshot_service import store
+from rtcc.runtime.gunshots import hold_bookmarks
 
 
 def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -38,6 +39,7 @@ def _import(args: argparse.Namespace) -> int:
             for item in alerts:
                 received = store(session, alert=item.alert, data=item.data, source=args.source,
                                  cfg=cfg, now=now)
+                hold_bookmarks(session, received, cfg=cfg, now=now)
                 covered += bool(received.out.covering)
             audit.record(
                 session, now=now, actor=ctx.actor, action="gunshot.import",

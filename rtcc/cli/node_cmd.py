@@ -72,7 +72,7 @@ def _node(args: argparse.Namespace) -> int:
 def _serve_metrics(port: int | None, node: Any) -> None:
     if not port:
         return
-    from rtcc.metrics import serve_node_metrics
+    from rtcc.runtime.metrics import serve_node_metrics
 
     serve_node_metrics(port, node)
 

@@ -16,7 +16,7 @@ from rtcc.errors import NotFoundError
 from rtcc.integrations.coverage import bookmark, covering_cameras
 from rtcc.integrations.gunshot import GunshotAlertIn, parse_alert, store_version, versions
 from rtcc.integrations.signing import Signed, remember
-from rtcc.models import GunshotAlert, GunshotOutcome
+from rtcc.models import GunshotAlert, GunshotBookmark, GunshotOutcome
 from rtcc.schemas.integrations import CoveringOut, GunshotAlertOut
 
 
@@ -24,6 +24,7 @@ from rtcc.schemas.integrations import CoveringOut, GunshotAlertOut
 class Received:
     alert: GunshotAlert
     out: GunshotAlertOut  # the ``gunshot`` event's fields
+    new_bookmarks: list[GunshotBookmark]  # covering cameras not bookmarked by earlier versions
 
 
 def receive(
@@ -43,12 +44,12 @@ def store(
     covering = covering_cameras(
         session, spot=alert.spot, radius_m=cfg.cover_radius_m, at=alert.detected_at
     )
-    bookmark(session, alert=row, covering=covering, cfg=cfg, now=now)
+    marks = bookmark(session, alert=row, covering=covering, cfg=cfg, now=now)
     out = GunshotAlertOut.of(row, [
         CoveringOut(camera_id=c.camera_id, name=c.name, distance_m=round(c.distance_m, 1))
         for c in covering
     ])
-    return Received(row, out)
+    return Received(row, out, marks)
 
 
 def latest(session: Session, *, source: str, alert_id: str) -> GunshotAlert:

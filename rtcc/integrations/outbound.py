@@ -57,6 +57,23 @@ def wanted(dest: OutboundDestination, message: Mapping[str, Any]) -> bool:
     return dest.cameras is None or bool(_cameras_of(message) & set(dest.cameras))
 
 
+class CameraStateChanges:
+    """Camera status events repeat every few seconds with new figures; only a change of state
+    goes out (the first status seen of a camera counts as a change)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, str] = {}
+
+    def passes(self, message: Mapping[str, Any]) -> bool:
+        if message.get("type") != "camera_status":
+            return True
+        camera, state = str(message.get("camera_id")), str(message.get("state"))
+        if self._last.get(camera) == state:
+            return False
+        self._last[camera] = state
+        return True
+
+
 def event_key(message: Mapping[str, Any]) -> str | None:
     """What the event is about, for the delivery log (``hit:12``, ``camera:gate-1``, ...)."""
     kind = message.get("type")

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from hotlist.historical import match_past_reads, new_entries_index
 from hotlist.importer import ImportFile
 from hotlist.matcher import HotlistIndex, entry_ref, list_ref, load_index
-from hotlist.service import Progress, create_list, import_entries
+from hotlist.service import Progress, create_list, ensure_editable, import_entries
 from rtcc.audit import Actor
 from rtcc.db import transaction
 from rtcc.events import NewHitEvent
@@ -92,6 +93,13 @@ class HotlistWatcher:
             self._thread.join(5)
 
 
+def historical_event(session: Session, hit: Hit) -> NewHitEvent:
+    """A hit found in past reads: listed and marked, alerting only on lists that ask for it."""
+    hotlist = session.get(Hotlist, hit.hotlist_id) if hit.hotlist_id else None
+    event = NewHitEvent.load(session, hit)
+    return event.model_copy(update={"alert": bool(hotlist and hotlist.alert_on_historical)})
+
+
 def _since(services: Services, now: datetime) -> datetime:
     return now - timedelta(days=services.settings.retention.plate_reads_days)
 
@@ -115,6 +123,7 @@ def import_hotlist(
         hotlist = session.scalar(select(Hotlist).where(Hotlist.name == name))
         if hotlist is None:
             hotlist = create_list(session, name=name, now=now, actor=actor, **(list_fields or {}))
+        ensure_editable(hotlist)  # a configured list changes only through its file
         stats = import_entries(
             session,
             hotlist=hotlist,
@@ -147,7 +156,7 @@ def import_hotlist(
                 now=now,
                 dedup_window_s=rules.dedup_window_s,
             )
-        events = [NewHitEvent.load(session, h) for h in hits]
+        events = [historical_event(session, h) for h in hits]
     if rebuild:
         rebuild_index(services)
     for event in events:
@@ -182,7 +191,7 @@ def entry_added(services: Services, *, entry_id: int) -> list[Hit]:
                 now=now,
                 dedup_window_s=rules.dedup_window_s,
             )
-        events = [NewHitEvent.load(session, h) for h in hits]
+        events = [historical_event(session, h) for h in hits]
     for event in events:
         services.bus.publish(event)
     return hits

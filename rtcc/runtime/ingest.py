@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cameras.logs import replay
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
 from cameras.sources import redact_url
-from hotlist.hits import record_hit
+from hotlist import sightings
 from rtcc.db import transaction
 from rtcc.events import CameraStatusEvent, Event, HitUpdatedEvent, NewHitEvent, ReadEvent
 from rtcc.integrations.trailers import locate_read
@@ -92,6 +92,8 @@ class Ingestor:
                     end_at=msg.end_at,
                     path=msg.path,
                     bytes=msg.bytes,
+                    gap_before_s=msg.gap_before_s,
+                    gap_reason=redact_url(msg.gap_reason) if msg.gap_reason else None,
                     created_at=self.s.clock.now(),
                 )
             )
@@ -105,18 +107,16 @@ def store_read_and_hits(
     bus consumer (``rtcc.runtime.read_consumer``)."""
     read = store_read(session, msg, now=now)
     events: list[Event] = [ReadEvent.of(read)]
+    rules = services.settings.matching
+    fold = sightings.FoldRules(rules.dedup_window_s, rules.realert_after_s)
     for match in services.matcher.match_read(msg.record, now=now):
-        hit, created = record_hit(
-            session,
-            read=read,
-            match=match,
-            now=now,
-            dedup_window_s=services.settings.matching.dedup_window_s,
-        )
-        events.append(
-            NewHitEvent.of(hit, read, entry=match.entry, hotlist=match.entry.hotlist)
-            if created else HitUpdatedEvent.load(session, hit)
-        )
+        got = sightings.record(session, read=read, match=match, now=now, rules=fold)
+        if got.created:
+            entry, hotlist = match.entry, match.entry.hotlist
+            events.append(NewHitEvent(**NewHitEvent.fields_of(got.hit, read, entry=entry,
+                                                              hotlist=hotlist), alert=got.alert))
+        else:
+            events.append(HitUpdatedEvent.load(session, got.hit))
     return events
 
 
@@ -131,6 +131,10 @@ def store_read(session: Session, msg: ReadMessage, *, now: datetime) -> PlateRea
     if read is None:
         read = PlateRead(camera_id=msg.camera_id, track_key=rec.track_key, created_at=now)
         session.add(read)
+    elif read.status == "preview" and rec.status == "final":
+        # the preview's files stay on disk and named (a hit may rest on them)
+        read.preview_snapshot_path = read.preview_snapshot_path or read.snapshot_path
+        read.preview_crop_path = read.preview_crop_path or read.crop_path
     read.plate = rec.plate
     read.raw_text = rec.raw_text
     read.confidence = rec.confidence

@@ -23,7 +23,7 @@ from cameras.messages import ReadMessage, StatusMessage
 from rtcc.bus.connection import NatsConnection
 from rtcc.bus.streams import ensure_ingest_stream, ingest_stream
 from rtcc.db import transaction
-from rtcc.events import Event
+from rtcc.events import Event, NewHitEvent
 from rtcc.models import Camera, IngestedMessage, PlateRead
 from rtcc.runtime.forwarder import NODE_HEADER
 from rtcc.runtime.ingest import Ingestor, store_read_and_hits
@@ -44,6 +44,8 @@ class IngestConsumer:
         self.stored = 0
         self.duplicates = 0
         self.rejected = 0
+        self.hits = 0
+        self.lag_s = 0.0  # store time minus the last stored read's last sighting
         self._psub: Any = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-consumer", daemon=True)
@@ -126,6 +128,8 @@ class IngestConsumer:
             self.duplicates += 1
             return
         self.stored += 1
+        self.hits += sum(1 for e in events if isinstance(e, NewHitEvent))
+        self.lag_s = max(0.0, (now - worker_msg.record.last_seen).total_seconds())
         for event in events:
             self.s.bus.publish(event)
 

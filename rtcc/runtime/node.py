@@ -1,10 +1,11 @@
 """``rtcc node``: run the cameras placed on this node, each under a lease, forwarding to the hub.
 
-Every ``renew_s`` the node heartbeats, renews each lease it holds (a failed renewal stops that
-camera at once), reads the live nodes and the camera list, computes the placement (pins, then
-rendezvous hashing by capacity), releases cameras placed elsewhere and acquires and starts those
-placed here. A watchdog thread stops any camera whose lease was not renewed in time locally,
-before the lease can expire on the server and another node take it: no camera runs twice.
+Every ``renew_s`` one thread heartbeats and renews each lease the node holds (a failed renewal
+stops that camera at once); another reads the live nodes and the camera list, computes the
+placement (pins, then rendezvous hashing by capacity), releases cameras placed elsewhere and
+acquires and starts those placed here. A watchdog thread kills any camera whose lease was not
+renewed in time locally, well before the lease can expire on the server and another node take
+it; a worker whose node died exits by itself (``cameras.supervisor``): no camera runs twice.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +43,7 @@ LOCAL_SHARE = 0.6
 
 @dataclass
 class _Running:
-    lease: Lease
+    lease: Lease | None  # None: pinned here, runs without a lease (no other node may run it)
     valid_until: float  # monotonic
     supervisor: CameraSupervisor
     stop_relay: threading.Event = field(default_factory=threading.Event)
@@ -66,30 +68,43 @@ class Node:
         self._cameras: dict[str, Any] = {}  # id -> Camera row (detached)
         self._cameras_at = -1e9
         self._threads = [
-            threading.Thread(target=self._loop, name="node", daemon=True),
+            threading.Thread(target=self._loop, args=(self._renew,), name="node-renew",
+                             daemon=True),
+            # Placement starts after the peers' next heartbeats: a node starting alone must
+            # not grab every camera just to hand most of them back.
+            threading.Thread(target=self._loop, args=(self.tick, cluster.renew_s * 1.5),
+                             name="node-place", daemon=True),
             threading.Thread(target=self._watchdog, name="node-watchdog", daemon=True),
         ]
         self.started_at = time.monotonic()
 
     def start(self) -> Node:
         self.conn.run(self.kv.open())
+        self.conn.run(self.kv.beat(self.node_id, self.info()))
         for thread in self._threads:
             thread.start()
         return self
 
     # --- the loop ---------------------------------------------------------------------------
 
-    def _loop(self) -> None:
+    def _loop(self, step: Callable[[], None], delay: float = 0.0) -> None:
+        """Renewals and placement run in separate loops: a slow start or stop of one camera
+        never delays the renewal of the others' leases."""
+        if self._stop.wait(delay):
+            return
         while not self._stop.is_set():
             try:
-                self.tick()
+                step()
             except Exception as exc:  # noqa: BLE001 - the hub away: the watchdog stops cameras
                 log.warning("node %s: %r", self.node_id, exc)
             self._stop.wait(self.cluster.renew_s)
 
-    def tick(self) -> None:
-        self.conn.run(self.kv.beat(self.node_id, self.info()), timeout=5.0)
+    def _renew(self) -> None:
         self._renew_all()
+        self.conn.run(self.kv.beat(self.node_id, self.info()), timeout=5.0)
+
+    def tick(self) -> None:
+        """Place cameras: release those placed elsewhere, acquire and start those placed here."""
         live = self.conn.run(self.kv.live_nodes(), timeout=10.0)
         capacities = {n: self.capacities[n] for n in live if n in self.capacities}
         capacities[self.node_id] = self.capacities[self.node_id]
@@ -98,6 +113,11 @@ class Node:
         for cid in sorted(set(self.running) - desired):
             self._stop_camera(cid, release=True, why="placed on another node")
         for cid in sorted(desired - set(self.running)):
+            if self._cameras[cid].pin_node == self.node_id:
+                # Pinned here: nobody else may run it, so no lease — a trailer cut off from the
+                # hub keeps its cameras running and its reads in the outbox.
+                self._start_camera(cid, None, float("inf"))
+                continue
             asked = time.monotonic()
             lease = self.conn.run(self.kv.acquire(cid, self.node_id), timeout=5.0)
             if lease is not None:
@@ -106,7 +126,7 @@ class Node:
     def _renew_all(self) -> None:
         for cid in list(self.running):
             run = self.running.get(cid)
-            if run is None:
+            if run is None or run.lease is None:
                 continue
             asked = time.monotonic()
             try:
@@ -141,10 +161,11 @@ class Node:
 
     # --- cameras ----------------------------------------------------------------------------
 
-    def _start_camera(self, cid: str, lease: Lease, valid_until: float) -> None:
+    def _start_camera(self, cid: str, lease: Lease | None, valid_until: float) -> None:
         spec = worker_spec(self.s, self._cameras[cid])
         if spec is None:
-            self.conn.run(self.kv.release(lease), timeout=5.0)
+            if lease is not None:
+                self.conn.run(self.kv.release(lease), timeout=5.0)
             return
         settings = self.s.settings
         supervisor = CameraSupervisor(
@@ -177,7 +198,7 @@ class Node:
         # Still leased: a clean stop. Lease lost or about to lapse: kill the worker at once.
         run.supervisor.stop(timeout=1.5 if release else 0.2)
         run.stop_relay.set()
-        if release:
+        if release and run.lease is not None:
             try:
                 self.conn.run(self.kv.release(run.lease), timeout=5.0)
             except Exception:  # noqa: BLE001 - it expires on its own

@@ -14,6 +14,7 @@ from rtcc.db import transaction
 from rtcc.events import EventBus, SyncSubscription
 from rtcc.integrations.outbound import (
     Attempt,
+    CameraStateChanges,
     Delivery,
     MqttSender,
     Sender,
@@ -72,12 +73,15 @@ class OutboundDispatcher:
 
     def _route(self) -> None:
         assert self._sub is not None
+        changes = CameraStateChanges()
         while not self._stop.is_set():
             try:
                 event = self._sub.get(timeout=0.5)
             except queue.Empty:
                 continue
             message = event.to_message()
+            if not changes.passes(message):
+                continue
             for dest in self._dests:
                 if not wanted(dest.cfg, message):
                     continue

@@ -1,14 +1,16 @@
-"""Search oversight in the background: the previous month's sample once it has ended, and the
-search volume check, every few minutes."""
+"""Oversight in the background, every few minutes: the previous month's search sample once it
+has ended, the search volume check, and reminders to owners of expiring manual hotlist entries."""
 
 from __future__ import annotations
 
 import logging
 import random
 import threading
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotlist import governance
 from rtcc.audit import SYSTEM
 from rtcc.clock import Clock
 from rtcc.config import OversightSettings
@@ -22,9 +24,10 @@ log = logging.getLogger(__name__)
 class OversightScheduler:
     def __init__(
         self, *, sessions: sessionmaker[Session], settings: OversightSettings, clock: Clock,
-        rng: random.Random | None = None,
+        rng: random.Random | None = None, remind_within: timedelta | None = None,
     ) -> None:
         self.sessions, self.settings, self.clock = sessions, settings, clock
+        self.remind_within = remind_within
         self.rng = rng or random.SystemRandom()
         self.runs = 0
         self._stop = threading.Event()
@@ -55,6 +58,11 @@ class OversightScheduler:
                 for alert in volume.check(session, now=now, settings=self.settings):
                     log.warning("oversight: unusual search volume by %s: %d today (baseline %s)",
                                 alert.username, alert.searches, alert.baseline)
+            if self.remind_within is not None:
+                with transaction(self.sessions) as session:
+                    for entry in governance.remind(session, now=now, within=self.remind_within):
+                        log.info("hotlist entry %s of %s expires %s: owner reminded", entry.id,
+                                 entry.owner, entry.expires_at)
         except RtccError as exc:
             log.warning("oversight check refused: %s", exc.message)
         except Exception:  # noqa: BLE001 - the server outlives a failed check; logged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from cameras.supervisor import CameraSupervisor
 from hotlist.importer import read_file
@@ -36,8 +37,12 @@ def load_configured_hotlists(services: Services) -> None:
                 kind=hl.kind,
                 priority=hl.priority,
                 added_by="config",
+                managed_file=str(hl.file),
+                alert_on_historical=hl.alert_on_historical,
+                two_person_confirm=hl.two_person_confirm,
             )
-        log.info("hotlist %s: %d entries loaded from %s", hl.name, len(entries), hl.file)
+        log.info("hotlist %s: %d entries loaded from %s (read-only in the console)",
+                 hl.name, len(entries), hl.file)
 
 
 class Runtime:
@@ -79,8 +84,9 @@ class Runtime:
             )
             self.anchoring.start()
         if s.settings.oversight.enabled:
-            self.oversight = OversightScheduler(sessions=s.sessions, clock=s.clock,
-                                                settings=s.settings.oversight)
+            self.oversight = OversightScheduler(
+                sessions=s.sessions, clock=s.clock, settings=s.settings.oversight,
+                remind_within=timedelta(days=s.settings.hotlist_governance.remind_days_before))
             self.oversight.start()
         if s.settings.retention.enabled:
             self.retention = RetentionScheduler(

@@ -54,5 +54,9 @@ class MeOut(ReadModel):
     csrf_token: str | None
 
 
-UserPage = Page[UserOut]
-TokenPage = Page[TokenOut]
+class UserPage(Page[UserOut]):
+    """Every account."""
+
+
+class TokenPage(Page[TokenOut]):
+    """One account's API tokens (never their secrets)."""

@@ -67,8 +67,11 @@ class SegmentOut(ReadModel):
     end_at: UtcDatetime
     bytes: int
     url: str
+    gap_before_s: float = 0.0  # no video for this long before start_at (a reconnect)
+    gap_reason: str | None = None
 
     @classmethod
     def of(cls, seg: VideoSegment) -> Self:
         return cls(id=seg.id, camera_id=seg.camera_id, start_at=seg.start_at, end_at=seg.end_at,
-                   bytes=seg.bytes, url=f"/api/cameras/{seg.camera_id}/segments/{seg.id}/video.mp4")
+                   bytes=seg.bytes, url=f"/api/cameras/{seg.camera_id}/segments/{seg.id}/video.mp4",
+                   gap_before_s=seg.gap_before_s or 0.0, gap_reason=seg.gap_reason)

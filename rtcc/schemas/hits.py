@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcc.models import Hit, HitEvent, Hotlist, HotlistEntry, PlateRead
+from rtcc.models import Hit, HitEvent, HitSighting, Hotlist, HotlistEntry, PlateRead
 from rtcc.schemas.common import Page, ReadModel, UtcDatetime, media_url
 from rtcc.schemas.hotlists import EntryOut, HotlistRef
 from rtcc.schemas.reads import ReadDetailOut
@@ -78,6 +78,8 @@ class HitOut(ReadModel):
     entry_state: str | None
     case_number: str | None
     description: str | None
+    entry_expires_at: UtcDatetime | None = None
+    confirm_requested_by: str | None = None
 
     @classmethod
     def fields_of(
@@ -99,12 +101,9 @@ class HitOut(ReadModel):
             "reject_reason": hit.reject_reason, "reject_text": hit.reject_text,
             "visually_confirmed": hit.visually_confirmed, "occurrences": hit.occurrences,
             "historical": hit.historical, "read_id": hit.read_id,
-            "confidence": round(read.confidence, 4) if read else None,
-            "snapshot_url": media_url(read.snapshot_path) if read else None,
-            "crop_url": media_url(read.crop_path) if read else None,
-            "entry_state": entry.state if entry else None,
-            "case_number": entry.case_number if entry else None,
-            "description": entry.description if entry else None,
+            **_evidence(hit, read),
+            **_entry_facts(hit, entry),
+            "confirm_requested_by": hit.confirm_requested_by,
         }
 
     @classmethod
@@ -139,10 +138,35 @@ class HitHistoryOut(ReadModel):
                                    "from": e.from_status, "to": e.to_status, "note": e.note})
 
 
+class SightingOut(ReadModel):
+    """A later pass of the hit's vehicle, with its own read and images."""
+
+    id: int
+    read_id: int | None
+    camera_id: str
+    plate: str
+    confidence: float | None
+    snapshot_url: str | None
+    crop_url: str | None
+    observed_at: UtcDatetime
+    last_seen_at: UtcDatetime
+
+    @classmethod
+    def of(cls, s: HitSighting) -> Self:
+        return cls(
+            id=s.id, read_id=s.read_id, camera_id=s.camera_id, plate=s.plate,
+            confidence=round(s.confidence, 4) if s.confidence is not None else None,
+            snapshot_url=media_url(s.snapshot_path), crop_url=media_url(s.crop_path),
+            observed_at=s.observed_at, last_seen_at=s.last_seen_at,
+        )
+
+
 class HitDetailOut(HitOut):
-    """A hit in full: its read, entry and list as they are now, and its history."""
+    """A hit in full: the read and images that raised it (never replaced), its later sightings,
+    the entry and list as they are now, and its history."""
 
     read: ReadDetailOut | None
+    sightings: builtins.list[SightingOut] = Field(default_factory=builtins.list)
     entry: EntryOut | None
     list: HotlistRef | None
     history: builtins.list[HitHistoryOut]  # ``list`` is a field here
@@ -153,13 +177,57 @@ class HitDetailOut(HitOut):
         events = session.scalars(
             select(HitEvent).where(HitEvent.hit_id == hit.id).order_by(HitEvent.id)
         )
+        seen = session.scalars(
+            select(HitSighting).where(HitSighting.hit_id == hit.id).order_by(HitSighting.id)
+        )
+        fields = cls.fields_of(hit, read, entry=entry, hotlist=hotlist)
         return cls(
-            **cls.fields_of(hit, read, entry=entry, hotlist=hotlist),
-            read=ReadDetailOut.of(read) if read else None,
+            **fields,
+            read=_raising_read(read, fields),
+            sightings=[SightingOut.of(s) for s in seen],
             entry=EntryOut.of(entry) if entry else None,
             list=HotlistRef.of(hotlist) if hotlist else None,
             history=[HitHistoryOut.of(e) for e in events],
         )
+
+
+def _evidence(hit: Hit, read: PlateRead | None) -> dict[str, Any]:
+    """The images and confidence that raised the hit (rows from before write-once evidence
+    fall back to the read)."""
+    if hit.snapshot_path or hit.crop_path or hit.read_confidence is not None:
+        conf, snap, crop = hit.read_confidence, hit.snapshot_path, hit.crop_path
+    elif read is not None:
+        conf, snap, crop = read.confidence, read.snapshot_path, read.crop_path
+    else:
+        conf = snap = crop = None
+    return {
+        "confidence": round(conf, 4) if conf is not None else None,
+        "snapshot_url": media_url(snap),
+        "crop_url": media_url(crop),
+    }
+
+
+def _entry_facts(hit: Hit, entry: EntryFacts | None) -> dict[str, Any]:
+    """The entry as it was matched (copied onto the hit), never as it is now."""
+    copied = any(
+        v is not None
+        for v in (hit.entry_state, hit.case_number, hit.entry_description, hit.entry_expires_at)
+    )
+    if not copied and entry is not None:  # a hit stored before the copy existed
+        return {"entry_state": entry.state, "case_number": entry.case_number,
+                "description": entry.description, "entry_expires_at": None}
+    return {"entry_state": hit.entry_state, "case_number": hit.case_number,
+            "description": hit.entry_description, "entry_expires_at": hit.entry_expires_at}
+
+
+def _raising_read(read: PlateRead | None, fields: dict[str, Any]) -> ReadDetailOut | None:
+    """The read that raised the hit, with the images the hit was raised on."""
+    if read is None:
+        return None
+    update = {"snapshot_url": fields["snapshot_url"], "crop_url": fields["crop_url"]}
+    if fields["confidence"] is not None:
+        update["confidence"] = fields["confidence"]
+    return ReadDetailOut.of(read).model_copy(update=update)
 
 
 def _related(
@@ -171,4 +239,5 @@ def _related(
     return read, entry, hotlist
 
 
-HitPage = Page[HitOut]
+class HitPage(Page[HitOut]):
+    """The hits work queue."""

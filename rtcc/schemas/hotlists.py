@@ -35,6 +35,10 @@ class HotlistOut(ReadModel):
     restricted: bool
     description: str | None
     entries: int | None  # how many entries; null where not counted (after an edit)
+    manual_expiry_days: int  # manual entries' default (and longest) expiry
+    alert_on_historical: bool = False  # historical hits raise the alert too
+    two_person_confirm: bool = False  # a second user completes a confirmation
+    managed_file: str | None = None  # loaded from this configured file: read-only here
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
@@ -42,7 +46,10 @@ class HotlistOut(ReadModel):
     def of(cls, h: Hotlist, entries: int | None = None) -> Self:
         return cls(id=h.id, name=h.name, kind=h.kind, source=h.source, priority=h.priority,
                    colour=h.colour, restricted=h.restricted, description=h.description,
-                   entries=entries, created_at=h.created_at, updated_at=h.updated_at)
+                   entries=entries, manual_expiry_days=h.manual_expiry_days or 30,
+                   alert_on_historical=bool(h.alert_on_historical),
+                   two_person_confirm=bool(h.two_person_confirm), managed_file=h.managed_file,
+                   created_at=h.created_at, updated_at=h.updated_at)
 
 
 class EntryOut(ReadModel):
@@ -58,6 +65,7 @@ class EntryOut(ReadModel):
     extra: dict[str, Any] | None
     added_by: str | None
     added_at: UtcDatetime
+    owner: str | None = None  # manual entries: who answers for it
 
     @classmethod
     def fields_of(cls, e: HotlistEntry) -> dict[str, Any]:
@@ -65,7 +73,7 @@ class EntryOut(ReadModel):
             "id": e.id, "hotlist_id": e.hotlist_id, "plate": e.plate, "state": e.state,
             "reason": e.reason, "case_number": e.case_number, "description": e.description,
             "expires_at": e.expires_at, "is_wildcard": e.is_wildcard, "extra": e.extra,
-            "added_by": e.added_by, "added_at": e.added_at,
+            "added_by": e.added_by, "added_at": e.added_at, "owner": e.owner,
         }
 
     @classmethod
@@ -101,5 +109,9 @@ class DeletedOut(ReadModel):
     deleted: int
 
 
-HotlistPage = Page[HotlistOut]
-EntryPage = Page[EntryOut]
+class HotlistPage(Page[HotlistOut]):
+    """Every list the caller may see."""
+
+
+class EntryPage(Page[EntryOut]):
+    """One page of a list's entries."""

@@ -54,6 +54,10 @@ class ReadDetailOut(ReadOut):
         return cls(**cls.fields_of(read), char_confidences=read.char_confidences, box=read.box)
 
 
+class RecentReads(Page[ReadOut]):
+    """The newest reads, as the live feed shows them."""
+
+
 class ReadPage(Page[ReadOut]):
     """One page of a purpose-gated search."""
 

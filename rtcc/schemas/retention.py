@@ -86,4 +86,5 @@ class ReportOut(ReadModel):
     reconciliation: Reconciliation
 
 
-HoldPage = Page[HoldOut]
+class HoldPage(Page[HoldOut]):
+    """Legal holds."""

@@ -9,6 +9,8 @@ from rtcc.runtime.services import Services
 from tests.hotlist.conftest import add_read, read_message
 
 CSV = b"plate,state,reason,case_number\nABC1234,CA,stolen,K-1\n!!!,,x,\n"
+# Manual entries need a justification and a case number (hotlist.governance).
+MANUAL = {"reason": "stolen vehicle report", "case_number": "K-7"}
 
 
 def _setup_list(client: Any) -> int:
@@ -56,9 +58,9 @@ def test_manual_entry_finds_past_reads_and_validates(services: Services, api_cli
     sup = api_client("supervisor")
     hl = _setup_list(sup)
     add_read(services, "XYZ987")
-    resp = sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "xyz 987", "reason": "bolo"})
+    resp = sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "xyz 987", **MANUAL})
     assert resp.status_code == 201 and resp.json()["historical_hits"] == 1
-    bad = sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "!!"})
+    bad = sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "!!", **MANUAL})
     assert bad.status_code == 422 and "no letters" in bad.json()["detail"]
     hits = sup.get("/api/hits", params={"historical": True}).json()["items"]
     assert [h["plate"] for h in hits] == ["XYZ987"]
@@ -70,7 +72,7 @@ def test_manual_entry_finds_past_reads_and_validates(services: Services, api_cli
 def test_hit_list_detail_and_workflow_over_websocket(services: Services, api_client: Any) -> None:
     sup = api_client("supervisor")
     hl = _setup_list(sup)
-    sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "ABC1234", "case_number": "K-7"})
+    sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "ABC1234", **MANUAL})
     officer = api_client("officer")
     with officer.websocket_connect("/ws/events") as ws:
         assert ws.receive_json()["type"] == "hello"
@@ -112,7 +114,7 @@ def test_restricted_list_hits_hidden_from_unassigned_officer(
     sup = api_client("supervisor")
     resp = sup.post("/api/hotlists", json={"name": "intel", "restricted": True})
     hl = resp.json()["id"]
-    sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "SEC123"})
+    sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "SEC123", **MANUAL})
     Ingestor(services).handle(read_message(services, "SEC123"))
     assert len(sup.get("/api/hits").json()["items"]) == 1
     stranger = api_client("officer")
@@ -128,7 +130,7 @@ def test_expired_entry_stops_hitting_and_ids_are_bounded(
 
     sup = api_client("supervisor")
     hl = _setup_list(sup)
-    entry = sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "EXP1234"}).json()
+    entry = sup.post(f"/api/hotlists/{hl}/entries", json={"plate": "EXP1234", **MANUAL}).json()
     ingest = Ingestor(services)
     assert services.matcher.match("EXP1234", state=None, now=services.clock.now())
     later = (services.clock.now() + timedelta(minutes=10)).isoformat()

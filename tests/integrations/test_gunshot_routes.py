@@ -10,7 +10,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from rtcc.models import AuditEvent, GunshotAlert, GunshotBookmark, GunshotOutcome, SignatureSeen
+from rtcc.models import (
+    AuditEvent,
+    GunshotAlert,
+    GunshotBookmark,
+    GunshotOutcome,
+    LegalHold,
+    SignatureSeen,
+)
 from rtcc.runtime.services import Services, build_services
 from tests.integrations.factories import (
     SPOT,
@@ -68,9 +75,19 @@ def test_signed_alert_is_stored_and_reaches_a_console_within_a_second(
     # Recordings bookmarked from 2 minutes before to 5 minutes after the shots.
     assert marks[0].start_at.isoformat() == "2026-03-01T11:57:30+00:00"
     assert marks[0].end_at.isoformat() == "2026-03-01T12:04:30+00:00"
+    # ...and held from retention for bookmark_hold_days, visible as ordinary legal holds.
+    with services.sessions() as s:
+        holds = s.scalars(select(LegalHold).order_by(LegalHold.id)).all()
+    assert [(h.data_class, h.camera_id, h.case_number, h.created_by) for h in holds] == [
+        ("video", "north-cam", "gunshot:shotspotter:SST-1001", "system"),
+        ("video", "east-cam", "gunshot:shotspotter:SST-1001", "system")]
+    assert (holds[0].start_at, holds[0].end_at) == (marks[0].start_at, marks[0].end_at)
+    assert holds[0].expires_at is not None
+    assert holds[0].expires_at.isoformat() == "2026-05-30T12:00:00+00:00"  # 90 days
 
 
 def test_update_of_the_same_id_keeps_every_version(api_client: Any, services: Services) -> None:
+    cameras_around_spot(services)
     provider = api_client(None)
     assert post(provider, services, encode(alert_body())).status_code == 201
     services.clock.advance(30)  # type: ignore[attr-defined]
@@ -85,6 +102,9 @@ def test_update_of_the_same_id_keeps_every_version(api_client: Any, services: Se
     assert detail["alert"]["version"] == 2 and detail["alert"]["address"] == "102 Main St"
     listed = detective.get("/api/gunshots").json()
     assert listed["count"] == 1 and listed["items"][0]["version"] == 2
+    with services.sessions() as s:  # the same cameras are not bookmarked or held twice
+        assert len(s.scalars(select(GunshotBookmark)).all()) == 2
+        assert len(s.scalars(select(LegalHold)).all()) == 2
 
 
 def test_unsigned_badly_signed_unknown_source_and_stale_alerts_are_refused(
@@ -192,21 +212,26 @@ def test_reads_near_are_a_count_until_a_purpose_is_given(
     assert detail.status_code == 200
     assert detail.json()["reads_near"]["count"] == 3
     assert "NEAR" not in detail.text and "MOBILE1" not in detail.text
-    no_purpose = detective.get("/api/gunshots/shotspotter/SST-1001/reads")
-    assert no_purpose.status_code == 422 and no_purpose.json()["field"] == "reason"
-    no_case = detective.get("/api/gunshots/shotspotter/SST-1001/reads",
-                            params={"reason": "shots fired investigation"})
+    url = "/api/gunshots/shotspotter/SST-1001/reads"
+    no_purpose = detective.get(url)
+    assert no_purpose.status_code == 422 and no_purpose.json()["field"] == "purpose"
+    why = {"purpose": "investigation", "reason": "shots fired investigation"}
+    no_case = detective.get(url, params=why)
     assert no_case.status_code == 422 and no_case.json()["field"] == "case_number"
+    prohibited = detective.get(url, params={**why, "purpose": "lawful_protest",
+                                            "case_number": "C-77"})
+    assert prohibited.status_code == 403  # the same purpose policy as any search
     officer = api_client("officer")
-    assert officer.get("/api/gunshots/shotspotter/SST-1001/reads").status_code == 403
-    resp = detective.get("/api/gunshots/shotspotter/SST-1001/reads",
-                         params={"reason": "shots fired investigation", "case_number": "C-77"})
+    assert officer.get(url, params={**why, "case_number": "C-77"}).status_code == 403
+    resp = detective.get(url, params={**why, "case_number": "C-77"})
     assert resp.status_code == 200, resp.text
     assert sorted(r["plate"] for r in resp.json()["items"]) == ["MOBILE1", "NEAR001", "NEAR002"]
     with services.sessions() as s:
-        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "reads.search")).one()
+        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "reads.search",
+                                                AuditEvent.outcome == "success")).one()
     assert ev.case_number == "C-77" and ev.username == detective.username
     assert ev.details is not None and ev.details["results"] == 3
+    assert ev.details["purpose"] == "investigation"
 
 
 def test_outcome_is_recorded_and_audited(api_client: Any, services: Services) -> None:

@@ -21,7 +21,14 @@ from sqlalchemy import select
 from rtcc.clock import FakeClock
 from rtcc.config import OutboundDestination
 from rtcc.events import CameraStatusEvent, GunshotEvent, NewHitEvent
-from rtcc.integrations.outbound import Attempt, Delivery, DeliveryError, deliver, wanted
+from rtcc.integrations.outbound import (
+    Attempt,
+    CameraStateChanges,
+    Delivery,
+    DeliveryError,
+    deliver,
+    wanted,
+)
 from rtcc.integrations.signing import verify
 from rtcc.models import OutboundDelivery
 from rtcc.runtime.outbound import OutboundDispatcher
@@ -59,6 +66,16 @@ def test_filters_by_event_type_list_priority_and_camera() -> None:
     covered = {"type": "gunshot", "covering": [{"camera_id": "gate-2"}, {"camera_id": "gate-1"}]}
     assert wanted(by_camera, covered)
     assert not wanted(by_camera, {"type": "gunshot", "covering": [{"camera_id": "gate-2"}]})
+
+
+def test_only_camera_state_changes_pass() -> None:
+    changes = CameraStateChanges()
+    status = {"type": "camera_status", "camera_id": "gate-1", "state": "online"}
+    assert changes.passes(status)
+    assert not changes.passes({**status, "input_fps": 9.5})  # same state, new figures
+    assert changes.passes({**status, "state": "offline"})
+    assert changes.passes({**status, "camera_id": "gate-2"})
+    assert changes.passes(hit_message()) and changes.passes(hit_message())
 
 
 class FlakySender:
@@ -266,6 +283,7 @@ def test_mqtt_gets_its_events_while_a_hanging_webhook_waits(
         svc.bus.publish(gunshot_event())
         svc.bus.publish(camera_event("gate-2"))  # not one of the broker's cameras
         svc.bus.publish(camera_event("gate-1"))
+        svc.bus.publish(camera_event("gate-1"))  # same state again: not a change
         svc.bus.publish(hit_event())
         publish_took = time.monotonic() - t0
         received = [got.get(timeout=2) for _ in range(3)]

@@ -137,6 +137,7 @@ def test_node_cut_off_30s_then_forwards_everything_once(
         assert consumer.duplicates >= 1
         time.sleep(1.0)
         _assert_each_once(hub, i)
+        assert consumer.hits == len(range(0, i, 10)) and consumer.lag_s > 0  # the metrics
         with hub.sessions() as s:
             statuses = set(s.scalars(select(PlateRead.status)))
         assert statuses == {"final"}  # no preview overwrote its final

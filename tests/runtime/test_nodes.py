@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 NODES = {"n1": 1.0, "n2": 1.0}
 PASSWORD = "correct horse battery staple"
 QUICK = {"read_timeout_s": 3, "connect_timeout_s": 3, "reconnect_max_s": 2}
+PINNED = "trailer-cam"  # pinned to n1: runs there without a lease, and nowhere else
 
 
 def _split_cameras() -> list[str]:
@@ -71,14 +72,14 @@ class Cluster:
         self.cameras = _split_cameras()
         clip = write_clip(root / "clip.mp4", seconds=4, passes=[], fps=10).path
         cams = [{"id": c, "url": str(clip), "lpr": False, "detect_fps": 2, **QUICK}
-                for c in self.cameras]
+                for c in [*self.cameras, PINNED]]
         self.config = root / "rtcc.yaml"
         self.config.write_text(yaml.safe_dump({
             "environment": "test", "data_dir": str(root / "data"), "log_level": "WARNING",
             "database": {"url": db_url}, "server": {"port": self.port},
             "bus": {"url": server.url, "ingest_ack_wait_s": 5},
             "cluster": {"nodes": [{"id": n} for n in NODES], "renew_s": 1, "lease_ttl_s": 6,
-                        "node_ttl_s": 4, "heartbeat_s": 1},
+                        "node_ttl_s": 4},
             "auth": {"bootstrap_admin": "admin", "bootstrap_password": PASSWORD},
             "retention": {"enabled": False},
             "cameras": cams,
@@ -191,8 +192,11 @@ def test_kill_a_node_and_its_cameras_move_once(cluster: Cluster) -> None:
             break
         assert time.monotonic() < deadline, (cluster.root / "api.log").read_text()[-3000:]
         time.sleep(0.3)
+    with cluster.engine.begin() as conn:  # seeded by the API from the file; pinned by an admin
+        conn.execute(text("UPDATE camera SET pin_node = 'n1' WHERE id = :id"), {"id": PINNED})
     cluster.spawn("n1", "node", "--node-id", "n1")
-    cluster.spawn("n2", "node", "--node-id", "n2")
+    metrics_port = free_port()
+    cluster.spawn("n2", "node", "--node-id", "n2", "--metrics-port", str(metrics_port))
     obs = Observer(cluster)
     cams = cluster.cameras
     try:
@@ -203,7 +207,8 @@ def test_kill_a_node_and_its_cameras_move_once(cluster: Cluster) -> None:
             db = cluster.cameras_in_db()
             return all(db.get(c) == ("online", n) for c, n in want.items())
 
-        obs.wait(lambda _: online_on(expected), 90, "every camera online on its node")
+        obs.wait(lambda _: online_on({**expected, PINNED: "n1"}), 90,
+                 "every camera online on its node")
         moved = [c for c in cams if expected[c] == "n1"]
         print(f"kill at {time.time():.1f}; n1 pid {cluster.procs['n1'].pid}")
         os.kill(cluster.procs["n1"].pid, signal.SIGKILL)
@@ -217,7 +222,13 @@ def test_kill_a_node_and_its_cameras_move_once(cluster: Cluster) -> None:
             time.sleep(0.3)
         assert obs.violations == [], obs.violations[:3]
         assert all(not _alive(pid, t) for (node, _, pid), t in obs.pids.items() if node == "n1")
+        assert (("n1", PINNED) in {(n, c) for n, c, _ in obs.pids}
+                and ("n2", PINNED) not in {(n, c) for n, c, _ in obs.pids})  # it stays pinned
         _check_api(cluster, cams)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
+            scraped = resp.read().decode()
+        assert 'rtcc_node_cameras{node="n2"} 4.0' in scraped
+        assert 'rtcc_node_outbox{node="n2"}' in scraped
     finally:
         obs.conn.close()
 

@@ -32,7 +32,7 @@ READS = {  # key -> (camera, plate, list it hits)
     "b-secret": ("cam-b", "SECR333", "secret"),
 }
 ALL_CAMS, UNRESTRICTED, ALL_LISTS = set(CAMERAS), {"open", "other"}, set(LISTS)
-PURPOSE = {"purpose": "investigation", "reason": "visibility table test", "case_number": "VIS-1"}
+PURPOSE = {"reason": "visibility table test", "case_number": "VIS-1"}
 SPOT = (51.5, -0.12)  # both cameras stand here; so does the gunshot alert
 GUNSHOT = "/api/gunshots/sst/G-1"
 
@@ -56,6 +56,7 @@ class World:
     media: dict[str, list[str]] = field(default_factory=dict)  # read key -> urls
     segments: dict[str, int] = field(default_factory=dict)  # camera -> segment id
     window: str = ""  # since=...&until=... around the reads
+    now: str = ""  # when the reads were made (ISO 8601)
 
     def client(self, name: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=20,
@@ -88,7 +89,7 @@ def add_user(services: Services, name: str, who: Who, lists: dict[str, int]) -> 
 def setup(services: Services, world: World, people: dict[str, Who]) -> None:
     """Cameras, files, lists with entries (through the API), and every user with a token."""
     now, data = services.clock.now(), services.settings.data_dir
-    hour = timedelta(hours=1)
+    hour, world.now = timedelta(hours=1), now.isoformat()
     world.window = str(httpx.QueryParams(since=(now - hour).isoformat(),
                                          until=(now + hour).isoformat()))
     with transaction(services.sessions) as s:
@@ -113,8 +114,9 @@ def setup(services: Services, world: World, people: dict[str, Who]) -> None:
             resp = sup.post("/api/hotlists", json={"name": name, "restricted": restricted})
             assert resp.status_code == 201, resp.text
             world.lists[name] = resp.json()["id"]
-        for _cam, plate, hl in {v[1:]: v for v in READS.values()}.values():
-            resp = sup.post(f"/api/hotlists/{world.lists[hl]}/entries", json={"plate": plate})
+        for plate, hl in {(plate, hl) for _, plate, hl in READS.values()}:
+            entry = {"plate": plate, **PURPOSE}  # a manual entry states why and for which case
+            resp = sup.post(f"/api/hotlists/{world.lists[hl]}/entries", json=entry)
             assert resp.status_code == 201, resp.text
     for name, who in people.items():
         world.tokens[name] = add_user(services, name, who, world.lists)

@@ -177,6 +177,7 @@ def test_map_renders_from_local_assets_with_the_bundled_outline_map(
     expect(detail.locator("[data-testid=reads-near-count]")).to_have_text("3")
     assert "MAP0" not in detail.inner_text()  # plates only after a stated purpose
     purpose = detail.locator("[data-testid=gunshot-reads]")
+    purpose.locator("select[name=purpose]").select_option("investigation")
     purpose.locator("input[name=reason]").fill("shots fired on Main St")
     purpose.locator("input[name=case_number]").fill("C-2026-0911")
     purpose.get_by_role("button", name="Show plates (audited)").click()

@@ -3,11 +3,21 @@ event names (``web/static/js/events.js``) are the server's."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import shutil
+import subprocess
 from enum import StrEnum
 from typing import Any
 
+import pytest
+
+from cameras.health import DOWN_STATES, UP_STATES
+from hotlist.formats import FORMATS
+from hotlist.hits import REJECT_REASONS, STATUSES
 from rtcc.auth.roles import PERMISSIONS, ROLE_PERMISSIONS, ROLES
+from rtcc.cli.main import build_parser
 from rtcc.events import SCHEMA_VERSION, EventType
 from rtcc.vocab import (
     CameraState,
@@ -81,11 +91,6 @@ def test_roles_and_permissions_come_from_the_vocabulary() -> None:
 
 
 def test_domain_tuples_and_cli_choices_are_the_enums() -> None:
-    from cameras.health import DOWN_STATES, UP_STATES
-    from hotlist.formats import FORMATS
-    from hotlist.hits import REJECT_REASONS, STATUSES
-    from rtcc.cli.main import build_parser
-
     assert values(HitStatus) == STATUSES and values(RejectReason) == REJECT_REASONS
     assert values(HotlistFormat) == FORMATS
     assert set(CameraState) > UP_STATES | DOWN_STATES
@@ -97,8 +102,6 @@ def test_domain_tuples_and_cli_choices_are_the_enums() -> None:
 
 def _choices(parser: Any, prefix: str = "") -> dict[str, list[str]]:
     """``{"<subcommand path> <option>": choices}`` for every option with choices."""
-    import argparse
-
     out: dict[str, list[str]] = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -120,3 +123,31 @@ def test_console_labels_cover_exactly_the_vocabularies() -> None:
     order = re.search(r"const STATUS_ORDER = \{(.*?)\};", store)
     assert order
     assert re.findall(r"(\w+):\s*\d+", order.group(1)) == list(values(HitStatus))
+
+
+def test_console_checks_the_servers_event_vocabulary(api_client: Any) -> None:
+    """events.js, run by Node on the real ``/api/meta`` answer: the page knows every event the
+    server sends and ignores frames it does not know (skipped where Node is not installed)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    meta = api_client("officer").get("/api/meta").json()
+    script = f"""
+      const m = await import({json.dumps(EVENTS_JS.as_uri())});
+      const meta = {json.dumps(meta)};
+      console.log(JSON.stringify([
+        m.mismatch(meta),
+        m.mismatch({{...meta, event_schema_version: 2}}),
+        m.mismatch({{...meta, event_types: [...meta.event_types, "new_kind"]}}),
+        m.isKnown({{type: "hit", schema_version: 1}}),
+        m.isKnown({{type: "hit", schema_version: 2}}),
+        m.isKnown({{type: "gossip", schema_version: 1}}),
+        m.isKnown({{type: "hello"}}),
+      ]));
+    """
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True,
+                         text=True, timeout=30, check=True)
+    same, newer, unknown, hit, hit_v2, gossip, hello = json.loads(out.stdout)
+    assert same is None
+    assert "version 2" in newer and "new_kind" in unknown
+    assert (hit, hit_v2, gossip, hello) == (True, False, False, True)

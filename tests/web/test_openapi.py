@@ -99,7 +99,8 @@ def _seed(services: Services, api_client: Any) -> dict[str, int]:
     listed = supervisor.post("/api/hotlists", json={"name": "stolen", "kind": "stolen_vehicle"})
     hotlist_id = listed.json()["id"]
     added = supervisor.post(f"/api/hotlists/{hotlist_id}/entries",
-                            json={"plate": "ABC1234", "state": "CA", "reason": "stolen"})
+                            json={"plate": "ABC1234", "state": "CA", "case_number": "K-1",
+                                  "reason": "stolen vehicle report"})
     assert added.json()["historical_hits"] == 1, added.text
     (hit,) = supervisor.get("/api/hits").json()["items"]
     acked = supervisor.post(f"/api/hits/{hit['id']}/acknowledge", json={"text": "on it"})

@@ -266,3 +266,58 @@ def test_the_live_feed_refuses_pages_from_another_origin(api_client: Any) -> Non
         ) as ws:
             ws.receive_json()
         assert refused.value.code == WS_FORBIDDEN, other
+
+
+def _read_event(read_id: int) -> Any:
+    from datetime import UTC, datetime
+
+    from rtcc.events import ReadEvent
+
+    when = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    return ReadEvent(id=read_id, camera_id="north", plate=f"PLATE{read_id}", confidence=0.9,
+                     status="final", region=None, frames=3, observed_at=when,
+                     last_seen_at=when, snapshot_url=None, crop_url=None)
+
+
+@pytest.mark.parametrize(
+    ("end", "code"),
+    [("logout", 4401), ("disable", 4401), ("demote", 4403), ("idle", 4401), ("revoke", 4401)],
+)
+def test_the_socket_closes_when_the_session_ends_or_permissions_change(
+    api_client: Any, api_app: Any, clock: FakeClock, end: str, code: int
+) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from rtcc.auth import sessions, tokens
+    from rtcc.models import AuthSession, User
+
+    services: Services = api_app.state.services
+    api_client("admin")  # so the detective is not the last anything
+    viewer = api_client("detective", bearer=end == "revoke")
+    with viewer.websocket_connect("/ws/events") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        services.bus.publish(_read_event(1))
+        assert ws.receive_json()["plate"] == "PLATE1"
+        with services.sessions() as s:
+            now = clock.now()
+            user = s.scalar(select(User).where(User.username == viewer.username))
+            assert user is not None
+            if end == "logout":
+                row = s.scalar(select(AuthSession).where(AuthSession.user_id == user.id))
+                assert row is not None
+                sessions.logout(s, row=row, user=user, now=now, source=None)
+            elif end == "disable":
+                users.update_user(s, username=user.username, now=now, actor=SYSTEM,
+                                  changes={"disabled": True})
+            elif end == "demote":
+                users.update_user(s, username=user.username, now=now, actor=SYSTEM,
+                                  changes={"roles": ["auditor"]})
+            elif end == "revoke":
+                (token,) = tokens.list_tokens(s, username=user.username)
+                tokens.revoke(s, token_id=token.id, now=now, actor=SYSTEM)
+            s.commit()
+        clock.advance(minutes=31 if end == "idle" else 0, seconds=3)
+        services.bus.publish(_read_event(2))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == code

@@ -127,3 +127,23 @@ def test_public_page_without_login(
     for secret in ("north1", "trailer", "user1", "P0", "north", "south"):
         assert secret not in body, secret
     page.screenshot(path=screenshots / "21-public-transparency.png", full_page=True)
+
+
+def test_auditor_reviews_the_monthly_sample(
+    console: ConsoleServer, new_page: Callable[..., Page], screenshots: Path
+) -> None:
+    page = new_page()
+    login(page, "audrey")
+    page.goto("/#/oversight")
+    expect(page.locator("[data-testid=ov-alerts]")).to_contain_text("No unusual search volume")
+    page.fill("[data-testid=ov-month]", "2025-12")
+    page.click("[data-testid=ov-draw]")
+    rows = page.locator("[data-testid=ov-queue] tr[data-review]")
+    expect(rows.first).to_be_visible()
+    count = rows.count()
+    assert 1 <= count <= 10
+    first = rows.first
+    first.locator("[data-testid=ov-note]").fill("no matching case file")
+    first.get_by_role("button", name="Not justified").click()
+    expect(rows).to_have_count(count - 1)  # pending only
+    page.screenshot(path=screenshots / "22-oversight.png", full_page=True)

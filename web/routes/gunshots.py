@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from rtcc import audit
 from rtcc.clock import as_utc
 from rtcc.integrations import coverage
 from rtcc.integrations.gunshot import latest_alerts, versions
@@ -26,7 +25,8 @@ from rtcc.schemas.integrations import (
 )
 from rtcc.schemas.reads import ReadOut
 from web.deps import ServicesDep, SessionDep
-from web.routes.reads import check_purpose
+from web.routes.reads import SearchDep
+from web.routes.reads import _audit_search as audit_search
 from web.security import CurrentUser, VisibleScope, require
 
 router = APIRouter(tags=["gunshots"])
@@ -81,26 +81,18 @@ def get_gunshot(
             dependencies=[Depends(require("reads:search"))])
 def gunshot_reads(
     source: SourcePath, alert_id: AlertPath, session: SessionDep, services: ServicesDep,
-    user: CurrentUser, scope: VisibleScope,
-    reason: Annotated[str | None, Query(max_length=500)] = None,
-    case_number: Annotated[str | None, Query(max_length=64)] = None,
+    user: CurrentUser, scope: VisibleScope, search: SearchDep,
 ) -> ReadsNearOut:
-    """The plate reads near the alert: a search like any other, with a purpose, audited."""
-    check_purpose(reason, case_number, min_reason=services.settings.auth.min_reason_length)
-    assert reason is not None and case_number is not None
+    """The plate reads near the alert: a search like any other (purpose, reason and case number,
+    the same policy and audit as ``/api/reads``)."""
     alert = latest(session, source=source, alert_id=alert_id)
     cameras = None if scope.cameras is None else tuple(scope.cameras)
     reads = coverage.reads_near(session, alert=alert,
                                 cfg=services.settings.integrations.gunshot, cameras=cameras)
-    audit.record(
-        session, now=services.clock.now(), actor=user.actor, action="reads.search",
-        target=f"gunshot:{source}:{alert_id}"[:200], case_number=case_number.strip(),
-        details={"reason": reason.strip(), "query": {"near_gunshot": f"{source}:{alert_id}"},
-                 "results": len(reads)},
-    )
-    session.commit()
+    audit_search(session, services, user, search, "reads.search", {
+        "query": {"near_gunshot": f"{source}:{alert_id}"[:200]}, "results": len(reads)})
     items = [ReadOut.of(r) for r in reads]
-    return ReadsNearOut(items=items, count=len(items), case_number=case_number.strip())
+    return ReadsNearOut(items=items, count=len(items), case_number=search.case_number)
 
 
 @router.post("/api/gunshots/{source}/{alert_id}/outcome", response_model=OutcomeOut,

@@ -62,7 +62,7 @@ def list_hits(
     session: SessionDep,
     status: HitStatus | None = None,
     camera_id: Annotated[str | None, Query(max_length=64)] = None,
-    hotlist_id: int | None = None,
+    hotlist_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     start: datetime | None = None,
     end: datetime | None = None,
     historical: bool | None = None,
@@ -117,7 +117,10 @@ def _act(
     if action == "note":
         workflow.add_note(session, hit=hit, actor=actor, now=now, text=kwargs["text"])
     else:
-        workflow.transition(session, hit=hit, action=action, actor=actor, now=now, **kwargs)
+        workflow.transition(
+            session, hit=hit, action=action, actor=actor, now=now,
+            data_dir=services.settings.data_dir, **kwargs,
+        )
     session.commit()
     out = HitDetailOut.load(session, hit)
     services.bus.publish(HitUpdatedEvent(**dict(out)))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotlist import service
+from hotlist import governance, service
 from hotlist.importer import decode, parse_text
 from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError
@@ -44,6 +44,9 @@ class ListFields(BaseModel):
     colour: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
     restricted: bool | None = None
     description: str | None = Field(default=None, max_length=2000)
+    manual_expiry_days: int | None = Field(default=None, ge=1, le=365)
+    alert_on_historical: bool | None = None
+    two_person_confirm: bool | None = None
 
 
 class NewList(ListFields):
@@ -60,7 +63,8 @@ class NewEntry(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
     case_number: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, max_length=2000)
-    expires_at: datetime | None = None
+    expires_at: datetime | None = None  # default: the list's manual_expiry_days from now
+    owner: str | None = Field(default=None, max_length=100)  # default: who adds it
 
 
 def _visible_list(session: Session, scope: Scope, hotlist_id: int) -> Hotlist:
@@ -91,6 +95,8 @@ def create_hotlist(
     body: NewList, session: SessionDep, services: ServicesDep, actor: ActorDep
 ) -> HotlistOut:
     fields = body.model_dump(exclude={"name"}, exclude_none=True)
+    fields.setdefault("manual_expiry_days",
+                      services.settings.hotlist_governance.default_expiry_days)
     hl = service.create_list(
         session, name=body.name, now=services.clock.now(), actor=actor, **fields
     )
@@ -167,9 +173,14 @@ def add_entry(
     scope: VisibleScope,
 ) -> NewEntryOut:
     hl = _visible_list(session, scope, hotlist_id)
-    entry = service.add_entry(
-        session, hotlist=hl, now=services.clock.now(), actor=actor, **body.model_dump()
-    )
+    now = services.clock.now()
+    owner, expires_at = governance.manual_terms(
+        hotlist=hl, reason=body.reason, case_number=body.case_number, owner=body.owner,
+        expires_at=body.expires_at, actor=actor, now=now,
+        min_justification=services.settings.hotlist_governance.min_justification_length)
+    fields = body.model_dump(exclude={"owner", "expires_at"})
+    entry = service.add_entry(session, hotlist=hl, now=now, actor=actor, owner=owner,
+                              expires_at=expires_at, **fields)
     session.commit()
     hits = entry_added(services, entry_id=entry.id)
     return NewEntryOut(**EntryOut.fields_of(entry), historical_hits=len(hits))
@@ -205,8 +216,9 @@ def expire_entry(
     actor: ActorDep,
     scope: VisibleScope,
 ) -> EntryOut:
-    visibility.require_entry(session, scope, session.get(HotlistEntry, entry_id), entry_id)
+    found = visibility.require_entry(session, scope, session.get(HotlistEntry, entry_id), entry_id)
     now = services.clock.now()
+    governance.check_renewal(session, entry=found, expires_at=body.expires_at, now=now)
     entry = service.set_entry_expiry(
         session, entry_id=entry_id, expires_at=body.expires_at, now=now, actor=actor
     )

@@ -20,6 +20,7 @@ from rtcc.integrations.gunshot import invalid_from
 from rtcc.integrations.gunshot_service import receive
 from rtcc.integrations.signing import Signed, remember
 from rtcc.integrations.trailers import PositionIn, record_position
+from rtcc.runtime.gunshots import hold_bookmarks
 from rtcc.schemas.integrations import GunshotAlertOut, PositionOut
 from web.deps import ServicesDep
 from web.signed import signed_by
@@ -39,10 +40,10 @@ def receive_gunshot(signed: GunshotSigned, services: ServicesDep) -> GunshotAler
     """Store a new alert or a new version of one; the answer lists the covering cameras."""
     integrations = services.settings.integrations
     with transaction(services.sessions) as session:
-        received = receive(
-            session, signed=signed, cfg=integrations.gunshot,
-            max_skew_s=integrations.max_skew_s, now=services.clock.now(),
-        )
+        now = services.clock.now()
+        received = receive(session, signed=signed, cfg=integrations.gunshot,
+                           max_skew_s=integrations.max_skew_s, now=now)
+        hold_bookmarks(session, received, cfg=integrations.gunshot, now=now)
     services.bus.publish(GunshotEvent(**received.out.model_dump()))
     return received.out
 

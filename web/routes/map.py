@@ -16,7 +16,7 @@ from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.integrations.basemap import MEDIA_TYPES, current_basemap, read_tile
 from rtcc.integrations.coverage import camera_view
 from rtcc.integrations.geometry import cone
-from rtcc.integrations.trailers import track
+from rtcc.integrations.trailers import position_at, track
 from rtcc.models import Camera, Hit, PlateRead
 from rtcc.schemas.common import file_response
 from rtcc.schemas.integrations import PositionOut, TrackOut
@@ -56,13 +56,18 @@ def _window(since: datetime | None, until: datetime | None, now: datetime,
 
 @router.get("/api/map/cameras", response_model=MapCamerasOut,
             dependencies=[Depends(require("cameras:view"))])
-def map_cameras(session: SessionDep, scope: VisibleScope) -> MapCamerasOut:
+def map_cameras(session: SessionDep, scope: VisibleScope, services: ServicesDep) -> MapCamerasOut:
+    """Every visible camera; a mobile one where its newest position update puts it."""
+    now = services.clock.now()
     items = []
     for cam in session.scalars(select(Camera).where(scope.cameras_filter()).order_by(Camera.id)):
-        view = camera_view(cam)
+        where = position_at(session, cam.id, now) if cam.mobile else None
+        view = camera_view(cam, where)
         items.append(MapCameraOut(
-            camera_id=cam.id, name=cam.name, state=CameraState(cam.state), latitude=cam.lat,
-            longitude=cam.lon, heading_deg=cam.heading_deg, fov_deg=cam.fov_deg,
+            camera_id=cam.id, name=cam.name, state=CameraState(cam.state),
+            latitude=view.position.lat if view else None,
+            longitude=view.position.lon if view else None,
+            heading_deg=cam.heading_deg, fov_deg=cam.fov_deg,
             range_m=cam.range_m, mobile=cam.mobile,
             cone=[(round(p.lat, 7), round(p.lon, 7)) for p in cone(view)] if view else None,
         ))

@@ -4,13 +4,17 @@ searches, and unusual search volume alerts (supervisors and auditors)."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from hotlist import governance
 from rtcc.models import SearchVolumeAlert
 from rtcc.oversight import review as reviews
 from rtcc.oversight import volume
+from rtcc.schemas.common import Page
+from rtcc.schemas.hotlists import EntryOut
 from rtcc.schemas.oversight import (
     PurposesOut,
     ReviewIn,
@@ -72,6 +76,19 @@ def mark(
     session.commit()
     event = next((e for r, e in reviews.queue(session, month=row.month) if r.id == row.id), None)
     return SearchReviewOut(**reviews.summary(row, event))
+
+
+@router.get("/api/oversight/expiring-entries", response_model=Page[EntryOut],
+            dependencies=[Depends(require("hotlists:manage"))])
+def expiring_entries(
+    user: CurrentUser, services: ServicesDep, session: SessionDep, mine: bool = True,
+) -> Page[EntryOut]:
+    """Manual hotlist entries expiring within the reminder window (the caller's, or all)."""
+    days = services.settings.hotlist_governance.remind_days_before
+    rows = governance.expiring(session, now=services.clock.now(), within=timedelta(days=days),
+                               owner=user.username if mine else None)
+    items = [EntryOut.of(e) for e in rows]
+    return Page[EntryOut](items=items, count=len(items))
 
 
 def _alert(a: SearchVolumeAlert) -> VolumeAlertOut:

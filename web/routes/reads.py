@@ -25,8 +25,8 @@ from rtcc.models import PlateRead
 from rtcc.oversight import purpose as purpose_rules
 from rtcc.plates import MAX_PLATE_LENGTH
 from rtcc.runtime.services import Services
-from rtcc.schemas.common import CSV_RESPONSE, Page
-from rtcc.schemas.reads import ReadOut, ReadPage
+from rtcc.schemas.common import CSV_RESPONSE
+from rtcc.schemas.reads import ReadOut, ReadPage, RecentReads
 from web.deps import ServicesDep, SessionDep
 from web.security import CurrentUser, Principal, Scope, VisibleScope, require
 
@@ -213,20 +213,20 @@ def export_reads(
 
 @router.get(
     "/api/reads/recent", dependencies=[Depends(require("reads:live"))],
-    response_model=Page[ReadOut],
+    response_model=RecentReads,
 )
 def recent_reads(
     scope: VisibleScope,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Page[ReadOut]:
+) -> RecentReads:
     """The newest reads, as the live feed shows them (what the user's cameras saw)."""
     stmt = select(PlateRead).where(scope.reads())
     rows = session.scalars(
         stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit)
     ).all()
     items = [ReadOut.of(r) for r in rows]
-    return Page[ReadOut](items=items, count=len(items))
+    return RecentReads(items=items, count=len(items))
 
 
 @router.get(

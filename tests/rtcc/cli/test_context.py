@@ -74,3 +74,20 @@ def test_workers_take_the_parents_level() -> None:
         assert spec.log_level == logging.DEBUG
     finally:
         root.setLevel(before)
+
+
+def test_every_command_module_opens_services_through_the_context() -> None:
+    """New ``rtcc/cli/*_cmd.py`` modules follow the pattern in ``rtcc/cli/context.py``."""
+    from tests.conftest import ROOT
+
+    exempt = {"check_cmd.py"}  # validates a file given as an argument; opens nothing
+    offenders = []
+    for path in sorted((ROOT / "rtcc" / "cli").glob("*.py")):
+        if path.name in exempt or path.name in {"context.py", "main.py", "__init__.py"}:
+            continue
+        text = path.read_text(encoding="utf-8")
+        direct = [w for w in ("load_settings(", "build_services(", "make_engine(", "Actor(")
+                  if w in text]
+        if direct:
+            offenders.append(f"{path.name}: calls {', '.join(direct)} instead of cli_context")
+    assert offenders == []

@@ -3,7 +3,7 @@
 import { ApiError, api, setCsrf, setUnauthorizedHandler } from "./api.js";
 import { clearBanners, isMuted, setMuted, showHitBanner, unlockAudio } from "./alert.js";
 import { $, clear, el, fmtTime, toast } from "./dom.js";
-import { EVENTS } from "./events.js";
+import { EVENTS, mismatch } from "./events.js";
 import { showGunshotAlert } from "./gunshot.js";
 import { HitStore } from "./hitstore.js";
 import { LiveConnection } from "./live.js";
@@ -64,6 +64,15 @@ async function start() {
   buildNav();
   startLive();
   route();
+  checkEvents();
+}
+
+/** A page cached from before an upgrade says so instead of silently missing events. */
+function checkEvents() {
+  api.get("/api/meta").then((meta) => {
+    const why = mismatch(meta);
+    if (why) toast(`This page is out of date (${why}): reload it.`, "warn");
+  }).catch(() => {});  // the live connection reports an unreachable server
 }
 
 function buildNav() {

@@ -21,3 +21,13 @@ export function isKnown(msg) {
   if (!msg || !KNOWN.has(msg.type)) return false;
   return msg.type === HELLO || msg.schema_version === EVENT_SCHEMA_VERSION;
 }
+
+/** Why this console cannot follow the server's events (`GET /api/meta`), or null when it can. */
+export function mismatch(meta) {
+  if (meta.event_schema_version !== EVENT_SCHEMA_VERSION) {
+    return `server events are version ${meta.event_schema_version}, this page reads ${EVENT_SCHEMA_VERSION}`;
+  }
+  const ours = Object.values(EVENTS);
+  const missing = (meta.event_types || []).filter((t) => !ours.includes(t));
+  return missing.length ? `this page does not know the event(s) ${missing.join(", ")}` : null;
+}

@@ -84,16 +84,17 @@ export function mount(host, ctx) {
     const form = el("form", { class: "form-grid", style: "margin-bottom:1rem" },
       el("label", {}, "Plate", el("input", { name: "plate", required: true, placeholder: "AB12CDE or ABC*", style: "text-transform:uppercase" })),
       el("label", {}, "State", el("input", { name: "state", placeholder: "optional" })),
-      el("label", {}, "Reason", el("input", { name: "reason" })),
-      el("label", {}, "Case number", el("input", { name: "case_number" })),
+      el("label", {}, "Justification", el("input", { name: "reason", required: true, placeholder: "why this plate is wanted" })),
+      el("label", {}, "Case number", el("input", { name: "case_number", required: true })),
+      el("label", {}, "Owner", el("input", { name: "owner", placeholder: "default: you" })),
       el("label", {}, "Vehicle", el("input", { name: "description", placeholder: "colour, make, model" })),
-      el("label", {}, "Expires", el("input", { name: "expires_at", type: "datetime-local" })),
+      el("label", {}, `Expires (default ${list.manual_expiry_days ?? 30} days)`, el("input", { name: "expires_at", type: "datetime-local" })),
       el("button", { class: "btn btn-primary", type: "submit" }, "Add entry"));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const f = form.elements;
       const body = { plate: f.plate.value.trim().toUpperCase() };
-      for (const k of ["state", "reason", "case_number", "description"]) if (f[k].value.trim()) body[k] = f[k].value.trim();
+      for (const k of ["state", "reason", "case_number", "owner", "description"]) if (f[k].value.trim()) body[k] = f[k].value.trim();
       if (f.expires_at.value) body.expires_at = new Date(f.expires_at.value).toISOString();
       try {
         const res = await api.post(`/api/hotlists/${list.id}/entries`, body);

@@ -8,6 +8,7 @@ import * as hits from "./hits.js";
 import * as hotlists from "./hotlists.js";
 import * as map from "./map.js";
 import * as reads from "./reads.js";
+import * as oversight from "./oversight.js";
 import * as search from "./search.js";
 import * as transparency from "./transparency.js";
 import * as wall from "./wall.js";
@@ -24,6 +25,7 @@ export const VIEWS = [
   { id: "map", title: "Map", perm: "cameras:view", key: "8", module: map },
   { id: "evidence", title: "Evidence", perm: "evidence:export", key: "9", module: evidence },
   { id: "transparency", title: "Transparency", perm: "transparency:view", key: "0", module: transparency },
+  { id: "oversight", title: "Oversight", perm: "oversight:alerts", key: "-", module: oversight },
 ];
 
 export function allowed(view, user) {

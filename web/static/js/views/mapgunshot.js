@@ -35,17 +35,22 @@ export async function gunshotPanel(side, { source, alertId, perms, onLoaded }) {
 }
 
 function purposeForm(base, box) {
-  const reason = el("input", { name: "reason", placeholder: "Purpose (why you need the plates)", required: true });
+  // The same purpose policy as Search: configured purposes only (prohibited ones not offered).
+  const purpose = el("select", { name: "purpose", required: true }, el("option", { value: "" }, "Choose the purpose…"));
+  api.get("/api/oversight/purposes").then((cfg) => {
+    for (const code of cfg.purposes) purpose.append(el("option", { value: code }, code.replaceAll("_", " ")));
+  }).catch((err) => toast(`Purposes: ${err.message}`, "error"));
+  const reason = el("input", { name: "reason", placeholder: "Reason (why you need the plates)", required: true });
   const caseNo = el("input", { name: "case_number", placeholder: "Case number", required: true });
   const form = el("form", { class: "stack", onsubmit: async (ev) => {
     ev.preventDefault();
     try {
-      const r = await api.get(`${base}/reads${query({ reason: reason.value, case_number: caseNo.value })}`);
+      const r = await api.get(`${base}/reads${query({ purpose: purpose.value, reason: reason.value, case_number: caseNo.value })}`);
       clear(box, el("ul", { class: "plain", "data-testid": "reads-near-list" },
         r.items.map((x) => el("li", {}, `${x.plate} · ${x.camera_id} · ${fmtDateTime(x.observed_at)}`))),
       el("p", { class: "fine" }, `Search recorded for case ${r.case_number}.`));
     } catch (err) { toast(err.message, "error"); }
-  } }, reason, caseNo, el("button", { class: "btn", type: "submit" }, "Show plates (audited)"));
+  } }, purpose, reason, caseNo, el("button", { class: "btn", type: "submit" }, "Show plates (audited)"));
   return form;
 }
 

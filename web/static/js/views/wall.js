@@ -1,50 +1,127 @@
-// Live wall: one tile per camera. Tiles refresh snapshots (cheap, no connection limit);
-// an enlarged tile switches to the MJPEG stream.
+// Live wall: layouts 1, 2×2, 3×3 and 4×4 (saved per user), full screen. Each tile plays the
+// camera's substream as fragmented MP4 (stream copy, Media Source Extensions); an enlarged tile
+// switches to the main stream. An offline tile keeps its last frame with the time and state.
+// Without MSE (or for a camera that is not H.264) a tile falls back to refreshed snapshots.
 
 import { api } from "../api.js";
-import { $, clear, el, fmtAgo, fmtDateTime, stateBadge, toast } from "../dom.js";
+import { clear, el, fmtAgo, fmtDateTime, stateBadge, toast } from "../dom.js";
 import { EVENTS } from "../events.js";
+import { LivePlayer, mseSupported } from "../msevideo.js";
 
-const REFRESH_MS = 1000;
-const UP = new Set(["online", "starting"]);
+const LAYOUTS = [1, 2, 3, 4]; // tiles per side
+const SNAPSHOT_MS = 1000;
+const UP = new Set(["online", "starting", "degraded"]);
+
+function layoutKey(ctx) { return `rtcc.wall.layout.${ctx.user?.username || "anon"}`; }
+
+function liveUrl(id, stream) { return `/api/video/${encodeURIComponent(id)}/live.mp4?stream=${stream}`; }
 
 export function mount(host, ctx) {
+  let side = Number(localStorage.getItem(layoutKey(ctx))) || 2;
+  let page = 0;
   const grid = el("div", { class: "wall", "data-testid": "wall" });
   const summary = el("span", { class: "muted" });
+  const pager = el("span", { class: "wall-pager" });
+  const layoutButtons = LAYOUTS.map((n) => el("button", { type: "button", class: "btn", "data-layout": n,
+    title: n === 1 ? "one camera" : `${n}×${n}`, onclick: () => setLayout(n) }, n === 1 ? "1" : `${n}×${n}`));
+  const full = el("button", { type: "button", class: "btn", "data-testid": "wall-fullscreen",
+    onclick: () => (document.fullscreenElement ? document.exitFullscreen() : grid.requestFullscreen()).catch(() => {}) }, "⛶ Full screen");
   host.append(el("div", { class: "pane-head" }, el("h2", {}, "Live wall"), summary,
+    el("span", { class: "wall-tools" }, ...layoutButtons, pager, full),
     el("span", { class: "muted" }, "Click a tile to enlarge · Esc to close")), grid);
+  const cams = new Map();
   const tiles = new Map();
   let enlarged = null;
   let stopped = false;
+  const mse = mseSupported();
 
-  function tile(cam) {
-    let t = tiles.get(cam.camera_id);
-    if (!t) {
-      const image = el("img", { alt: `live view ${cam.name}` });
-      const node = el("figure", { class: "tile", tabindex: 0, "data-camera": cam.camera_id,
-        onclick: () => toggle(cam.camera_id), onkeydown: (ev) => { if (ev.key === "Enter") toggle(cam.camera_id); } }, image);
-      t = { node, image, bar: el("figcaption", { class: "tile-bar" }), overlay: null, loading: false };
-      node.append(t.bar);
-      tiles.set(cam.camera_id, t);
-      grid.append(node);
-    }
-    t.cam = cam;
-    const up = UP.has(cam.state);
-    t.node.classList.toggle("down", !up);
-    clear(t.bar, el("span", { class: "tile-name" }, cam.name || cam.camera_id), stateBadge(cam.state),
-      el("span", { class: "tile-fps", title: "frames analysed per second" }, `${(cam.analysed_fps ?? 0).toFixed(1)} fps`));
-    if (t.overlay) { t.overlay.remove(); t.overlay = null; }
-    if (!up) {
-      t.overlay = el("div", { class: "tile-offline" }, el("strong", {}, `✖ ${String(cam.state).toUpperCase()}`),
-        el("span", {}, cam.since ? `since ${fmtDateTime(cam.since)} (${fmtAgo(cam.since)})` : "no frames received"),
-        cam.last_error ? el("span", { class: "meta" }, cam.last_error) : "");
-      t.node.insertBefore(t.overlay, t.bar);
-    }
+  function setLayout(n) {
+    side = n;
+    localStorage.setItem(layoutKey(ctx), String(n));
+    page = 0;
+    render();
+  }
+
+  function makeTile(cam) {
+    const video = el("video", { muted: true, autoplay: true, playsinline: true, "data-testid": "live-video" });
+    video.muted = true;
+    const image = el("img", { alt: `live view ${cam.name}`, hidden: true });
+    const node = el("figure", { class: "tile", tabindex: 0, "data-camera": cam.camera_id,
+      onclick: () => toggle(cam.camera_id), onkeydown: (ev) => { if (ev.key === "Enter") toggle(cam.camera_id); } }, video, image);
+    const t = { node, video, image, bar: el("figcaption", { class: "tile-bar" }), overlay: null,
+      player: null, stream: null, snapshot: !mse, lastFrameAt: null, loading: false };
+    node.append(t.bar);
     return t;
   }
 
-  function refreshImage(t) {
-    if (t.loading || enlarged === t.cam.camera_id || !UP.has(t.cam.state)) return;
+  function play(t, stream) {
+    if (t.snapshot || t.stream === stream) return;
+    if (t.player) t.player.stop();
+    t.stream = stream;
+    t.node.dataset.stream = stream;
+    t.player = new LivePlayer(t.video, liveUrl(t.cam.camera_id, stream), { onstate: (state) => {
+      if (state === "unsupported") { t.snapshot = true; t.video.hidden = true; t.image.hidden = false; }
+      if (state === "playing") t.lastFrameAt = new Date().toISOString();
+      t.node.dataset.video = state;
+    } });
+  }
+
+  function stopPlayer(t) {
+    if (t.player) t.player.stop(); // the last frame stays on the tile
+    t.player = null;
+    t.stream = null;
+  }
+
+  function decorate(t) {
+    const cam = t.cam;
+    const up = UP.has(cam.state);
+    t.node.classList.toggle("down", !up);
+    clear(t.bar, el("span", { class: "tile-name" }, cam.name || cam.camera_id), stateBadge(cam.state),
+      el("span", { class: "tile-fps", title: "frames per second received" }, `${(cam.input_fps ?? 0).toFixed(1)} fps`));
+    if (t.overlay) { t.overlay.remove(); t.overlay = null; }
+    if (!up) {
+      stopPlayer(t);
+      const last = t.lastFrameAt || cam.last_frame_at;
+      t.overlay = el("div", { class: "tile-offline", "data-testid": "tile-offline" },
+        el("strong", {}, `✖ ${String(cam.state).toUpperCase()}`),
+        el("span", {}, last ? `last frame ${fmtDateTime(last)} (${fmtAgo(last)})` : "no frames received"),
+        cam.last_error ? el("span", { class: "meta" }, cam.last_error) : "");
+      t.node.insertBefore(t.overlay, t.bar);
+    } else {
+      play(t, enlarged === cam.camera_id ? "main" : "detect");
+    }
+  }
+
+  function render() {
+    for (const b of layoutButtons) b.classList.toggle("active", Number(b.dataset.layout) === side);
+    grid.style.gridTemplateColumns = `repeat(${side}, 1fr)`;
+    grid.dataset.layout = `${side}x${side}`;
+    const all = [...cams.values()];
+    const per = side * side;
+    const pages = Math.max(1, Math.ceil(all.length / per));
+    page = Math.min(page, pages - 1);
+    const shown = all.slice(page * per, page * per + per);
+    clear(pager, pages > 1 ? el("span", {},
+      el("button", { type: "button", class: "btn", onclick: () => { page = (page + pages - 1) % pages; render(); } }, "‹"),
+      ` ${page + 1}/${pages} `,
+      el("button", { type: "button", class: "btn", onclick: () => { page = (page + 1) % pages; render(); } }, "›")) : "");
+    const keep = new Set(shown.map((c) => c.camera_id));
+    for (const [id, t] of tiles) if (!keep.has(id)) { stopPlayer(t); t.node.remove(); tiles.delete(id); }
+    clear(grid);
+    if (!all.length) grid.append(el("div", { class: "empty" }, "No cameras configured."));
+    for (const cam of shown) {
+      let t = tiles.get(cam.camera_id);
+      if (!t) { t = makeTile(cam); tiles.set(cam.camera_id, t); }
+      t.cam = cam;
+      grid.append(t.node);
+      decorate(t);
+    }
+    const up = all.filter((c) => UP.has(c.state)).length;
+    summary.textContent = `${up} of ${all.length} camera(s) up`;
+  }
+
+  function refreshSnapshot(t) {
+    if (!t.snapshot || t.loading || !UP.has(t.cam.state)) return;
     t.loading = true;
     const next = new Image();
     next.onload = () => { t.image.src = next.src; t.loading = false; };
@@ -55,45 +132,30 @@ export function mount(host, ctx) {
   function toggle(id) {
     const t = tiles.get(id);
     if (!t) return;
-    if (enlarged === id) {
-      t.node.classList.remove("enlarged");
-      t.image.src = "";
-      enlarged = null;
-      refreshImage(t);
-      return;
-    }
-    if (enlarged) toggle(enlarged);
-    enlarged = id;
-    t.node.classList.add("enlarged");
-    if (UP.has(t.cam.state)) t.image.src = `/api/cameras/${encodeURIComponent(id)}/stream.mjpeg?fps=5`;
-  }
-
-  function count() {
-    const all = [...tiles.values()].map((t) => t.cam);
-    const up = all.filter((c) => UP.has(c.state)).length;
-    summary.textContent = `${up} of ${all.length} camera(s) up`;
-  }
-
-  function render(list) {
-    for (const cam of list) tile(cam);
-    count();
-    if (!list.length) clear(grid, el("div", { class: "empty" }, "No cameras configured."));
+    const open = enlarged !== id;
+    if (enlarged && enlarged !== id) toggle(enlarged);
+    enlarged = open ? id : null;
+    t.node.classList.toggle("enlarged", open);
+    if (UP.has(t.cam.state)) play(t, open ? "main" : "detect");
   }
 
   async function load() {
     try {
       const list = await api.get("/api/cameras");
-      for (const c of list) ctx.cameras.set(c.camera_id, c);
-      render(list);
+      const known = list.every((c) => cams.has(c.camera_id)) && list.length === cams.size;
+      for (const c of list) { ctx.cameras.set(c.camera_id, c); cams.set(c.camera_id, { ...(cams.get(c.camera_id) || {}), ...c }); }
+      if (!known) render();
+      else for (const t of tiles.values()) { t.cam = cams.get(t.cam.camera_id); decorate(t); }
     } catch (err) { toast(`Cameras: ${err.message}`, "error"); }
   }
 
   const off = ctx.live.on(EVENTS.CAMERA_STATUS, (m) => {
     if (stopped) return;
-    tile({ ...(tiles.get(m.camera_id)?.cam || {}), ...m });
-    count();
+    cams.set(m.camera_id, { ...(cams.get(m.camera_id) || {}), ...m });
+    const t = tiles.get(m.camera_id);
+    if (t) { t.cam = cams.get(m.camera_id); decorate(t); } else render();
   });
-  const timer = setInterval(() => tiles.forEach(refreshImage), REFRESH_MS);
+  const timer = setInterval(() => tiles.forEach(refreshSnapshot), SNAPSHOT_MS);
   const slow = setInterval(load, 10_000);
   const onKey = (ev) => { if (ev.key === "Escape" && enlarged) toggle(enlarged); };
   document.addEventListener("keydown", onKey);
@@ -101,6 +163,6 @@ export function mount(host, ctx) {
   return () => {
     stopped = true; off(); clearInterval(timer); clearInterval(slow);
     document.removeEventListener("keydown", onKey);
-    for (const t of tiles.values()) t.image.src = "";
+    for (const t of tiles.values()) stopPlayer(t);
   };
 }
