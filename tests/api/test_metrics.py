@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cameras.catalog import CameraSpec, create_camera
+from cameras.catalog import CameraSpec, create_camera, get_camera
 from rtcc.bus import make_bus
 from rtcc.db import transaction
-from rtcc.models import Camera
 from rtcc.runtime.services import Services, build_services
 from tests.support.natsserver import NatsServer
 
@@ -30,7 +29,7 @@ def _cameras(svc: Services) -> None:
     with transaction(svc.sessions) as s:
         for cid in ("gate-1", "gate-2"):
             create_camera(s, CameraSpec(id=cid, url="/v.mp4"), now=now, origin="api")
-        cam = s.get(Camera, "gate-1")
+        cam = get_camera(s, "gate-1")
         cam.state, cam.input_fps, cam.analysed_fps = "online", 25.0, 4.5
 
 

@@ -13,6 +13,7 @@ from cameras.catalog import (
     CameraSpec,
     camera_settings,
     create_camera,
+    get_camera,
     import_cameras,
     runnable_cameras,
     seed_from_settings,
@@ -107,7 +108,7 @@ def test_seed_keeps_every_setting_and_round_trips(services: Services) -> None:
         seed_from_settings(s, [], now=now)
     with transaction(services.sessions) as s:
         assert [c.id for c in runnable_cameras(s)] == ["api-1"]
-        assert s.get(Camera, "cam-1").last_error == "removed from the configuration file"
+        assert get_camera(s, "cam-1").last_error == "removed from the configuration file"
 
 
 def test_import_creates_then_replaces(services: Services) -> None:
@@ -119,7 +120,7 @@ def test_import_creates_then_replaces(services: Services) -> None:
         again = [CameraSpec(id="c0", url="/new.mp4", lpr=False), CameraSpec(id="c9", url="/9")]
         assert import_cameras(s, again, now=now) == (1, 1)
     with transaction(services.sessions) as s:
-        c0 = s.get(Camera, "c0")
+        c0 = get_camera(s, "c0")
         assert (c0.url, c0.lpr, c0.site, c0.origin) == ("/new.mp4", False, None, "csv")
         assert camera_settings(c0).url == "/new.mp4"
 

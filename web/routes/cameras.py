@@ -26,6 +26,7 @@ from rtcc.schemas.cameras import (
 )
 from rtcc.schemas.common import file_response
 from web.deps import IdPath, ServicesDep, SessionDep
+from web.looks import Looks
 from web.security import Scope, VisibleScope, require
 
 router = APIRouter()
@@ -98,12 +99,14 @@ def _uptime(session: Any, camera_id: str, now: datetime) -> Any:
     response_class=FileResponse, responses=file_response("image/jpeg", "The latest frame"),
 )
 def snapshot(
-    camera_id: str, session: SessionDep, services: ServicesDep, scope: VisibleScope
+    camera_id: str, session: SessionDep, services: ServicesDep, scope: VisibleScope,
+    looks: Looks,
 ) -> FileResponse:
     cam = _camera(session, scope, camera_id)
     path = live_frame_path(services.settings.data_dir, cam.id)
     if not path.is_file():
         raise NotFoundError(f"camera {camera_id!r} has no frame yet")
+    looks.saw("camera.frame", target=f"camera:{cam.id}")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -136,11 +139,13 @@ def stream(
     session: SessionDep,
     services: ServicesDep,
     scope: VisibleScope,
+    looks: Looks,
     fps: Annotated[float, Query(gt=0, le=5)] = 2.0,
 ) -> StreamingResponse:
     """Live MJPEG of the camera's latest frames (at most ``fps`` a second, at most 960 px wide)."""
     cam = _camera(session, scope, camera_id)
     path = live_frame_path(services.settings.data_dir, cam.id)
+    looks.saw("camera.stream", target=f"camera:{cam.id}")
     return StreamingResponse(
         _mjpeg(request, path, fps),
         media_type=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
@@ -156,6 +161,7 @@ def list_segments(
     camera_id: str,
     session: SessionDep,
     scope: VisibleScope,
+    looks: Looks,
     start: datetime | None = None,
     end: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEGMENTS)] = 200,
@@ -174,7 +180,9 @@ def list_segments(
     if end is not None:
         query = query.where(VideoSegment.start_at <= end)
     rows = session.scalars(query.order_by(VideoSegment.start_at).limit(limit))
-    return [SegmentOut.of(s) for s in rows]
+    out = [SegmentOut.of(s) for s in rows]
+    looks.saw("segments", target=f"camera:{cam.id}", items=[s.id for s in out])
+    return out
 
 
 @router.get(
@@ -188,6 +196,7 @@ def download_segment(
     session: SessionDep,
     services: ServicesDep,
     scope: VisibleScope,
+    looks: Looks,
 ) -> FileResponse:
     visibility.require_camera(scope, camera_id)
     seg = session.get(VideoSegment, segment_id)
@@ -197,4 +206,6 @@ def download_segment(
     target = (services.settings.data_dir / seg.path).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise NotFoundError(f"segment {segment_id} file is missing")
+    looks.saw("segment", target=f"segment:{segment_id}", camera_id=camera_id,
+              start_at=seg.start_at.isoformat(), end_at=seg.end_at.isoformat())
     return FileResponse(target, media_type="video/mp4", filename=target.name)

@@ -19,6 +19,7 @@ from rtcc.schemas.hits import HitDetailOut, HitOut, HitPage
 from rtcc.vocab import HitStatus, RejectReason
 from web import security
 from web.deps import IdPath, ServicesDep, SessionDep
+from web.looks import Looks
 from web.security import Scope, VisibleScope
 
 router = APIRouter()
@@ -60,6 +61,7 @@ class AckBody(BaseModel):
 def list_hits(
     scope: VisibleScope,
     session: SessionDep,
+    looks: Looks,
     status: HitStatus | None = None,
     camera_id: Annotated[str | None, Query(max_length=64)] = None,
     hotlist_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -90,6 +92,7 @@ def list_hits(
     if end:
         stmt = stmt.where(Hit.observed_at < end)
     items = [HitOut.of(h, r, hotlist=hl) for h, r, hl in session.execute(stmt)]
+    looks.saw("hits", items=[{"hit": h.id, "plate": h.plate} for h in items])
     return HitPage(items=items, count=len(items))
 
 
@@ -99,8 +102,13 @@ def _load(scope: Scope, session: Session, hit_id: int) -> Hit:
 
 
 @router.get("/api/hits/{hit_id}", dependencies=VIEW, response_model=HitDetailOut)
-def get_hit(hit_id: IdPath, scope: VisibleScope, session: SessionDep) -> HitDetailOut:
-    return HitDetailOut.load(session, _load(scope, session, hit_id))
+def get_hit(
+    hit_id: IdPath, scope: VisibleScope, session: SessionDep, looks: Looks
+) -> HitDetailOut:
+    out = HitDetailOut.load(session, _load(scope, session, hit_id))
+    looks.saw("hit", target=f"hit:{hit_id}", read_id=out.read_id,
+              sightings=[s.read_id for s in out.sightings], case_number=out.case_number)
+    return out
 
 
 def _act(

@@ -28,6 +28,7 @@ from rtcc.schemas.hotlists import (
 from rtcc.vocab import HotlistFormat
 from web import security
 from web.deps import IdPath, ServicesDep, SessionDep
+from web.looks import Looks
 from web.routes.hits import ActorDep
 from web.security import Scope, VisibleScope
 
@@ -147,16 +148,20 @@ def list_entries(
     hotlist_id: IdPath,
     session: SessionDep,
     scope: VisibleScope,
+    looks: Looks,
     plate: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> EntryPage:
-    _visible_list(session, scope, hotlist_id)
+    hl = _visible_list(session, scope, hotlist_id)
     stmt = select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist_id, scope.entries())
     if plate:
         stmt = stmt.where(HotlistEntry.plate.startswith(plate.upper().replace(" ", "")))
     stmt = stmt.order_by(HotlistEntry.id).limit(limit).offset(offset)
     items = [EntryOut.of(e) for e in session.scalars(stmt)]
+    if hl.restricted:
+        looks.saw("hotlist.entries", target=f"hotlist:{hotlist_id}",
+                  items=[{"entry": e.id, "plate": e.plate} for e in items])
     return EntryPage(items=items, count=len(items))
 
 

@@ -11,6 +11,7 @@ from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.schemas.common import file_response
 from web.deps import ServicesDep
+from web.looks import Looks
 from web.security import VisibleScope, require
 
 router = APIRouter()
@@ -20,7 +21,7 @@ router = APIRouter()
     "/media/{path:path}", dependencies=[Depends(require("hits:view"))],
     response_class=FileResponse, responses=file_response("image/jpeg", "A snapshot or crop"),
 )
-def media(path: str, services: ServicesDep, scope: VisibleScope) -> FileResponse:
+def media(path: str, services: ServicesDep, scope: VisibleScope, looks: Looks) -> FileResponse:
     root = (services.settings.data_dir / "media").resolve()
     target = (root / path).resolve()
     if not target.is_relative_to(root) or "\x00" in path:
@@ -29,4 +30,5 @@ def media(path: str, services: ServicesDep, scope: VisibleScope) -> FileResponse
     visibility.require_media(scope, PurePosixPath(target.relative_to(root).as_posix()))
     if target.suffix.lower() not in {".jpg", ".jpeg"} or not target.is_file():
         raise NotFoundError(f"no media file {path!r}")
+    looks.saw("media", target=f"media:{target.relative_to(root).as_posix()}")
     return FileResponse(target, media_type="image/jpeg")

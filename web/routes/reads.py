@@ -28,6 +28,7 @@ from rtcc.runtime.services import Services
 from rtcc.schemas.common import CSV_RESPONSE
 from rtcc.schemas.reads import ReadOut, ReadPage, RecentReads
 from web.deps import ServicesDep, SessionDep
+from web.looks import Looks
 from web.security import CurrentUser, Principal, Scope, VisibleScope, require
 
 router = APIRouter(tags=["reads"])
@@ -218,6 +219,7 @@ def export_reads(
 def recent_reads(
     scope: VisibleScope,
     session: SessionDep,
+    looks: Looks,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecentReads:
     """The newest reads, as the live feed shows them (what the user's cameras saw)."""
@@ -226,6 +228,7 @@ def recent_reads(
         stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit)
     ).all()
     items = [ReadOut.of(r) for r in rows]
+    looks.saw("reads.live", items=[{"read": r.id, "plate": r.plate} for r in items])
     return RecentReads(items=items, count=len(items))
 
 

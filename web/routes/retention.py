@@ -17,6 +17,7 @@ from rtcc.runtime.anchoring import AfterRetention
 from rtcc.schemas.retention import HoldOut, HoldPage, ReportOut, RunOut
 from rtcc.vocab import HoldClass
 from web.deps import IdPath, ServicesDep, SessionDep
+from web.looks import Looks
 from web.security import CurrentUser, require
 
 router = APIRouter(tags=["retention"])
@@ -72,6 +73,7 @@ def retention_report(
 def holds_list(
     services: ServicesDep,
     session: SessionDep,
+    looks: Looks,
     include_inactive: Annotated[bool, Query()] = False,
 ) -> HoldPage:
     now = services.clock.now()
@@ -79,6 +81,7 @@ def holds_list(
         HoldOut.model_validate(hold_payload(h, now=now))
         for h in list_holds(session, now=now, include_inactive=include_inactive)
     ]
+    looks.saw("holds", items=[h.id for h in items])
     return HoldPage(items=items, count=len(items))
 
 
@@ -99,10 +102,14 @@ def holds_create(
     "/api/retention/holds/{hold_id}", dependencies=[Depends(require("holds:manage"))],
     response_model=HoldOut,
 )
-def holds_get(hold_id: IdPath, services: ServicesDep, session: SessionDep) -> HoldOut:
-    return HoldOut.model_validate(
+def holds_get(
+    hold_id: IdPath, services: ServicesDep, session: SessionDep, looks: Looks
+) -> HoldOut:
+    out = HoldOut.model_validate(
         hold_payload(get_hold(session, hold_id=hold_id), now=services.clock.now())
     )
+    looks.saw("hold", target=f"hold:{hold_id}")
+    return out
 
 
 @router.post(

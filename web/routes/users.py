@@ -21,6 +21,7 @@ from rtcc.schemas.accounts import (
     UserPage,
 )
 from web.deps import ServicesDep, SessionDep
+from web.looks import Looks
 from web.security import CurrentUser, require
 
 router = APIRouter(tags=["users"])
@@ -63,8 +64,9 @@ class TokenIn(Body):
 
 
 @router.get("/api/users", dependencies=MANAGE, response_model=UserPage)
-def list_users(session: SessionDep) -> UserPage:
+def list_users(session: SessionDep, looks: Looks) -> UserPage:
     items = [UserOut.model_validate(user_summary(u)) for u in users.list_users(session)]
+    looks.saw("users", items=[u.username for u in items])
     return UserPage(items=items, count=len(items))
 
 
@@ -138,9 +140,10 @@ def set_password(
     "/api/users/{username}/tokens", dependencies=MANAGE,
     response_model=TokenPage,
 )
-def list_tokens(username: Username, session: SessionDep) -> TokenPage:
+def list_tokens(username: Username, session: SessionDep, looks: Looks) -> TokenPage:
     rows = tokens.list_tokens(session, username=username)
     items = [TokenOut.model_validate(tokens.token_summary(t)) for t in rows]
+    looks.saw("tokens", target=f"user:{username}", items=[t.id for t in items])
     return TokenPage(items=items, count=len(items))
 
 

@@ -40,6 +40,7 @@ from rtcc.schemas.video import (
     VideoViewOut,
 )
 from web.deps import ServicesDep, SessionDep
+from web.looks import Looks
 from web.security import CurrentUser, Scope, VisibleScope, require
 
 router = APIRouter()
@@ -113,11 +114,13 @@ def live(
     services: ServicesDep,
     scope: VisibleScope,
     hub: LiveHubDep,
+    looks: Looks,
     stream: Literal["main", "detect"] = "detect",
 ) -> StreamingResponse:
     """Live video without re-encoding; ``detect`` (the substream, for tiles) falls back to the
     main stream when the camera has none."""
     cfg = _settings_of(services, scope, camera_id)
+    looks.saw("camera.live", target=f"camera:{camera_id}", stream=stream)
     return StreamingResponse(_fragments(hub, cfg, stream), media_type="video/mp4",
                              headers={"Cache-Control": "no-store"})
 
@@ -157,6 +160,7 @@ def timeline(
     session: SessionDep,
     services: ServicesDep,
     scope: VisibleScope,
+    looks: Looks,
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> TimelineOut:
@@ -171,11 +175,15 @@ def timeline(
                                    VideoSegment.end_at > start, VideoSegment.start_at < end)
         .order_by(VideoSegment.start_at).limit(MAX_ITEMS)))
     spans = [Span(s.start_at, s.end_at, s.gap_reason) for s in rows]
-    return TimelineOut(
+    out = TimelineOut(
         camera_id=camera_id, start=start, end=end, segments=[SegmentOut.of(s) for s in rows],
         gaps=[Gap(start=g.start, end=g.end, reason=g.reason) for g in gaps(spans, start, end)],
         markers=_markers(session, scope, camera_id, start, end),
     )
+    looks.saw("segments", target=f"camera:{camera_id}", items=[s.id for s in out.segments],
+              start=start.isoformat(), end=end.isoformat(),
+              markers=[f"{m.kind}:{m.id}" for m in out.markers])
+    return out
 
 
 def _markers(session: SessionDep, scope: Scope, camera_id: str, start: datetime,

@@ -1,7 +1,7 @@
 // Console shell: sign-in, role-aware navigation, hash routing, live connection, hit alerts.
 
 import { ApiError, api, setCsrf, setUnauthorizedHandler } from "./api.js";
-import { clearBanners, isMuted, setMuted, showHitBanner, unlockAudio } from "./alert.js";
+import { clearBanners, hitHandled, isMuted, setMuted, showHitBanner, unlockAudio } from "./alert.js";
 import { $, clear, el, fmtTime, toast } from "./dom.js";
 import { EVENTS, mismatch } from "./events.js";
 import { showGunshotAlert } from "./gunshot.js";
@@ -89,6 +89,7 @@ function startLive() {
     const store = new HitStore();
     ctx.hits = store;
     store.onAlert((hit) => showHitBanner(hit, { open: openHit }));
+    store.onHandled((hit) => hitHandled(hit, openHit));  // handled anywhere: its banner goes
     store.subscribe(updateHitCount);
     ctx.live.on(EVENTS.HIT, (m) => store.onHitEvent(m));
     ctx.live.on(EVENTS.HIT_UPDATED, (m) => store.onHitUpdated(m));

@@ -1,5 +1,7 @@
 // The hits everyone's views share: loaded from /api/hits, kept current by `hit` and
 // `hit_updated` events, and caught up after a reconnect (new ids raise the alert).
+// The server decides what alerts (`alert` on the event: a live pass, a re-alert after the
+// quiet period, a historical hit only on lists that ask); a handled hit tells every console.
 
 import { api } from "./api.js";
 
@@ -10,6 +12,7 @@ export class HitStore {
     this.hits = new Map();
     this.listeners = new Set();
     this.alertListeners = new Set();
+    this.handledListeners = new Set();
     this.alerted = new Set();  // each hit raises the alert once, however it reached us
     this.lastSeenAt = null;
     this.loaded = false;
@@ -17,6 +20,7 @@ export class HitStore {
 
   subscribe(fn) { this.listeners.add(fn); return () => this.listeners.delete(fn); }
   onAlert(fn) { this.alertListeners.add(fn); return () => this.alertListeners.delete(fn); }
+  onHandled(fn) { this.handledListeners.add(fn); return () => this.handledListeners.delete(fn); }
   emit(changedId) { for (const fn of this.listeners) fn(changedId); }
 
   /** Ordered for a work queue: open first, then priority, then newest. */
@@ -57,8 +61,11 @@ export class HitStore {
     return fresh.length;
   }
 
+  /** A hit from the list (no `alert` flag): new, live, not alerted yet. From an event: as the
+   * server says, once per hit. */
   needsAlert(hit) {
-    return hit.status === "new" && !hit.historical && !this.alerted.has(hit.id);
+    if (hit.status !== "new" || this.alerted.has(hit.id)) return false;
+    return hit.alert === undefined ? !hit.historical : hit.alert === true;
   }
 
   onHitEvent(msg) {
@@ -70,6 +77,12 @@ export class HitStore {
   onHitUpdated(msg) {
     this.put(msg);
     this.emit(msg.id);
+    if (msg.status && msg.status !== "new") {
+      for (const fn of this.handledListeners) fn(this.hits.get(msg.id) || msg);
+    } else if (msg.alert === true) {
+      this.alerted.delete(msg.id);  // the server raises it again (the car is back)
+      this.alert(msg);
+    }
   }
 
   alert(hit) {

@@ -31,15 +31,17 @@ export function diffPositions(hit) {
   return out;
 }
 
+/** The entry as it was when the hit was raised (copied onto the hit), never as edited since. */
 function entryOf(hit) {
   const e = hit.entry || {};
+  const kept = (name, live) => (name in hit ? hit[name] : e[live]);
   return {
-    plate: e.plate ?? hit.entry_plate,
-    state: e.state ?? hit.entry_state ?? hit.state,
-    reason: e.reason ?? hit.reason,
-    case_number: e.case_number ?? hit.case_number,
-    description: e.description ?? hit.description ?? hit.vehicle_description,
-    expires_at: e.expires_at ?? hit.expires_at,
+    plate: kept("entry_plate", "plate"),
+    state: kept("entry_state", "state"),
+    reason: kept("reason", "reason"),
+    case_number: kept("case_number", "case_number"),
+    description: kept("description", "description"),
+    expires_at: kept("entry_expires_at", "expires_at"),
     added_by: e.added_by,
     list: hit.list?.name ?? hit.hotlist,
     kind: hit.list?.kind ?? hit.hotlist_kind,
@@ -108,9 +110,67 @@ export function renderDetail(hit, { act, canAct, canExport = false }) {
       field("Hotlist", e.kind ? `${e.list} (${e.kind.replaceAll("_", " ")})` : e.list), field("Reason", e.reason), field("Case number", e.case_number, "entry-case"),
       field("Vehicle", e.description), field("Entry state", e.state), field("Expires", e.expires_at ? fmtDateTime(e.expires_at) : "never"),
       field("Camera", hit.camera_name || hit.camera_id), field("Seen", `${fmtDateTime(hit.observed_at)}${hit.occurrences > 1 ? ` (${hit.occurrences}×, last ${fmtDateTime(hit.last_seen_at)})` : ""}`)),
+    hit.confirm_requested_by ? el("p", { class: "needs-confirm", "data-testid": "awaiting-second" },
+      `Confirmed once by ${hit.confirm_requested_by}: this list needs a second user to confirm.`) : "",
     actions,
     exporter,
+    sightingsList(hit),
     el("section", { class: "hd-history" }, el("h3", {}, "History and notes"), history(hit)));
+}
+
+/**
+ * The confirm dialog's body: the plate crop beside the entry it is compared with, and a visual
+ * check that is never pre-ticked and can only be ticked once the crop has loaded (both on
+ * screen). The submit button stays disabled until it is ticked; Ctrl+Enter is refused too.
+ */
+function confirmBody(dlg, hit, text) {
+  const e = entryOf(hit);
+  const check = el("input", { type: "checkbox", name: "visual", disabled: true, "data-testid": "visual-check" });
+  const why = el("span", { class: "muted", "data-testid": "visual-check-why" }, hit.crop_url ? " (the plate image is loading…)" : " (no plate image: this hit cannot be confirmed visually)");
+  const crop = hit.crop_url ? el("img", { src: hit.crop_url, alt: `plate crop ${hit.plate}`, class: "crop-img", "data-testid": "confirm-crop" }) : img(null);
+  const second = hit.confirm_requested_by
+    ? el("p", { class: "needs-confirm", "data-testid": "second-confirm" }, `First confirmed by ${hit.confirm_requested_by}: yours completes it.`) : "";
+  text.placeholder = "Optional note";
+  dlg.armConfirm = () => {
+    const submit = dlg.querySelector("[data-testid=dlg-submit]");
+    submit.disabled = true;
+    check.addEventListener("change", () => { submit.disabled = !check.checked; });
+    const ready = () => {
+      if (!crop.naturalWidth) return;
+      check.disabled = false;
+      why.textContent = "";
+      if (document.activeElement !== text) check.focus();
+    };
+    if (crop.tagName === "IMG") { if (crop.complete) ready(); else crop.addEventListener("load", ready, { once: true }); }
+  };
+  dlg.onsubmit = () => {
+    if (!check.checked) { toast("Tick the box once you have compared the image with the entry", "error"); return undefined; }
+    return { visual_check: true, text: text.value.trim() || undefined };
+  };
+  return [
+    el("p", {}, "Confirm hit ", el("strong", { class: "plate" }, hit.plate), " on ", hit.hotlist || "the hotlist", "?"),
+    el("div", { class: "confirm-compare" },
+      el("figure", { class: "crop" }, crop, el("figcaption", {}, "Plate crop (as read)")),
+      el("dl", { class: "facts", "data-testid": "confirm-entry" },
+        field("Entry plate", e.plate), field("List", e.list), field("Reason", e.reason),
+        field("Case number", e.case_number), field("Entry state", e.state), field("Vehicle", e.description))),
+    second,
+    el("label", { class: "check" }, check, " I compared the plate image with the hotlist entry", why),
+    text,
+  ];
+}
+
+/** Later passes of the car, each with its own read and images (the first read never changes). */
+function sightingsList(hit) {
+  const list = hit.sightings || [];
+  if (!list.length) return "";
+  return el("section", { class: "hd-sightings", "data-testid": "sightings" },
+    el("h3", {}, `Seen again (${list.length})`),
+    el("ol", { class: "timeline" }, list.map((s) => el("li", { "data-read-id": s.read_id ?? "" },
+      el("span", { class: "t" }, fmtDateTime(s.observed_at)), " ", s.camera_id, " · ", s.plate,
+      ` · ${pct(s.confidence)}`, " ",
+      s.crop_url ? el("a", { href: s.crop_url, target: "_blank", rel: "noopener" }, "crop") : "", " ",
+      s.snapshot_url ? el("a", { href: s.snapshot_url, target: "_blank", rel: "noopener" }, "snapshot") : ""))));
 }
 
 /** Small modal dialogs for confirm / reject / note; resolves with the body to send or null. */
@@ -121,15 +181,7 @@ export function askAction(kind, hit) {
     const text = el("textarea", { rows: 3, name: "text", placeholder: kind === "note" ? "Note for the record" : "Details (required for Other)" });
     let body;
     if (kind === "confirm") {
-      const check = el("input", { type: "checkbox", name: "visual", checked: true, "data-testid": "visual-check" });
-      body = [el("p", {}, "Confirm hit ", el("strong", { class: "plate" }, hit.plate), " on ", hit.hotlist || "the hotlist", "?"),
-        el("label", { class: "check" }, check, " I compared the plate image with the hotlist entry"), text];
-      text.placeholder = "Optional note";
-      dlg.dataset.submit = "1";
-      dlg.onsubmit = () => {
-        if (!check.checked) { toast("Tick the box once you have compared the image with the entry", "error"); return undefined; }
-        return { visual_check: true, text: text.value.trim() || undefined };
-      };
+      body = confirmBody(dlg, hit, text);
     } else if (kind === "reject") {
       const radios = REJECT_REASONS.map(([value, label], i) =>
         el("label", { class: "radio" }, el("input", { type: "radio", name: "reason", value, checked: i === 0 }), ` ${i + 1}. ${label}`));
@@ -163,7 +215,9 @@ export function askAction(kind, hit) {
     dlg.append(form);
     document.body.append(dlg);
     dlg.showModal();
-    (kind === "confirm" ? dlg.querySelector("[data-testid=dlg-submit]") : kind === "reject" ? dlg.querySelector("input[name=reason]") : text).focus();
+    if (kind === "confirm") dlg.armConfirm();
+    (kind === "confirm" ? dlg.querySelector("[data-testid=visual-check]:not([disabled])") || dlg.querySelector("button[type=button]")
+      : kind === "reject" ? dlg.querySelector("input[name=reason]") : text).focus();
   });
 }
 
