@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,12 @@ COLUMN_SETTINGS = {
 }
 
 
+def _printable(value: str | None) -> str | None:
+    if value is not None and any(ord(ch) < 32 for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
 class CameraSpec(BaseModel):
     """A camera's definition (what the CSV columns and the create route carry)."""
 
@@ -50,6 +56,8 @@ class CameraSpec(BaseModel):
     site: str | None = Field(default=None, max_length=100)
     enabled: bool = True
     pin_node: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
+
+    _text = field_validator("name", "url", "detect_url", "site")(_printable)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> CameraSpec:
@@ -76,6 +84,8 @@ class CameraPatch(BaseModel):
     site: str | None = Field(default=None, max_length=100)
     enabled: bool | None = None
     pin_node: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
+
+    _text = field_validator("name", "url", "detect_url", "site")(_printable)
 
 
 _SPEC_COLUMNS = {

@@ -3,29 +3,83 @@
 States: ``starting``, ``online``, ``degraded`` (frames arrive but too slowly, or analysis lags),
 ``offline`` (unreachable; retried), ``error`` (wrong URL, credentials or content; retried),
 ``failed`` (the worker keeps crashing; the supervisor retries later).
+
+Online <-> degraded is damped (:class:`StateDamper`): hysteresis between entry and recovery
+thresholds plus a minimum dwell, so a camera that hovers around a threshold does not flap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
 
+from cameras.uptime import Change, Uptime, uptime
 from rtcc.vocab import CAMERA_DOWN_STATES, CAMERA_UP_STATES
+
+__all__ = ["Change", "Counters", "StateDamper", "Uptime", "live_state", "uptime"]
 
 UP_STATES = CAMERA_UP_STATES
 DOWN_STATES = CAMERA_DOWN_STATES
+# Hysteresis: a camera becomes degraded past the first threshold and recovers only once it is
+# comfortably back (the second); between the two it keeps the state it has.
 DEGRADED_FPS_SHARE = 0.5  # input below half the stream's nominal rate
+RECOVER_FPS_SHARE = 0.7
 DEGRADED_LAG_S = 2.0  # analysis more than 2 s behind real time
+RECOVER_LAG_S = 1.0
+MIN_DWELL_S = 15.0  # online <-> degraded at most once per this many seconds
 FPS_WINDOW_S = 2.0
 
 
 def live_state(*, input_fps: float, nominal_fps: float, lag_s: float) -> str:
+    """The undamped state of one measurement (entry thresholds only)."""
     if lag_s > DEGRADED_LAG_S:
         return "degraded"
     if nominal_fps > 0 and input_fps > 0 and input_fps < DEGRADED_FPS_SHARE * nominal_fps:
         return "degraded"
     return "online"
+
+
+def health_reason(*, input_fps: float, nominal_fps: float, lag_s: float) -> str:
+    """What an operator reads next to the state: "analysis 2.0 s behind", "input 12.9 of 30 fps"."""
+    parts = []
+    if lag_s >= RECOVER_LAG_S:
+        parts.append(f"analysis {lag_s:.1f} s behind")
+    if nominal_fps > 0 and 0 < input_fps < RECOVER_FPS_SHARE * nominal_fps:
+        parts.append(f"input {input_fps:.1f} of {nominal_fps:.0f} fps")
+    return ", ".join(parts)
+
+
+class StateDamper:
+    """Online/degraded with hysteresis and a minimum dwell, so a stream that hovers around a
+    threshold does not flap: the state changes at most once per ``dwell_s`` (``now`` is a
+    monotonic clock, injected)."""
+
+    def __init__(self, now: Callable[[], float], *, dwell_s: float = MIN_DWELL_S) -> None:
+        self._now = now
+        self.dwell_s = dwell_s
+        self.state = "online"
+        self._since = now() - dwell_s  # the first verdict may change it at once
+
+    def reset(self) -> None:
+        """A new connection: start from online, free to change at once."""
+        self.state, self._since = "online", self._now() - self.dwell_s
+
+    def update(
+        self, *, input_fps: float, nominal_fps: float, lag_s: float
+    ) -> tuple[str, str | None]:
+        """The damped state and its reason (None when online)."""
+        if self.state == "degraded":
+            recovered = lag_s < RECOVER_LAG_S and not (
+                nominal_fps > 0 and 0 < input_fps < RECOVER_FPS_SHARE * nominal_fps)
+            wanted = "online" if recovered else "degraded"
+        else:
+            wanted = live_state(input_fps=input_fps, nominal_fps=nominal_fps, lag_s=lag_s)
+        now = self._now()
+        if wanted != self.state and now - self._since >= self.dwell_s:
+            self.state, self._since = wanted, now
+        if self.state == "online":
+            return "online", None
+        why = health_reason(input_fps=input_fps, nominal_fps=nominal_fps, lag_s=lag_s)
+        return "degraded", why or "recovering"
 
 
 class Counters:
@@ -72,51 +126,3 @@ class Counters:
         self.input_fps = self.analysed_fps = self.lag_s = 0.0
         self._window_frames = self._window_analysed = 0
         self._window_start = now_mono
-
-
-@dataclass(frozen=True)
-class Change:
-    state: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Uptime:
-    window_start: datetime
-    window_end: datetime
-    up_s: float
-    known_s: float  # seconds of the window with a known state
-    offline: list[tuple[datetime, datetime | None, str]]  # (from, to or None = ongoing, state)
-
-    @property
-    def ratio(self) -> float | None:
-        return self.up_s / self.known_s if self.known_s > 0 else None
-
-
-def uptime(
-    changes: Iterable[Change], *, now: datetime, hours: float = 24.0, before: Change | None = None
-) -> Uptime:
-    """Uptime and down intervals over ``[now - hours, now]``.
-
-    ``changes`` are the state changes inside the window (any order); ``before`` is the last
-    change before the window (the state the window starts in), if any.
-    """
-    start = now - timedelta(hours=hours)
-    timeline = sorted((c for c in changes if start <= c.at <= now), key=lambda c: c.at)
-    if before is not None:
-        timeline.insert(0, Change(before.state, start))
-    up = known = 0.0
-    down: list[tuple[datetime, datetime | None, str]] = []
-    for i, change in enumerate(timeline):
-        end = timeline[i + 1].at if i + 1 < len(timeline) else now
-        span = (end - change.at).total_seconds()
-        known += span
-        if change.state in UP_STATES:
-            up += span
-        if change.state in DOWN_STATES:
-            closing = end if i + 1 < len(timeline) else None
-            if down and down[-1][1] == change.at:  # offline -> error: one outage
-                down[-1] = (down[-1][0], closing, change.state)
-            else:
-                down.append((change.at, closing, change.state))
-    return Uptime(start, now, up, known, down)

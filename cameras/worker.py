@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from cameras.backoff import Backoff
-from cameras.health import Counters, live_state
+from cameras.health import Counters, StateDamper
 from cameras.logs import log_to_parent, parent_level
 from cameras.media import live_frame_path, read_media_paths, write_jpeg
 from cameras.messages import ReadMessage, StatusMessage
@@ -105,6 +105,7 @@ class CameraWorker:
     def __init__(self, spec: WorkerSpec, out: Any, stop: Any, clock: Clock) -> None:
         self.spec, self.cam, self.out, self.stop, self.clock = spec, spec.camera, out, stop, clock
         self.counters = Counters(clock.monotonic())
+        self.damper = StateDamper(clock.monotonic)
         self.gate = MotionGate(self.cam.motion)
         self.backoff = Backoff(cap_s=self.cam.reconnect_max_s)
         self.state = "starting"
@@ -120,7 +121,9 @@ class CameraWorker:
 
     def status(self, state: str, message: str | None = None, *, force: bool = False) -> None:
         now_mono = self.clock.monotonic()
-        changed = state != self.state or message != self.message
+        # The reason of a degraded camera changes with every figure: it rides on the periodic
+        # report instead of sending a message per frame.
+        changed = state != self.state or (message != self.message and state != "degraded")
         if not (changed or force or now_mono - self._last_status >= STATUS_INTERVAL_S):
             return
         self.state, self.message, self._last_status = state, message, now_mono
@@ -168,6 +171,7 @@ class CameraWorker:
                           start_offset_s=self.spec.start_offset_s)
         source.open()
         self.counters.reset_rates(self.clock.monotonic())
+        self.damper.reset()
         interval = 1.0 / self.cam.detect_fps
         sampler = _Sampler(interval)
         last_frame = self.clock.monotonic()
@@ -244,14 +248,9 @@ class CameraWorker:
         if self.recorder is not None and self.recorder.error is not None:
             self.status("error", self.recorder.error)
             return
-        state = live_state(input_fps=c.input_fps, nominal_fps=source.nominal_fps, lag_s=c.lag_s)
-        self.status(state, None if state == "online" else self._why(source))
-
-    def _why(self, source: AvSource) -> str:
-        c = self.counters
-        if c.lag_s > 2.0:
-            return f"analysis {c.lag_s:.1f} s behind real time"
-        return f"input {c.input_fps:.1f} fps of {source.nominal_fps:.0f} expected"
+        state, why = self.damper.update(
+            input_fps=c.input_fps, nominal_fps=source.nominal_fps, lag_s=c.lag_s)
+        self.status(state, why)
 
 
 class _Sampler:

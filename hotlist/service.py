@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hotlist.formats import ParsedEntry, clean_plate, clean_state
 from hotlist.hits import record_hit
+from hotlist.managed import ensure_editable
 from rtcc import audit
 from rtcc.audit import Actor
 from rtcc.errors import ConflictError, InvalidInputError, NotFoundError
@@ -26,6 +27,7 @@ __all__ = [
     "add_entry",
     "create_list",
     "delete_entry",
+    "ensure_editable",
     "get_list",
     "import_entries",
     "record_hit",
@@ -96,17 +98,6 @@ def create_list(
         details={"name": name, **fields},
     )
     return hotlist
-
-
-def ensure_editable(hotlist: Hotlist) -> None:
-    """A list loaded from the configuration file is read-only in the console and the API: a
-    change made there would be lost when the file is loaded again at the next start."""
-    if hotlist.managed_file:
-        raise ConflictError(
-            f"hotlist {hotlist.name!r} is managed by file {hotlist.managed_file}: change that "
-            "file (it is loaded again at every start); the console and API cannot edit it",
-            managed_file=hotlist.managed_file,
-        )
 
 
 def update_list(

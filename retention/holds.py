@@ -1,4 +1,4 @@
-"""Legal holds: place, list, release. Services flush; the caller commits.
+"""Legal holds: place, list, extend, release. Services flush; the caller commits.
 
 A hold names a data class (``plate_reads``, ``hits``, ``video`` or ``all``) and exactly one
 scope: item ids, or a time range narrowed by a camera and/or a plate. Every change is written
@@ -137,6 +137,34 @@ def release_hold(session: Session, *, hold_id: int, now: datetime, actor: Actor)
         action="hold.release",
         target=f"legal_hold:{hold.id}",
         case_number=hold.case_number,
+    )
+    return hold
+
+
+def extend_hold(
+    session: Session, *, hold_id: int, expires_at: datetime, now: datetime, actor: Actor
+) -> LegalHold:
+    """Keep an active hold longer (a hold is never shortened: release it instead)."""
+    hold = session.get(LegalHold, hold_id)
+    if hold is None:
+        raise NotFoundError(f"legal hold {hold_id} not found")
+    if hold.released_at is not None:
+        raise ConflictError(f"legal hold {hold_id} was released by {hold.released_by}")
+    if expires_at.tzinfo is None:
+        raise InvalidInputError("expires_at: needs a timezone", field="expires_at")
+    if hold.expires_at is not None and hold.expires_at <= now:
+        raise ConflictError(f"legal hold {hold_id} has expired: place a new one")
+    if hold.expires_at is not None and expires_at <= hold.expires_at:
+        raise InvalidInputError("expires_at: must be later than the current expiry",
+                                field="expires_at")
+    previous = hold.expires_at
+    hold.expires_at = expires_at
+    session.flush()
+    audit.record(
+        session, now=now, actor=actor, action="hold.extend", target=f"legal_hold:{hold.id}",
+        case_number=hold.case_number,
+        details={"from": previous.isoformat() if previous else None,
+                 "to": expires_at.isoformat()},
     )
     return hold
 

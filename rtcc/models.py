@@ -74,6 +74,8 @@ class Camera(Base):
     state_since_at: Mapped[datetime | None]
     last_frame_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Why the camera is in its state now ("analysis 2.0 s behind", "input 12.9 of 30 fps").
+    state_reason: Mapped[str | None] = mapped_column(Text)
     reconnects: Mapped[int] = mapped_column(Integer, default=0)
     restarts: Mapped[int] = mapped_column(Integer, default=0)
     input_fps: Mapped[float] = mapped_column(Float, default=0.0)
@@ -109,6 +111,18 @@ class CameraStatus(Base):
     state: Mapped[str] = mapped_column(String(16))
     message: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class ServerRun(Base):
+    """One run of the server: started, seen alive (heartbeats), stopped. Time no run covers is
+    unknown to camera uptime, not up."""
+
+    __tablename__ = "server_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
 
 
 class VideoSegment(Base):

@@ -213,7 +213,14 @@ def collect(
         events = session.scalars(
             select(HitEvent).where(HitEvent.hit_id == h.id).order_by(HitEvent.at, HitEvent.id)
         )
-        hit_out.append({**plain(h), "disposition": h.status, "history": [plain(e) for e in events]})
+        item = {**plain(h), "disposition": h.status, "history": [plain(e) for e in events]}
+        shown = {rel for rel, _ in images}
+        for kind, rel in (("snapshot", h.snapshot_path), ("crop", h.crop_path)):
+            # the images the hit was raised on (a preview's files, when the read went final)
+            if rel and rel not in shown and (data_dir / rel).is_file():
+                item[f"{kind}_file"] = f"stills/hit-{h.id}-{kind}{Path(rel).suffix.lower()}"
+                images.append((rel, item[f"{kind}_file"]))
+        hit_out.append(item)
     targets = [f"read:{i}" for i in read_ids] + [f"hit:{h.id}" for h in hits]
     return Collected(
         cameras=cameras,

@@ -27,6 +27,8 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     if m is None:
         raise InvalidInputError("month: YYYY-MM", field="month")
     year, mon = int(m.group(1)), int(m.group(2))
+    if not 2000 <= year <= 2100:
+        raise InvalidInputError("month: a year from 2000 to 2100", field="month")
     start = datetime(year, mon, 1, tzinfo=UTC)
     end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=UTC)
     return start, end

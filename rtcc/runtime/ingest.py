@@ -67,6 +67,7 @@ class Ingestor:
                 )
             if msg.state in ("error", "failed", "offline") or changed:
                 cam.last_error = message if msg.state in ("error", "failed") else cam.last_error
+            cam.state_reason = message  # why it is in this state now (None: nothing to say)
             cam.input_fps = msg.input_fps
             cam.analysed_fps = msg.analysed_fps
             cam.skipped_frames = msg.skipped_frames

@@ -18,6 +18,7 @@ from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
 from rtcc.runtime.ingest_consumer import IngestConsumer, start_bus_consumer
 from rtcc.runtime.outbound import OutboundDispatcher
 from rtcc.runtime.oversight import OversightScheduler
+from rtcc.runtime.server_runs import ServerRunRecorder
 from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,11 @@ class Runtime:
         self.consumer: IngestConsumer | None = None  # worker messages from nodes, via the bus
         self.hotlists = HotlistWatcher(services)
         self.outbound: OutboundDispatcher | None = None
+        self.server_run = ServerRunRecorder(sessions=services.sessions, clock=services.clock)
 
     def start(self) -> None:
         s = self.services
+        self.server_run.start()  # camera uptime counts only time a server run covers
         with transaction(s.sessions) as session:
             sync_cameras(session, s)
         seed_cameras(s)  # cameras live in the database; the file seeds them
@@ -122,3 +125,4 @@ class Runtime:
             self.ingest.stop()
         if self.outbound is not None:
             self.outbound.stop()
+        self.server_run.stop()

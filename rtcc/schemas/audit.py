@@ -13,6 +13,7 @@ class AuditEventOut(ReadModel):
     username: str | None
     role: str | None
     source: str | None
+    credential: str | None = None  # session:<id prefix> | token:<id> | cli | system
     action: str
     target: str | None
     outcome: str

@@ -42,6 +42,7 @@ def test_bad_input_names_the_field(api_client: Any) -> None:
         ({"id": "ok", "url": "/v.mp4", "lat": 91, "lon": 0}, "lat"),
         ({"id": "ok", "url": "/v.mp4", "colour": "red"}, "colour"),
         ({"id": "ok"}, "url"),
+        ({"id": "ok", "url": "/v\u0000.mp4"}, "url"),
     ]
     for body, field in cases:
         resp = admin.post("/api/admin/cameras", json=body)

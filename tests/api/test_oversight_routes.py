@@ -101,6 +101,10 @@ def test_monthly_sample_and_review(api_client: Any, services: Services) -> None:
     assert [i["id"] for i in again["items"]] == [i["id"] for i in sample]  # drawn once
     assert auditor.post("/api/oversight/reviews/sample",
                         json={"month": "2026-03"}).status_code == 409  # not ended yet
+    for bad in ("0000-01", "9999-12", "2026-13"):
+        resp = auditor.post("/api/oversight/reviews/sample", json={"month": bad})
+        assert resp.status_code == 422, bad
+    assert auditor.get("/api/oversight/reviews", params={"month": "0000-01"}).status_code == 422
     first = sample[0]["id"]
     resp = auditor.post(f"/api/oversight/reviews/{first}",
                         json={"justified": False, "note": "no case file matches C-9"})

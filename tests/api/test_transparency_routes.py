@@ -139,3 +139,27 @@ def test_public_page_has_aggregates_only(public_app: Any, api_client: Any) -> No
         for secret in ("XYZ0", "elm-street-07", "Elm Street", "Elm precinct", "det.jones",
                        "CASE-77", "robbery", *hit_plates):
             assert secret not in text, secret
+
+
+@pytest.mark.slow
+def test_pdf_download(api_client: Any, db_url: str) -> None:
+    if db_url.startswith("postgresql"):
+        pytest.skip("rendering does not depend on the database")
+    resp = api_client("supervisor").get("/api/transparency/2025/report.pdf",
+                                        params={"public": True})
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "application/pdf"
+    assert resp.content.startswith(b"%PDF-")
+    assert "transparency-2025-public.pdf" in resp.headers["content-disposition"]
+
+
+def test_pdf_without_chromium_is_503(make_settings: Any, db_url: str, clock: FakeClock,
+                                     api_client: Any) -> None:
+    settings = make_settings(database={"url": db_url},
+                             transparency={"chromium": "/nonexistent/chromium"})
+    svc = build_services(settings, clock=clock)
+    try:
+        resp = api_client("auditor", app=create_app(svc)).get("/api/transparency/2025/report.pdf")
+        assert resp.status_code == 503 and resp.json()["error"] == "pdf_unavailable"
+    finally:
+        svc.engine.dispose()

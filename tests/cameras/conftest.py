@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+import rtcc.bench
 from cameras.synthetic import write_demo_clip
 from tests.conftest import SHARED
 
-SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
+SERVER_SCRIPT = Path(rtcc.bench.__file__).with_name("rtsp_server.py")  # shared with the bench
 SYSTEM_PYTHON = "/usr/bin/python3"
 CLIP = "data/video/theAIGuysCode/license_plate.mp4"
 

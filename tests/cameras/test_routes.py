@@ -15,6 +15,7 @@ from rtcc.auth import tokens, users
 from rtcc.clock import FakeClock
 from rtcc.db import transaction
 from rtcc.models import Camera
+from rtcc.runtime import server_runs
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.services import Services
 from web.app import create_app
@@ -38,11 +39,15 @@ def _status(ing: Ingestor, clock: FakeClock, state: str, after_h: float, **kw: A
 
 def test_uptime_and_offline_intervals(client: TestClient, services: Services,
                                       clock: FakeClock) -> None:
+    with transaction(services.sessions) as s:  # a server ran all along (see server_runs)
+        run_id = server_runs.record_start(s, now=clock.now())
     ing = Ingestor(services)
     _status(ing, clock, "online", 0, input_fps=10.0)
     _status(ing, clock, "offline", 20, message="rtsp://***@cam/x: connection refused")
     _status(ing, clock, "online", 2, reconnects=3, motion_skipped=7)
     clock.advance(hours=6)
+    with transaction(services.sessions) as s:
+        server_runs.record_heartbeat(s, run_id=run_id, now=clock.now())
     body = client.get("/api/cameras/north").json()
     assert body["state"] == "online" and body["reconnects"] == 3
     assert body["motion_skipped_frames"] == 7

@@ -7,7 +7,7 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from cameras.media import read_media_paths
 from cameras.messages import ReadMessage
@@ -76,6 +76,7 @@ def test_later_passes_are_sightings_and_the_first_read_stays(
     assert after.case_number == "K-1"
     with services.sessions() as s:  # the preview's files are still named by the read
         read = s.get_one(PlateRead, first.read.id)
+        assert first.snapshot_url is not None and read.preview_snapshot_path is not None
         assert read.preview_snapshot_path == "media/" + first.snapshot_url.removeprefix("/media/")
         assert read.snapshot_path != read.preview_snapshot_path
         assert read.preview_snapshot_path in PathIndex(s)
@@ -93,7 +94,7 @@ def test_editing_or_deleting_the_entry_never_changes_the_hit(services: Services)
     assert (kept.case_number, kept.reason, kept.entry_state) == ("K-9", "stolen", "CA")
     assert kept.entry_expires_at is not None and kept.entry_expires_at.year == 2030
     with transaction(services.sessions) as s:
-        s.execute(HotlistEntry.__table__.delete())
+        s.execute(delete(HotlistEntry))
     gone = detail(services, hit_id)
     assert gone.entry is None and (gone.case_number, gone.hotlist) == ("K-9", "stolen")
 

@@ -69,6 +69,7 @@ def test_officer_sees_hit_banner_live_and_confirms_it(
     page.keyboard.press("c")  # keyboard: confirm
     dialog = page.locator("[data-testid=dlg-confirm]")
     expect(dialog).to_be_visible()
+    dialog.locator("[data-testid=visual-check]").check()  # never pre-ticked (issue 12)
     dialog.locator("[data-testid=dlg-submit]").click()
     expect(detail.locator("[data-testid=hit-status]")).to_contain_text("CONFIRMED", timeout=10_000)
     expect(detail.locator("[data-testid=hit-status]")).to_contain_text("olivia")

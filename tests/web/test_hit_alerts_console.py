@@ -123,6 +123,7 @@ def test_confirm_needs_the_visual_check_ticked_after_the_crop_and_entry_show(
         confirmed = s.get_one(Hit, hit.id)
         (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "hit.confirm"))
     assert confirmed.visually_confirmed and event.username == "olivia"
+    assert event.details is not None
     assert event.details["evidence"]["crop"]["sha256"] == file_sha256(
         services.settings.data_dir, confirmed.crop_path)
 
@@ -161,3 +162,27 @@ def test_one_car_on_two_lists_is_one_alert_that_repeats_until_handled(
     stopped = beeps(pages[1])
     pages[1].wait_for_timeout(6_000)
     assert beeps(pages[1]) == stopped  # no more sound once acknowledged
+
+
+def test_a_configured_list_is_marked_read_only_in_the_console(
+    services: Services, new_page: Callable[[], Page], console_url: str
+) -> None:
+    from hotlist.importer import parse_text
+    from hotlist.service import replace_list
+
+    with transaction(services.sessions) as s:
+        create_user(s, username="sam", roles=["supervisor"], password=PASSWORD,
+                    now=services.clock.now(), actor=SYSTEM, min_password_length=12)
+        replace_list(s, name="stolen", now=services.clock.now(), managed_file="/etc/rtcc/st.csv",
+                     entries=parse_text("plate\nABC1234\n", format="csv").entries)
+    page = new_page()
+    login(page, "sam", PASSWORD)
+    page.goto(f"{console_url}/#/hotlists")
+    row = page.locator("tr[data-list=stolen]")
+    expect(row.locator("[data-testid=managed-file]")).to_have_text(
+        "managed by file /etc/rtcc/st.csv")
+    row.click()
+    expect(page.locator("[data-testid=managed-note]")).to_contain_text("/etc/rtcc/st.csv")
+    expect(page.locator("[data-testid=entries-table] tr[data-plate=ABC1234]")).to_be_visible()
+    expect(page.get_by_role("button", name="Add entry")).to_have_count(0)
+    expect(page.get_by_role("button", name="Expire")).to_have_count(0)

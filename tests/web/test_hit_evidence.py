@@ -21,6 +21,7 @@ from rtcc.models import AuditEvent, Camera, PlateRead
 from rtcc.runtime.hotlists import import_hotlist
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.services import Services
+from rtcc.vocab import ReadStatus
 from tests.support.clips import Clip, write_clip
 from tests.support.scripted import Reading, ScriptedFactory
 from tests.support.workers import CameraRuns, Collector
@@ -129,6 +130,7 @@ def test_a_confirmed_hit_keeps_its_read_and_image_bytes(
     with svc.sessions() as session:  # the audit names the images shown, by SHA-256
         confirm = session.scalars(select(AuditEvent).where(AuditEvent.action == "hit.confirm"))
         (event,) = list(confirm)
+    assert event.details is not None
     shown = event.details["evidence"]
     assert event.username == officer.username
     assert shown["read_id"] == before["read"]["id"]
@@ -180,7 +182,8 @@ def _sentinel() -> ReadEvent:
     from datetime import UTC, datetime
 
     at = datetime(2026, 3, 1, tzinfo=UTC)
-    return ReadEvent(id=0, camera_id="gate", plate="TIMEOUT", confidence=0.0, status="final",
+    return ReadEvent(id=0, camera_id="gate", plate="TIMEOUT", confidence=0.0,
+                     status=ReadStatus.FINAL,
                      region=None, frames=0, observed_at=at, last_seen_at=at,
                      snapshot_url=None, crop_url=None)
 

@@ -4,7 +4,6 @@ models are needed) on real RTSP servers and files, recording on, one account per
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from rtcc.auth.users import create_user
 from rtcc.config import load_settings
 from rtcc.db import transaction
 from rtcc.runtime.services import build_services
-from tests.cameras.conftest import RtspServer
 from tests.web.server import PASSWORD, USERS, ConsoleServer
 
 
@@ -44,7 +42,7 @@ class VideoConsole(ConsoleServer):
 
 
 def scaled(clip: Path, out: Path, width: int) -> Path:
-    """``clip`` scaled to ``width`` (H.264, same keyframes): a camera's lower-resolution substream."""
+    """``clip`` scaled to ``width`` (H.264, same keyframes): a lower-resolution substream."""
     if not out.exists():
         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(clip), "-an", "-vf",
                         f"scale={width}:-2", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0",
@@ -52,15 +50,4 @@ def scaled(clip: Path, out: Path, width: int) -> Path:
     return out
 
 
-def rtsp_pair(main: Path, sub: Path) -> Iterator[tuple[RtspServer, RtspServer]]:
-    servers = (RtspServer(main), RtspServer(sub))
-    for s in servers:
-        s.start()
-    try:
-        yield servers
-    finally:
-        for s in servers:
-            s.kill()
-
-
-__all__ = ["PASSWORD", "VideoConsole", "rtsp_pair", "scaled"]
+__all__ = ["PASSWORD", "VideoConsole", "scaled"]

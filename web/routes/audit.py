@@ -25,8 +25,8 @@ from web.security import CurrentUser, require
 
 router = APIRouter(tags=["audit"])
 
-CSV_COLUMNS = ("id", "at", "username", "role", "source", "action", "target", "outcome",
-               "case_number", "details", "prev_hash", "hash")
+CSV_COLUMNS = ("id", "at", "username", "role", "source", "credential", "action", "target",
+               "outcome", "case_number", "details", "prev_hash", "hash")
 MAX_EXPORT = 100_000
 
 
@@ -79,7 +79,8 @@ FilterDep = Annotated[AuditFilter, Depends()]
 def event_dict(ev: AuditEvent) -> dict[str, Any]:
     return {
         "id": ev.id, "at": ev.at.isoformat(), "username": ev.username, "role": ev.role,
-        "source": ev.source, "action": ev.action, "target": ev.target, "outcome": ev.outcome,
+        "source": ev.source, "credential": ev.credential, "action": ev.action,
+        "target": ev.target, "outcome": ev.outcome,
         "case_number": ev.case_number, "details": ev.details, "prev_hash": ev.prev_hash,
         "hash": ev.hash,
     }

@@ -6,15 +6,20 @@ host, at the next start); camera URLs leave with their credentials redacted.
 
 from __future__ import annotations
 
-from typing import Self
+from dataclasses import asdict
+from typing import Literal, Self
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from cameras.catalog import CameraPatch, CameraSpec, create_camera, disable_camera, update_camera
+from cameras.probe import probe
 from cameras.sources import redact_url
 from rtcc.audit import record
+from rtcc.errors import NotFoundError
 from rtcc.models import Camera
+from rtcc.schemas.cameras import ProbeOut
 from rtcc.schemas.common import ReadModel, UtcDatetime
 from web.deps import ServicesDep, SessionDep
 from web.security import CurrentUser, require
@@ -98,3 +103,44 @@ def disable(
     record(session, now=now, actor=user.actor, action="camera.disable", target=cam.id)
     session.commit()
     return CameraConfigOut.of(cam)
+
+
+class ProbeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=1000)
+    transport: Literal["tcp", "udp"] = "tcp"
+    timeout_s: float = Field(default=8.0, gt=0, le=30)
+
+
+def _probe(url: str, *, services: ServicesDep, transport: str, timeout_s: float) -> ProbeOut:
+    result = probe(url, clock=services.clock, timeout_s=timeout_s, transport=transport)
+    return ProbeOut.model_validate(asdict(result))
+
+
+@router.post("/api/admin/cameras/test", dependencies=MANAGE, response_model=ProbeOut)
+def test_connection(body: ProbeIn, services: ServicesDep, user: CurrentUser,
+                    session: SessionDep) -> ProbeOut:
+    """Connection test of a URL before saving it: opens it and reads one video packet."""
+    out = _probe(body.url, services=services, transport=body.transport, timeout_s=body.timeout_s)
+    record(session, now=services.clock.now(), actor=user.actor, action="camera.test",
+           target=redact_url(body.url), details={"ok": out.ok})
+    session.commit()
+    return out
+
+
+@router.post(
+    "/api/admin/cameras/{camera_id}/test", dependencies=MANAGE, response_model=ProbeOut
+)
+def test_camera(camera_id: str, services: ServicesDep, user: CurrentUser,
+                session: SessionDep) -> ProbeOut:
+    """Connection test of a saved camera's own URL (its credentials stay on the server)."""
+    cam = session.get(Camera, camera_id)
+    if cam is None or not cam.url:
+        raise NotFoundError(f"no camera {camera_id!r}")
+    transport = str((cam.options or {}).get("transport", "tcp"))
+    out = _probe(cam.url, services=services, transport=transport, timeout_s=8.0)
+    record(session, now=services.clock.now(), actor=user.actor, action="camera.test",
+           target=cam.id, details={"ok": out.ok})
+    session.commit()
+    return out

@@ -12,16 +12,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
 
-from cameras.health import Change, uptime
 from cameras.media import live_frame_path
+from cameras.uptime import Change, Uptime, served_intervals, uptime
 from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError, NotFoundError
 from rtcc.models import Camera, CameraStatus, VideoSegment
+from rtcc.runtime.server_runs import ALIVE_WITHIN
 from rtcc.schemas.cameras import (
     CameraDetailOut,
     CameraOut,
     OfflineInterval,
     SegmentOut,
+    StateSpan,
     Window,
 )
 from rtcc.schemas.common import file_response
@@ -63,27 +65,31 @@ def get_camera(
     """The camera's health plus uptime over the last 24 h and its offline intervals."""
     cam = _camera(session, scope, camera_id)
     now = services.clock.now()
-    report = _uptime(session, cam.id, now)
+    report = _uptime(session, cam, now)
     return CameraDetailOut(
         **CameraOut.fields_of(cam),
         uptime_24h=round(report.ratio, 4) if report.ratio is not None else None,
         uptime_window=Window(start=report.window_start, end=now),
         offline_intervals=[
-            OfflineInterval(start=a, end=b, state=state) for a, b, state in report.offline
+            OfflineInterval.model_validate({"start": a, "end": b, "state": state})
+            for a, b, state in report.offline
         ],
+        unknown_s=round(report.unknown_s, 1),
+        timeline=[StateSpan.model_validate({"start": s.start, "end": s.end, "state": s.state})
+                  for s in report.spans],
     )
 
 
-def _uptime(session: Any, camera_id: str, now: datetime) -> Any:
+def _uptime(session: Any, cam: Camera, now: datetime) -> Uptime:
     since = now - timedelta(hours=24)
     rows = session.execute(
         select(CameraStatus.state, CameraStatus.at)
-        .where(CameraStatus.camera_id == camera_id, CameraStatus.at >= since)
+        .where(CameraStatus.camera_id == cam.id, CameraStatus.at >= since)
         .order_by(CameraStatus.at)
     ).all()
     before = session.execute(
         select(CameraStatus.state, CameraStatus.at)
-        .where(CameraStatus.camera_id == camera_id, CameraStatus.at < since)
+        .where(CameraStatus.camera_id == cam.id, CameraStatus.at < since)
         .order_by(CameraStatus.at.desc())
         .limit(1)
     ).first()
@@ -91,6 +97,8 @@ def _uptime(session: Any, camera_id: str, now: datetime) -> Any:
         [Change(state, at) for state, at in rows],
         now=now,
         before=Change(before[0], before[1]) if before else None,
+        served=served_intervals(session, since=since, now=now, alive_within=ALIVE_WITHIN),
+        exists_from=cam.created_at,
     )
 
 

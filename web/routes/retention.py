@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention.executor import Executor, RunOptions
-from retention.holds import create_hold, get_hold, hold_payload, list_holds, release_hold
+from retention.holds import (
+    create_hold,
+    extend_hold,
+    get_hold,
+    hold_payload,
+    list_holds,
+    release_hold,
+)
 from retention.report import build_report
 from rtcc import audit
 from rtcc.audit_anchor import anchor_from_settings
@@ -122,6 +129,28 @@ def holds_release(
 ) -> HoldOut:
     now = services.clock.now()
     hold = release_hold(session, hold_id=hold_id, now=now, actor=user.actor)
+    session.commit()
+    return HoldOut.model_validate(hold_payload(hold, now=now))
+
+
+class ExtendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: datetime
+
+
+@router.post(
+    "/api/retention/holds/{hold_id}/extend",
+    dependencies=[Depends(require("holds:manage"))],
+    response_model=HoldOut,
+)
+def holds_extend(
+    hold_id: IdPath, body: ExtendIn, user: CurrentUser, services: ServicesDep,
+    session: SessionDep,
+) -> HoldOut:
+    now = services.clock.now()
+    hold = extend_hold(session, hold_id=hold_id, expires_at=body.expires_at, now=now,
+                       actor=user.actor)
     session.commit()
     return HoldOut.model_validate(hold_payload(hold, now=now))
 

@@ -75,7 +75,7 @@ def _settings_of(services: Services, scope: Scope, camera_id: str) -> CameraSett
             raise NotFoundError(f"camera {camera_id!r} cannot stream: {why}") from None
 
 
-async def _fragments(hub: LiveHub, cfg: CameraSettings, stream: str) -> AsyncIterator[bytes]:
+async def live_fragments(hub: LiveHub, cfg: CameraSettings, stream: str) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
 
@@ -121,7 +121,7 @@ def live(
     main stream when the camera has none."""
     cfg = _settings_of(services, scope, camera_id)
     looks.saw("camera.live", target=f"camera:{camera_id}", stream=stream)
-    return StreamingResponse(_fragments(hub, cfg, stream), media_type="video/mp4",
+    return StreamingResponse(live_fragments(hub, cfg, stream), media_type="video/mp4",
                              headers={"Cache-Control": "no-store"})
 
 

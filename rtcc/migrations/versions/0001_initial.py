@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 15:54:56.878757
+Create Date: 2026-12-01 16:08:48.218602
 """
 from collections.abc import Sequence
 
@@ -65,6 +65,7 @@ def upgrade() -> None:
     sa.Column('state_since_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_frame_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('state_reason', sa.Text(), nullable=True),
     sa.Column('reconnects', sa.Integer(), nullable=False),
     sa.Column('restarts', sa.Integer(), nullable=False),
     sa.Column('input_fps', sa.Float(), nullable=False),
@@ -262,6 +263,13 @@ def upgrade() -> None:
     sa.Column('acknowledged_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_volume_alert')),
     sa.UniqueConstraint('username', 'day', name='uq_search_volume_alert_user_day')
+    )
+    op.create_table('server_run',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('started_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stopped_at', rtcc.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_server_run'))
     )
     op.create_table('signature_seen',
     sa.Column('signature', sa.String(length=64), nullable=False),
@@ -572,6 +580,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_signature_seen_signed_at')
 
     op.drop_table('signature_seen')
+    op.drop_table('server_run')
     op.drop_table('search_volume_alert')
     with op.batch_alter_table('search_review', schema=None) as batch_op:
         batch_op.drop_index('ix_search_review_month')

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import text
 
 from rtcc.cli.main import main
 from rtcc.runtime.services import Services
@@ -50,7 +51,6 @@ def test_json_and_html(filled: str, tmp_path: Path, services: Services) -> None:
     assert "Surveillance technology report 2025" in page and "public version" in page
     assert "<5" not in page and "&lt;5" in page  # escaped
     with services.sessions() as s:
-        from sqlalchemy import text
         actions = s.execute(text("SELECT details FROM audit_event WHERE action = "
                                  "'transparency.report'")).all()
     assert len(actions) == 2

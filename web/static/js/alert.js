@@ -4,6 +4,7 @@
 // that names every list. A hit that someone handles (on any console) leaves its banner. A
 // high-priority hit nobody has acknowledged repeats its sound until it is acknowledged.
 
+import { cameraName } from "./cameranames.js";
 import { $, clear, el, fmtTime, priorityBadge, priorityLabel } from "./dom.js";
 
 export const HIGH_PRIORITY = 80;
@@ -50,7 +51,7 @@ export function beep(priority = 50) {
   }
 }
 
-// Banners, newest first: each is one car ({ key, hits: [hit, ...] }).
+// Banners, most urgent then newest first: each is one car ({ key, hits: [hit, ...] }).
 const shown = [];
 // High-priority hits not yet acknowledged: their sound repeats.
 const loud = new Map();
@@ -71,6 +72,8 @@ export function showHitBanner(hit, { open }) {
   car.hits = [...car.hits.filter((h) => h.id !== hit.id), hit]
     .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
   shown.unshift(car);
+  // the most urgent car on top; among equals, the newest (the sort is stable)
+  shown.sort((a, b) => (b.hits[0].priority ?? 0) - (a.hits[0].priority ?? 0));
   if (fresh) beep(hit.priority);  // one car, one sound (however many lists it is on)
   if ((hit.priority ?? 0) >= HIGH_PRIORITY && hit.status === "new") {
     loud.set(hit.id, hit.priority);
@@ -130,7 +133,7 @@ function render(open) {
       el("div", { class: "hb-lists", "data-testid": "banner-lists" },
         lists.length > 1 ? `${lists.length} lists: ${lists.join(" · ")}` : lists[0]),
       el("div", { class: "hb-meta" },
-        `${reasons.join(" · ") || "no reason given"} · ${hit.camera_id} · ${fmtTime(hit.observed_at)}`,
+        `${reasons.join(" · ") || "no reason given"} · ${cameraName(hit.camera_id)} · ${fmtTime(hit.observed_at)}`,
         car.hits.some((h) => h.needs_confirmation) ? el("strong", { class: "needs-confirm" }, " · NEEDS VISUAL CONFIRMATION") : ""),
     ),
     el("div", { class: "hb-actions" },

@@ -8,8 +8,13 @@ import { showGunshotAlert } from "./gunshot.js";
 import { HitStore } from "./hitstore.js";
 import { LiveConnection } from "./live.js";
 import { VIEWS, allowed } from "./views/index.js";
+import { watchCameras, watchTiles } from "./camerawatch.js";
+import { installTheme } from "./theme.js";
+import { cameraName, loadCameraNames, useCameraMap } from "./cameranames.js";
+import { setTzMode, tzLabel, tzMode } from "./timezone.js";
 
-const ctx = { user: null, live: null, hits: null, navigate, cameras: new Map() };
+const ctx = { user: null, live: null, hits: null, navigate, cameras: new Map(), cameraName };
+useCameraMap(ctx.cameras);
 let current = { view: null, unmount: null };
 
 function showLogin(message) {
@@ -63,6 +68,7 @@ async function start() {
   $("#whoami").textContent = `${me.username} · ${(me.roles || []).join(", ")}`;
   buildNav();
   startLive();
+  loadCameraNames(new Set(me.permissions || [])).then(() => ctx.hits?.emit(null));  // names, not ids
   route();
   checkEvents();
 }
@@ -99,6 +105,7 @@ function startLive() {
         .catch((err) => toast(`Could not load hits: ${err.message}`, "error"));
     });
   }
+  watchCameras(ctx.live, ctx.cameras);  // before the map below updates: it compares states
   ctx.live.on(EVENTS.CAMERA_STATUS, (m) => ctx.cameras.set(m.camera_id, { ...(ctx.cameras.get(m.camera_id) || {}), ...m }));
   if (perms.has("gunshots:view")) {
     ctx.live.on(EVENTS.GUNSHOT, (g) => showGunshotAlert(g, { open: (x) => navigate(`#/map/gunshot/${encodeURIComponent(x.source)}/${encodeURIComponent(x.alert_id)}`) }));
@@ -131,7 +138,7 @@ export function navigate(hash) {
 }
 
 function defaultView() {
-  const order = ["hits", "wall", "search", "hotlists", "cameras", "audit", "reads"];
+  const order = ["hits", "wall", "search", "audit", "users", "cameras", "hotlists", "reads"];
   for (const id of order) {
     const v = VIEWS.find((x) => x.id === id);
     if (allowed(v, ctx.user)) return v.id;
@@ -184,7 +191,7 @@ function renderMute() {
 }
 
 function tickClock() {
-  $("#clock").textContent = fmtTime(new Date().toISOString());
+  $("#clock").textContent = `${fmtTime(new Date().toISOString())} ${tzLabel()}`;
   if (ctx.live && $("#conn").dataset.state === "reconnecting") {
     const node = $("#conn");
     const m = node.textContent.match(/in (\d+)s/);
@@ -204,6 +211,16 @@ $("#mute").addEventListener("click", () => { unlockAudio(); toggleMute(); });
 document.addEventListener("click", unlockAudio, { once: true });
 document.addEventListener("keydown", onKey);
 window.addEventListener("hashchange", route);
+function renderTz() {
+  const b = $("#tz");
+  b.textContent = tzMode() === "utc" ? "UTC" : "Local";
+  b.title = `Times are shown in ${tzMode() === "utc" ? "UTC" : `local time (${tzLabel()})`}: click to switch`;
+}
+
+$("#tz").addEventListener("click", () => { setTzMode(tzMode() === "utc" ? "local" : "utc"); renderTz(); tickClock(); route(); });
+installTheme();
+renderTz();
+watchTiles();
 setInterval(tickClock, 1000);
 tickClock();
 renderMute();

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by every view (no framework: plain elements and text nodes).
 
+import { tzLabel, tzOptions } from "./timezone.js";
+
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
@@ -33,17 +35,19 @@ export function clear(node, ...children) {
   return node;
 }
 
+/** A time of day in the console's zone (local or UTC; the top bar clock names it). */
 export function fmtTime(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, ...tzOptions() });
 }
 
+/** Date and time with the zone's label ("2026-03-01 14:02:11 UTC"). */
 export function fmtDateTime(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
-  const date = d.toLocaleDateString([], { year: "numeric", month: "2-digit", day: "2-digit" });
-  return `${date} ${fmtTime(iso)}`;
+  const date = d.toLocaleDateString([], { year: "numeric", month: "2-digit", day: "2-digit", ...tzOptions() });
+  return `${date} ${fmtTime(iso)} ${tzLabel(d)}`;
 }
 
 export function fmtAgo(iso, now = Date.now()) {
@@ -76,10 +80,16 @@ export function priorityBadge(p) {
   return el("span", { class: `badge ${cls}`, title: `priority ${p}` }, `${word} · P${p ?? 0}`);
 }
 
-export function stateBadge(state) {
+// Every camera state the server emits (rtcc.vocab.CameraState, served at /api/meta and
+// checked by tests/web/test_roles_views.py) plus the console's own "stale" and "unknown".
+export const STATE_ICONS = Object.freeze({
+  online: "●", degraded: "◑", starting: "◌", offline: "○", error: "▲", failed: "✖", stale: "◐", unknown: "?",
+});
+
+export function stateBadge(state, reason) {
   const s = state || "unknown";
-  const icon = { online: "●", offline: "○", error: "▲", failed: "✖", starting: "◌", stale: "◐" }[s] || "?";
-  return el("span", { class: `badge state state-${s}` }, `${icon} ${s.toUpperCase()}`);
+  const icon = STATE_ICONS[s] || "?";
+  return el("span", { class: `badge state state-${s}`, "data-state": s, title: reason || null }, `${icon} ${s.toUpperCase()}`);
 }
 
 export function img(src, alt, cls = "") {
@@ -94,13 +104,7 @@ export function plateChars(text, diffs = new Set(), cls = "") {
   return el("span", { class: `plate ${cls}` }, chars);
 }
 
-export function toast(message, kind = "info") {
-  const host = $("#toasts");
-  if (!host) return;
-  const t = el("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, message);
-  host.append(t);
-  setTimeout(() => t.remove(), kind === "error" ? 8000 : 4000);
-}
+export { toast } from "./toast.js"; // one per message, above any modal
 
 export function debounce(fn, ms) {
   let t;

@@ -151,8 +151,9 @@ export class SegmentPlayer {
     this.loaded = new Set();
     this.ready = this.open();
     video.addEventListener("waiting", () => this.skipGap());
-    video.addEventListener("timeupdate", () => { this.ensure(video.currentTime); this.skipGap(); });
-    video.addEventListener("seeking", () => this.ensure(video.currentTime));
+    const quiet = () => {}; // a failed load is retried on the next time update
+    video.addEventListener("timeupdate", () => { this.ensure(video.currentTime).catch(quiet); this.skipGap(); });
+    video.addEventListener("seeking", () => this.ensure(video.currentTime).catch(quiet));
   }
 
   async open() {

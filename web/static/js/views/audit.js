@@ -19,10 +19,13 @@ export function mount(host) {
       el("button", { class: "btn", type: "button", onclick: () => exportCsv() }, "Export CSV")));
   const log = el("div", { "data-testid": "audit-log" });
   const compliance = el("div", { "data-testid": "retention" });
+  const verified = el("div", { "data-testid": "chain-result", role: "status" });
   const charts = el("div");
   host.append(el("div", { class: "stack" },
     el("div", { class: "grid-2" },
-      el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Retention compliance")), compliance),
+      el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Retention compliance"),
+        el("button", { class: "btn", type: "button", "data-action": "audit.verify", "data-perm": "audit:view", onclick: (ev) => verifyChain(ev.target) }, "Verify audit chain")),
+      verified, compliance),
       el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Activity — last 14 days (UTC)")), charts)),
     el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Audit log"),
       el("span", { class: "muted" }, "Your viewing of this log is itself recorded.")), filters, el("div", { style: "height:.8rem" }), log)));
@@ -66,6 +69,18 @@ export function mount(host) {
       await download("/api/audit/export.csv", { ...params(), limit: undefined, offset: undefined }, "audit.csv");
       toast("Audit CSV downloaded", "ok");
     } catch (err) { toast(`Export failed: ${err.message}`, "error"); }
+  }
+
+  /** Walk the whole hash chain on the server (recorded in the audit trail itself). */
+  async function verifyChain(button) {
+    button.disabled = true;
+    clear(verified, el("p", { class: "muted" }, "Verifying the audit chain…"));
+    try {
+      const r = await api.get("/api/audit/verify");
+      clear(verified, el("p", { class: r.ok ? "ok-text" : "bad-text", "data-ok": String(r.ok) },
+        r.ok ? `✔ Audit chain intact (checked ${fmtDateTime(new Date().toISOString())})`
+          : `✖ Audit chain broken at row ${r.problem.row_id} (${r.problem.kind}): ${r.problem.message}`));
+    } catch (err) { clear(verified, el("p", { class: "bad-text" }, `Verification failed: ${err.message}`)); } finally { button.disabled = false; }
   }
 
   async function loadCompliance() {

@@ -1,8 +1,10 @@
 // One hit in full: images, the read against the hotlist entry, history, and the actions.
 
+import { cameraName } from "../cameranames.js";
 import { ApiError, api } from "../api.js";
 import { el, fmtDateTime, img, pct, plateChars, priorityBadge, toast } from "../dom.js";
 import { openExport } from "./evidence.js";
+import { videoLink } from "./playback.js";
 
 export const REJECT_REASONS = [
   ["misread", "Misread (plate text is wrong)"],
@@ -69,7 +71,7 @@ function history(hit) {
       (e.to ?? e.to_status) ? ` → ${e.to ?? e.to_status}` : "", e.note ? el("div", { class: "note" }, e.note) : "")));
 }
 
-export function renderDetail(hit, { act, canAct, canExport = false }) {
+export function renderDetail(hit, { act, canAct, canExport = false, canVideo = false }) {
   const diffs = diffPositions(hit);
   const e = entryOf(hit);
   const open = hit.status === "new" || hit.status === "acknowledged";
@@ -105,11 +107,12 @@ export function renderDetail(hit, { act, canAct, canExport = false }) {
       el("figure", { class: "crop" }, img(hit.crop_url, `plate crop ${hit.plate}`, "crop-img"), el("figcaption", {}, "Plate crop")),
       el("figure", { class: "snap" },
         hit.snapshot_url ? el("a", { href: hit.snapshot_url, target: "_blank", rel: "noopener" }, img(hit.snapshot_url, `snapshot of ${hit.plate}`, "snap-img")) : img(null),
-        el("figcaption", {}, `Snapshot · ${hit.camera_name || hit.camera_id} · ${fmtDateTime(hit.observed_at)}`))),
+        el("figcaption", {}, `Snapshot · ${hit.camera_name || cameraName(hit.camera_id)} · ${fmtDateTime(hit.observed_at)} `,
+          canVideo ? videoLink(hit.camera_id, hit.observed_at, { hitId: hit.id }) : ""))),
     el("dl", { class: "facts" },
       field("Hotlist", e.kind ? `${e.list} (${e.kind.replaceAll("_", " ")})` : e.list), field("Reason", e.reason), field("Case number", e.case_number, "entry-case"),
       field("Vehicle", e.description), field("Entry state", e.state), field("Expires", e.expires_at ? fmtDateTime(e.expires_at) : "never"),
-      field("Camera", hit.camera_name || hit.camera_id), field("Seen", `${fmtDateTime(hit.observed_at)}${hit.occurrences > 1 ? ` (${hit.occurrences}×, last ${fmtDateTime(hit.last_seen_at)})` : ""}`)),
+      field("Camera", hit.camera_name || cameraName(hit.camera_id)), field("Seen", `${fmtDateTime(hit.observed_at)}${hit.occurrences > 1 ? ` (${hit.occurrences}×, last ${fmtDateTime(hit.last_seen_at)})` : ""}`)),
     hit.confirm_requested_by ? el("p", { class: "needs-confirm", "data-testid": "awaiting-second" },
       `Confirmed once by ${hit.confirm_requested_by}: this list needs a second user to confirm.`) : "",
     actions,
@@ -167,7 +170,7 @@ function sightingsList(hit) {
   return el("section", { class: "hd-sightings", "data-testid": "sightings" },
     el("h3", {}, `Seen again (${list.length})`),
     el("ol", { class: "timeline" }, list.map((s) => el("li", { "data-read-id": s.read_id ?? "" },
-      el("span", { class: "t" }, fmtDateTime(s.observed_at)), " ", s.camera_id, " · ", s.plate,
+      el("span", { class: "t" }, fmtDateTime(s.observed_at)), " ", cameraName(s.camera_id), " · ", s.plate,
       ` · ${pct(s.confidence)}`, " ",
       s.crop_url ? el("a", { href: s.crop_url, target: "_blank", rel: "noopener" }, "crop") : "", " ",
       s.snapshot_url ? el("a", { href: s.snapshot_url, target: "_blank", rel: "noopener" }, "snapshot") : ""))));

@@ -10,6 +10,7 @@ export function mount(host, ctx, [idPart]) {
   const state = { filter: "open", selected: idPart ? Number(idPart) : null, busy: false, detailFor: null };
   const canAct = (ctx.user.permissions || []).includes("hits:act");
   const canExport = (ctx.user.permissions || []).includes("evidence:export");
+  const canVideo = (ctx.user.permissions || []).includes("video:segments");
   const queue = el("ol", { class: "queue", "data-testid": "hit-queue", role: "listbox", "aria-label": "Hits" });
   const detail = el("div", { class: "detail-pane" });
   const tabs = el("div", { class: "tabs", role: "tablist" });
@@ -42,7 +43,7 @@ export function mount(host, ctx, [idPart]) {
     img(h.crop_url, `plate ${h.plate}`, "qi-crop"),
     el("div", { class: "qi-main" },
       el("div", { class: "qi-top" }, el("span", { class: "plate" }, h.plate), priorityBadge(h.priority)),
-      el("div", { class: "meta" }, `${h.hotlist} · ${h.camera_id}`),
+      el("div", { class: "meta", title: h.camera_id }, `${h.hotlist} · ${ctx.cameraName(h.camera_id)}`),
       el("div", { class: "meta" }, `${fmtTime(h.observed_at)} · ${fmtAgo(h.observed_at)}`,
         h.needs_confirmation ? el("span", { class: "warn-text" }, " · check visually") : "")),
     el("span", { class: `status-chip st-${h.status}` }, h.status.toUpperCase())))
@@ -55,12 +56,12 @@ export function mount(host, ctx, [idPart]) {
       clear(detail, el("div", { class: "empty" }, state.selected !== null && !store.loaded ? "Loading…" : "Select a hit to see it in full."));
       return;
     }
-    clear(detail, renderDetail(hit, { act, canAct, canExport }));
+    clear(detail, renderDetail(hit, { act, canAct, canExport, canVideo }));
     if (state.detailFor !== hit.id) {
       state.detailFor = hit.id;
       try {
         await store.detail(hit.id);
-        if (state.selected === hit.id) clear(detail, renderDetail(store.hits.get(hit.id), { act, canAct, canExport }));
+        if (state.selected === hit.id) clear(detail, renderDetail(store.hits.get(hit.id), { act, canAct, canExport, canVideo }));
       } catch (err) {
         if (err.status !== 404) toast(`Hit details: ${err.message}`, "error");
       }

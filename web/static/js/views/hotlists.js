@@ -15,7 +15,7 @@ export function mount(host, ctx) {
   host.append(el("div", { class: "split" },
     el("div", { class: "stack" },
       el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Hotlists")), listsBox),
-      canManage ? el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Upload a list")), uploadBox) : ""),
+      canManage ? el("section", { class: "pane", "data-action": "hotlist.upload", "data-perm": "hotlists:manage" }, el("div", { class: "pane-head" }, el("h2", {}, "Upload a list")), uploadBox) : ""),
     el("div", { class: "stack" },
       el("section", { class: "pane" }, entriesBox),
       el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Historical hits")), historyBox))));
@@ -37,7 +37,8 @@ export function mount(host, ctx) {
         onclick: () => { state.selected = l.id; renderLists(); loadEntries(); },
       },
       el("td", {}, el("span", { class: "sw", style: `display:inline-block;width:.7rem;height:.7rem;border-radius:2px;margin-right:.4rem;background:${l.colour}` }),
-        el("strong", {}, l.name), l.restricted ? el("span", { class: "badge", style: "margin-left:.4rem" }, "RESTRICTED") : ""),
+        el("strong", {}, l.name), l.restricted ? el("span", { class: "badge", style: "margin-left:.4rem" }, "RESTRICTED") : "",
+        l.managed_file ? el("span", { class: "badge", style: "margin-left:.4rem", "data-testid": "managed-file", title: "Loaded from the configuration file at every start: read-only here" }, `managed by file ${l.managed_file}`) : ""),
       el("td", {}, (l.kind || "").replaceAll("_", " ")),
       el("td", {}, priorityBadge(l.priority)),
       el("td", { class: "num" }, l.entries ?? "—")))))
@@ -63,9 +64,11 @@ export function mount(host, ctx) {
     const filter = el("input", { placeholder: "Find plate…", value: state.filter, style: "max-width:14rem",
       oninput: (ev) => { state.filter = ev.target.value.trim().toUpperCase(); clearTimeout(filter._t); filter._t = setTimeout(loadEntries, 300); } });
     const now = Date.now();
+    const editable = canManage && !list.managed_file;  // a configured list changes only in its file
     clear(entriesBox,
       el("div", { class: "pane-head" }, el("h2", {}, `${list.name} — entries`), filter),
-      canManage ? addForm(list) : "",
+      list.managed_file ? el("p", { class: "muted", "data-testid": "managed-note" }, `Managed by file ${list.managed_file}: edit that file; it is loaded again at every start.`) : "",
+      editable ? addForm(list) : "",
       entries.length ? el("table", { class: "table", "data-testid": "entries-table" },
         el("thead", {}, el("tr", {}, ["Plate", "State", "Reason", "Case", "Vehicle", "Expires", "Added", ""].map((h) => el("th", {}, h)))),
         el("tbody", {}, entries.map((e) => {
@@ -75,7 +78,7 @@ export function mount(host, ctx) {
             el("td", {}, e.reason || "—"), el("td", {}, e.case_number || "—"), el("td", {}, e.description || "—"),
             el("td", {}, e.expires_at ? `${expired ? "EXPIRED " : ""}${fmtDateTime(e.expires_at)}` : "never"),
             el("td", { class: "meta" }, `${e.added_by || "?"} · ${fmtDateTime(e.added_at)}`),
-            el("td", {}, canManage && !expired ? el("button", { class: "btn btn-sm", onclick: () => expire(e) }, "Expire") : ""));
+            el("td", {}, editable && !expired ? el("button", { class: "btn btn-sm", onclick: () => expire(e) }, "Expire") : ""));
         })))
         : el("p", { class: "muted" }, state.filter ? "No entries match." : "This list is empty."));
   }
@@ -122,7 +125,7 @@ export function mount(host, ctx) {
         el("thead", {}, el("tr", {}, ["Plate", "Entry", "Camera", "Seen", "Match"].map((h) => el("th", {}, h)))),
         el("tbody", {}, data.items.map((h) => el("tr", {},
           el("td", {}, el("a", { href: `#/hits/${h.id}` }, h.plate)), el("td", {}, h.entry_plate),
-          el("td", {}, h.camera_id), el("td", {}, fmtDateTime(h.observed_at)), el("td", {}, h.match_type)))))
+          el("td", { title: h.camera_id }, ctx.cameraName(h.camera_id)), el("td", {}, fmtDateTime(h.observed_at)), el("td", {}, h.match_type)))))
         : el("p", { class: "muted" }, "No historical hits: past reads are matched when entries are added or a list is uploaded."));
     } catch (err) {
       clear(historyBox, el("p", { class: "muted" }, err.status === 403 ? "Your role cannot see hits." : err.message));

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { clear, el, fmtTime, img, pct } from "../dom.js";
 import { EVENTS } from "../events.js";
+import { canPlay, videoLink } from "./playback.js";
 
 const MAX = 120;
 const recent = [];  // kept across view switches while the console is open
@@ -43,7 +44,8 @@ export function mount(host, ctx) {
       el("div", {},
         el("div", { class: "plate" }, r.plate, isHit ? el("span", { class: "badge prio-high" }, "HIT") : ""),
         el("div", { class: "meta" }, `${ctx.cameras.get(r.camera_id)?.name || r.camera_id} · ${fmtTime(r.observed_at)} · ${pct(r.confidence)}`,
-          r.status === "preview" ? " · preview" : "")));
+          r.status === "preview" ? " · preview" : "",
+          canPlay(ctx) && r.id ? [" ", videoLink(r.camera_id, r.observed_at, { readId: r.id })] : "")));
   }
 
   function render() {

@@ -4,6 +4,7 @@
 import { ApiError, api, download } from "../api.js";
 import { clear, el, fmtDateTime, img, pct, toast } from "../dom.js";
 import { canExport, openExport } from "./evidence.js";
+import { canPlay, videoLink } from "./playback.js";
 
 const PAGE = 50;
 const MIN_REASON = 10;
@@ -125,7 +126,8 @@ export function mount(host, ctx) {
           el("td", {}, fmtDateTime(r.observed_at)),
           el("td", { class: "num" }, pct(r.confidence)),
           el("td", { class: "num" }, r.frames ?? ""),
-          el("td", {}, r.snapshot_url ? el("a", { href: r.snapshot_url, target: "_blank", rel: "noopener" }, "open") : "—")))))
+          el("td", {}, r.snapshot_url ? el("a", { href: r.snapshot_url, target: "_blank", rel: "noopener" }, "open") : "—",
+            canPlay(ctx) ? [" ", videoLink(r.camera_id, r.observed_at, { readId: r.id })] : "")))))
         : el("p", { class: "muted" }, "No reads match."),
       el("div", { class: "pager" },
         el("button", { class: "btn", disabled: data.offset <= 0, onclick: () => run(Math.max(0, data.offset - PAGE)) }, "← Newer"),

@@ -76,13 +76,15 @@ export function mount(host, ctx) {
     const cam = t.cam;
     const up = UP.has(cam.state);
     t.node.classList.toggle("down", !up);
-    clear(t.bar, el("span", { class: "tile-name" }, cam.name || cam.camera_id), stateBadge(cam.state),
+    clear(t.bar, el("span", { class: "tile-name" }, cam.name || cam.camera_id), stateBadge(cam.state, cam.reason),
+      cam.state === "degraded" && cam.reason ? el("span", { class: "tile-reason", "data-testid": "tile-reason" }, cam.reason) : "",
       el("span", { class: "tile-fps", title: "frames per second received" }, `${(cam.input_fps ?? 0).toFixed(1)} fps`));
     if (t.overlay) { t.overlay.remove(); t.overlay = null; }
     if (!up) {
       stopPlayer(t);
       const last = t.lastFrameAt || cam.last_frame_at;
-      t.overlay = el("div", { class: "tile-offline", "data-testid": "tile-offline" },
+      const framed = t.video.videoWidth > 0 && !t.snapshot; // the last frame stays visible under it
+      t.overlay = el("div", { class: framed ? "tile-offline framed" : "tile-offline", "data-testid": "tile-offline" },
         el("strong", {}, `✖ ${String(cam.state).toUpperCase()}`),
         el("span", {}, last ? `last frame ${fmtDateTime(last)} (${fmtAgo(last)})` : "no frames received"),
         cam.last_error ? el("span", { class: "meta" }, cam.last_error) : "");
@@ -116,6 +118,11 @@ export function mount(host, ctx) {
       grid.append(t.node);
       decorate(t);
     }
+    count();
+  }
+
+  function count() {
+    const all = [...cams.values()];
     const up = all.filter((c) => UP.has(c.state)).length;
     summary.textContent = `${up} of ${all.length} camera(s) up`;
   }
@@ -153,7 +160,7 @@ export function mount(host, ctx) {
     if (stopped) return;
     cams.set(m.camera_id, { ...(cams.get(m.camera_id) || {}), ...m });
     const t = tiles.get(m.camera_id);
-    if (t) { t.cam = cams.get(m.camera_id); decorate(t); } else render();
+    if (t) { t.cam = cams.get(m.camera_id); decorate(t); count(); } else render();
   });
   const timer = setInterval(() => tiles.forEach(refreshSnapshot), SNAPSHOT_MS);
   const slow = setInterval(load, 10_000);

@@ -1,7 +1,9 @@
-"""A small real RTSP server for the tests: GStreamer's gst-rtsp-server serving one H.264 MP4.
+"""A small real RTSP server (GStreamer's gst-rtsp-server) serving an H.264 MP4, for the tests
+and ``rtcc bench video``.
 
-Run with Debian's /usr/bin/python3 (python3-gi + gir1.2-gst-rtsp-server-1.0):
+Run with Debian's /usr/bin/python3 (python3-gi + gir1.2-gst-rtsp-server-1.0), not the venv:
     /usr/bin/python3 rtsp_server.py --port 8554 --path /cam --file clip.mp4 [--user U --password P]
+    [--count N]   (N mounts: /cam0 … /cam<N-1>, each its own session of the file)
 The video is sent by stream copy (no re-encoding). Prints "ready" once listening.
 """
 
@@ -9,11 +11,11 @@ import argparse
 import signal
 import sys
 
-import gi
+import gi  # type: ignore[import-not-found,unused-ignore]
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtspServer  # type: ignore[import-not-found,unused-ignore]  # noqa: E402, I001
 
 
 def build(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
@@ -36,7 +38,12 @@ def build(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
             "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
         )[0]
         factory.add_role_from_structure(role)
-    server.get_mount_points().add_factory(args.path, factory)
+    mounts = server.get_mount_points()
+    if args.count:
+        for i in range(args.count):
+            mounts.add_factory(f"{args.path}{i}", factory)
+    else:
+        mounts.add_factory(args.path, factory)
     return server
 
 
@@ -47,6 +54,7 @@ def main() -> int:
     parser.add_argument("--file", required=True)
     parser.add_argument("--user", default="")
     parser.add_argument("--password", default="")
+    parser.add_argument("--count", type=int, default=0)
     args = parser.parse_args()
     Gst.init(None)
     server = build(args)
