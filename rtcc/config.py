@@ -208,6 +208,17 @@ class RetentionSettings(Section):
     batch_size: int = Field(default=500, ge=1, le=100_000)
     orphan_grace_s: float = Field(default=3600.0, ge=60)  # younger files without a row: in flight
     enabled: bool = True
+    # The longest the law or policy lets this site keep each class (days), e.g. {plate_reads: 90};
+    # ``rtcc check-config`` warns when a setting above goes beyond it.
+    legal_max_days: dict[Literal["video", "plate_reads", "hit_reads", "hits", "camera_status"],
+                         int] = Field(default_factory=dict)
+
+    def days_of(self, data_class: str) -> int:
+        """Effective days kept for a class (hit reads and hits default to plate reads)."""
+        given = {"video": self.video_days, "plate_reads": self.plate_reads_days,
+                 "hit_reads": self.hit_reads_days, "hits": self.hits_days,
+                 "camera_status": self.camera_status_days}[data_class]
+        return given if given is not None else self.plate_reads_days
 
 
 class NodeSpec(Section):

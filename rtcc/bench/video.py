@@ -65,15 +65,23 @@ class _Run:
     offline: int = 0
     window_start: datetime | None = None  # the measured window (wall time)
     window_end: datetime | None = None
+    camera_cpu: float = 0.0  # the RTSP server's CPU (s/s) over the window, when it is ours
 
     def media_seconds(self) -> float:
-        """Recorded seconds inside the measured window, over all cameras."""
+        """Recorded seconds inside the measured window, over all cameras (overlaps once)."""
         if self.window_start is None or self.window_end is None:
             return 0.0
         total = 0.0
-        for s in self.segments:
-            a, b = max(s.start_at, self.window_start), min(s.end_at, self.window_end)
-            total += max(0.0, (b - a).total_seconds())
+        by_camera: dict[str, list[SegmentMessage]] = {}
+        for seg in self.segments:
+            by_camera.setdefault(seg.camera_id, []).append(seg)
+        for segs in by_camera.values():
+            cursor = self.window_start
+            for seg in sorted(segs, key=lambda x: x.start_at):
+                a, b = max(seg.start_at, cursor), min(seg.end_at, self.window_end)
+                if b > a:
+                    total += (b - a).total_seconds()
+                    cursor = b
         return total
 
 
@@ -89,8 +97,9 @@ def _cpu(pids: list[int]) -> float:
 
 
 @contextmanager
-def rtsp_server(clip: Path, count: int) -> Iterator[str]:
-    """Serve ``count`` sessions of ``clip``; yields the URL prefix (append the index)."""
+def rtsp_server(clip: Path, count: int) -> Iterator[tuple[str, int]]:
+    """Serve ``count`` sessions of ``clip``; yields the URL prefix (append the index) and the
+    server's pid."""
     if not Path(SYSTEM_PYTHON).exists():
         raise InvalidInputError("the built-in RTSP server needs Debian's python3 with GStreamer")
     with socket_port() as port:
@@ -104,7 +113,7 @@ def rtsp_server(clip: Path, count: int) -> Iterator[str]:
         if line != "ready":
             err = proc.stderr.read() if proc.stderr else ""
             raise InvalidInputError(f"the RTSP server did not start: {line!r} {err[-300:]}")
-        yield f"rtsp://127.0.0.1:{port}/cam"
+        yield f"rtsp://127.0.0.1:{port}/cam", proc.pid
     finally:
         proc.kill()
         proc.wait(10)
@@ -149,7 +158,8 @@ def _drain(sup: CameraSupervisor, run: _Run, until: float) -> None:
 
 
 def _workers(specs: list[WorkerSpec], seconds: float, data: Path,
-             during: Callable[[], None] | None = None) -> tuple[_Run, float, float]:
+             during: Callable[[], None] | None = None,
+             camera_pid: int | None = None) -> tuple[_Run, float, float]:
     """Run the workers until all are online, then ``seconds`` more; (run, cpu s/s, wall s)."""
     sup = CameraSupervisor([], lpr=LprSettings(), data_dir=data, clock=SystemClock(), specs=specs)
     sup.start()
@@ -162,11 +172,13 @@ def _workers(specs: list[WorkerSpec], seconds: float, data: Path,
             _drain(sup, run, time.monotonic() + 0.5)
         pids = [p for p in sup.pids().values() if p]
         run.window_start = datetime.now(UTC)
+        cam0 = _cpu([camera_pid]) if camera_pid else 0.0
         cpu0, t0 = _cpu(pids), time.monotonic()
         if during is not None:
             threading.Thread(target=during, daemon=True).start()
         _drain(sup, run, t0 + seconds)
         cpu1, t1 = _cpu(pids), time.monotonic()
+        run.camera_cpu = ((_cpu([camera_pid]) - cam0) / (t1 - t0)) if camera_pid else 0.0
         run.window_end = datetime.now(UTC)
     finally:
         sup.stop(timeout=20)
@@ -181,7 +193,8 @@ def _percent(cpu_s_per_s: float) -> float:
 def _record(args: argparse.Namespace, urls: list[str], tmp: Path) -> dict[str, Any]:
     segment_s = max(2, min(60, int(args.seconds // 3) or 2))
     run, cpu, wall = _workers(_specs(urls, tmp / "rec", decode=False, segment_s=segment_s),
-                              args.seconds, tmp / "rec")
+                              args.seconds, tmp / "rec",
+                              camera_pid=getattr(args, "server_pid", None))
     media = run.media_seconds()
     result: dict[str, Any] = {
         "mode": "record", "cameras": len(urls), "cpu_percent": _percent(cpu),
@@ -190,6 +203,8 @@ def _record(args: argparse.Namespace, urls: list[str], tmp: Path) -> dict[str, A
         "gaps": sum(1 for s in run.segments if s.gap_before_s > 0) + run.offline,
         "media_seconds": round(media, 1), "wall_seconds": round(wall, 1),
         "media_share_of_wall": round(media / (wall * len(urls)), 3),
+        "online_cameras": sum(1 for s in run.status.values() if s.state == "online"),
+        "rtsp_server_cpu_percent": _percent(run.camera_cpu),
     }
     if not args.no_baseline:
         base, bcpu, _ = _workers(_specs(urls, tmp / "dec", decode=True, segment_s=segment_s),
@@ -211,7 +226,8 @@ def _run(args: argparse.Namespace) -> int:
             result = _measure(args, [args.url] * args.cameras, tmp)
         else:
             clip = args.video or make_clip(tmp / "clip.mp4", seconds=args.seconds * 2 + 90)
-            with rtsp_server(clip, args.cameras) as prefix:
+            with rtsp_server(clip, args.cameras) as (prefix, pid):
+                args.server_pid = pid
                 result = _measure(args, [f"{prefix}{i}" for i in range(args.cameras)], tmp)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -143,9 +143,20 @@ def _missing_videos(settings: Settings) -> list[Finding]:
     return out
 
 
+def _beyond_legal_limits(settings: Settings) -> list[Finding]:
+    retention = settings.retention
+    out = []
+    for data_class, limit in sorted(retention.legal_max_days.items()):
+        kept = retention.days_of(data_class)
+        if kept > limit:
+            out.append(Finding(f"retention.{data_class}_days",
+                               f"keeps {kept} days, beyond the legal limit of {limit}"))
+    return out
+
+
 def warnings(settings: Settings) -> list[Finding]:
     """Settings that work but will not do what is meant, or are unsafe in production."""
-    out = _missing_videos(settings)
+    out = _missing_videos(settings) + _beyond_legal_limits(settings)
     if settings.environment != "production":
         return out
     if not settings.auth.cookie_secure:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from rtcc.audit import SYSTEM
 from rtcc.auth.bootstrap import bootstrap_admin
 from rtcc.cli.checks import require_runnable
-from rtcc.cli.context import CliContext, cli_context
+from rtcc.cli.context import CliContext, cli_actor, cli_context
+from rtcc.config_audit import record_start
 from rtcc.db import transaction
 from rtcc.errors import ConfigError
 from rtcc.evidence.service import recover_interrupted
@@ -29,9 +30,12 @@ def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # 
 
 
 def first_start(services: Services) -> None:
-    """Create the first admin from ``auth.bootstrap_admin`` when there is no account yet;
-    undo evidence exports a previous run left half-built."""
+    """Audit the effective settings (hash and changes since the last start); create the first
+    admin from ``auth.bootstrap_admin`` when there is no account yet; undo evidence exports a
+    previous run left half-built."""
     with transaction(services.sessions) as session:
+        record_start(session, settings=services.settings, now=services.clock.now(),
+                     actor=cli_actor())
         bootstrap_admin(session, auth=services.settings.auth, now=services.clock.now())
     recover_interrupted(services.sessions, settings=services.settings, clock=services.clock,
                         actor=SYSTEM)

@@ -177,3 +177,30 @@ def test_retention_keeps_every_read_of_a_hit_while_the_hit_is_kept(
         found = candidates.page(s, "plate_reads", candidates.Cutoffs.of(policy, clock.now()),
                                 after_id=0, limit=100)
     assert all(c.hit_ids for c in found)  # each still follows the hit-read class
+
+
+def test_an_evidence_export_of_the_hit_carries_the_images_it_was_raised_on(
+    services: Services, clock: FakeClock
+) -> None:
+    from rtcc.evidence.collect import collect, resolve_hit
+
+    import_csv(services, "stolen", "plate\nABC1234\n")
+    ingest = Ingestor(services)
+    for status in (ReadStatus.PREVIEW, ReadStatus.FINAL):
+        msg = message(services, "ABC1234", "p1", status)
+        for rel in (msg.snapshot_path, msg.crop_path):
+            assert rel is not None
+            path = services.settings.data_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(f"{status} {rel}".encode())
+        ingest.handle(msg)
+    hit = one_hit(services)
+    with services.sessions() as s:
+        scope = resolve_hit(s, hit.id, pre=timedelta(seconds=5), post=timedelta(seconds=5))
+        got = collect(s, scope, data_dir=services.settings.data_dir, before=clock.now())
+    names = dict(got.images)
+    assert hit.crop_path is not None and hit.crop_path.endswith("p1-preview-crop.jpg")
+    assert names[hit.crop_path] == f"stills/hit-{hit.id}-crop.jpg"
+    (hit_json,) = got.hits
+    assert hit_json["crop_file"] == f"stills/hit-{hit.id}-crop.jpg"
+    assert any(rel.endswith("p1-crop.jpg") for rel in names)  # the read's final images too

@@ -90,3 +90,23 @@ def test_listing_hides_expired_and_released_unless_asked(services: Services) -> 
         now = services.clock.now()
         assert [h.id for h in list_holds(s, now=now)] == [active]
         assert [h.id for h in list_holds(s, now=now, include_inactive=True)] == [active, short]
+
+
+def test_extend_only_later_only_active_and_audited(services: Services) -> None:
+    from retention.holds import extend_hold
+
+    hold_id = _hold(services)
+    now = services.clock.now()
+    with transaction(services.sessions) as s:
+        hold = extend_hold(s, hold_id=hold_id, expires_at=now + 40 * DAY, now=now, actor=SUP)
+        assert hold.expires_at == now + 40 * DAY
+    with transaction(services.sessions) as s, pytest.raises(InvalidInputError, match="later"):
+        extend_hold(s, hold_id=hold_id, expires_at=now + 20 * DAY, now=now, actor=SUP)
+    with transaction(services.sessions) as s:
+        release_hold(s, hold_id=hold_id, now=now, actor=SUP)
+    with transaction(services.sessions) as s, pytest.raises(ConflictError, match="released"):
+        extend_hold(s, hold_id=hold_id, expires_at=now + 90 * DAY, now=now, actor=SUP)
+    with services.sessions() as s:
+        actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+        assert actions == ["hold.create", "hold.extend", "hold.release"]
+        assert verify(s) is None

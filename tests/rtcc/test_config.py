@@ -188,6 +188,20 @@ def test_check_config_warns_on_insecure_production_settings(
     assert "warning: auth.cookie_secure" in err and "warning: log_level" in err
 
 
+def test_check_config_warns_on_retention_beyond_the_legal_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = runnable(tmp_path)
+    text = GOOD + ("retention:\n  plate_reads_days: 36500\n"
+                   "  legal_max_days: {plate_reads: 90, hits: 365, video: 31}\n")
+    path.write_text(text, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: retention.plate_reads_days: keeps 36500 days" in err
+    assert "retention.hits_days: keeps 36500 days, beyond the legal limit of 365" in err
+    assert "video_days" not in err
+
+
 def test_cookie_secure_defaults_by_environment() -> None:
     prod = load_settings(None, overrides={"environment": "production"}, environ={})
     dev = load_settings(None, overrides={"environment": "development"}, environ={})

@@ -1,5 +1,6 @@
-// Toasts: one per message (a repeat bumps a counter instead of stacking a copy), shown in the
-// top layer above any modal dialog (the host is a manual popover raised on every toast).
+// Toasts: one per message (a repeat bumps a counter instead of stacking a copy), shown above
+// any modal dialog (the host moves into an open modal, and is a manual popover raised on every
+// toast so it also sits above everything else in the top layer).
 
 const shown = new Map(); // `${kind}|${message}` -> { node, timer, count }
 
@@ -10,8 +11,18 @@ function host() {
   return h;
 }
 
+/** Inside the topmost modal dialog while one is open: what is outside a modal is inert and
+ * drawn below it. Back to the body when that dialog closes. */
+function follow(h) {
+  const modal = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal")).pop();
+  const target = modal || document.body;
+  if (h.parentElement === target) return;
+  target.append(h);
+  if (modal) modal.addEventListener("close", () => { document.body.append(h); raise(h); }, { once: true });
+}
+
 function raise(h) {
-  if (!("showPopover" in h)) return;
+  if (!("showPopover" in h) || !h.isConnected) return;
   try {
     if (h.matches(":popover-open")) h.hidePopover();
     h.showPopover(); // the newest top-layer element: above an open <dialog>
@@ -43,6 +54,7 @@ export function toast(message, kind = "info") {
     shown.set(key, t);
     h.append(node);
   }
+  follow(h);
   const entry = t;
   entry.timer = setTimeout(() => {
     entry.node.remove();

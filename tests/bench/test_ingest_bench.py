@@ -1,0 +1,31 @@
+"""``rtcc bench ingest`` end to end on a private nats-server and SQLite: its figures add up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rtcc.cli.main import main
+from tests.support.natsserver import NatsServer
+
+
+@pytest.mark.slow
+def test_bench_ingest_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server = NatsServer(tmp_path / "js").start()
+    try:
+        code = main([
+            "bench", "ingest", "--cameras", "5", "--reads", "60", "--hotlist-size", "200",
+            "--hit-share", "0.2", "--in-process-reads", "20", "--nodes", "1", "--consumers", "1",
+            "--database-url", f"sqlite:///{tmp_path / 'bench.db'}", "--bus-url", server.url,
+            "--json",
+        ])
+    finally:
+        server.stop()
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["reads"], out["lost"], out["duplicated"]) == (60, 0, 0)
+    assert out["reads_per_second"] > 0 and out["hits"] > 0
+    assert out["hit_latency_ms_p95"] is not None
+    assert out["in_process"]["lost"] == 0 and out["in_process"]["reads"] == 20
