@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rtcc.config import CameraSettings, LprSettings
 from rtcc.errors import ConflictError, InvalidInputError, NotFoundError
 from rtcc.models import Camera
+from rtcc.schemas.types import CameraId
 
 if TYPE_CHECKING:  # the models stay unloaded in processes that only manage cameras
     import numpy as np
@@ -44,7 +45,7 @@ class CameraSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
+    id: CameraId
     name: str = Field(default="", max_length=200)
     url: str = Field(min_length=1, max_length=1000)
     detect_url: str | None = Field(default=None, max_length=1000)

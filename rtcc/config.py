@@ -31,6 +31,7 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from rtcc.errors import ConfigError
+from rtcc.schemas.types import CameraId
 from rtcc.vocab import HotlistFormat
 
 
@@ -105,7 +106,7 @@ class MotionSettings(Section):
 
 
 class CameraSettings(Section):
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    id: CameraId
     name: str = ""
     url: str = Field(min_length=1)
     # Lower-resolution substream for analytics and wall tiles; ``url`` (the main stream) is

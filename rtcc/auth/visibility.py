@@ -78,6 +78,7 @@ class Scope:
     lists: frozenset[int] | None = frozenset()  # unrestricted lists
     restricted: frozenset[int] | None = frozenset()  # restricted lists
     permissions: frozenset[str] = frozenset()
+    username: str | None = None
 
     # --- checks on one object -------------------------------------------------------------
 
@@ -103,6 +104,14 @@ class Scope:
 
     def sees_hit(self, camera_id: str | None, hotlist_id: int | None, *, restricted: bool) -> bool:
         return self.sees_camera(camera_id) and self.sees_list(hotlist_id, restricted=restricted)
+
+    def sees_export(self, cameras: Collection[str], requested_by: str | None) -> bool:
+        """An evidence package: only for a user who sees every camera in it, and then for its
+        requester (it holds what they could see) or a user who sees every list (it may hold
+        restricted-list hits that were visible to the requester)."""
+        if not cameras or not all(self.sees_camera(c) for c in cameras):
+            return False
+        return self.every_list or (self.username is not None and requested_by == self.username)
 
     # --- SQL filters for listings and exports ---------------------------------------------
 
@@ -161,7 +170,7 @@ def scope_of(principal: Principal | None) -> Scope:
         restricted = None
     elif assigned_only and principal.hotlists is not None:
         lists = assigned_lists
-    return Scope(cameras, lists, restricted, principal.permissions)
+    return Scope(cameras, lists, restricted, principal.permissions, principal.username)
 
 
 # --- checks that answer 404 ----------------------------------------------------------------
@@ -209,6 +218,12 @@ def media_camera(relative: PurePosixPath) -> str | None:
     if len(parts) >= 3 and parts[0] == MEDIA_READS:
         return parts[1]
     return None
+
+
+def require_export(scope: Scope, cameras: Collection[str], requested_by: str | None,
+                   export_id: int) -> None:
+    if not scope.sees_export(cameras, requested_by):
+        raise NotFoundError(f"no evidence export {export_id}")
 
 
 def require_media(scope: Scope, relative: PurePosixPath) -> None:

@@ -72,11 +72,19 @@ def public_figures(session: Session, *, settings: Settings, now: datetime) -> di
 
 def _rows(values: dict[str, Any]) -> str:
     return "".join(f"<tr><td>{escape(k.replace('_', ' ').capitalize())}</td>"
-                   f"<td class='num'>{escape(', '.join(v) if isinstance(v, list) else str(v))}"
-                   "</td></tr>" for k, v in values.items())
+                   f"<td class='num'>{escape(_text(v))}</td></tr>" for k, v in values.items())
 
 
-def render_public(data: dict[str, Any]) -> str:
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "—" if value is None else str(value)
+
+
+def render_public(data: dict[str, Any], *, stylesheet: str) -> str:
+    """The page; ``stylesheet`` is the URL of its CSS (inline styles break the site's CSP)."""
     sections = [("Cameras in service", data["cameras"]),
                 ("Last 30 days", data["activity"]),
                 ("What happened to alerts (last 30 days)", data["dispositions"]),
@@ -87,11 +95,9 @@ def render_public(data: dict[str, Any]) -> str:
                    for title, values in sections)
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-            "<title>Surveillance technology: public figures</title><style>"
-            "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;"
-            "padding:0 1rem}table{border-collapse:collapse;width:100%}td{border-bottom:1px "
-            "solid #ccc;padding:.3rem}td.num{text-align:right}</style></head><body>"
+            "<title>Surveillance technology: public figures</title>"
+            f"<link rel='stylesheet' href='{escape(stylesheet)}'></head><body>"
             "<h1>Surveillance technology: public figures</h1>"
-            f"<p>Computed by the system from its own records at {escape(data['generated_at'][:16])}"
-            f" UTC. Counts below {data['suppress_below']} are shown as "
-            f"&lt;{data['suppress_below']}.</p>{body}</body></html>")
+            "<p class='meta'>Computed by the system from its own records at "
+            f"{escape(data['generated_at'][:16])} UTC. Counts below {data['suppress_below']} "
+            f"are shown as &lt;{data['suppress_below']}.</p>{body}</body></html>")

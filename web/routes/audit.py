@@ -6,7 +6,6 @@ Every look at the log is itself recorded (``audit.view`` / ``audit.export`` / ``
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +19,7 @@ from rtcc.csvsafe import csv_text
 from rtcc.errors import InvalidInputError
 from rtcc.models import AuditEvent
 from rtcc.schemas.audit import AuditEventOut, AuditPage, VerifyOut
+from rtcc.schemas.types import ApiDatetime
 from web.deps import ServicesDep, SessionDep
 from web.security import CurrentUser, require
 
@@ -38,8 +38,8 @@ class AuditFilter:
         username: Annotated[str | None, Query(max_length=100)] = None,
         action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_.:-]+$")] = None,
         case_number: Annotated[str | None, Query(max_length=64)] = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: ApiDatetime | None = None,
+        end: ApiDatetime | None = None,
     ) -> None:
         self.username = username
         self.action = action

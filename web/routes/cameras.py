@@ -27,6 +27,7 @@ from rtcc.schemas.cameras import (
     Window,
 )
 from rtcc.schemas.common import file_response
+from rtcc.schemas.types import ApiDatetime
 from web.deps import IdPath, ServicesDep, SessionDep
 from web.looks import Looks
 from web.security import Scope, VisibleScope, require
@@ -170,8 +171,8 @@ def list_segments(
     session: SessionDep,
     scope: VisibleScope,
     looks: Looks,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDatetime | None = None,
+    end: ApiDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEGMENTS)] = 200,
 ) -> list[SegmentOut]:
     """Segments overlapping ``[start, end]`` (ISO 8601 with a timezone), oldest first."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -19,16 +19,18 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from rtcc.audit import Actor
+from rtcc.auth import visibility
 from rtcc.auth.visibility import Scope as Visibility
 from rtcc.auth.visibility import require_camera, require_hit, require_read
 from rtcc.db import transaction
 from rtcc.errors import NotFoundError
 from rtcc.evidence import collect, custody, service
 from rtcc.evidence.collect import Scope, Visible
-from rtcc.models import Hit, PlateRead
+from rtcc.models import EvidenceExport, Hit, PlateRead
 from rtcc.runtime.services import Services
 from rtcc.schemas.common import file_response
 from rtcc.schemas.evidence import ExportOut, ExportPage, PublicKeyOut
+from rtcc.schemas.types import ApiDatetime
 from web.deps import IdPath, ServicesDep, SessionDep
 from web.security import CurrentUser, VisibleScope, require
 
@@ -56,8 +58,8 @@ class ExportIn(BaseModel):
     cameras: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         default=None, min_length=1, max_length=32
     )
-    start: datetime | None = None
-    end: datetime | None = None
+    start: ApiDatetime | None = None
+    end: ApiDatetime | None = None
     pre_s: float | None = Field(default=None, ge=0, le=3600)
     post_s: float | None = Field(default=None, ge=0, le=3600)
 
@@ -135,21 +137,23 @@ def start_export(
 @router.get("/api/evidence", dependencies=EXPORT, response_model=ExportPage)
 def list_exports(
     session: SessionDep,
+    vis: VisibleScope,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ExportPage:
-    items = [ExportOut.of(r) for r in custody.list_exports(
-        session, case_number=case_number, limit=limit)]
+    rows = custody.list_exports(session, case_number=case_number, limit=limit)
+    items = [ExportOut.of(r) for r in rows if vis.sees_export(r.cameras, r.requested_by)]
     return ExportPage(items=items, count=len(items))
 
 
 @router.get("/api/evidence/{export_id}", dependencies=EXPORT, response_model=ExportOut)
-def get_export(export_id: IdPath, session: SessionDep) -> ExportOut:
-    return ExportOut.of(service.get_export(session, export_id=export_id))
+def get_export(export_id: IdPath, session: SessionDep, vis: VisibleScope) -> ExportOut:
+    return ExportOut.of(_visible_export(session, vis, export_id))
 
 
 @router.post("/api/evidence/{export_id}/cancel", dependencies=EXPORT, response_model=ExportOut)
-def cancel_export(export_id: IdPath, session: SessionDep) -> ExportOut:
+def cancel_export(export_id: IdPath, session: SessionDep, vis: VisibleScope) -> ExportOut:
+    _visible_export(session, vis, export_id)
     row = service.request_cancel(session, export_id=export_id)
     session.commit()
     return ExportOut.of(row)
@@ -157,9 +161,13 @@ def cancel_export(export_id: IdPath, session: SessionDep) -> ExportOut:
 
 @router.get("/api/evidence/{export_id}/download", dependencies=EXPORT,
             response_class=FileResponse, responses=ZIP_RESPONSE)
-def download(export_id: IdPath, user: CurrentUser, services: ServicesDep) -> FileResponse:
+def download(
+    export_id: IdPath, user: CurrentUser, vis: VisibleScope, services: ServicesDep
+) -> FileResponse:
     """The package as a zip; the download is audited and appended to its custody log."""
     settings = services.settings
+    with services.sessions() as s:
+        _visible_export(s, vis, export_id)
     with transaction(services.sessions) as s:  # recorded first: the log names this download
         custody.record_download(s, export_id=export_id, actor=user.actor,
                                 now=services.clock.now(), settings=settings)
@@ -174,6 +182,12 @@ def download(export_id: IdPath, user: CurrentUser, services: ServicesDep) -> Fil
         raise
     return FileResponse(tmp / name, media_type="application/zip", filename=name,
                         background=BackgroundTask(_remove, tmp))
+
+
+def _visible_export(session: Session, vis: Visibility, export_id: int) -> EvidenceExport:
+    row = service.get_export(session, export_id=export_id)
+    visibility.require_export(vis, row.cameras, row.requested_by, export_id)
+    return row
 
 
 def _remove(folder: Path) -> None:

@@ -4,7 +4,7 @@ purpose and case number, audited), and recording what the alert led to."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -24,6 +24,7 @@ from rtcc.schemas.integrations import (
     ReadsNearOut,
 )
 from rtcc.schemas.reads import ReadOut
+from rtcc.schemas.types import ApiDatetime
 from web.deps import ServicesDep, SessionDep
 from web.routes.reads import SearchDep
 from web.routes.reads import _audit_search as audit_search
@@ -39,8 +40,8 @@ AlertPath = Annotated[str, Path(min_length=1, max_length=100)]
             dependencies=[Depends(require("gunshots:view"))])
 def list_gunshots(
     session: SessionDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: ApiDatetime | None = None,
+    until: ApiDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> GunshotListOut:
     """The latest version of each alert detected in ``[since, until)``, newest first."""

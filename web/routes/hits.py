@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +15,7 @@ from rtcc.auth import visibility
 from rtcc.events import HitUpdatedEvent
 from rtcc.models import Hit, Hotlist, PlateRead
 from rtcc.schemas.hits import HitDetailOut, HitOut, HitPage
+from rtcc.schemas.types import ApiDatetime
 from rtcc.vocab import HitStatus, RejectReason
 from web import security
 from web.deps import IdPath, ServicesDep, SessionDep
@@ -65,8 +65,8 @@ def list_hits(
     status: HitStatus | None = None,
     camera_id: Annotated[str | None, Query(max_length=64)] = None,
     hotlist_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDatetime | None = None,
+    end: ApiDatetime | None = None,
     historical: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> HitPage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
@@ -25,6 +24,7 @@ from rtcc.schemas.hotlists import (
     ImportOut,
     NewEntryOut,
 )
+from rtcc.schemas.types import ApiDatetime
 from rtcc.vocab import HotlistFormat
 from web import security
 from web.deps import IdPath, ServicesDep, SessionDep
@@ -55,7 +55,7 @@ class NewList(ListFields):
 
 
 class EntryExpiry(BaseModel):
-    expires_at: datetime | None  # null clears the expiry
+    expires_at: ApiDatetime | None  # null clears the expiry
 
 
 class NewEntry(BaseModel):
@@ -64,7 +64,7 @@ class NewEntry(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
     case_number: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, max_length=2000)
-    expires_at: datetime | None = None  # default: the list's manual_expiry_days from now
+    expires_at: ApiDatetime | None = None  # default: the list's manual_expiry_days from now
     owner: str | None = Field(default=None, max_length=100)  # default: who adds it
 
 

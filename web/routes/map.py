@@ -29,6 +29,7 @@ from rtcc.schemas.map import (
     MapReadOut,
     MapReadsOut,
 )
+from rtcc.schemas.types import ApiDatetime
 from rtcc.vocab import CameraState
 from web.deps import ServicesDep, SessionDep
 from web.security import VisibleScope, require
@@ -79,7 +80,7 @@ def map_cameras(session: SessionDep, scope: VisibleScope, services: ServicesDep)
 def camera_track(
     camera_id: Annotated[str, Path(min_length=1, max_length=64)], session: SessionDep,
     scope: VisibleScope, services: ServicesDep,
-    since: datetime | None = None, until: datetime | None = None,
+    since: ApiDatetime | None = None, until: ApiDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> TrackOut:
     """A mobile camera's positions in the window (default: the last hour), oldest first."""
@@ -96,7 +97,7 @@ def camera_track(
             dependencies=[Depends(require("reads:live"))])
 def map_reads(
     session: SessionDep, scope: VisibleScope, services: ServicesDep,
-    since: datetime | None = None, until: datetime | None = None,
+    since: ApiDatetime | None = None, until: ApiDatetime | None = None,
 ) -> MapReadsOut:
     """Reads in the window (default: the last hour) that can be placed, newest first."""
     start, end = _window(since, until, services.clock.now())
@@ -119,7 +120,7 @@ def map_reads(
             dependencies=[Depends(require("hits:view"))])
 def map_hits(
     session: SessionDep, scope: VisibleScope, services: ServicesDep,
-    since: datetime | None = None, until: datetime | None = None,
+    since: ApiDatetime | None = None, until: ApiDatetime | None = None,
 ) -> MapHitsOut:
     """Hits in the window (default: the last hour), where their read was made."""
     start, end = _window(since, until, services.clock.now())

@@ -27,6 +27,7 @@ from rtcc.plates import MAX_PLATE_LENGTH
 from rtcc.runtime.services import Services
 from rtcc.schemas.common import CSV_RESPONSE
 from rtcc.schemas.reads import ReadOut, ReadPage, RecentReads
+from rtcc.schemas.types import ApiDatetime
 from web.deps import ServicesDep, SessionDep
 from web.looks import Looks
 from web.security import CurrentUser, Principal, Scope, VisibleScope, require
@@ -119,8 +120,8 @@ def search_params(
     case_number: Annotated[str | None, Query(max_length=64)] = None,
     plate: Annotated[str | None, Query(max_length=40)] = None,
     camera_id: Annotated[str | None, Query(max_length=64)] = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDatetime | None = None,
+    end: ApiDatetime | None = None,
 ) -> Search:
     code, basis = purpose_rules.check_code(services.settings.oversight, purpose, legal_basis)
     purpose_rules.refuse_if_prohibited(  # recorded even when the rest is incomplete

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -22,6 +21,7 @@ from rtcc import audit
 from rtcc.audit_anchor import anchor_from_settings
 from rtcc.runtime.anchoring import AfterRetention
 from rtcc.schemas.retention import HoldOut, HoldPage, ReportOut, RunOut
+from rtcc.schemas.types import ApiDatetime
 from rtcc.vocab import HoldClass
 from web.deps import IdPath, ServicesDep, SessionDep
 from web.looks import Looks
@@ -36,12 +36,12 @@ class HoldIn(BaseModel):
     case_number: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=2000)
     data_class: HoldClass
-    expires_at: datetime
+    expires_at: ApiDatetime
     item_ids: list[int] | None = Field(default=None, max_length=10_000)
     camera_id: str | None = Field(default=None, max_length=64)
     plate: str | None = Field(default=None, max_length=32)
-    start_at: datetime | None = None
-    end_at: datetime | None = None
+    start_at: ApiDatetime | None = None
+    end_at: ApiDatetime | None = None
 
 
 class RunIn(BaseModel):
@@ -136,7 +136,7 @@ def holds_release(
 class ExtendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_at: datetime
+    expires_at: ApiDatetime
 
 
 @router.post(

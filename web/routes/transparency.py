@@ -164,4 +164,5 @@ def public_json(
 @router.get("/public/transparency", response_class=HTMLResponse, responses=HTML_RESPONSE,
             dependencies=[Depends(require("public"))])
 def public_page(cache: PublicCache, services: ServicesDep, session: SessionDep) -> HTMLResponse:
-    return HTMLResponse(render_public(cache.get(services, session)))
+    return HTMLResponse(render_public(cache.get(services, session),
+                                      stylesheet="/static/transparency-public.css"))

@@ -31,6 +31,7 @@ from rtcc.models import Camera, Hit, PlateRead, VideoSegment
 from rtcc.runtime.services import Services
 from rtcc.schemas.cameras import SegmentOut
 from rtcc.schemas.common import file_response
+from rtcc.schemas.types import ApiDatetime
 from rtcc.schemas.video import (
     Gap,
     LiveMuxerOut,
@@ -161,8 +162,8 @@ def timeline(
     services: ServicesDep,
     scope: VisibleScope,
     looks: Looks,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDatetime | None = None,
+    end: ApiDatetime | None = None,
 ) -> TimelineOut:
     """Recorded segments of [start, end] (default: the last hour), the gaps between them and
     the reads and hits of the camera as markers (those the caller may see)."""

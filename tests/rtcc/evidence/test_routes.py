@@ -93,3 +93,27 @@ def test_an_export_over_the_limit_is_refused_with_its_size(
     body = resp.json()
     assert body["error"] == "export_too_large" and body["limit"] == 20_000
     assert body["bytes"] > 20_000 and "MB, over the limit" in body["detail"]
+
+
+def test_an_export_is_seen_by_its_requester_and_supervisors_only(
+    api_client: Any, services: Services, recorded: Recorded
+) -> None:
+    """A package can hold restricted-list hits its requester saw: another detective, or an
+    officer limited to other cameras, gets 404 on it, exactly as for one that does not exist."""
+    dave = api_client("detective")
+    started = dave.post("/api/evidence", json={**BODY, "hit_id": recorded.hit_id}).json()
+    export_id = started["id"]
+    other = api_client("detective")
+    assert other.get(f"/api/evidence/{export_id}").status_code == 404
+    assert other.get(f"/api/evidence/{export_id}/download").status_code == 404
+    assert other.post(f"/api/evidence/{export_id}/cancel").status_code == 404
+    assert other.get("/api/evidence").json()["count"] == 0
+    sue = api_client("supervisor")
+    assert sue.get(f"/api/evidence/{export_id}").status_code == 200
+    assert [x["id"] for x in sue.get("/api/evidence").json()["items"]] == [export_id]
+    assert dave.get(f"/api/evidence/{export_id}/download").status_code == 200
+    with services.sessions() as s:
+        downloads = list(s.scalars(select(AuditEvent.username).where(
+            AuditEvent.action == "evidence.download",
+            AuditEvent.target == f"evidence:{export_id}")))
+    assert downloads == [dave.username]  # the refused attempts left no download record

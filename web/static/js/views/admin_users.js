@@ -16,12 +16,13 @@ export function mount(host, ctx) {
   const listBox = el("div", { "data-testid": "users-table" });
   const editBox = el("div", { "data-testid": "user-editor" });
   const rolesBox = el("div", { "data-testid": "roles-table" });
-  host.append(el("div", { class: "split" },
-    el("div", { class: "stack" },
+  host.append(el("div", { class: "stack" },
+    el("div", { class: "split split-auto" },
       el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Users"),
         act("user.create", "users:manage", { class: "btn btn-primary", onclick: () => createDialog() }, "+ New user")), listBox),
-      el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Roles and permissions")), rolesBox)),
-    el("section", { class: "pane" }, editBox)));
+      el("section", { class: "pane" }, editBox)),
+    el("section", { class: "pane" }, el("div", { class: "pane-head" }, el("h2", {}, "Roles and permissions"),
+      el("span", { class: "muted" }, "What each role may do, as the server enforces it")), rolesBox)));
 
   async function load() {
     try {
