@@ -409,6 +409,9 @@ class OversightSettings(Section):
     volume_min_searches: int = Field(default=20, ge=1)  # ... and at least this many
     check_interval_minutes: float = Field(default=5.0, gt=0)  # volume check, monthly sample
     enabled: bool = True  # the server draws samples and checks volume in the background
+    # The live window: the live feed, the hit list and a read's detail show this much history
+    # without a stated purpose; anything older is reached by a purpose-gated search.
+    live_window_hours: float = Field(default=24.0, gt=0, le=24 * 31)
 
     @model_validator(mode="after")
     def _disjoint(self) -> OversightSettings:

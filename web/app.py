@@ -16,6 +16,7 @@ from web.assets import STATIC_DIR
 from web.errors import install_error_handlers
 from web.hardening import docs_urls, install_hardening
 from web.hub import RestrictedLists, stream_events
+from web.inputs import refuse_bad_text
 from web.routes import (
     audit,
     auth,
@@ -55,6 +56,7 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
                 runtime.stop()
 
     app = FastAPI(title="RTCC console", version=__version__, lifespan=lifespan,
+                  dependencies=[Depends(refuse_bad_text)],
                   **docs_urls(services.settings.environment))
     app.state.services = services
     app.state.runtime = runtime

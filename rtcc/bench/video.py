@@ -99,27 +99,27 @@ def _cpu(pids: list[int]) -> float:
 @contextmanager
 def rtsp_server(clip: Path, count: int) -> Iterator[tuple[str, int]]:
     """Serve ``count`` sessions of ``clip``; yields the URL prefix (append the index) and the
-    server's pid."""
+    server's pid. Its diagnostics go to a file (a full pipe would stall it)."""
     if not Path(SYSTEM_PYTHON).exists():
         raise InvalidInputError("the built-in RTSP server needs Debian's python3 with GStreamer")
-    with socket_port() as port:
+    errors = clip.with_name("rtsp-server.log")
+    with socket_port() as port, errors.open("w") as err:
         proc = subprocess.Popen(
             [SYSTEM_PYTHON, str(SERVER), "--port", str(port), "--file", str(clip),
              "--path", "/cam", "--count", str(count)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=err, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
         if line != "ready":
-            err = proc.stderr.read() if proc.stderr else ""
-            raise InvalidInputError(f"the RTSP server did not start: {line!r} {err[-300:]}")
+            tail = errors.read_text(errors="replace")[-300:]
+            raise InvalidInputError(f"the RTSP server did not start: {line!r} {tail}")
         yield f"rtsp://127.0.0.1:{port}/cam", proc.pid
     finally:
         proc.kill()
         proc.wait(10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @contextmanager

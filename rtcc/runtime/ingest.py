@@ -200,8 +200,13 @@ def sync_cameras(session: Session, services: Services) -> None:
         cam.lat = cfg.location.lat if cfg.location else None
         cam.lon = cfg.location.lon if cfg.location else None
         cam.enabled = cfg.enabled
-        cam.state = "starting" if cfg.enabled else "offline"
+        state = "starting" if cfg.enabled else "offline"
+        if cam.state != state or cam.state_since_at is None:  # uptime: history restarts here
+            session.add(CameraStatus(camera_id=cfg.id, state=state, at=now,
+                                     message=None if cfg.enabled else "disabled"))
+        cam.state = state
         cam.state_since_at = now
+        cam.state_reason = None
         cam.last_error = None if cfg.enabled else "disabled in the configuration"
         cam.input_fps = cam.analysed_fps = 0.0
         cam.skipped_frames = 0

@@ -18,6 +18,7 @@ from rtcc.runtime.services import Services
 LATE = "9999-12-31T23:00:00-14:00"
 EARLY = "0001-01-01T01:00:00+14:00"
 HUGE = str(2**63)
+ENTRY = {"reason": "stolen on 1 May", "case_number": "C-77"}
 PURPOSE = {"purpose": "investigation", "reason": "stolen vehicle follow-up",
            "case_number": "2026-00042"}
 
@@ -64,12 +65,12 @@ def test_extreme_dates_in_bodies_are_422_and_write_nothing(
     created = sup.post("/api/hotlists", json={"name": "stolen", "kind": "stolen_vehicle"})
     assert created.status_code in (200, 201), created.text
     list_id = created.json()["id"]
-    entry = sup.post(f"/api/hotlists/{list_id}/entries", json={"plate": "AB12CDE"})
+    entry = sup.post(f"/api/hotlists/{list_id}/entries", json={"plate": "AB12CDE", **ENTRY})
     assert entry.status_code in (200, 201), entry.text
     with services.sessions() as s:
         before = s.scalar(select(func.count()).select_from(AuditEvent))
     _field_error(sup.post(f"/api/hotlists/{list_id}/entries",
-                          json={"plate": "XY12ZZZ", "expires_at": when}), "expires_at")
+                          json={"plate": "XY12ZZZ", "expires_at": when, **ENTRY}), "expires_at")
     _field_error(sup.patch(f"/api/hotlists/entries/{entry.json()['id']}",
                            json={"expires_at": when}), "expires_at")
     hold = {"case_number": "C-1", "reason": "court order 12", "data_class": "plate_reads",
@@ -88,6 +89,7 @@ def test_extreme_dates_in_bodies_are_422_and_write_nothing(
 def test_integers_beyond_64_bits_are_422(api_client: Any, services: Services) -> None:
     _camera(services)
     sup = api_client("supervisor", raise_server_exceptions=False)
+    assert sup.post("/api/hotlists", json={"name": "stolen", "kind": "stolen_vehicle"}).is_success
     _field_error(sup.get("/api/hits", params={"hotlist_id": HUGE}), "hotlist_id")
     _field_error(sup.get("/api/hotlists/1/entries", params={"offset": HUGE}), "offset")
     hold = {"case_number": "C-1", "reason": "court order 12", "data_class": "plate_reads",

@@ -11,6 +11,7 @@ models: ``lpr: false``) and a disabled third camera whose health row the test se
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,8 @@ def _open(page: Page, view_id: str) -> None:
     page.goto(f"/#/{view_id}")
     expect(page.locator(f"#nav a[data-view='{view_id}'].active, [data-testid=denied]")
            .first).to_be_visible()
-    try:  # live video never goes idle: wait a little, not for ever
+    with contextlib.suppress(PlaywrightTimeout):  # live video never goes idle: not for ever
         page.wait_for_load_state("networkidle", timeout=2500)
-    except PlaywrightTimeout:
-        pass
     page.wait_for_timeout(300)  # late toasts and lazily loaded panes settle
 
 
@@ -116,6 +115,7 @@ def test_every_view_for_every_role(
 ) -> None:
     perms = ROLE_PERMISSIONS[role]
     page = new_page()
+    page.emulate_media(color_scheme="dark")  # the night-shift theme (light: its own test)
     login(page, USER_OF_ROLE[role])
     views = _views(page)
     assert not [v for v in views if v["roles"]], "views are gated by permissions, not role names"
@@ -162,7 +162,8 @@ def test_every_backend_state_is_shown_by_name_with_its_reason(
         expect(row.locator("[data-testid=state-reason]")).to_have_text("analysis 2.0 s behind")
         # The uptime strip names unknown time (before the camera existed) as unknown, not up.
         row.click()
-        expect(page.locator("[data-testid=uptime-timeline] rect.span-unknown").first).to_be_attached()
+        strip = page.locator("[data-testid=uptime-timeline]")
+        expect(strip.locator("rect.span-unknown").first).to_be_attached()
         page.screenshot(path=shots / "health-degraded.png", full_page=True)
     finally:
         engine.dispose()
@@ -273,6 +274,33 @@ def test_one_toast_per_message_above_a_modal(
         return t.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""")
     assert on_top
     page.screenshot(path=shots / "admin-toast-over-modal.png")
+
+
+def test_a_camera_going_down_sounds_for_those_watching_it(
+    console: ConsoleServer, new_page: Callable[..., Page]
+) -> None:
+    page = new_page()
+    login(page, USER_OF_ROLE["detective"])
+    _open(page, "wall")
+    expect(page.locator(".tile[data-camera=a40-west]")).to_be_visible()
+    sounds = page.evaluate("""async () => {
+        const { watchCameras } = await import('/static/js/camerawatch.js');
+        let handler = null;
+        const live = { on: (type, fn) => { handler = fn; return () => {}; } };
+        const up = { state: 'online' };
+        const known = new Map([['a40-west', up], ['elsewhere', up]]);
+        watchCameras(live, known);
+        const count = () => Number(document.documentElement.dataset.offlineSounds || 0);
+        const out = [count()];
+        handler({ camera_id: 'elsewhere', state: 'offline' });  // not on screen: silent
+        out.push(count());
+        handler({ camera_id: 'a40-west', state: 'degraded' });  // still up: silent
+        out.push(count());
+        handler({ camera_id: 'a40-west', state: 'offline' });  // on the wall, now down
+        out.push(count());
+        return out;
+    }""")
+    assert sounds[1] == sounds[0] and sounds[2] == sounds[0] and sounds[3] == sounds[0] + 1
 
 
 def test_a_frozen_tile_says_so_when_the_server_is_down(

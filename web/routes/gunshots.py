@@ -26,8 +26,8 @@ from rtcc.schemas.integrations import (
 from rtcc.schemas.reads import ReadOut
 from rtcc.schemas.types import ApiDatetime
 from web.deps import ServicesDep, SessionDep
+from web.purpose_gate import audit_search
 from web.routes.reads import SearchDep
-from web.routes.reads import _audit_search as audit_search
 from web.security import CurrentUser, VisibleScope, require
 
 router = APIRouter(tags=["gunshots"])

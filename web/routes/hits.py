@@ -20,6 +20,7 @@ from rtcc.vocab import HitStatus, RejectReason
 from web import security
 from web.deps import IdPath, ServicesDep, SessionDep
 from web.looks import Looks
+from web.purpose_gate import live_since
 from web.security import Scope, VisibleScope
 
 router = APIRouter()
@@ -60,6 +61,7 @@ class AckBody(BaseModel):
 @router.get("/api/hits", dependencies=VIEW, response_model=HitPage)
 def list_hits(
     scope: VisibleScope,
+    services: ServicesDep,
     session: SessionDep,
     looks: Looks,
     status: HitStatus | None = None,
@@ -70,11 +72,14 @@ def list_hits(
     historical: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> HitPage:
+    """Hits raised or handled within the live window, and new hits still waiting for an
+    officer; older history is reached by a purpose-gated search, not by ``start``."""
+    live = (Hit.updated_at >= live_since(services)) | (Hit.status == HitStatus.NEW.value)
     stmt = (
         select(Hit, PlateRead, Hotlist)
         .outerjoin(PlateRead, PlateRead.id == Hit.read_id)
         .outerjoin(Hotlist, Hotlist.id == Hit.hotlist_id)
-        .where(scope.hits())
+        .where(scope.hits(), live)
         .order_by(Hit.observed_at.desc(), Hit.id.desc())
         .limit(limit)
     )

@@ -151,7 +151,7 @@ def list_entries(
     looks: Looks,
     plate: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> EntryPage:
     hl = _visible_list(session, scope, hotlist_id)
     stmt = select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist_id, scope.entries())

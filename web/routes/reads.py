@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
 from rtcc import audit
 from rtcc.auth import visibility
@@ -22,19 +21,17 @@ from rtcc.clock import as_utc
 from rtcc.csvsafe import csv_from_dicts
 from rtcc.errors import InvalidInputError
 from rtcc.models import PlateRead
-from rtcc.oversight import purpose as purpose_rules
 from rtcc.plates import MAX_PLATE_LENGTH
-from rtcc.runtime.services import Services
 from rtcc.schemas.common import CSV_RESPONSE
 from rtcc.schemas.reads import ReadOut, ReadPage, RecentReads
 from rtcc.schemas.types import ApiDatetime
 from web.deps import ServicesDep, SessionDep
 from web.looks import Looks
-from web.security import CurrentUser, Principal, Scope, VisibleScope, require
+from web.purpose_gate import audit_search, live_since, state_purpose
+from web.security import CurrentUser, Scope, VisibleScope, require
 
 router = APIRouter(tags=["reads"])
 
-CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./:#-]{0,63}$")
 _PATTERN_JUNK = re.compile(r"[^A-Z0-9*?]")
 EXPORT_MAX_ROWS = 10_000
 
@@ -52,25 +49,6 @@ def plate_pattern(text: str) -> tuple[str, bool]:
         raise InvalidInputError(f"plate: at most {MAX_PLATE_LENGTH} characters", field="plate")
     wildcard = "*" in cleaned or "?" in cleaned
     return cleaned.replace("*", "%").replace("?", "_"), wildcard
-
-
-def check_purpose(reason: str | None, case_number: str | None, *, min_reason: int) -> None:
-    """422 naming every missing or unusable purpose field."""
-    problems = []
-    if not reason or not reason.strip():
-        problems.append(("reason", "reason is required (why you are searching)"))
-    elif len(reason.strip()) < min_reason:
-        problems.append(("reason", f"reason must be at least {min_reason} characters"))
-    if not case_number or not case_number.strip():
-        problems.append(("case_number", "case_number is required"))
-    elif not CASE_NUMBER_RE.fullmatch(case_number.strip()):
-        problems.append(("case_number", "case_number: letters, digits and _ . / : # - only"))
-    if problems:
-        raise InvalidInputError(
-            "; ".join(msg for _, msg in problems),
-            field=problems[0][0],
-            fields=[{"field": f, "message": m} for f, m in problems],
-        )
 
 
 @dataclass(frozen=True)
@@ -123,38 +101,20 @@ def search_params(
     start: ApiDatetime | None = None,
     end: ApiDatetime | None = None,
 ) -> Search:
-    code, basis = purpose_rules.check_code(services.settings.oversight, purpose, legal_basis)
-    purpose_rules.refuse_if_prohibited(  # recorded even when the rest is incomplete
-        services.sessions, services.settings.oversight, purpose=code, actor=user.actor,
-        now=services.clock.now(), reason=reason, case_number=case_number,
-        query={"plate": plate, "camera_id": camera_id})
-    check_purpose(reason, case_number, min_reason=services.settings.auth.min_reason_length)
-    assert reason is not None and case_number is not None
+    why = state_purpose(services, user, purpose=purpose, legal_basis=legal_basis,
+                        reason=reason, case_number=case_number,
+                        query={"plate": plate, "camera_id": camera_id})
     start_utc = as_utc(start) if start else None
     end_utc = as_utc(end) if end else None
     if start_utc and end_utc and start_utc >= end_utc:
         raise InvalidInputError("start must be before end", field="start")
     if plate:
         plate_pattern(plate)  # validate before anything runs
-    return Search(reason.strip(), case_number.strip(), plate, camera_id, start_utc, end_utc,
-                  purpose=code, legal_basis=basis)
+    return Search(why.reason, why.case_number, plate, camera_id, start_utc, end_utc,
+                  purpose=why.purpose, legal_basis=why.legal_basis)
 
 
 SearchDep = Annotated[Search, Depends(search_params)]
-
-
-def _audit_search(
-    session: Session, services: Services, user: Principal, search: Search, action: str,
-    details: dict[str, Any],
-) -> None:
-    audit.record(
-        session, now=services.clock.now(), actor=user.actor, action=action,
-        target=f"plate:{search.plate}" if search.plate else "reads",
-        case_number=search.case_number,
-        details={"reason": search.reason, "purpose": search.purpose,
-                 "legal_basis": search.legal_basis, **details},
-    )
-    session.commit()
 
 
 @router.get("/api/reads", dependencies=[Depends(require("reads:search"))], response_model=ReadPage)
@@ -172,7 +132,7 @@ def search_reads(
     rows = session.scalars(
         stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit).offset(offset)
     ).all()
-    _audit_search(
+    audit_search(
         session, services, user, search, "reads.search",
         {"query": search.query(limit=limit, offset=offset), "results": len(rows), "total": total},
     )
@@ -201,7 +161,7 @@ def export_reads(
         search.statement(scope).order_by(PlateRead.observed_at.desc(), PlateRead.id.desc())
         .limit(limit)
     ).all()
-    _audit_search(
+    audit_search(
         session, services, user, search, "reads.export",
         {"query": search.query(limit=limit), "results": len(rows), "format": "csv"},
     )
@@ -219,12 +179,14 @@ def export_reads(
 )
 def recent_reads(
     scope: VisibleScope,
+    services: ServicesDep,
     session: SessionDep,
     looks: Looks,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecentReads:
-    """The newest reads, as the live feed shows them (what the user's cameras saw)."""
-    stmt = select(PlateRead).where(scope.reads())
+    """The newest reads within the live window, as the live feed shows them (what the user's
+    cameras saw); older reads are reached by a purpose-gated search."""
+    stmt = select(PlateRead).where(scope.reads(), PlateRead.observed_at >= live_since(services))
     rows = session.scalars(
         stmt.order_by(PlateRead.observed_at.desc(), PlateRead.id.desc()).limit(limit)
     ).all()
@@ -242,14 +204,26 @@ def get_read(
     scope: VisibleScope,
     services: ServicesDep,
     session: SessionDep,
+    purpose: Annotated[str | None, Query(max_length=64)] = None,
+    legal_basis: Annotated[str | None, Query(max_length=500)] = None,
+    reason: Annotated[str | None, Query(max_length=500)] = None,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ReadOut:
+    """One read. Within the live window this is a look; an older (or unknown) read needs the
+    same stated purpose as a search, so the detail route cannot walk the history."""
     read = session.get(PlateRead, read_id)
     visible = read is not None and scope.sees_camera(read.camera_id)
-    audit.record(
-        session, now=services.clock.now(), actor=user.actor, action="reads.view",
-        target=f"read:{read_id}", outcome="success" if visible else "not_found",
-        case_number=case_number,
-    )
-    session.commit()
+    outcome = "success" if visible else "not_found"
+    live = visible and read is not None and as_utc(read.observed_at) >= live_since(services)
+    if live and reason is None and purpose is None:
+        audit.record(
+            session, now=services.clock.now(), actor=user.actor, action="reads.view",
+            target=f"read:{read_id}", outcome=outcome, case_number=case_number,
+        )
+        session.commit()
+    else:
+        why = state_purpose(services, user, purpose=purpose, legal_basis=legal_basis,
+                            reason=reason, case_number=case_number, query={"read": read_id})
+        audit_search(session, services, user, why, "reads.view", {"read": read_id},
+                     target=f"read:{read_id}", outcome=outcome)
     return ReadOut.of(visibility.require_read(scope, read, read_id))

@@ -1,0 +1,50 @@
+"""``rtcc bench video`` end to end on its own RTSP server, on small sizes: the figures it
+promises are there and consistent (never speed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rtcc.cli.main import main
+
+pytestmark = pytest.mark.slow
+
+
+def _gst() -> bool:
+    import subprocess
+
+    probe = "import gi; gi.require_version('GstRtspServer', '1.0')"
+    return Path("/usr/bin/python3").exists() and subprocess.run(
+        ["/usr/bin/python3", "-c", probe], capture_output=True).returncode == 0
+
+
+def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    if not _gst():
+        pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) missing")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    return dict(json.loads(out[out.index("{"):]))
+
+
+def test_bench_video_record_copies_without_decoding(capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_json(["bench", "video", "--cameras", "2", "--seconds", "8", "--mode", "record",
+                  "--json"], capsys)
+    assert r["cameras"] == 2 and r["online_cameras"] == 2
+    assert r["decoded_frames"] == 0 and r["gaps"] == 0
+    assert int(r["segments"]) >= 2  # type: ignore[call-overload]
+    assert 0.9 <= float(r["media_share_of_wall"]) <= 1.05  # type: ignore[arg-type]
+    baseline = r["mjpeg_baseline"]
+    assert isinstance(baseline, dict) and baseline["decoded_frames"] > 0
+
+
+def test_bench_video_live_viewers(capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_json(["bench", "video", "--cameras", "2", "--seconds", "6", "--mode", "live",
+                  "--viewers", "4", "--json"], capsys)
+    assert r["live_demuxes"] == 2  # one demux per camera, however many viewers
+    assert float(r["viewer_megabytes"]) > 0  # type: ignore[arg-type]
+    for key in ("server_cpu_percent_no_viewers", "server_cpu_percent_viewers",
+                "viewers_add_cpu_percent", "cpu_percent"):
+        assert key in r, key
