@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from rtcc.plates import MAX_PLATE_LENGTH
+from rtcc.schemas.types import utc
 from rtcc.vocab import HotlistFormat, values
 
 FORMATS = values(HotlistFormat)
@@ -22,6 +23,8 @@ CSV_FIELDS = ("plate", "state", "reason", "case_number", "expires_at", "descript
 DELIMITERS = (";", "\t", ",", ":")
 _NOT_PLATE = re.compile(r"[^A-Z0-9*?]")
 _STATE = re.compile(r"^[A-Z0-9]{1,8}$")
+# Columns with a length (rtcc.models.HotlistEntry): longer values are a line error.
+FIELD_LIMITS = {"case_number": 64}
 
 NCIC_KINDS = {
     "V": "stolen vehicle",
@@ -67,8 +70,23 @@ class Parsed:
     errors: list[LineError] = field(default_factory=list)
 
 
+def _not_ascii(raw: str, what: str) -> str | None:
+    """Why ``raw`` is refused (it has a non-ASCII character), or None.
+
+    Plates are never transliterated: Cyrillic ``А`` looks like ``A`` but is another letter, and
+    case folding turns the ligature ``ﬁ`` into ``FI``; either would silently change the plate
+    that alerts (a false-hit generator), so such a line is an error the list owner fixes."""
+    for ch in raw:
+        if not ch.isascii():
+            return (f"{what} {raw.strip()!r} has the non-ASCII character {ch!r} "
+                    f"(U+{ord(ch):04X}); only A-Z and 0-9 are plate characters")
+    return None
+
+
 def clean_plate(raw: str) -> tuple[str | None, str | None]:
     """Normalised plate (wildcards ``*``/``?`` kept) or (None, reason)."""
+    if (why := _not_ascii(raw, "plate")) is not None:
+        return None, why
     plate = _NOT_PLATE.sub("", raw.upper())
     literal = sum(ch not in "*?" for ch in plate)
     if not plate:
@@ -81,6 +99,8 @@ def clean_plate(raw: str) -> tuple[str | None, str | None]:
 
 
 def clean_state(raw: str | None) -> tuple[str | None, str | None]:
+    if (why := _not_ascii(raw or "", "state")) is not None:
+        return None, why
     state = (raw or "").strip().upper()
     if not state:
         return None, None
@@ -99,9 +119,9 @@ def parse_expiry(raw: str | None) -> tuple[datetime | None, str | None]:
             day = date.fromisoformat(text)
             return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC), None
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None, f"expires_at {text!r} is not an ISO date or date-time"
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC), None
+        return utc(at), None
+    except (ValueError, OverflowError):
+        return None, f"expires_at {text[:40]!r} is not an ISO date or date-time in range"
 
 
 def _entry(line: int, plate_raw: str, state_raw: str | None, out: Parsed) -> ParsedEntry | None:
@@ -116,10 +136,38 @@ def _entry(line: int, plate_raw: str, state_raw: str | None, out: Parsed) -> Par
     return entry
 
 
+def _rows(reader: Any, out: Parsed) -> Iterator[list[str]]:
+    """The reader's rows; a malformed file (an unterminated quote, a field over the csv
+    module's limit, a quoted field running over a line break) stops with its line number."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            out.errors.append(LineError(reader.line_num, f"malformed CSV: {exc}"))
+            return
+        if any("\n" in cell or "\r" in cell for cell in row):
+            out.errors.append(LineError(
+                reader.line_num, "malformed CSV: a quoted field runs over a line break "
+                "(an unterminated quote?)"))
+            return
+        yield row
+
+
+def _long_field(row: list[str], col: dict[str, int]) -> str | None:
+    for name, limit in FIELD_LIMITS.items():
+        i = col.get(name)
+        if i is not None and i < len(row) and len(row[i].strip()) > limit:
+            return f"{name} is longer than {limit} characters"
+    return None
+
+
 def parse_csv(text: str) -> Parsed:
     out = Parsed()
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows = _rows(reader, out)
+    header = next(rows, None)
     names = [h.strip().lower() for h in header or []]
     if "plate" not in names:
         out.errors.append(LineError(1, "header has no 'plate' column"))
@@ -127,12 +175,15 @@ def parse_csv(text: str) -> Parsed:
     col = {name: names.index(name) for name in CSV_FIELDS if name in names}
     extras = [(i, n) for i, n in enumerate(names) if n not in CSV_FIELDS and n]
     width = len(names)
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) > width:
             out.errors.append(LineError(line, f"{len(row)} fields, the header has {width}"))
+            continue
+        if (why := _long_field(row, col)) is not None:
+            out.errors.append(LineError(line, why))
             continue
         row = row + [""] * (width - len(row))
         entry = _entry(line, row[col["plate"]], row[col["state"]] if "state" in col else None, out)

@@ -21,6 +21,7 @@ from hotlist.formats import (
     parse_ncic,
 )
 from rtcc.errors import InvalidInputError
+from rtcc.schemas.types import no_nul
 
 __all__ = [
     "FORMATS",
@@ -32,6 +33,9 @@ __all__ = [
     "parse_text",
     "read_file",
 ]
+
+
+MAX_SOURCE = 200  # rtcc.models.Hotlist.source
 
 
 class HotlistImportError(InvalidInputError):
@@ -50,7 +54,8 @@ class HotlistImportError(InvalidInputError):
 
 @dataclass
 class ImportFile:
-    """The outcome of reading one file: entries to import and lines skipped (with reasons)."""
+    """The outcome of reading one file: entries to import and lines skipped (with reasons:
+    bad lines under ``skip_bad``, and repeated plate-and-state lines, imported once)."""
 
     source: str
     format: str
@@ -71,6 +76,11 @@ def parse_text(
         raise InvalidInputError(
             f"unknown hotlist format {format!r} (one of {', '.join(FORMATS)})", field="format"
         )
+    _check_source(source)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise HotlistImportError(source, [LineError(line, "contains a NUL character")])
     parsed: Parsed
     if format == "csv":
         parsed = parse_csv(text)
@@ -81,7 +91,35 @@ def parse_text(
     header_bad = any(e.line == 1 and "header" in e.reason for e in parsed.errors)
     if parsed.errors and (not skip_bad or header_bad):
         raise HotlistImportError(source, parsed.errors)
-    return ImportFile(source, format, parsed.entries, parsed.errors)
+    entries, duplicates = _unique(parsed.entries)
+    return ImportFile(source, format, entries, parsed.errors + duplicates)
+
+
+def _unique(entries: list[ParsedEntry]) -> tuple[list[ParsedEntry], list[LineError]]:
+    """One entry per plate and state (the first line wins); later lines are reported."""
+    first: dict[tuple[str, str | None], int] = {}
+    kept: list[ParsedEntry] = []
+    duplicates: list[LineError] = []
+    for e in entries:
+        key = (e.plate, e.state)
+        if key in first:
+            duplicates.append(LineError(
+                e.line, f"same plate and state as line {first[key]}: not imported twice"))
+            continue
+        first[key] = e.line
+        kept.append(e)
+    return kept, duplicates
+
+
+def _check_source(source: str) -> None:
+    """The file name is stored with the list (``hotlist.source``, 200 characters)."""
+    if len(source) > MAX_SOURCE:
+        raise InvalidInputError(
+            f"file name longer than {MAX_SOURCE} characters: {source[:40]!r}...", field="file")
+    try:
+        no_nul(source)
+    except ValueError as exc:
+        raise InvalidInputError(f"file name {exc}", field="file") from None
 
 
 def decode(data: bytes, *, source: str) -> str:

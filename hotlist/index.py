@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hotlist import lattice as lat
 from rtcc.config import MatchSettings
 
 MAX_KEY_LENGTH = 11  # longest plate whose key fits in int64
@@ -37,6 +38,7 @@ class Candidate:
     distance: float
     diff: tuple[tuple[int, str, str], ...]  # (position, read char, entry char); "" = none
     score: float  # lower is better: distance weighted by the read's character confidences
+    llr: float | None = None  # lattice log-likelihood ratio (``hotlist.lattice``) when scored
 
 
 def canon_table(groups: Sequence[str]) -> dict[int, int]:
@@ -128,6 +130,38 @@ class PlateIndex:
             c.distance < 1 for c in out if c.match_type != "wildcard"
         ):
             out = [c for c in out if c.match_type != "fuzzy"]
+        out.sort(key=lambda c: (c.score, c.slot))
+        return out
+
+    def lattice_candidates(
+        self, plate: str, lattice: lat.Lattice, min_score: float
+    ) -> list[Candidate]:
+        """Entries of ``plate``'s length scored on its lattice: the read itself, every string
+        through the top-k alternatives scoring at least ``min_score`` (looked up by key) and
+        the one-edit neighbours; exact ones always kept, others only at ``min_score``."""
+        rules, bg = self.rules, lat.region_background(self.rules.lattice_region)
+        probes = lat.paths(lattice, bg, min_score, rules.lattice_max_paths)
+        found: set[int] = set()
+        if len(self._keys) and len(plate) <= MAX_KEY_LENGTH:
+            texts = {plate.translate(self._table)} | {p.translate(self._table) for _, p in probes}
+            hashes = np.array([plate_key(t) for t in texts], dtype=np.int64)
+            lo = np.searchsorted(self._keys, hashes, "left").tolist()
+            hi = np.searchsorted(self._keys, hashes, "right").tolist()
+            for a, b in zip(lo, hi, strict=True):
+                found.update(self._slots[a:b].tolist())
+        found.update(c.slot for c in self.candidates(plate) if c.match_type != "wildcard")
+        top = lat.score(plate, lattice, bg, rules.lattice_floor)
+        out = []
+        for slot in found:
+            entry = self.plates[slot]
+            llr = lat.score(entry, lattice, bg, rules.lattice_floor)
+            if entry != plate and llr < min_score:
+                continue
+            diff = tuple((i, r, e) for i, (r, e) in enumerate(zip(plate, entry, strict=True))
+                         if r != e)
+            kind = "lattice" if diff else "exact"
+            out.append(Candidate(slot, kind, float(len(diff)), diff, max(0.0, top - llr), llr))
+        out.extend(self._wildcards(plate, plate.translate(self._table)))
         out.sort(key=lambda c: (c.score, c.slot))
         return out
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotlist import lattice as lat
 from hotlist.index import PlateIndex
 from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
@@ -56,10 +57,11 @@ class EntryRef:
 @dataclass(frozen=True, slots=True)
 class Match:
     entry: EntryRef
-    match_type: str  # exact | confusable | fuzzy | wildcard
+    match_type: str  # exact | lattice | confusable | fuzzy | wildcard
     distance: float = 0.0
     diff: tuple[tuple[int, str, str], ...] = ()  # (position, read char, entry char)
     score: float = 0.0
+    llr: float | None = None  # lattice log-likelihood ratio, when the read carried a lattice
 
     @property
     def needs_confirmation(self) -> bool:
@@ -130,14 +132,22 @@ class HotlistIndex:
         alternatives: CharAlternatives | None = None,
         exclude: frozenset[int] = frozenset(),
     ) -> list[Match]:
-        """Entries ``plate`` hits. ``alternatives`` (the read's per-character lattice) is accepted
-        so callers hand over the whole read; candidates are not scored on it yet."""
-        del alternatives
+        """Entries ``plate`` hits. With a lattice (``alternatives`` covering every character)
+        candidates are scored on it (``hotlist.lattice``); otherwise by the look-alike rules."""
         if not plate or not self.size:
             return []
         out = []
         same_state = self.rules.require_same_state
-        for cand in self._plates.candidates(plate, confidences):
+        lattice = lat.lattice_of(plate, alternatives) if self.rules.lattice else None
+        if lattice is not None:
+            rules = self.rules
+            cut = lat.threshold(
+                self.size, rules.lattice_false_hits_per_million, rules.lattice_alt_mass
+            )
+            cands = self._plates.lattice_candidates(plate, lattice, cut)
+        else:
+            cands = self._plates.candidates(plate, confidences)
+        for cand in cands:
             row = self._rows[cand.slot]
             if row[0] in exclude:
                 continue
@@ -147,7 +157,14 @@ class HotlistIndex:
             if same_state and state and row[3] and state != row[3]:
                 continue
             out.append(
-                Match(self.ref(cand.slot), cand.match_type, cand.distance, cand.diff, cand.score)
+                Match(
+                    self.ref(cand.slot),
+                    cand.match_type,
+                    cand.distance,
+                    cand.diff,
+                    cand.score,
+                    cand.llr,
+                )
             )
         return out
 

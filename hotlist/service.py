@@ -299,6 +299,12 @@ def add_entry(
     ensure_editable(hotlist)
     if expires_at is not None and expires_at.tzinfo is None:
         raise InvalidInputError("expires_at needs a time zone", field="expires_at")
+    same = session.scalar(select(HotlistEntry.id).where(
+        HotlistEntry.hotlist_id == hotlist.id, HotlistEntry.plate == clean,
+        HotlistEntry.state.is_(None) if state is None else HotlistEntry.state == state))
+    if same is not None:  # one entry per plate and state: a second would alert twice
+        raise ConflictError(f"{clean} ({state or 'any state'}) is already entry {same} of "
+                            f"{hotlist.name}; change that entry instead", field="plate")
     entry = HotlistEntry(
         hotlist_id=hotlist.id,
         plate=clean,

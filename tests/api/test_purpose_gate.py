@@ -66,8 +66,7 @@ def test_read_detail_outside_the_live_window_needs_a_purpose(
     assert bare.json()["field"] in {"purpose", "reason", "case_number"}, bare.text
     unexplained = client.get(f"/api/reads/{ids['old']}", params={"purpose": "investigation"})
     assert {f["field"] for f in unexplained.json()["fields"]} == {"reason", "case_number"}
-    # unknown ids answer the same way: the detail route does not tell which ids exist
-    assert client.get("/api/reads/999999").status_code == 422
+    assert client.get("/api/reads/999999").status_code == 404
     prohibited = client.get(f"/api/reads/{ids['old']}",
                             params={**PURPOSE, "purpose": "lawful_protest"})
     assert prohibited.status_code in (403, 422), prohibited.text

@@ -209,13 +209,13 @@ def get_read(
     reason: Annotated[str | None, Query(max_length=500)] = None,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ReadOut:
-    """One read. Within the live window this is a look; an older (or unknown) read needs the
-    same stated purpose as a search, so the detail route cannot walk the history."""
+    """One read. Within the live window this is a look; an older read needs the same stated
+    purpose as a search, so the detail route cannot walk the history."""
     read = session.get(PlateRead, read_id)
     visible = read is not None and scope.sees_camera(read.camera_id)
     outcome = "success" if visible else "not_found"
-    live = visible and read is not None and as_utc(read.observed_at) >= live_since(services)
-    if live and reason is None and purpose is None:
+    old = visible and read is not None and as_utc(read.observed_at) < live_since(services)
+    if not old and reason is None and purpose is None:
         audit.record(
             session, now=services.clock.now(), actor=user.actor, action="reads.view",
             target=f"read:{read_id}", outcome=outcome, case_number=case_number,
