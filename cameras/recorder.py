@@ -29,6 +29,7 @@ import av
 
 from cameras.messages import SegmentMessage
 from cameras.remux import MOVFLAGS, Restamper
+from rtcc import segment_names
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,7 @@ def segment_dir(data_dir: Path, camera_id: str, at: datetime) -> Path:
 
 
 def _start_of(path: Path) -> datetime:
-    stamp = path.name.split("Z", 1)[0]
-    day = datetime.strptime(path.parent.name, "%Y-%m-%d")
-    tod = datetime.strptime(stamp, "%H%M%S_%f")
-    return datetime.combine(day.date(), tod.time(), tzinfo=UTC)
+    return segment_names.start_of(path.as_posix())
 
 
 class SegmentRecorder:

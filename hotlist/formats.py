@@ -78,8 +78,10 @@ def _not_ascii(raw: str, what: str) -> str | None:
     that alerts (a false-hit generator), so such a line is an error the list owner fixes."""
     for ch in raw:
         if not ch.isascii():
-            return (f"{what} {raw.strip()!r} has the non-ASCII character {ch!r} "
-                    f"(U+{ord(ch):04X}); only A-Z and 0-9 are plate characters")
+            return (
+                f"{what} {raw.strip()!r} has the non-ASCII character {ch!r} "
+                f"(U+{ord(ch):04X}); only A-Z and 0-9 are plate characters"
+            )
     return None
 
 
@@ -148,9 +150,12 @@ def _rows(reader: Any, out: Parsed) -> Iterator[list[str]]:
             out.errors.append(LineError(reader.line_num, f"malformed CSV: {exc}"))
             return
         if any("\n" in cell or "\r" in cell for cell in row):
-            out.errors.append(LineError(
-                reader.line_num, "malformed CSV: a quoted field runs over a line break "
-                "(an unterminated quote?)"))
+            out.errors.append(
+                LineError(
+                    reader.line_num,
+                    "malformed CSV: a quoted field runs over a line break (an unterminated quote?)",
+                )
+            )
             return
         yield row
 

@@ -19,14 +19,25 @@ MAX_EXPIRY_DAYS = 365
 
 
 def manual_terms(
-    *, hotlist: Hotlist, reason: str | None, case_number: str | None, owner: str | None,
-    expires_at: datetime | None, actor: Actor, now: datetime, min_justification: int,
+    *,
+    hotlist: Hotlist,
+    reason: str | None,
+    case_number: str | None,
+    owner: str | None,
+    expires_at: datetime | None,
+    actor: Actor,
+    now: datetime,
+    min_justification: int,
 ) -> tuple[str, datetime]:
     """``(owner, expires_at)`` for a manual entry; 422 naming every missing or bad field."""
     problems: list[tuple[str, str]] = []
     if not reason or len(reason.strip()) < min_justification:
-        problems.append(("reason", f"reason: a justification of at least {min_justification} "
-                                   "characters is required"))
+        problems.append(
+            (
+                "reason",
+                f"reason: a justification of at least {min_justification} characters is required",
+            )
+        )
     if not case_number or not case_number.strip():
         problems.append(("case_number", "case_number is required for a manual entry"))
     who = (owner or actor.username or "").strip()
@@ -40,11 +51,19 @@ def manual_terms(
     elif expiry <= now:
         problems.append(("expires_at", "expires_at must be in the future"))
     elif expiry > latest:
-        problems.append(("expires_at", f"expires_at: at most {days} days ahead on list "
-                                       f"{hotlist.name!r} (renew it when it runs out)"))
+        problems.append(
+            (
+                "expires_at",
+                f"expires_at: at most {days} days ahead on list "
+                f"{hotlist.name!r} (renew it when it runs out)",
+            )
+        )
     if problems:
-        raise InvalidInputError("; ".join(m for _, m in problems), field=problems[0][0],
-                                fields=[{"field": f, "message": m} for f, m in problems])
+        raise InvalidInputError(
+            "; ".join(m for _, m in problems),
+            field=problems[0][0],
+            fields=[{"field": f, "message": m} for f, m in problems],
+        )
     return who, expiry
 
 
@@ -63,12 +82,18 @@ def check_renewal(
 
 
 def expiring(
-    session: Session, *, now: datetime, within: timedelta, owner: str | None = None,
+    session: Session,
+    *,
+    now: datetime,
+    within: timedelta,
+    owner: str | None = None,
 ) -> list[HotlistEntry]:
     """Manual entries expiring in ``(now, now + within]`` (one owner's, or everyone's)."""
     stmt = select(HotlistEntry).where(
-        HotlistEntry.owner.is_not(None), HotlistEntry.expires_at > now,
-        HotlistEntry.expires_at <= now + within)
+        HotlistEntry.owner.is_not(None),
+        HotlistEntry.expires_at > now,
+        HotlistEntry.expires_at <= now + within,
+    )
     if owner is not None:
         stmt = stmt.where(HotlistEntry.owner == owner)
     return list(session.scalars(stmt.order_by(HotlistEntry.expires_at, HotlistEntry.id)))
@@ -80,8 +105,14 @@ def remind(session: Session, *, now: datetime, within: timedelta) -> list[Hotlis
     for entry in due:
         entry.reminded_at = now
         assert entry.expires_at is not None
-        audit.record(session, now=now, actor=audit.SYSTEM, action="hotlist.entry.remind",
-                     target=f"hotlist_entry:{entry.id}", case_number=entry.case_number,
-                     details={"owner": entry.owner, "expires_at": entry.expires_at.isoformat()})
+        audit.record(
+            session,
+            now=now,
+            actor=audit.SYSTEM,
+            action="hotlist.entry.remind",
+            target=f"hotlist_entry:{entry.id}",
+            case_number=entry.case_number,
+            details={"owner": entry.owner, "expires_at": entry.expires_at.isoformat()},
+        )
     session.flush()
     return due

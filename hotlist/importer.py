@@ -103,8 +103,9 @@ def _unique(entries: list[ParsedEntry]) -> tuple[list[ParsedEntry], list[LineErr
     for e in entries:
         key = (e.plate, e.state)
         if key in first:
-            duplicates.append(LineError(
-                e.line, f"same plate and state as line {first[key]}: not imported twice"))
+            duplicates.append(
+                LineError(e.line, f"same plate and state as line {first[key]}: not imported twice")
+            )
             continue
         first[key] = e.line
         kept.append(e)
@@ -115,7 +116,8 @@ def _check_source(source: str) -> None:
     """The file name is stored with the list (``hotlist.source``, 200 characters)."""
     if len(source) > MAX_SOURCE:
         raise InvalidInputError(
-            f"file name longer than {MAX_SOURCE} characters: {source[:40]!r}...", field="file")
+            f"file name longer than {MAX_SOURCE} characters: {source[:40]!r}...", field="file"
+        )
     try:
         no_nul(source)
     except ValueError as exc:

@@ -70,6 +70,7 @@ class PlateIndex:
         self._canon = [p.translate(self._table) for p in self.plates]
         self._edits = rules.max_other_edits > 0
         self._min_len = rules.min_length_for_edits
+        self._any_fuzzy = self._edits and (fuzzy is None or any(fuzzy))
         self._keys, self._slots = self._build_keys()
         self._wild: dict[str, list[tuple[int, re.Pattern[str]]]] = defaultdict(list)
         for slot, plate in enumerate(self.plates):
@@ -140,28 +141,33 @@ class PlateIndex:
         through the top-k alternatives scoring at least ``min_score`` (looked up by key) and
         the one-edit neighbours; exact ones always kept, others only at ``min_score``."""
         rules, bg = self.rules, lat.region_background(self.rules.lattice_region)
-        probes = lat.paths(lattice, bg, min_score, rules.lattice_max_paths)
+        probes = lat.paths(lattice, bg, min_score - lat.ENUM_SLACK, rules.lattice_max_paths)
+        canon = plate.translate(self._table)
         found: set[int] = set()
         if len(self._keys) and len(plate) <= MAX_KEY_LENGTH:
-            texts = {plate.translate(self._table)} | {p.translate(self._table) for _, p in probes}
+            texts = {canon} | {p.translate(self._table) for _, p in probes}
             hashes = np.array([plate_key(t) for t in texts], dtype=np.int64)
             lo = np.searchsorted(self._keys, hashes, "left").tolist()
             hi = np.searchsorted(self._keys, hashes, "right").tolist()
             for a, b in zip(lo, hi, strict=True):
                 found.update(self._slots[a:b].tolist())
-        found.update(c.slot for c in self.candidates(plate) if c.match_type != "wildcard")
-        top = lat.score(plate, lattice, bg, rules.lattice_floor)
         out = []
+        for cand in self.candidates(plate) if self._any_fuzzy else self._wildcards(plate, canon):
+            if cand.match_type == "wildcard" or len(self.plates[cand.slot]) != len(plate):
+                out.append(cand)  # not scorable on the lattice: the look-alike rules decide
+            else:
+                found.add(cand.slot)
+        top = lat.score(plate, lattice, bg, rules.lattice_floor)
         for slot in found:
             entry = self.plates[slot]
             llr = lat.score(entry, lattice, bg, rules.lattice_floor)
             if entry != plate and llr < min_score:
                 continue
-            diff = tuple((i, r, e) for i, (r, e) in enumerate(zip(plate, entry, strict=True))
-                         if r != e)
+            diff = tuple(
+                (i, r, e) for i, (r, e) in enumerate(zip(plate, entry, strict=True)) if r != e
+            )
             kind = "lattice" if diff else "exact"
             out.append(Candidate(slot, kind, float(len(diff)), diff, max(0.0, top - llr), llr))
-        out.extend(self._wildcards(plate, plate.translate(self._table)))
         out.sort(key=lambda c: (c.score, c.slot))
         return out
 

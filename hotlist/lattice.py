@@ -3,28 +3,27 @@
 A read carries, per character, its likeliest characters with probabilities (``CharAlternatives``).
 An entry ``E`` is scored by the log-likelihood ratio
 
-    score(E) = sum_i log( q_i(E_i) / B_i(E_i) )
+    score(E) = sum_i log q_i(E_i) - log B(E)
 
 where ``q_i`` is the read's distribution at position ``i`` (characters outside the top-k share
-the leftover mass, never less than ``floor``) and ``B_i`` a background model of plate strings of
-that length in the region: per position, the share of the region's public formats with a letter
-or a digit there, spread evenly over the letters or digits (plus a small share of vanity plates
-that fit no format).
+the leftover mass, never less than ``floor``) and ``B`` a background model of plate strings in
+the region: a mixture over the region's public formats of that length (``@`` any letter, ``#``
+any digit) plus a small share of vanity plates that fit no format.
 
 Threshold. If the list's ``N`` plates were drawn from the background, a read of an unlisted
 plate accepts an other-than-read entry ``E`` with probability ``N * B(E)``, and summed over all
 ``E`` scoring at least ``T``: ``N * sum B(E) = N * sum q(E) e^-score(E) <= N * e^-T * m``, where
-``m`` is the read's posterior mass off its top string (``alt_mass``, the expected share over
-reads). Solving for a target false-hit rate ``r`` per read: ``T = ln(N * m / r)``.
+``m = 1 - prod_i max_c q_i(c)`` is the read's posterior mass off its top string. Solving for a
+target false-hit rate ``r`` per read gives the read's own threshold ``T = ln(N * m / r)``: an
+unsure read must score higher, because more strings share its mass.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -35,15 +34,34 @@ DIGITS = "0123456789"
 ALPHABET = LETTERS + DIGITS
 VANITY_SHARE = 0.1  # plates that fit no format: any character anywhere
 DEFAULT_FLOOR = 1e-4
+# The enumeration orders strings by a per-position summary of the background; it goes this far
+# (nats) below the threshold so that strings the full mixture scores higher are still probed.
+ENUM_SLACK = 2.0
 
 Lattice = tuple[dict[str, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Background:
-    """Per length, per position: probability that the character is a letter."""
+    """A mixture over the region's formats of each length (each format equally likely, every
+    letter or digit equally likely in its slot) plus a share of vanity plates (any character).
+
+    ``letter_share`` (per length, per position: probability of a letter) is the per-position
+    summary used to order the lattice enumeration; ``prob_plate`` is the full mixture."""
 
     letter_share: dict[int, tuple[float, ...]]
+    formats: dict[int, tuple[str, ...]]
+    _log_char: dict[int, tuple[dict[str, float], ...]] = field(default_factory=dict)
+
+    def log_chars(self, length: int) -> tuple[dict[str, float], ...]:
+        """Per position: log ``prob`` of every character (cached per length)."""
+        table = self._log_char.get(length)
+        if table is None:
+            table = tuple(
+                {c: math.log(self.prob(length, i, c)) for c in ALPHABET} for i in range(length)
+            )
+            self._log_char[length] = table
+        return table
 
     def prob(self, length: int, pos: int, ch: str) -> float:
         shares = self.letter_share.get(length)
@@ -51,6 +69,36 @@ class Background:
         if ch.isdigit():
             return (1.0 - p_letter) / len(DIGITS)
         return p_letter / len(LETTERS)
+
+    def log_prob_plate(self, plate: str) -> float:
+        vanity = len(plate) * math.log(1 / len(ALPHABET))
+        pats = self.formats.get(len(plate), ())
+        if not pats:
+            return vanity
+        fit = sum(math.exp(_log_fit(plate, pat)) for pat in pats) / len(pats)
+        return math.log(VANITY_SHARE * math.exp(vanity) + (1 - VANITY_SHARE) * fit)
+
+
+def _log_fit(plate: str, pattern: str) -> float:
+    total = 0.0
+    for ch, slot in zip(plate, pattern, strict=True):
+        if slot == "@":
+            if not ch.isalpha():
+                return -math.inf
+            total -= _LOG_LETTERS
+        elif slot == "#":
+            if not ch.isdigit():
+                return -math.inf
+            total -= _LOG_DIGITS
+        elif slot == "?":
+            total -= _LOG_ALPHABET
+        elif slot != ch:
+            return -math.inf
+    return total
+
+
+_LOG_LETTERS, _LOG_DIGITS = math.log(len(LETTERS)), math.log(len(DIGITS))
+_LOG_ALPHABET = math.log(len(ALPHABET))
 
 
 def background_from_patterns(patterns: Sequence[str]) -> Background:
@@ -66,7 +114,7 @@ def background_from_patterns(patterns: Sequence[str]) -> Background:
             letter = sum(_letter_weight(p[i]) for p in pats) / len(pats)
             row.append((1 - VANITY_SHARE) * letter + VANITY_SHARE * uniform)
         shares[length] = tuple(row)
-    return Background(shares)
+    return Background(shares, {n: tuple(p) for n, p in by_len.items()})
 
 
 def _letter_weight(ch: str) -> float:
@@ -112,17 +160,23 @@ def _rest(dist: dict[str, float], floor: float) -> float:
 
 
 def score(entry: str, lattice: Lattice, background: Background, floor: float) -> float:
-    """Log-likelihood ratio of the read if ``entry`` were the plate vs a random plate; -inf for
-    a different length (indels are not scored)."""
+    """Log-likelihood ratio of the read if ``entry`` were the plate vs a random plate of the
+    region; -inf for a different length (indels are not scored)."""
     if len(entry) != len(lattice):
         return -math.inf
     total = 0.0
-    n = len(entry)
-    for i, (ch, dist) in enumerate(zip(entry, lattice, strict=True)):
+    for ch, dist in zip(entry, lattice, strict=True):
         q = dist.get(ch)
         total += math.log(max(q if q is not None else _rest(dist, floor), floor))
-        total -= math.log(background.prob(n, i, ch))
-    return total
+    return total - background.log_prob_plate(entry)
+
+
+def off_top_mass(lattice: Lattice) -> float:
+    """The read's posterior probability that its plate is not its top string."""
+    top = 1.0
+    for dist in lattice:
+        top *= max(dist.values())
+    return max(1.0 - top, 1e-6)
 
 
 def threshold(entries: int, target_per_million: float, alt_mass: float) -> float:
@@ -134,32 +188,30 @@ def threshold(entries: int, target_per_million: float, alt_mass: float) -> float
 def paths(
     lattice: Lattice, background: Background, min_score: float, limit: int
 ) -> list[tuple[float, str]]:
-    """The best ``limit`` strings through the top-k of each position scoring at least
-    ``min_score``, best first (a bounded best-first enumeration)."""
-    n = len(lattice)
+    """The read's top string, then strings one or two top-k substitutions away that score at
+    least ``min_score`` under the per-position summary of the background, best first, at most
+    ``limit`` (a bounded enumeration: three doubts at once are never worth a hit)."""
+    logs = background.log_chars(len(lattice))
     cols = [
-        sorted(
-            ((math.log(p) - math.log(background.prob(n, i, c)), c) for c, p in d.items()),
-            reverse=True,
-        )
-        for i, d in enumerate(lattice)
+        sorted(((math.log(p) - lb[c], c) for c, p in d.items()), reverse=True)
+        for d, lb in zip(lattice, logs, strict=True)
     ]
-    best = [c[0][0] for c in cols]
-    top = sum(best)
-    start = (0,) * n
-    heap: list[tuple[float, tuple[int, ...]]] = [(-top, start)]
-    seen = {start}
-    out: list[tuple[float, str]] = []
-    while heap and len(out) < limit:
-        neg, ranks = heapq.heappop(heap)
-        if -neg < min_score:
-            break
-        out.append((-neg, "".join(cols[i][r][1] for i, r in enumerate(ranks))))
-        for i, r in enumerate(ranks):
-            if r + 1 < len(cols[i]):
-                nxt = ranks[:i] + (r + 1,) + ranks[i + 1 :]
-                if nxt not in seen:
-                    seen.add(nxt)
-                    s = -neg - cols[i][r][0] + cols[i][r + 1][0]
-                    heapq.heappush(heap, (-s, nxt))
-    return out
+    top = sum(c[0][0] for c in cols)
+    if top < min_score:
+        return []
+    best = "".join(c[0][1] for c in cols)
+    room = top - min_score
+    singles = sorted(
+        (c[0][0] - v, i, ch) for i, c in enumerate(cols) for v, ch in c[1:] if c[0][0] - v <= room
+    )
+    found = [(top - d, best[:i] + ch + best[i + 1 :]) for d, i, ch in singles]
+    for a, (da, ia, ca) in enumerate(singles):
+        for db, ib, cb in singles[a + 1 :]:
+            if da + db > room:
+                break
+            if ia != ib:
+                chars = list(best)
+                chars[ia], chars[ib] = ca, cb
+                found.append((top - da - db, "".join(chars)))
+    found.sort(reverse=True)
+    return [(top, best), *found[: max(0, limit - 1)]]

@@ -141,9 +141,8 @@ class HotlistIndex:
         lattice = lat.lattice_of(plate, alternatives) if self.rules.lattice else None
         if lattice is not None:
             rules = self.rules
-            cut = lat.threshold(
-                self.size, rules.lattice_false_hits_per_million, rules.lattice_alt_mass
-            )
+            mass = lat.off_top_mass(lattice)
+            cut = lat.threshold(self.size, rules.lattice_false_hits_per_million, mass)
             cands = self._plates.lattice_candidates(plate, lattice, cut)
         else:
             cands = self._plates.candidates(plate, confidences)
@@ -211,8 +210,14 @@ class Matcher:
         found = [
             m
             for ix in ((index, overlay) if overlay.size else (index,))
-            for m in ix.match(plate, state=state, now=now, confidences=confidences,
-                              alternatives=alternatives, exclude=removed)
+            for m in ix.match(
+                plate,
+                state=state,
+                now=now,
+                confidences=confidences,
+                alternatives=alternatives,
+                exclude=removed,
+            )
         ]
         if overlay.size:
             found.sort(key=lambda m: m.score)

@@ -36,8 +36,17 @@ __all__ = [
 ]
 
 LIST_KINDS = values(HotlistKind)
-LIST_FIELDS = ("kind", "source", "priority", "colour", "restricted", "description",
-               "manual_expiry_days", "alert_on_historical", "two_person_confirm")
+LIST_FIELDS = (
+    "kind",
+    "source",
+    "priority",
+    "colour",
+    "restricted",
+    "description",
+    "manual_expiry_days",
+    "alert_on_historical",
+    "two_person_confirm",
+)
 CHUNK = 20_000
 _KIND = re.compile(r"^[a-z][a-z_ ]{0,31}$")
 Progress = Callable[[int, int], None]
@@ -299,12 +308,19 @@ def add_entry(
     ensure_editable(hotlist)
     if expires_at is not None and expires_at.tzinfo is None:
         raise InvalidInputError("expires_at needs a time zone", field="expires_at")
-    same = session.scalar(select(HotlistEntry.id).where(
-        HotlistEntry.hotlist_id == hotlist.id, HotlistEntry.plate == clean,
-        HotlistEntry.state.is_(None) if state is None else HotlistEntry.state == state))
+    same = session.scalar(
+        select(HotlistEntry.id).where(
+            HotlistEntry.hotlist_id == hotlist.id,
+            HotlistEntry.plate == clean,
+            HotlistEntry.state.is_(None) if state is None else HotlistEntry.state == state,
+        )
+    )
     if same is not None:  # one entry per plate and state: a second would alert twice
-        raise ConflictError(f"{clean} ({state or 'any state'}) is already entry {same} of "
-                            f"{hotlist.name}; change that entry instead", field="plate")
+        raise ConflictError(
+            f"{clean} ({state or 'any state'}) is already entry {same} of "
+            f"{hotlist.name}; change that entry instead",
+            field="plate",
+        )
     entry = HotlistEntry(
         hotlist_id=hotlist.id,
         plate=clean,
@@ -328,9 +344,14 @@ def add_entry(
         action="hotlist.entry.add",
         target=f"hotlist_entry:{entry.id}",
         case_number=case_number,
-        details={"hotlist": hotlist.name, "plate": clean, "state": state, "owner": owner,
-                 "reason": reason,
-                 "expires_at": expires_at.isoformat() if expires_at else None},
+        details={
+            "hotlist": hotlist.name,
+            "plate": clean,
+            "state": state,
+            "owner": owner,
+            "reason": reason,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return entry
 

@@ -165,6 +165,7 @@ def _new_hit(read: PlateRead, match: Match, now: datetime, *, historical: bool) 
         priority=entry.priority,
         match_type=match.match_type,
         distance=match.distance,
+        score=match.llr,
         diff=[list(d) for d in match.diff] or None,
         needs_confirmation=match.needs_confirmation,
         historical=historical,

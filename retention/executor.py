@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from retention import candidates as cand
 from retention import files
 from retention.holds import active_specs
-from retention.plan import Candidate, Plan, Policy, plan
-from rtcc import audit
+from retention.plan import Candidate, Plan, Policy, explained_by_time, plan
+from rtcc import audit, usage_tally
 from rtcc.audit import SYSTEM, Actor
-from rtcc.clock import Clock
+from rtcc.clock import Clock, as_utc
 from rtcc.config import RetentionSettings
 from rtcc.db import transaction
 from rtcc.errors import ConflictError, InvalidInputError
@@ -64,6 +64,9 @@ class RunOptions:
     force: bool = False
     now: datetime | None = None  # only with dry_run: "what would this date purge?"
     actor: Actor = SYSTEM
+    # The in-server schedule: an expiry over the safety threshold proceeds when it is
+    # explained by time (``plan.explained_by_time``); anything else is refused and alerted.
+    scheduled: bool = False
 
 
 @dataclass
@@ -78,6 +81,7 @@ class RunResult:
     skipped_held: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. a large expiry explained by time
 
     def refuse(self, message: str) -> None:
         self.refusals.append(message)
@@ -116,6 +120,18 @@ def run_lock(data_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _explained(name: str, cut: cand.Cutoffs, now: datetime, last: RetentionRun) -> bool:
+    """Whether ``name``'s cutoffs moved only with time since the ``last`` successful run."""
+    classes = ("plate_reads", "hit_reads") if name == "plate_reads" else (name,)
+    before = last.cutoffs or {}
+    return all(
+        c in before and explained_by_time(
+            cutoff=cut[c], now=now, last_cutoff=as_utc(datetime.fromisoformat(before[c])),
+            last_now=as_utc(last.started_at))
+        for c in classes
+    )
 
 
 class Executor:
@@ -205,7 +221,7 @@ class Executor:
                 action="retention.dry_run" if options.dry_run else "retention.run",
                 target=f"retention_run:{result.run_id}",
                 outcome="success" if result.status == "ok" else result.status,
-                details=result.as_dict(),
+                details={**result.as_dict(), **({"notes": result.notes} if result.notes else {})},
             )
         log.info(
             "retention run %s %s: rows %s bytes %s held %s errors %d",
@@ -227,7 +243,9 @@ class Executor:
     def _execute(self, result: RunResult, now: datetime, options: RunOptions) -> None:
         cut = cand.Cutoffs.of(self.policy, now)
         self._refuse_if_new_db()
-        refused = self._over_threshold(cut, options.force)
+        if not options.dry_run:
+            self._tally_before_purge(cut, now)
+        refused = self._over_threshold(cut, now, options, result)
         for name in cand.JOB_CLASSES:
             if name in refused:
                 result.refuse(refused[name])
@@ -247,18 +265,41 @@ class Executor:
                 f"{self.data_dir}: wrong or new database? refusing to touch anything"
             )
 
-    def _over_threshold(self, cut: cand.Cutoffs, force: bool) -> dict[str, str]:
+    def _tally_before_purge(self, cut: cand.Cutoffs, now: datetime) -> None:
+        """Close (tally) every UTC day that holds rows this run may delete, before deleting
+        any: the transparency report counts closed days from their tallies. If tallying
+        fails the run fails and nothing is deleted."""
+        with transaction(self.sessions) as s:
+            days = usage_tally.close_before(s, max(cut.values.values()), now=now)
+        if days:
+            log.info("tallied %d day(s) before purging, %s .. %s", len(days), days[0], days[-1])
+
+    def _over_threshold(
+        self, cut: cand.Cutoffs, now: datetime, options: RunOptions, result: RunResult
+    ) -> dict[str, str]:
         share = self.settings.max_delete_share
         refused: dict[str, str] = {}
         with self.sessions() as s:
+            last = None if not options.scheduled else s.scalars(
+                select(RetentionRun).where(
+                    RetentionRun.status == "ok", RetentionRun.dry_run.is_(False),
+                    RetentionRun.id < result.run_id,
+                ).order_by(RetentionRun.id.desc()).limit(1)
+            ).first()
             for name in cand.JOB_CLASSES:
                 total = cand.count_all(s, name)
                 expired = cand.count_expired(s, name, cut)
-                if total and expired / total > share and not force:
-                    refused[name] = (
-                        f"{name}: refusing to delete {expired} of {total} items "
-                        f"({expired / total:.0%} > {share:.0%}); re-run with --force"
-                    )
+                if not total or expired / total <= share or options.force:
+                    continue
+                if last is not None and _explained(name, cut, now, last):
+                    result.notes.append(
+                        f"{name}: {expired} of {total} items past an unchanged policy "
+                        "(explained by time): deleting")
+                    continue
+                refused[name] = (
+                    f"{name}: refusing to delete {expired} of {total} items "
+                    f"({expired / total:.0%} > {share:.0%}); re-run with --force"
+                )
         return refused
 
     def _purge_class(
@@ -319,17 +360,24 @@ class Executor:
             rec = files.find_orphans(
                 s, self.data_dir, now=now, grace_s=self.settings.orphan_grace_s, keep=True
             )
-        if not rec.orphans:
+        orphans = rec.orphans
+        if orphans and not options.dry_run:
+            with transaction(self.sessions) as s:
+                orphans = files.index_segments(s, orphans, now=now)
+            if len(orphans) < len(rec.orphans):
+                result.notes.append(f"indexed {len(rec.orphans) - len(orphans)} recovered "
+                                    "video segment(s) that had no row")
+        if not orphans:
             return
         share = self.settings.max_delete_share
-        if rec.orphan_files / rec.files_total > share and not options.force:
+        if len(orphans) / rec.files_total > share and not options.force:
             result.refuse(
-                f"orphan_files: refusing to delete {rec.orphan_files} of {rec.files_total} "
-                f"files ({rec.orphan_files / rec.files_total:.0%} > {share:.0%}); use --force"
+                f"orphan_files: refusing to delete {len(orphans)} of {rec.files_total} "
+                f"files ({len(orphans) / rec.files_total:.0%} > {share:.0%}); use --force"
             )
             return
-        for start in range(0, len(rec.orphans), files.CHUNK):
-            chunk = rec.orphans[start : start + files.CHUNK]
+        for start in range(0, len(orphans), files.CHUNK):
+            chunk = orphans[start : start + files.CHUNK]
             with self.sessions() as s:  # exact re-check: a row may have appeared meanwhile
                 named = files.referenced(s, [f.rel for f in chunk])
             for f in chunk:

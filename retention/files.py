@@ -4,6 +4,8 @@ Media files are named by rows with paths relative to ``data_dir`` (read snapshot
 under ``media/reads/``, video segments under ``video/``; nothing else is swept). A file is an
 *orphan* when no row names it and it is older than a grace period (a worker writes the file
 just before ingest inserts the row, so young files without a row are in flight, not orphans).
+A finalized video segment without a row (its announcement was lost in a crash) is indexed
+instead (:func:`index_segments`), so the video policy keeps it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcc.models import PlateRead, VideoSegment
+from rtcc import segment_names
+from rtcc.models import Camera, PlateRead, VideoSegment
 
 MEDIA_ROOTS = ("media/reads", "video")  # only the trees whose files rows name
 # A read names its final files and, once the final replaced its preview, the preview's files.
@@ -203,3 +206,32 @@ def find_missing(session: Session, data_dir: Path, rec: Reconciliation) -> None:
                         rec.missing_files += 1
                         if len(rec.missing_sample) < SAMPLE:
                             rec.missing_sample.append(rel)
+
+
+MAX_SEGMENT = timedelta(hours=1)  # cameras.segment_seconds is at most 3600
+
+
+def index_segments(session: Session, found: Sequence[DiskFile], *, now: datetime
+                   ) -> list[DiskFile]:
+    """Index the finalized video segments among ``found`` (files no row names) and return
+    the files that are left: true orphans.
+
+    A segment finalized just before a crash was announced but never indexed; it is evidence
+    kept by the video policy, not debris. Its start comes from its name, its end from the
+    time the file was last written (bounded by the longest segment); a segment whose camera
+    no longer exists stays an orphan.
+    """
+    cameras = set(session.scalars(select(Camera.id)))
+    left: list[DiskFile] = []
+    for f in found:
+        named = segment_names.finalized(f.rel)
+        if named is None or named[0] not in cameras:
+            left.append(f)
+            continue
+        camera_id, start = named
+        written = datetime.fromtimestamp(f.mtime, UTC)
+        end = min(max(written, start), start + MAX_SEGMENT)
+        session.add(VideoSegment(camera_id=camera_id, start_at=start, end_at=end, path=f.rel,
+                                 bytes=f.size, created_at=now))
+    session.flush()
+    return left

@@ -177,3 +177,25 @@ def plan(
             continue
         delete.append(item)
     return Plan(delete=tuple(delete), held=held, held_items=tuple(held_items), kept=kept)
+
+
+# Clock and run-start jitter tolerated when comparing how far a cutoff moved with the time
+# that passed (the cutoffs are computed from the run's ``now``, the record from the clock).
+EXPLAINED_TOLERANCE = timedelta(minutes=5)
+
+
+def explained_by_time(
+    *, cutoff: datetime, now: datetime, last_cutoff: datetime | None,
+    last_now: datetime | None,
+) -> bool:
+    """Whether a large expiry is only the oldest data passing an unchanged policy.
+
+    True when a previous completed run exists, time went forward since it, and the class's
+    cutoff moved by exactly the time that passed (so the policy did not shrink): the items
+    expiring now are those that aged past the same period while no run deleted them (after an
+    outage, say). A shortened period, a clock that went backwards, or no earlier run is not
+    explained by time, and the safety threshold applies."""
+    if last_cutoff is None or last_now is None or now < last_now:
+        return False
+    moved, passed = cutoff - last_cutoff, now - last_now
+    return abs(moved - passed) <= EXPLAINED_TOLERANCE

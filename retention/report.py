@@ -5,8 +5,10 @@ can check it without trusting the job.
 
 JSON keys: ``generated_at``; ``compliant`` (bool) and ``reasons`` (why not); ``classes`` ->
 {video, plate_reads (reads without a hit), hit_reads, hits, camera_status} -> ``policy_days``,
-``cutoff``, ``items``, ``oldest_at``, ``oldest_age_days``, ``past_period`` (unheld items past
-their period: 0 when compliant), ``held_past_period``; ``classes.audit`` -> ``policy_days``,
+``cutoff``, ``items``, ``oldest_at``, ``oldest_age_days``, ``past_period`` (unheld items
+past their period: 0 when compliant), ``held_past_period``, ``legal_max_days`` (the site's
+legal limit, ``retention.legal_max_days``; a policy beyond it makes the report
+non-compliant); ``classes.audit`` -> ``policy_days``,
 ``minimum`` (true: kept at least that long, never purged), ``items``, ``oldest_at``,
 ``oldest_age_days``, ``chain_ok``, ``chain_problem``; ``holds`` (active holds: ``id``,
 ``case_number``, ``reason``, ``data_class``, ``scope``, ``expires_at``, ``created_by``, ...);
@@ -130,7 +132,12 @@ def build_report(
             "oldest_age_days": _age_days(now, oldest),
             "past_period": past[name],
             "held_past_period": held[name],
+            "legal_max_days": settings.legal_max_days.get(name),
         }
+        legal = settings.legal_max_days.get(name)
+        if legal is not None and policy.days(name) > legal:
+            reasons.append(f"policy: {name} is kept {policy.days(name)} days, beyond the "
+                           f"legal limit of {legal} days configured for this site")
         if past[name]:
             reasons.append(f"{name}: {past[name]} item(s) past the {policy.days(name)}-day period")
     classes["audit"] = _audit_stats(session, now, policy.audit)

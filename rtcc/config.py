@@ -184,10 +184,9 @@ class MatchSettings(Section):
     historical: bool = True  # match past reads (within retention) when entries are added
     # Reads with a per-character lattice are scored against entries by log-likelihood ratio
     # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit must clear
-    # ln(entries * lattice_alt_mass / target rate).
+    # ln(entries * the read's posterior mass off its top string / target false-hit rate).
     lattice: bool = True
     lattice_false_hits_per_million: float = Field(default=1000.0, gt=0)
-    lattice_alt_mass: float = Field(default=0.1, gt=0, le=1)  # mean posterior mass off the top
     lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
     lattice_max_paths: int = Field(default=64, ge=1, le=4096)  # strings probed per read
     lattice_region: str = "us"  # background model: formats of this region

@@ -6,13 +6,14 @@ regenerate the migration: ``python -m rtcc.migrations.regen`` (see README, "Sche
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -266,6 +267,9 @@ class Hit(Base):
     priority: Mapped[int] = mapped_column(Integer, default=50)
     match_type: Mapped[str] = mapped_column(String(16), default="exact")
     distance: Mapped[float] = mapped_column(Float, default=0.0)
+    # Lattice log-likelihood ratio of the read given the entry vs a random plate (None when the
+    # read had no per-character lattice and the look-alike rules decided).
+    score: Mapped[float | None] = mapped_column(Float)
     diff: Mapped[list[Any] | None]  # positions / characters that differed
     needs_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -613,6 +617,27 @@ class TransparencySignoff(Base):
     statement: Mapped[str | None] = mapped_column(Text)
     signed_by: Mapped[str] = mapped_column(String(100))
     signed_at: Mapped[datetime]
+
+
+class UsageTally(Base):
+    """Daily aggregate counts for the transparency report, made before retention can delete the
+    rows they count. No personal data: no plate, no username, no row ids; keys are camera sites
+    and types, hit dispositions, reject reasons, search purposes and roles. ``count`` is a
+    number of items, or microseconds for the ``*_us`` metrics. One ``day_closed`` row marks a
+    tallied day."""
+
+    __tablename__ = "usage_tally"
+    __table_args__ = (
+        UniqueConstraint("day", "technology", "metric", "key", name="uq_usage_tally_day_metric"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)  # the UTC day [00:00, 24:00)
+    technology: Mapped[str] = mapped_column(String(16))  # lpr | video | all
+    metric: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(100), default="")
+    count: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime]
 
 
 class SearchReview(Base):

@@ -59,6 +59,7 @@ class MatchType(StrEnum):
     CONFUSABLE = "confusable"
     FUZZY = "fuzzy"
     WILDCARD = "wildcard"
+    LATTICE = "lattice"  # scored on the read's per-character alternatives (``hotlist.lattice``)
 
 
 class HoldClass(StrEnum):

@@ -22,8 +22,10 @@ from typing import Any
 from hotlist.matcher import EntryRef, HotlistIndex, ListRef
 from rtcc.bench import plategen as gen
 from rtcc.config import MatchSettings
+from rtcc.plates import CharAlternatives
 
-Pair = tuple[str, str, Sequence[float] | None]
+# (label, read text, char confidences or None, per-character lattice or None)
+Pair = tuple[str, str, Sequence[float] | None, CharAlternatives | None]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -39,25 +41,25 @@ def hotlist_metrics(
 ) -> dict[str, Any]:
     rules = rules or MatchSettings()
     t0 = time.perf_counter()
-    index = build_index([label for label, _, _ in pairs], size, rules, seed)
+    index = build_index([p[0] for p in pairs], size, rules, seed)
     build_s = time.perf_counter() - t0
     found_own: set[str] = set()
     reads = false = 0
     kinds: Counter[str] = Counter()
     us: list[float] = []
-    for label, text, conf in pairs:
+    for label, text, conf, alts in pairs:
         if not text:
             continue
         reads += 1
         t = time.perf_counter_ns()
-        matches = index.match(text, state=None, now=NOW, confidences=conf)
+        matches = index.match(text, state=None, now=NOW, confidences=conf, alternatives=alts)
         us.append((time.perf_counter_ns() - t) / 1000)
         own = [m for m in matches if m.entry.plate == label]
         if own:
             found_own.add(label)
             kinds[own[0].match_type] += 1
         false += any(m.entry.plate != label for m in matches)
-    labels = {label for label, _, _ in pairs}
+    labels = {p[0] for p in pairs}
     return {
         "hotlist_size": index.size,
         "hit_recall": round(len(found_own) / len(labels), 4) if labels else 0.0,
@@ -85,9 +87,15 @@ def collect_pairs(args: argparse.Namespace) -> list[Pair]:
     if not args.video:
         for label in ev.load_image_labels(args.labels):
             obs = recognizer.recognize(_image(label.file))
-            pairs += [(label.plate, o.text, o.char_confidences) for o in obs] or [
-                (label.plate, "", None)
-            ]
+            pairs += [
+                (
+                    label.plate,
+                    o.text,
+                    o.char_confidences,
+                    o.alternatives if o.raw_text == o.text else None,
+                )
+                for o in obs
+            ] or [(label.plate, "", None, None)]
         return pairs
     by_file: dict[Any, list[str]] = {}
     for plabel in ev.load_pass_labels(args.labels):
@@ -100,13 +108,13 @@ def collect_pairs(args: argparse.Namespace) -> list[Pair]:
             outs += pipeline.process(frame, NOW + timedelta(seconds=i / fps))
         outs += pipeline.flush(NOW + timedelta(seconds=len(frames) / fps + 3600))
         finals = [
-            (r.plate, r.char_confidences)
+            (r.plate, r.char_confidences, r.char_alternatives)
             for r in (o.record for o in outs)
             if r.status == "final" and r.plate
         ]
-        pairs += [(_closest(t, labels), t, c) for t, c in finals]
-        seen = {lab for lab, _, _ in pairs}
-        pairs += [(lab, "", None) for lab in labels if lab not in seen]
+        pairs += [(_closest(t, labels), t, c, a) for t, c, a in finals]
+        seen = {p[0] for p in pairs}
+        pairs += [(lab, "", None, None) for lab in labels if lab not in seen]
     return pairs
 
 

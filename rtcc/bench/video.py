@@ -67,11 +67,19 @@ class _Run:
     window_end: datetime | None = None
     camera_cpu: float = 0.0  # the RTSP server's CPU (s/s) over the window, when it is ours
 
-    def media_seconds(self) -> float:
-        """Recorded seconds inside the measured window, over all cameras (overlaps once)."""
+    def gaps(self) -> int:
+        """Recorded gaps and camera losses inside the measured window."""
+        start = self.window_start
+        inside = [s for s in self.segments if start is not None and s.start_at >= start]
+        return sum(1 for s in inside if s.gap_before_s > 0) + self.offline
+
+    def coverage(self) -> tuple[float, float, float]:
+        """Over the measured window: (recorded seconds, seconds missing between the window's
+        start and each camera's last recorded moment, the largest backlog at the stop: how far
+        behind the window's end a camera's recording ended)."""
         if self.window_start is None or self.window_end is None:
-            return 0.0
-        total = 0.0
+            return 0.0, 0.0, 0.0
+        recorded = holes = backlog = 0.0
         by_camera: dict[str, list[SegmentMessage]] = {}
         for seg in self.segments:
             by_camera.setdefault(seg.camera_id, []).append(seg)
@@ -80,9 +88,11 @@ class _Run:
             for seg in sorted(segs, key=lambda x: x.start_at):
                 a, b = max(seg.start_at, cursor), min(seg.end_at, self.window_end)
                 if b > a:
-                    total += (b - a).total_seconds()
+                    holes += (a - cursor).total_seconds()
+                    recorded += (b - a).total_seconds()
                     cursor = b
-        return total
+            backlog = max(backlog, (self.window_end - cursor).total_seconds())
+        return recorded, holes, backlog
 
 
 def _cpu(pids: list[int]) -> float:
@@ -152,8 +162,8 @@ def _drain(sup: CameraSupervisor, run: _Run, until: float) -> None:
         if isinstance(msg, SegmentMessage):
             run.segments.append(msg)
         elif isinstance(msg, StatusMessage):
-            if msg.state in ("offline", "error") and msg.camera_id in run.status:
-                run.offline += 1
+            if msg.state in ("offline", "error") and run.window_start and not run.window_end:
+                run.offline += 1  # a camera lost inside the measured window
             run.status[msg.camera_id] = msg
 
 
@@ -195,14 +205,16 @@ def _record(args: argparse.Namespace, urls: list[str], tmp: Path) -> dict[str, A
     run, cpu, wall = _workers(_specs(urls, tmp / "rec", decode=False, segment_s=segment_s),
                               args.seconds, tmp / "rec",
                               camera_pid=getattr(args, "server_pid", None))
-    media = run.media_seconds()
+    media, holes, backlog = run.coverage()
     result: dict[str, Any] = {
         "mode": "record", "cameras": len(urls), "cpu_percent": _percent(cpu),
         "decoded_frames": sum(s.decoded_frames for s in run.status.values()),
         "segments": len(run.segments),
-        "gaps": sum(1 for s in run.segments if s.gap_before_s > 0) + run.offline,
+        "gaps": run.gaps(),
         "media_seconds": round(media, 1), "wall_seconds": round(wall, 1),
         "media_share_of_wall": round(media / (wall * len(urls)), 3),
+        "missing_seconds": round(holes, 2),  # holes in the recording inside the window
+        "stop_backlog_s": round(backlog, 2),  # recording not yet written when it stopped
         "online_cameras": sum(1 for s in run.status.values() if s.state == "online"),
         "rtsp_server_cpu_percent": _percent(run.camera_cpu),
     }

@@ -111,6 +111,6 @@ def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable
         "viewers_add_cpu_percent": round(with_v - none, 1),
         "viewer_megabytes": round(received / 1e6, 1), "live_demuxes": phase.get("muxers", 0),
         "segments": len(run.segments),
-        "gaps": sum(1 for s in run.segments if s.gap_before_s > 0) + run.offline,
+        "gaps": run.gaps(),
         "wall_seconds": round(wall, 1),
     }

@@ -49,7 +49,7 @@ class NatsConnection:
             raise BusUnavailableError("bus.url is not set")
         self.settings = settings
         self.servers = [s.strip() for s in settings.url.split(",") if s.strip()]
-        self.loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None  # made by start(): no side effects
         self._thread = threading.Thread(target=self._run_loop, name="nats", daemon=True)
         self._reconnect_cbs: list[Callable[[], Awaitable[None]]] = []
         self.nc: Client | None = None
@@ -63,11 +63,18 @@ class NatsConnection:
         conn.start()
         return conn
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise BusUnavailableError("the NATS connection was not started")
+        return self._loop
+
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
     def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
         self._thread.start()
         # The client retries forever once connected; the first connection gets one deadline.
         deadline = self.settings.connect_timeout_s * (len(self.servers) + 1)
@@ -139,7 +146,7 @@ class NatsConnection:
             self.loop.call_soon_threadsafe(fn, *args)
 
     def close(self) -> None:
-        if self.loop.is_closed():
+        if self._loop is None or self._loop.is_closed():
             return
         if self.nc is not None and self._thread.is_alive():
             try:

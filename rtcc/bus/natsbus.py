@@ -124,7 +124,7 @@ class NatsBus:
         self.local.publish(event)
 
     def close(self) -> None:
-        if self._sub is not None and not self.conn.loop.is_closed():
+        if self._sub is not None and self.conn.connected.is_set():
             try:
                 self.conn.run(self._sub.unsubscribe(), timeout=2.0)
             except Exception:  # noqa: BLE001 - closing while disconnected

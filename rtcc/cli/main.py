@@ -25,6 +25,7 @@ from rtcc.cli import (
     users_cmd,
 )
 from rtcc.config import Settings, load_settings
+from rtcc.datadir import make_private_umask
 from rtcc.errors import RtccError
 from rtcc.logs import configure_logging
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    make_private_umask()  # files and folders we (and our camera workers) create: 0600 / 0700
     configure_logging("INFO")  # once; each command's cli_context applies settings.log_level
     try:
         return int(args.func(args) or 0)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ from rtcc.vocab import ReadStatus
 
 log = logging.getLogger(__name__)
 DURABLE = "ingest"
+PURGE_EVERY_S = 600.0
 
 
 class IngestConsumer:
@@ -69,7 +72,14 @@ class IngestConsumer:
         )
 
     def _run(self) -> None:
+        purged_at = time.monotonic()
         while not self._stop.is_set():
+            if time.monotonic() - purged_at > PURGE_EVERY_S:
+                purged_at = time.monotonic()
+                try:
+                    self.purge_inbox()
+                except Exception:  # noqa: BLE001 - retried at the next round
+                    log.exception("ingest: purging old message ids failed")
             try:
                 batch = self.conn.run(
                     self._psub.fetch(self.settings.ingest_batch, timeout=1.0), timeout=15.0
@@ -132,6 +142,25 @@ class IngestConsumer:
         self.lag_s = max(0.0, (now - worker_msg.record.last_seen).total_seconds())
         for event in events:
             self.s.bus.publish(event)
+
+    def purge_inbox(self, *, batch: int = 10_000) -> int:
+        """Forget ids older than the stream keeps messages (nothing older can be redelivered);
+        returns how many were deleted. Called by the consumer's loop about every 10 minutes."""
+        cutoff = self.s.clock.now() - timedelta(seconds=self.settings.reads_max_age_s * 1.1)
+        deleted = 0
+        while True:
+            with transaction(self.s.sessions) as session:
+                ids = list(session.scalars(
+                    select(IngestedMessage.message_id)
+                    .where(IngestedMessage.at < cutoff).limit(batch)
+                ))
+                if ids:
+                    session.execute(
+                        delete(IngestedMessage).where(IngestedMessage.message_id.in_(ids))
+                    )
+            deleted += len(ids)
+            if len(ids) < batch:
+                return deleted
 
     def _set_node(self, camera_id: str, node: str) -> None:
         with transaction(self.s.sessions) as session:

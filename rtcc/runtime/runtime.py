@@ -20,6 +20,7 @@ from rtcc.runtime.outbound import OutboundDispatcher
 from rtcc.runtime.oversight import OversightScheduler
 from rtcc.runtime.server_runs import ServerRunRecorder
 from rtcc.runtime.services import Services
+from rtcc.runtime.tallies import TallyScheduler
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Runtime:
         self.retention: RetentionScheduler | None = None
         self.anchoring: CheckpointScheduler | None = None
         self.oversight: OversightScheduler | None = None
+        self.tallies: TallyScheduler | None = None  # usage tallies, with retention
         self.consumer: IngestConsumer | None = None  # worker messages from nodes, via the bus
         self.hotlists = HotlistWatcher(services)
         self.outbound: OutboundDispatcher | None = None
@@ -101,6 +103,9 @@ class Runtime:
                     sessions=s.sessions, anchor=anchor, clock=s.clock),
             )
             self.retention.start()
+            self.tallies = TallyScheduler(sessions=s.sessions, clock=s.clock,
+                                          retention=s.settings.retention)
+            self.tallies.start()
 
     def _start_outbound(self) -> None:
         """Events to webhooks and MQTT (before the cameras, so no event is missed)."""
@@ -119,6 +124,8 @@ class Runtime:
             self.oversight.stop()
         if self.retention is not None:
             self.retention.stop()
+        if self.tallies is not None:
+            self.tallies.stop()
         if self.supervisor is not None:
             self.supervisor.stop()
         if self.ingest is not None:

@@ -138,6 +138,9 @@ class HitHistoryOut(ReadModel):
                                    "from": e.from_status, "to": e.to_status, "note": e.note})
 
 
+MAX_SIGHTINGS = 100  # a parked car folds a pass every ``track_max_s``: the detail shows the latest
+
+
 class SightingOut(ReadModel):
     """A later pass of the hit's vehicle, with its own read and images."""
 
@@ -177,9 +180,11 @@ class HitDetailOut(HitOut):
         events = session.scalars(
             select(HitEvent).where(HitEvent.hit_id == hit.id).order_by(HitEvent.id)
         )
-        seen = session.scalars(
-            select(HitSighting).where(HitSighting.hit_id == hit.id).order_by(HitSighting.id)
+        latest = session.scalars(  # the latest ones (``occurrences`` counts them all)
+            select(HitSighting).where(HitSighting.hit_id == hit.id)
+            .order_by(HitSighting.id.desc()).limit(MAX_SIGHTINGS)
         )
+        seen = reversed(list(latest))
         fields = cls.fields_of(hit, read, entry=entry, hotlist=hotlist)
         return cls(
             **fields,

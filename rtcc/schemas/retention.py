@@ -54,6 +54,7 @@ class ClassReport(ReadModel):
     oldest_age_days: float | None
     past_period: int | None = None
     held_past_period: int | None = None
+    legal_max_days: int | None = None  # the site's legal limit for the class, when configured
     minimum: bool | None = None  # audit only: kept at least this long
     chain_ok: bool | None = None
     chain_problem: str | None = None

@@ -1,7 +1,10 @@
 """The figures the system computes itself for a window: plain counts over the tables.
 
 Every function takes the window ``[start, end)`` and returns raw values; ``report`` wraps each
-with its window and the audit checkpoint. Nothing here is typed in by a person.
+with its window and the audit checkpoint. Nothing here is typed in by a person. Counts of rows
+that retention deletes (reads, hits, video segments, camera status) and of searches come from
+the daily usage tallies for closed days plus live counts for the open tail
+(``rtcc.usage_tally``), so a report stays the same after retention purges the rows.
 """
 
 from __future__ import annotations
@@ -12,26 +15,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rtcc import usage_tally
 from rtcc.models import (
     AuditEvent,
     Camera,
-    CameraStatus,
     EvidenceExport,
     GunshotAlert,
     GunshotOutcome,
-    Hit,
     HotlistEntry,
     LegalHold,
     OutboundDelivery,
-    PlateRead,
-    VideoSegment,
 )
-from rtcc.vocab import CAMERA_UP_STATES, HitStatus
+from rtcc.usage_tally import Key, by_key, total
+from rtcc.vocab import HitStatus
 
-SEARCH_ACTION = "reads.search"
 LPR_EVENTS = ("hit", "hit_updated")
 LPR_HOLD_CLASSES = ("plate_reads", "hits", "hit_reads")
 
@@ -61,18 +61,19 @@ def units(session: Session, *, lpr_only: bool) -> dict[str, Any]:
             "by_site": dict(sorted(by_site.items()))}
 
 
-def reads_and_hits(session: Session, w: Window) -> dict[str, Any]:
-    in_window = and_(PlateRead.observed_at >= w.start, PlateRead.observed_at < w.end)
-    reads = _count(session, select(PlateRead.id).where(in_window))
-    unmatched = _count(session, select(PlateRead.id).where(
-        in_window, ~exists().where(Hit.read_id == PlateRead.id)))
-    hit_window = and_(Hit.observed_at >= w.start, Hit.observed_at < w.end)
-    status = dict(session.execute(
-        select(Hit.status, func.count()).where(hit_window).group_by(Hit.status)).all())
-    reasons = dict(session.execute(
-        select(Hit.reject_reason, func.count())
-        .where(hit_window, Hit.status == HitStatus.REJECTED).group_by(Hit.reject_reason)
-    ).all())
+def usage(session: Session, w: Window) -> Counter[Key]:
+    """The tallied counts over the window: daily tallies for closed days (which survive
+    retention), live counts for the open tail (see ``rtcc.usage_tally``)."""
+    return usage_tally.totals(session, w.start, w.end)
+
+
+def reads_and_hits(
+    session: Session, w: Window, counts: Counter[Key] | None = None,
+) -> dict[str, Any]:
+    c = usage(session, w) if counts is None else counts
+    reads = total(c, "lpr", "reads")
+    unmatched = total(c, "lpr", "reads_without_hit")
+    status = by_key(c, "lpr", "hits")
     return {
         "reads": reads,
         "reads_without_hit": unmatched,
@@ -80,34 +81,28 @@ def reads_and_hits(session: Session, w: Window) -> dict[str, Any]:
         "hits": sum(status.values()),
         "confirmed": status.get(HitStatus.CONFIRMED, 0),
         "rejected": status.get(HitStatus.REJECTED, 0),
-        "rejected_by_reason": {str(k or "unspecified"): v for k, v in sorted(
-            reasons.items(), key=lambda kv: str(kv[0]))},
+        "rejected_by_reason": by_key(c, "lpr", "hits_rejected"),
         "acknowledged": status.get(HitStatus.ACKNOWLEDGED, 0),
         "unhandled": status.get(HitStatus.NEW, 0),
     }
 
 
-def searches(session: Session, w: Window) -> dict[str, Any]:
+def searches(
+    session: Session, w: Window, counts: Counter[Key] | None = None,
+) -> dict[str, Any]:
     """Audited searches: done (by purpose, by role) and refused (prohibited purpose, ...)."""
-    rows = session.execute(
-        select(AuditEvent.outcome, AuditEvent.role, AuditEvent.details)
-        .where(AuditEvent.action == SEARCH_ACTION, AuditEvent.at >= w.start,
-               AuditEvent.at < w.end)
-    ).all()
-    done = [r for r in rows if r.outcome == "success"]
-    by_purpose = Counter(_purpose(r.details) for r in done)
-    by_role = Counter(r.role or "unknown" for r in done)
+    c = usage(session, w) if counts is None else counts
     return {
-        "searches": len(done),
-        "searches_by_purpose": dict(sorted(by_purpose.items())),
-        "searches_by_role": dict(sorted(by_role.items())),
-        "searches_refused": len(rows) - len(done),
+        "searches": total(c, "lpr", "searches_by_purpose"),
+        "searches_by_purpose": by_key(c, "lpr", "searches_by_purpose"),
+        "searches_by_role": by_key(c, "lpr", "searches_by_role"),
+        "searches_refused": total(c, "lpr", "searches_refused"),
     }
 
 
-def _purpose(details: Any) -> str:
-    value = details.get("purpose") if isinstance(details, dict) else None
-    return value if isinstance(value, str) and value else "unspecified"
+def exports(counts: Counter[Key]) -> int:
+    """Successful read exports (``reads.export`` audit events)."""
+    return total(counts, "lpr", "exports")
 
 
 def audit_actions(session: Session, w: Window, actions: Iterable[str]) -> int:
@@ -143,43 +138,22 @@ def hotlist_entries(session: Session, w: Window) -> dict[str, int]:
     return {"hotlist_manual_entries": added, "hotlist_entries_expired": expired}
 
 
-def video(session: Session, w: Window) -> dict[str, Any]:
-    seg = and_(VideoSegment.start_at >= w.start, VideoSegment.start_at < w.end)
-    row = session.execute(select(func.count(), func.coalesce(func.sum(VideoSegment.bytes), 0))
-                          .where(seg)).one()
-    seconds = sum((r.end_at - r.start_at).total_seconds() for r in session.execute(
-        select(VideoSegment.start_at, VideoSegment.end_at).where(seg)))
-    exports = _count(session, select(EvidenceExport.id).where(
+def video(
+    session: Session, w: Window, counts: Counter[Key] | None = None,
+) -> dict[str, Any]:
+    c = usage(session, w) if counts is None else counts
+    exported = _count(session, select(EvidenceExport.id).where(
         EvidenceExport.created_at >= w.start, EvidenceExport.created_at < w.end))
-    return {"segments": int(row[0]), "recorded_hours": round(seconds / 3600, 2),
-            "evidence_exports": exports}
+    return {"segments": total(c, "video", "segments"),
+            "recorded_hours": round(total(c, "video", "recorded_us") / 3.6e9, 2),
+            "evidence_exports": exported}
 
 
-def uptime(session: Session, w: Window) -> float | None:
+def uptime(session: Session, w: Window, counts: Counter[Key] | None = None) -> float | None:
     """Share of camera-time in an up state over the window, from the status history."""
-    up = total = 0.0
-    cameras = session.scalars(select(Camera.id)).all()
-    for cam in cameras:
-        before = session.scalar(
-            select(CameraStatus.state).where(CameraStatus.camera_id == cam,
-                                             CameraStatus.at < w.start)
-            .order_by(CameraStatus.at.desc()).limit(1))
-        changes = session.execute(
-            select(CameraStatus.state, CameraStatus.at).where(
-                CameraStatus.camera_id == cam, CameraStatus.at >= w.start,
-                CameraStatus.at < w.end).order_by(CameraStatus.at, CameraStatus.id)).all()
-        state, since = before, w.start
-        for change in changes:
-            if state is not None:
-                span = (change.at - since).total_seconds()
-                total += span
-                up += span if state in CAMERA_UP_STATES else 0.0
-            state, since = change.state, change.at
-        if state is not None:
-            span = (w.end - since).total_seconds()
-            total += span
-            up += span if state in CAMERA_UP_STATES else 0.0
-    return round(up / total, 4) if total else None
+    c = usage(session, w) if counts is None else counts
+    known = total(c, "video", "camera_known_us")
+    return round(total(c, "video", "camera_up_us") / known, 4) if known else None
 
 
 def gunshot(session: Session, w: Window) -> dict[str, Any]:

@@ -45,8 +45,9 @@ def public_figures(session: Session, *, settings: Settings, now: datetime) -> di
     w = f.Window(now - timedelta(days=DAYS), now)
     cams = f.units(session, lpr_only=False)
     lpr = f.units(session, lpr_only=True)
-    hits = f.reads_and_hits(session, w)
-    search = f.searches(session, w)
+    counts = f.usage(session, w)
+    hits = f.reads_and_hits(session, w, counts)
+    search = f.searches(session, w, counts)
     policy = policy_from_settings(settings.retention)
     return {
         "generated_at": now.isoformat(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from rtcc.errors import RtccError
 from rtcc.models import AuditEvent
 from rtcc.transparency import figures as f
 from rtcc.transparency.entries import check_year, latest_entries, latest_signoff
+from rtcc.usage_tally import Key
 
 COUNT, SHARE, DAYS, FLAG, HOURS, BREAKDOWN = "count", "share", "days", "flag", "hours", "breakdown"
 SUPPRESSIBLE = frozenset({COUNT, BREAKDOWN})
@@ -66,10 +68,10 @@ class _Figures:
 
 
 def _lpr(session: Session, figs: _Figures, w: f.Window, settings: Settings,
-         retention: dict[str, Any]) -> dict[str, Any]:
-    figs.add_all(f.reads_and_hits(session, w), {"no_match_share": SHARE})
-    figs.add_all(f.searches(session, w))
-    figs.add("exports", f.audit_actions(session, w, ["reads.export"]))
+         retention: dict[str, Any], counts: Counter[Key]) -> dict[str, Any]:
+    figs.add_all(f.reads_and_hits(session, w, counts), {"no_match_share": SHARE})
+    figs.add_all(f.searches(session, w, counts))
+    figs.add("exports", f.exports(counts))
     figs.add_all(f.sharing(session, w, f.LPR_EVENTS))
     figs.add("legal_holds", f.holds(session, w, f.LPR_HOLD_CLASSES))
     figs.add_all(f.hotlist_entries(session, w))
@@ -85,9 +87,9 @@ def _lpr(session: Session, figs: _Figures, w: f.Window, settings: Settings,
 
 
 def _video(session: Session, figs: _Figures, w: f.Window,
-           retention: dict[str, Any]) -> dict[str, Any]:
-    figs.add_all(f.video(session, w), {"recorded_hours": HOURS})
-    figs.add("camera_uptime", f.uptime(session, w), SHARE)
+           retention: dict[str, Any], counts: Counter[Key]) -> dict[str, Any]:
+    figs.add_all(f.video(session, w, counts), {"recorded_hours": HOURS})
+    figs.add("camera_uptime", f.uptime(session, w, counts), SHARE)
     figs.add("legal_holds", f.holds(session, w, ["video"]))
     figs.add("retention_days", {"video": retention["classes"]["video"]["policy_days"]}, DAYS,
              instant=True)
@@ -140,9 +142,10 @@ def build(
     head = chain_head(session)
     retention = retention_report(session, now=now, settings=settings.retention,
                                  data_dir=Path(settings.data_dir))
+    counts = f.usage(session, w)  # tallies for closed days, live counts for the open tail
     techs = [
-        _lpr(session, _Figures(w, now, head), w, settings, retention),
-        _video(session, _Figures(w, now, head), w, retention),
+        _lpr(session, _Figures(w, now, head), w, settings, retention, counts),
+        _video(session, _Figures(w, now, head), w, retention, counts),
         _gunshot(session, _Figures(w, now, head), w, settings),
     ]
     entries = latest_entries(session, year=year)

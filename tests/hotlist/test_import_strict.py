@@ -58,7 +58,8 @@ def test_duplicates_become_one_entry_and_are_reported(services: Services) -> Non
     assert [(s.line, "same plate and state as line 2" in s.reason)
             for s in imported.skipped] == [(3, True)]
     result = import_csv(services, "stolen", HEADER + "AB12CDE,,stolen,C-1\n"
-                        "AB12CDE,,stolen,C-1\n", alert_on_historical=True)
+                        "AB12CDE,,stolen,C-1\n",
+                        list_fields={"alert_on_historical": True})
     assert result.added == 1 and len(result.skipped) == 1
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(HotlistEntry)) == 1

@@ -48,6 +48,8 @@ def test_background_follows_the_formats() -> None:
     assert shares[6] == pytest.approx(0.1 * 26 / 36)  # a digit in both
     assert bg.prob(7, 6, "5") > bg.prob(7, 6, "Q")
     assert bg.prob(9, 0, "A") == pytest.approx(1 / 36)  # no format of that length: uniform
+    fits = 0.1 * 36.0**-7 + 0.9 * 0.5 * 26.0**-3 * 10.0**-4  # one of the two formats
+    assert bg.log_prob_plate("ABC1234") == pytest.approx(math.log(fits))
 
 
 def test_score_rewards_the_read_and_punishes_characters_outside_top_k() -> None:
@@ -58,8 +60,10 @@ def test_score_rewards_the_read_and_punishes_characters_outside_top_k() -> None:
     other = lat.score("ABCX123", lattice, BG, FLOOR)
     assert exact > alt > other
     assert exact - alt == pytest.approx(
-        math.log(0.6 / 0.35) - math.log(BG.prob(7, 3, "O") / BG.prob(7, 3, "0"))
+        math.log(0.6 / 0.35) - BG.log_prob_plate("ABCO123") + BG.log_prob_plate("ABC0123")
     )
+    # A plate that fits a common format is likelier at random than one that fits none.
+    assert BG.log_prob_plate("ABC1234") > BG.log_prob_plate("A1B2C3D")
     assert lat.score("ABC012", lattice, BG, FLOOR) == -math.inf
 
 
@@ -126,8 +130,10 @@ def test_threshold_decides_an_inexact_hit() -> None:
     assert lattice is not None
     llr = lat.score("ABC0123", lattice, BG, FLOOR)
     # The same read and entry pass or fail by the configured false-hit target alone.
-    loose = 1e6 * 0.1 / math.exp(llr - 0.5)  # threshold just below the score (per million)
-    strict = 1e6 * 0.1 / math.exp(llr + 0.5)
+    mass = lat.off_top_mass(lattice)
+    assert mass == pytest.approx(1 - 0.9 * 0.99**6)
+    loose = 1e6 * mass / math.exp(llr - 0.5)  # threshold just below the score (per million)
+    strict = 1e6 * mass / math.exp(llr + 0.5)
     for target, hits in ((loose, 1), (strict, 0)):
         ix = index("ABC0123", lattice_false_hits_per_million=target)
         found = HotlistIndex.match(ix, "ABCO123", state=None, now=NOW, alternatives=read)
@@ -138,3 +144,11 @@ def test_reads_without_a_lattice_keep_the_look_alike_rules() -> None:
     ix = index("ABC0123")
     (m,) = ix.match("ABCO123", state=None, now=NOW)
     assert m.match_type == "confusable" and m.llr is None
+
+
+def test_exact_read_matches_when_an_alternative_is_likelier_under_the_background() -> None:
+    # At the last position a digit is far likelier than a letter, so "ABC123Z" is not the best
+    # string through the lattice; the read itself must still be looked up.
+    read = with_doubt("ABC123Z", 6, (("Z", 0.5), ("2", 0.45)))
+    (m,) = index("ABC123Z", filler=1_000).match("ABC123Z", state=None, now=NOW, alternatives=read)
+    assert m.match_type == "exact"

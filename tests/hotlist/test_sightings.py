@@ -7,6 +7,7 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from cameras.media import read_media_paths
@@ -204,3 +205,21 @@ def test_an_evidence_export_of_the_hit_carries_the_images_it_was_raised_on(
     (hit_json,) = got.hits
     assert hit_json["crop_file"] == f"stills/hit-{hit.id}-crop.jpg"
     assert any(rel.endswith("p1-crop.jpg") for rel in names)  # the read's final images too
+
+
+def test_the_detail_lists_the_latest_sightings_and_counts_them_all(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rtcc.schemas import hits as schema
+
+    monkeypatch.setattr(schema, "MAX_SIGHTINGS", 2)
+    import_csv(services, "stolen", "plate\nABC1234\n")
+    ingest = Ingestor(services)
+    for track in ("t0", "t1", "t2", "t3"):
+        ingest.handle(read_message(services, "ABC1234", track=track))
+        clock.advance(30)
+    shown = detail(services, one_hit(services).id)
+    with services.sessions() as s:
+        keys = {r.id: r.track_key for r in s.scalars(select(PlateRead))}
+    assert [keys[x.read_id] for x in shown.sightings if x.read_id] == ["t2", "t3"]
+    assert shown.occurrences == 4

@@ -73,3 +73,25 @@ def test_tampered_audit_chain_is_not_compliant(services: Services, make_executor
     report = _report(services)
     assert report["classes"]["audit"]["chain_ok"] is False
     assert any(r.startswith("audit: chain broken") for r in report["reasons"])
+
+
+def test_policy_beyond_the_sites_legal_limit_is_flagged(
+    services: Services, make_executor: Any
+) -> None:
+    """A configuration that keeps reads longer than the law allows is not compliant, even when
+    the job faithfully applies it (issue 14)."""
+    with transaction(services.sessions) as s:
+        f.read(s, services.settings.data_dir, services.clock.now())
+    make_executor(services).run(RunOptions())
+    assert _report(services)["compliant"]
+    settings = services.settings.retention.model_copy(
+        update={"plate_reads_days": 36500, "legal_max_days": {"plate_reads": 90, "video": 31}})
+    with services.sessions() as s:
+        report = build_report(s, now=services.clock.now(), settings=settings,
+                              data_dir=services.settings.data_dir)
+    assert not report["compliant"]
+    assert report["reasons"] == ["policy: plate_reads is kept 36500 days, beyond the legal "
+                                 "limit of 90 days configured for this site"]
+    assert report["classes"]["plate_reads"]["legal_max_days"] == 90
+    assert report["classes"]["video"]["legal_max_days"] == 31
+    assert "NOT COMPLIANT: policy: plate_reads" in format_text(report)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,12 @@ import yaml
 from sqlalchemy import func, select
 
 from cameras.catalog import CameraSpec, create_camera
-from cameras.messages import ReadMessage
 from hotlist.formats import ParsedEntry
 from hotlist.service import replace_list
 from rtcc.bus.connection import NatsConnection
 from rtcc.bus.outbox import Outbox
 from rtcc.db import transaction
 from rtcc.models import Hit, IngestedMessage, PlateRead
-from rtcc.plates import PlateReadRecord
 from rtcc.runtime.forwarder import Forwarder
 from rtcc.runtime.hotlists import rebuild_index
 from rtcc.runtime.ingest_consumer import IngestConsumer
@@ -34,24 +31,9 @@ from rtcc.runtime.wire import decode, encode, message_id
 from rtcc.vocab import ReadStatus
 from tests.conftest import ROOT
 from tests.support.natsserver import NatsServer
+from tests.support.reads import CAMERAS, T0, read
 
 pytestmark = pytest.mark.slow
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-CAMERAS = ("cam-a", "cam-b")
-
-
-def read(i: int, status: ReadStatus = ReadStatus.FINAL) -> ReadMessage:
-    """Read ``i``; every tenth is a hotlisted plate."""
-    plate = f"HOT{i:04d}" if i % 10 == 0 else f"RD{i:05d}"
-    rec = PlateReadRecord(
-        track_key=f"trk-{i}", status=status, plate=plate, confidence=0.95,
-        char_confidences=tuple(0.95 for _ in plate), char_alternatives=(), alternatives=(),
-        region=None, format_ok=True, frames=4, first_seen=T0 + timedelta(seconds=i),
-        last_seen=T0 + timedelta(seconds=i + 2), box=(1, 2, 30, 12),
-    )
-    return ReadMessage(camera_id=CAMERAS[i % 2], record=rec, snapshot_path=None, crop_path=None)
-
-
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     server = NatsServer(tmp_path / "jetstream").start()

@@ -117,8 +117,8 @@ def test_detective_search_needs_purpose_and_is_audited(
     assert details["results"] >= 1
 
     page.goto("/#/wall")
-    live_img = page.locator(".tile[data-camera=a40-west] img[src*=snapshot]")
-    expect(live_img).to_have_count(1, timeout=20_000)
+    live_tile = page.locator(".tile[data-camera=a40-west][data-video=playing] video")
+    expect(live_tile).to_have_count(1, timeout=20_000)  # fragmented MP4 through MSE
     expect(page.locator(".tile[data-camera=dock-gate] .tile-offline")).to_be_visible(timeout=30_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=screenshots / "06-live-wall.png")

@@ -306,11 +306,33 @@ def test_a_camera_going_down_sounds_for_those_watching_it(
 def test_a_frozen_tile_says_so_when_the_server_is_down(
     console: ConsoleServer, new_page: Callable[..., Page], shots: Path
 ) -> None:
+    engine = create_engine(console.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(Camera).where(Camera.id == "quay").values(
+                state="degraded", state_reason="input 3.0 of 30 fps"))
+    finally:
+        engine.dispose()
     page = new_page()
     login(page, USER_OF_ROLE["detective"])
     _open(page, "wall")
+    quay = page.locator(".tile[data-camera=quay]")  # degraded keeps its video, with the reason
+    expect(quay.locator("[data-testid=tile-reason]")).to_have_text("input 3.0 of 30 fps")
+    expect(quay.locator("[data-testid=tile-offline]")).to_have_count(0)
     tile = page.locator(".tile[data-camera=a40-west]")
-    expect(tile).to_be_visible()
+    expect(tile).to_have_attribute("data-video", "playing", timeout=15_000)
+    page.wait_for_timeout(2000)
+    expect(tile.locator("[data-testid=tile-stale]")).to_have_count(0)  # its picture moves
+    # A tile whose video no longer advances (a frozen stream; the player itself keeps real
+    # tiles moving, so the test adds one whose <video> has no source) says how old it is.
+    page.evaluate("""() => { const f = document.createElement('figure');
+        f.className = 'tile'; f.dataset.camera = 'frozen';
+        f.append(document.createElement('video'), document.createElement('figcaption'));
+        document.querySelector('[data-testid=wall]').append(f); }""")
+    frozen = page.locator(".tile[data-camera=frozen] [data-testid=tile-stale]")
+    expect(frozen).to_contain_text("newest frame", timeout=10_000)
+    expect(tile.locator("[data-testid=tile-stale]")).to_have_count(0)  # the live one: not
+    page.screenshot(path=shots / "detective-wall-stale-tile.png")
     console.stop()
     try:
         expect(tile.locator("[data-testid=tile-stale]")).to_contain_text("SERVER UNREACHABLE",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 16:08:48.218602
+Create Date: 2026-12-01 16:43:34.383864
 """
 from collections.abc import Sequence
 
@@ -306,6 +306,17 @@ def upgrade() -> None:
     with op.batch_alter_table('transparency_signoff', schema=None) as batch_op:
         batch_op.create_index('ix_transparency_signoff_year', ['year'], unique=False)
 
+    op.create_table('usage_tally',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('technology', sa.String(length=16), nullable=False),
+    sa.Column('metric', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('count', sa.BigInteger(), nullable=False),
+    sa.Column('computed_at', rtcc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_tally')),
+    sa.UniqueConstraint('day', 'technology', 'metric', 'key', name='uq_usage_tally_day_metric')
+    )
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('username', sa.String(length=100), nullable=False),
@@ -457,6 +468,7 @@ def upgrade() -> None:
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('match_type', sa.String(length=16), nullable=False),
     sa.Column('distance', sa.Float(), nullable=False),
+    sa.Column('score', sa.Float(), nullable=True),
     sa.Column('diff', sa.JSON(), nullable=True),
     sa.Column('needs_confirmation', sa.Boolean(), nullable=False),
     sa.Column('historical', sa.Boolean(), nullable=False),
@@ -571,6 +583,7 @@ def downgrade() -> None:
     op.drop_table('auth_session')
     op.drop_table('api_token')
     op.drop_table('user_account')
+    op.drop_table('usage_tally')
     with op.batch_alter_table('transparency_signoff', schema=None) as batch_op:
         batch_op.drop_index('ix_transparency_signoff_year')
 

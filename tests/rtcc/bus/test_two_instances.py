@@ -20,8 +20,8 @@ from rtcc.runtime.forwarder import Forwarder
 from rtcc.runtime.hotlists import rebuild_index
 from rtcc.runtime.ingest_consumer import IngestConsumer
 from rtcc.runtime.services import Services, build_services
-from tests.runtime.test_exactly_once import T0, read
 from tests.support.natsserver import NatsServer
+from tests.support.reads import T0, read
 from web.app import create_app
 
 pytestmark = pytest.mark.slow

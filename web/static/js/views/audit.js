@@ -16,7 +16,7 @@ export function mount(host) {
     el("label", {}, "To", el("input", { name: "end", type: "datetime-local" })),
     el("div", { class: "toolbar" },
       el("button", { class: "btn btn-primary", type: "submit" }, "Filter"),
-      el("button", { class: "btn", type: "button", onclick: () => exportCsv() }, "Export CSV")));
+      el("button", { class: "btn", type: "button", title: "Times in the file are UTC (ISO 8601 with +00:00)", onclick: () => exportCsv() }, "Export CSV (UTC)")));
   const log = el("div", { "data-testid": "audit-log" });
   const compliance = el("div", { "data-testid": "retention" });
   const verified = el("div", { "data-testid": "chain-result", role: "status" });

@@ -1,0 +1,82 @@
+"""Closes finished UTC days into the usage tallies inside the server (``rtcc.usage_tally``).
+
+Each run closes every finished day not yet closed and recomputes the recent days that no
+retention class can have touched yet (so a hit confirmed two days later is counted as
+confirmed). The retention executor also closes the days it is about to purge, so a report never
+depends on this thread having run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from rtcc import usage_tally
+from rtcc.clock import Clock
+from rtcc.config import RetentionSettings
+from rtcc.db import transaction
+
+log = logging.getLogger(__name__)
+INTERVAL_S = 3600.0
+FIRST_DELAY_S = 5.0
+
+
+def close_finished_days(
+    *, sessions: sessionmaker[Session], clock: Clock, retention: RetentionSettings,
+) -> list[date]:
+    """One pass in one transaction; returns the days (re)computed."""
+    now = clock.now()
+    today = usage_tally.day_of(now)
+    refresh = usage_tally.safe_refresh_days(retention)
+    with transaction(sessions) as session:
+        return usage_tally.close_days(
+            session, until=today, now=now,
+            refresh_from=today - timedelta(days=refresh) if refresh else None)
+
+
+class TallyScheduler:
+    """A daemon thread waiting on one stop event; closes days every ``interval_s``."""
+
+    def __init__(
+        self, *, sessions: sessionmaker[Session], clock: Clock, retention: RetentionSettings,
+        interval_s: float = INTERVAL_S, first_delay_s: float = FIRST_DELAY_S,
+    ) -> None:
+        self.sessions, self.clock, self.retention = sessions, clock, retention
+        self.interval_s, self.first_delay_s = interval_s, first_delay_s
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="usage-tally", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        delay = self.first_delay_s
+        while not self._stop.wait(delay):
+            self.run_once()
+            delay = self.interval_s
+
+    def run_once(self) -> list[date]:
+        try:
+            days = close_finished_days(sessions=self.sessions, clock=self.clock,
+                                       retention=self.retention)
+        except Exception:  # noqa: BLE001 - the server outlives a failed pass; retried next time
+            log.exception("closing usage tallies failed")
+            return []
+        finally:
+            self.runs += 1
+        if days:
+            log.info("usage tallies: %d day(s) closed, %s .. %s", len(days), days[0], days[-1])
+        return days
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
