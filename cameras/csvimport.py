@@ -70,8 +70,19 @@ def _reason(exc: Exception) -> str:
 
 
 def parse_cameras(text: str, *, source: str = "cameras.csv") -> CameraFile:
-    """Every row checked; bad rows are collected with their line numbers, not raised."""
-    reader = csv.DictReader(io.StringIO(text))
+    """Every row checked; bad rows are collected with their line numbers, not raised. A file
+    the csv module cannot read (a field over its 131,072-character limit, an unterminated
+    quote) is refused whole, naming the line."""
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    try:
+        return _parse(reader, source)
+    except csv.Error as exc:
+        line = reader.reader.line_num  # DictReader's own count is only updated after a row
+        raise CameraImportError(f"{source}: line {line}: malformed CSV: {exc}", line=line
+                                ) from None
+
+
+def _parse(reader: csv.DictReader[str], source: str) -> CameraFile:
     header = [h.strip() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in COLUMNS + OPTIONAL]
     missing = [h for h in ("id", "url") if h not in header]

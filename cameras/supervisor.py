@@ -13,15 +13,16 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from typing import Any
 
 from cameras.control import Outbox, StopFlag
+from cameras.detector_host import DetectorHost
 from cameras.messages import StatusMessage
 from cameras.restart_budget import RestartBudget, Verdict
-from cameras.worker import WorkerSpec, run_worker
+from cameras.worker import DEFAULT_RECOGNIZER, WorkerSpec, run_worker
 from rtcc.clock import Clock
 from rtcc.config import CameraSettings, LprSettings
 
@@ -72,6 +73,14 @@ class CameraSupervisor:
         self._stop = StopFlag(self._ctx)
         self._clock = clock
         specs = specs or [WorkerSpec(cam, lpr, data_dir) for cam in cameras]
+        # lpr.detector = shared: one detector process serves every camera that would otherwise
+        # load the default models itself.
+        self.detector: DetectorHost | None = None
+        if lpr.detector == "shared" and any(s.recognizer == DEFAULT_RECOGNIZER for s in specs):
+            self.detector = DetectorHost(lpr, ctx=self._ctx)
+            client = self.detector.client()
+            specs = [replace(s, recognizer=client) if s.recognizer == DEFAULT_RECOGNIZER else s
+                     for s in specs]
         self._slots = {
             s.camera.id: _Slot(s, RestartBudget(limit=max_restarts, window_s=restart_window_s,
                                                 pause_s=failed_retry_s))
@@ -95,6 +104,8 @@ class CameraSupervisor:
             slot.process, slot.reader = proc, reader
 
     def start(self) -> None:
+        if self.detector is not None:
+            self.detector.start()
         for slot in self._slots.values():
             self._spawn(slot)
         for target, name in ((self._watch, "camera-supervisor"), (self._relay, "camera-relay")):
@@ -127,6 +138,11 @@ class CameraSupervisor:
 
     def _watch(self) -> None:
         while not self._halt.wait(0.5):
+            host = self.detector
+            if host is not None and not host.process.is_alive() and not self._stop.is_set():
+                log.warning("detector host exited with code %s; restarting",
+                            host.process.exitcode)
+                host.start()  # its cameras error out meanwhile and are restarted as usual
             for cam_id, slot in self._slots.items():
                 self._check(cam_id, slot)
 
@@ -173,3 +189,5 @@ class CameraSupervisor:
         self._halt.set()
         for thread in self._threads:
             thread.join(timeout)
+        if self.detector is not None:
+            self.detector.stop(timeout)

@@ -101,6 +101,12 @@ class OcrModel:
         return plates, regions
 
 
+def _crop(frame: np.ndarray, box: BoxT, pad: float) -> np.ndarray:
+    h, w = frame.shape[:2]
+    x1, y1, x2, y2 = pad_box(box, pad, w, h)
+    return frame[y1:y2, x1:x2]
+
+
 def _to_alphabet(
     probs: np.ndarray, src: OcrModel, alphabet: str, pad: str, slots: int
 ) -> np.ndarray:
@@ -134,20 +140,20 @@ class OcrEnsemble:
 
     def read(self, frame: np.ndarray, boxes: list[BoxT]) -> list[SlotProbs]:
         """One SlotProbs per box: the first model alone where it is sure, else the ensemble."""
-        if not boxes:
+        return self.read_many([(frame, box) for box in boxes])
+
+    def read_many(self, items: list[tuple[np.ndarray, BoxT]]) -> list[SlotProbs]:
+        """``read`` over boxes of several frames (several cameras) in one batch per model."""
+        if not items:
             return []
         if self.sure > 1.0 or (len(self.models) == 1 and len(self.paddings) == 1):
-            return self._ensemble(frame, boxes)
+            return self._ensemble(items)
         first = self.models[0]
-        h, w = frame.shape[:2]
-        crops = []
-        for box in boxes:
-            x1, y1, x2, y2 = pad_box(box, self.paddings[0], w, h)
-            crops.append(frame[y1:y2, x1:x2])
+        crops = [_crop(frame, box, self.paddings[0]) for frame, box in items]
         probs, regions = first.run(crops)
         quick = _to_alphabet(probs, first, self.alphabet, self.pad_char, self.slots)
         out: list[SlotProbs | None] = []
-        for i in range(len(boxes)):
+        for i in range(len(items)):
             _, confs = decode(quick[i], self.alphabet, self.pad_char)
             if confs and min(confs) >= self.sure:
                 region, rprob = None, 0.0
@@ -158,18 +164,13 @@ class OcrEnsemble:
                 out.append(None)
         unsure = [i for i, r in enumerate(out) if r is None]
         if unsure:
-            full = self._ensemble(frame, [boxes[i] for i in unsure])
+            full = self._ensemble([items[i] for i in unsure])
             for i, read in zip(unsure, full, strict=True):
                 out[i] = read
         return [r for r in out if r is not None]
 
-    def _ensemble(self, frame: np.ndarray, boxes: list[BoxT]) -> list[SlotProbs]:
-        h, w = frame.shape[:2]
-        crops = []
-        for box in boxes:
-            for pad in self.paddings:
-                x1, y1, x2, y2 = pad_box(box, pad, w, h)
-                crops.append(frame[y1:y2, x1:x2])
+    def _ensemble(self, boxes: list[tuple[np.ndarray, BoxT]]) -> list[SlotProbs]:
+        crops = [_crop(frame, box, pad) for frame, box in boxes for pad in self.paddings]
         total = np.zeros((len(crops), self.slots, len(self.alphabet)), dtype=np.float32)
         region_src: tuple[OcrModel, np.ndarray] | None = None
         for model in self.models:

@@ -52,6 +52,10 @@ def session_options(threads: int) -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
+    # Idle pool threads sleep instead of spinning: a spinning pool burns the cores that the
+    # other cameras (or the other models of a shared detector) need.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return opts
 
 
@@ -181,16 +185,20 @@ class FastAlprRecognizer:
         )
 
     def recognize(self, frame: np.ndarray) -> list[PlateObservation]:
-        boxes = self.detect(frame)
-        reads = self.ocr.read(frame, [b for b, _ in boxes])
-        out = []
-        for (box, det_conf), read in zip(boxes, reads, strict=True):
+        return self.recognize_many([frame])[0]
+
+    def recognize_many(self, frames: list[np.ndarray]) -> list[list[PlateObservation]]:
+        """``recognize`` for several frames, the plates of all of them read in one OCR batch."""
+        found = [(i, box, conf) for i, f in enumerate(frames) for box, conf in self.detect(f)]
+        reads = self.ocr.read_many([(frames[i], box) for i, box, _ in found])
+        out: list[list[PlateObservation]] = [[] for _ in frames]
+        for (i, box, det_conf), read in zip(found, reads, strict=True):
             obs = self.observe(box, det_conf, read)
             if obs is None or len(obs.text) < self.settings.min_length:
                 continue
             if self.settings.drop_unformatted and not obs.format_ok:
                 continue
-            out.append(obs)
+            out[i].append(obs)
         return out
 
 

@@ -3,7 +3,8 @@
 An observation joins the open track whose motion-predicted box overlaps it best, or, when the
 plate moved too far for any overlap, the nearby track whose text is similar. A track closes when it
 has not been seen for ``track_gap_s`` (sooner when it was last seen at the frame edge: the vehicle
-left). Each track yields an early ``preview`` once ``preview_frames`` observations agree, and one
+left). Each track yields an early ``preview`` once ``preview_frames`` observations agree (or at
+once when the first read reaches ``instant_preview_confidence``), and one
 ``final`` consensus when it closes; a vehicle that stops is finalised after ``track_max_s`` and its
 track keeps absorbing observations silently until it leaves. Pure logic: time comes in as ``at``.
 
@@ -201,10 +202,13 @@ class Tracker:
 
     def _preview(self, track: Track) -> TrackRead | None:
         s = self.settings
-        if track.previewed or track.sealed or track.frames < s.preview_frames:
+        if track.previewed or track.sealed:
             return None
         c = self._consensus(track)
-        if c.support < s.preview_frames or c.confidence < s.min_confidence:
+        agreed = track.frames >= s.preview_frames and c.support >= s.preview_frames
+        if not agreed and c.confidence < s.instant_preview_confidence:
+            return None
+        if c.confidence < s.min_confidence:
             return None
         if len(c.text) < s.min_length or (s.drop_unformatted and not c.format_ok):
             return None

@@ -69,6 +69,9 @@ class LprSettings(Section):
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     min_length: int = Field(default=2, ge=1, le=12)
     threads: int = Field(default=1, ge=1, le=64)
+    # per_camera: every camera worker loads its own models; shared: one detector service per
+    # host (models loaded once, onnxruntime on every core, OCR batched across cameras).
+    detector: Literal["per_camera", "shared"] = "per_camera"
     regions: list[str] = Field(default_factory=lambda: ["us"])
     drop_unformatted: bool = False
     # Each plate crop is read once per padding (share of the box width added on each side);
@@ -89,6 +92,9 @@ class LprSettings(Section):
     track_max_s: float = Field(default=30.0, gt=0)
     preview_frames: int = Field(default=2, ge=1, le=50)  # agreeing frames before the preview read
     single_frame_min_confidence: float = Field(default=0.85, ge=0.0, le=1.0)
+    # A preview goes out on the very first frame whose read is at least this confident (a hit
+    # on it reaches the console one detection interval and inference earlier); 1.0 = never.
+    instant_preview_confidence: float = Field(default=0.95, ge=0.0, le=1.0)
     # Video: plates whose box is within this many pixels of the frame border are cut off; ignored.
     edge_margin_px: int = Field(default=2, ge=0, le=100)
 

@@ -1,9 +1,10 @@
 """One check on every request's text before any route runs: no NUL characters anywhere.
 
 PostgreSQL refuses NUL in text columns, so a NUL in a login, a search reason or a list name
-used to fail deep inside a flush (500, on one database only). This app-wide dependency walks the
-path, the query string and a JSON body with ``rtcc.schemas.types.no_nul`` and answers 422 naming
-the first offending field, before anything is read from or written to the database.
+used to fail deep inside a flush (500, on one database only). This app-wide dependency walks
+the path, the query string, a JSON body and form fields (and upload file names) with
+``rtcc.schemas.types.no_nul`` and answers 422 naming the first offending field, before
+anything is read from or written to the database.
 Integers that do not fit 64 bits in a JSON body are refused the same way.
 """
 
@@ -50,9 +51,10 @@ async def refuse_bad_text(request: HTTPConnection) -> None:
     for name, value in request.query_params.multi_items():
         _check(name, name)
         _check(name, value)
-    if isinstance(request, Request) and request.headers.get("content-type", "").startswith(
-        "application/json"
-    ):
+    if not isinstance(request, Request):
+        return  # a websocket: no body
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/json"):
         body = await request.body()
         try:
             data = json.loads(body) if body else None
@@ -60,3 +62,10 @@ async def refuse_bad_text(request: HTTPConnection) -> None:
             return  # the route's own validation answers 422 for malformed JSON
         for field, value in _walk(data, ""):
             _check(field or "body", value)
+    elif kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form()  # parsed once; the route reads the same form
+        for name, value in form.multi_items():
+            if isinstance(value, str):
+                _check(name, value)
+            elif value.filename is not None:
+                _check(name, value.filename)

@@ -3,8 +3,12 @@
 The workload is the video re-timed to ``--source-fps`` (a reduced-rate analytics substream),
 followed by still background frames (with sensor-like noise) so that vehicles are in view
 ``--duty`` of the time. Camera *i* starts ``i/N`` of a period into the loop, so passes are spread
-over time as on a real street. ``--mode gated`` uses the motion gate, ``--mode naive`` runs the
-recognizer on every sampled frame.
+over time as on a real street. ``--mode gated`` uses the motion gate (with ``--detector``: each
+camera's own models, or one shared detector service), ``--mode naive`` runs the recognizer on
+every sampled frame in each camera's own process, and ``--mode both`` runs gated then naive on the
+same workload in one invocation, so their figures compare on the same machine at the same load.
+Every result names the CPU and the resident memory per camera (all worker processes, the shared
+detector included, divided by the camera count).
 """
 
 from __future__ import annotations
@@ -46,7 +50,10 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--duty", type=float, default=0.25, help="share of time a vehicle is in view")
     p.add_argument("--source-fps", type=float, default=10.0)
     p.add_argument("--detect-fps", type=float, default=5.0)
-    p.add_argument("--mode", choices=["gated", "naive"], default="gated")
+    p.add_argument("--mode", choices=["gated", "naive", "both"], default="gated")
+    p.add_argument("--detector", choices=["per_camera", "shared"], default=None,
+                   help="gated mode: models per camera or one service per host "
+                   "(default: lpr.detector)")
     p.add_argument("--model-dir", type=Path, default=None, help="offline model bundle")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run)
@@ -172,14 +179,48 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 < args.duty <= 1 or args.cameras < 1 or args.seconds <= 0:
         raise InvalidInputError("need 0 < --duty <= 1, --cameras >= 1, --seconds > 0")
     settings: Settings = load_settings(getattr(args, "config", None))
-    lpr = settings.lpr.model_copy(update={"model_dir": args.model_dir or settings.lpr.model_dir})
+    lpr = settings.lpr.model_copy(update={
+        "model_dir": args.model_dir or settings.lpr.model_dir,
+        "detector": args.detector or settings.lpr.detector,
+    })
+    modes = ["gated", "naive"] if args.mode == "both" else [args.mode]
     with tempfile.TemporaryDirectory(prefix="rtcc-bench-") as tmp:
         work = build_workload(
             args.video, Path(tmp), fps=args.source_fps, duty=args.duty, lpr=lpr
         )
-        result = _measure(args, work, lpr, Path(tmp))
-    _print(result, args.json)
+        results = {}
+        for mode in modes:
+            # naive is the baseline as it was: every camera loads its own models
+            mode_lpr = lpr if mode == "gated" else lpr.model_copy(update={"detector": "per_camera"})
+            results[mode] = _measure(mode, args, work, mode_lpr, Path(tmp) / mode)
+    _print(_combine(results, args.mode), args.json)
     return 0
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name as the kernel reports it ("unknown" where it does not)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "unknown"
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("model name", "Model", "cpu model") and value.strip():
+            return value.strip()
+    return "unknown"
+
+
+def _combine(results: dict[str, dict[str, Any]], mode: str) -> dict[str, Any]:
+    cpu = {"cpu_model": cpu_model(), "cpu_count": psutil.cpu_count() or 1}
+    if mode != "both":
+        return {**results[mode], **cpu}
+    gated, naive = results["gated"]["cameras_kept_up"], results["naive"]["cameras_kept_up"]
+    return {
+        "mode": "both", "cameras": results["gated"]["cameras"], **cpu,
+        "gated": results["gated"], "naive": results["naive"],
+        # cameras that kept up (lag <= 2 s, every pass seen) under ours per camera under naive
+        "kept_up_ratio": round(gated / naive, 2) if naive else None,
+    }
 
 
 def _workers_cpu() -> float:
@@ -193,9 +234,21 @@ def _workers_cpu() -> float:
     return total
 
 
-def _measure(args: argparse.Namespace, w: Workload, lpr: Any, tmp: Path) -> dict[str, Any]:
+def _workers_rss_mb() -> float:
+    total = 0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.Error:
+            continue
+    return total / 2**20
+
+
+def _measure(
+    mode: str, args: argparse.Namespace, w: Workload, lpr: LprSettings, tmp: Path
+) -> dict[str, Any]:
     n = args.cameras
-    motion = MotionSettings(enabled=args.mode == "gated")
+    motion = MotionSettings(enabled=mode == "gated")
     specs, cams = [], {}
     begin = time.time() + 20 + 5 * n  # every worker loads its models first, then all start
     for i in range(n):
@@ -216,6 +269,7 @@ def _measure(args: argparse.Namespace, w: Workload, lpr: Any, tmp: Path) -> dict
         cpu0, t0 = _workers_cpu(), time.monotonic()
         _collect(sup, cams, w, t0 + args.seconds)
         cpu1, t1 = _workers_cpu(), time.monotonic()
+        rss_mb = _workers_rss_mb()
         at_end = {k: c.last for k, c in cams.items()}
         # Passes count up to the last frame played in the window; their reads may still be in
         # the pipeline (a track closes track_gap_s after the car leaves), so let them drain.
@@ -224,14 +278,17 @@ def _measure(args: argparse.Namespace, w: Workload, lpr: Any, tmp: Path) -> dict
             state.last = at_end[key]
     finally:
         sup.stop()
-    return _summary(args, w, cams, base, (cpu1 - cpu0) / (t1 - t0))
+    result = _summary(mode, args, w, cams, base, (cpu1 - cpu0) / (t1 - t0))
+    result["detector"] = lpr.detector
+    result["rss_mb_per_camera"] = round(rss_mb / n, 1)
+    return result
 
 
 def _summary(
-    args: argparse.Namespace, w: Workload, cams: dict[str, _Cam], base: dict[str, int],
-    cpu_s_per_s: float,
+    mode: str, args: argparse.Namespace, w: Workload, cams: dict[str, _Cam],
+    base: dict[str, int], cpu_s_per_s: float,
 ) -> dict[str, Any]:
-    expected = seen = analysed = skipped = 0
+    expected = seen = analysed = skipped = kept = 0
     max_lag = 0.0
     for key, cam in cams.items():
         last, start = cam.last, cam.started_at
@@ -243,8 +300,9 @@ def _summary(
         analysed += last.analysed_frames - base[key]
         skipped += last.motion_skipped
         max_lag = max(max_lag, last.max_lag_s)
+        kept += last.max_lag_s <= 2.0 and want <= cam.passes
     return {
-        "mode": args.mode,
+        "mode": mode,
         "cameras": args.cameras,
         "seconds": args.seconds,
         "source_fps": args.source_fps,
@@ -257,6 +315,7 @@ def _summary(
         "cpu_percent": round(100.0 * cpu_s_per_s / (psutil.cpu_count() or 1), 1),
         "passes_expected": expected,
         "passes_seen": seen,
+        "cameras_kept_up": kept,
     }
 
 
@@ -265,4 +324,9 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(result))
         return
     for key, value in result.items():
-        print(f"{key:>20}: {value}")
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for sub, figure in value.items():
+                print(f"  {sub:>20}: {figure}")
+        else:
+            print(f"{key:>22}: {value}")

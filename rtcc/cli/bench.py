@@ -7,7 +7,7 @@ import importlib
 from collections.abc import Callable
 
 # Each name is a module rtcc.bench.<name> with register(subparsers, add_config).
-BENCHES: list[str] = ["hotlist", "retention", "lpr", "cameras", "video", "ingest"]
+BENCHES: list[str] = ["hotlist", "retention", "lpr", "cameras", "video", "ingest", "latency"]
 
 
 def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]

@@ -104,7 +104,8 @@ class Runtime:
             )
             self.retention.start()
             self.tallies = TallyScheduler(sessions=s.sessions, clock=s.clock,
-                                          retention=s.settings.retention)
+                                          retention=s.settings.retention,
+                                          data_dir=s.settings.data_dir)
             self.tallies.start()
 
     def _start_outbound(self) -> None:

@@ -3,7 +3,8 @@
 Each run closes every finished day not yet closed and recomputes the recent days that no
 retention class can have touched yet (so a hit confirmed two days later is counted as
 confirmed). The retention executor also closes the days it is about to purge, so a report never
-depends on this thread having run.
+depends on this thread having run. A pass holds the retention run lock, so it never writes the
+same day as a retention run at the same time (it waits for the next interval instead).
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from retention.executor import run_lock
 from rtcc import usage_tally
 from rtcc.clock import Clock
 from rtcc.config import RetentionSettings
 from rtcc.db import transaction
+from rtcc.errors import RtccError
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 3600.0
@@ -26,15 +30,18 @@ FIRST_DELAY_S = 5.0
 
 def close_finished_days(
     *, sessions: sessionmaker[Session], clock: Clock, retention: RetentionSettings,
+    data_dir: Path,
 ) -> list[date]:
-    """One pass in one transaction; returns the days (re)computed."""
-    now = clock.now()
-    today = usage_tally.day_of(now)
-    refresh = usage_tally.safe_refresh_days(retention)
-    with transaction(sessions) as session:
-        return usage_tally.close_days(
-            session, until=today, now=now,
-            refresh_from=today - timedelta(days=refresh) if refresh else None)
+    """One pass in one transaction, under the retention run lock; returns the days written.
+    Raises ``ConflictError`` while a retention run is in progress."""
+    with run_lock(data_dir):
+        now = clock.now()
+        today = usage_tally.day_of(now)
+        refresh = usage_tally.safe_refresh_days(retention)
+        with transaction(sessions) as session:
+            return usage_tally.close_days(
+                session, until=today, now=now,
+                refresh_from=today - timedelta(days=refresh) if refresh else None)
 
 
 class TallyScheduler:
@@ -42,9 +49,10 @@ class TallyScheduler:
 
     def __init__(
         self, *, sessions: sessionmaker[Session], clock: Clock, retention: RetentionSettings,
-        interval_s: float = INTERVAL_S, first_delay_s: float = FIRST_DELAY_S,
+        data_dir: Path, interval_s: float = INTERVAL_S, first_delay_s: float = FIRST_DELAY_S,
     ) -> None:
         self.sessions, self.clock, self.retention = sessions, clock, retention
+        self.data_dir = data_dir
         self.interval_s, self.first_delay_s = interval_s, first_delay_s
         self.runs = 0
         self._stop = threading.Event()
@@ -65,7 +73,10 @@ class TallyScheduler:
     def run_once(self) -> list[date]:
         try:
             days = close_finished_days(sessions=self.sessions, clock=self.clock,
-                                       retention=self.retention)
+                                       retention=self.retention, data_dir=self.data_dir)
+        except RtccError as exc:  # a retention run holds the lock (and closes its days itself)
+            log.info("usage tallies deferred: %s", exc.message)
+            return []
         except Exception:  # noqa: BLE001 - the server outlives a failed pass; retried next time
             log.exception("closing usage tallies failed")
             return []

@@ -3,11 +3,12 @@
 One definition per rule, so that bad input is refused the same way everywhere (422 naming the
 field in the API, exit 2 naming the field in ``check-config`` and the CLI):
 
-- ``ApiDatetime``: any ISO date-time, returned as aware UTC; a value that cannot be expressed
-  in UTC (year 9999 at -14:00, year 1 at +14:00) or has no time zone where one is needed is
-  refused instead of overflowing later.
-- ``DbInt``: an integer that fits a signed 64-bit column (PostgreSQL ``BIGINT``).
-- ``Text``: a string without NUL characters (PostgreSQL refuses them in text).
+- ``ApiDatetime``: an ISO date-time; one with a zone is returned in UTC, and one that cannot
+  be expressed in UTC (year 9999 at -14:00, year 1 at +14:00) is refused instead of
+  overflowing later. One without a zone is left as it is: each route reads it as UTC or
+  refuses it, as it always has.
+- ``no_nul``: text without NUL characters (PostgreSQL refuses them), applied to every request
+  by ``web.inputs`` (with the 64-bit integer bounds below) and to hotlist files.
 - ``CameraId``: a camera id that is safe as a single path component (``media/reads/<id>/``).
 """
 
@@ -36,6 +37,11 @@ def utc(value: datetime) -> datetime:
         ) from None
 
 
+def aware_to_utc(value: datetime) -> datetime:
+    """An aware ``value`` in UTC (``ValueError`` when out of range); naive ones unchanged."""
+    return value if value.tzinfo is None else utc(value)
+
+
 def no_nul(value: str) -> str:
     """Refuse NUL characters (``ValueError`` names the position)."""
     at = value.find("\x00")
@@ -54,9 +60,7 @@ def camera_id(value: str) -> str:
     return value
 
 
-ApiDatetime = Annotated[datetime, AfterValidator(utc)]
-DbInt = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-Text = Annotated[str, AfterValidator(no_nul)]
+ApiDatetime = Annotated[datetime, AfterValidator(aware_to_utc)]
 CameraId = Annotated[
     str, Field(min_length=1, max_length=64, pattern=CAMERA_ID_PATTERN), AfterValidator(camera_id)
 ]

@@ -36,8 +36,8 @@ def _seed(services: Services) -> dict[str, int]:
                                   ("hit_waiting", timedelta(days=2), "new")):
             at = now - age
             hit = Hit(camera_id="north", plate="AB3CDE", entry_plate="AB3CDE",
-                      hotlist_id=stolen.id, hotlist_name="stolen", status=status, observed_at=at, last_seen_at=at,
-                      created_at=at, updated_at=at)
+                      hotlist_id=stolen.id, hotlist_name="stolen", status=status,
+                      observed_at=at, last_seen_at=at, created_at=at, updated_at=at)
             s.add(hit)
             s.flush()
             ids[name] = hit.id

@@ -185,4 +185,14 @@ def test_keys_are_unique_across_trackers_of_one_camera() -> None:
 def test_key_is_prefix_run_and_counter() -> None:
     tracker = Tracker(LprSettings(), key_prefix="cam", run_id="r1")
     reads = tracker.update([obs("ABC1234", 300, 0.95)], T0) + tracker.flush()
-    assert [r.track_key for r in reads] == ["cam-r1-1"]
+    assert {r.track_key for r in reads} == {"cam-r1-1"}  # its instant preview and its final
+
+
+def test_a_very_confident_first_frame_previews_at_once() -> None:
+    tracker = Tracker(LprSettings(), key_prefix="cam")
+    (first,) = tracker.update([obs("ABC1234", 300, 0.97)], T0)
+    assert (first.status, first.record.plate, first.record.frames) == ("preview", "ABC1234", 1)
+    # A merely confident frame waits for a second one that agrees.
+    assert Tracker(LprSettings(), key_prefix="cam").update([obs("ABC1234", 300, 0.9)], T0) == []
+    off = LprSettings(instant_preview_confidence=1.0)
+    assert Tracker(off, key_prefix="cam").update([obs("ABC1234", 300, 0.99)], T0) == []

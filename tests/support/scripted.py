@@ -8,6 +8,7 @@ the rectangle's box, with the scripted per-character alternatives.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +46,14 @@ class Reading:
 
 
 class ScriptedRecognizer:
-    def __init__(self, script: tuple[Reading, ...], fps: int) -> None:
-        self.script, self.fps = script, fps
+    def __init__(self, script: tuple[Reading, ...], fps: int, delay_s: float = 0.0) -> None:
+        self.script, self.fps, self.delay_s = script, fps, delay_s
         self.calls = 0
 
     def recognize(self, frame: np.ndarray) -> list[PlateObservation]:
         self.calls += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)  # stands in for the models' compute time
         box = find_plate(frame)
         if box is None:
             return []
@@ -62,6 +65,7 @@ class ScriptedRecognizer:
 class ScriptedFactory:
     script: tuple[Reading, ...]
     fps: int = 10
+    delay_s: float = 0.0  # per frame, as if the models took this long
 
     def __call__(self, settings: LprSettings) -> ScriptedRecognizer:
-        return ScriptedRecognizer(self.script, self.fps)
+        return ScriptedRecognizer(self.script, self.fps, self.delay_s)

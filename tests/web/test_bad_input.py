@@ -126,3 +126,13 @@ def test_camera_ids_must_be_path_safe(api_client: Any, services: Services) -> No
         _field_error(resp, "id")
     with services.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Camera)) == 0
+
+
+def test_nul_in_form_fields_is_422(api_client: Any, services: Services
+                                                    ) -> None:
+    sup = api_client("supervisor", raise_server_exceptions=False)
+    csv = b"plate,state\nAB12CDE,CA\n"
+    _field_error(sup.post("/api/hotlists/import", data={"name": "sto\x00len"},
+                          files={"file": ("list.csv", csv, "text/csv")}), "name")
+    with services.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Hotlist)) == 0

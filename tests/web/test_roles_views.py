@@ -64,7 +64,9 @@ class RolesConsole(ConsoleServer):
         cfg = yaml.safe_load(self.config.read_text(encoding="utf-8"))
         cfg.pop("lpr", None)  # no plate models: no camera reads plates
         for cam in cfg["cameras"]:
-            cam["lpr"] = False
+            # No recording either: a half-written first segment would make the retention
+            # run refuse ("media files but no rows"), as it should on a real system.
+            cam["lpr"] = cam["record"] = False
         cfg["cameras"].append({"id": "quay", "name": "Quay road", "url": str(self.video),
                                "enabled": False, "lpr": False})
         self.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import bindparam, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from retention.executor import Executor, RunOptions
+from retention.executor import Executor, RunOptions, run_lock
 from rtcc import usage_tally
 from rtcc.clock import FakeClock
 from rtcc.models import AuditEvent, Hit, LegalHold, PlateRead, UsageTally, UTCDateTime
@@ -89,7 +89,8 @@ def test_figures_survive_a_retention_run(year: Services) -> None:
     before = _year_values(_report(year))  # no tallies yet: all live counts
     _assert_equals_direct_counts(year, before)
     scheduler = TallyScheduler(sessions=year.sessions, clock=clock,
-                               retention=year.settings.retention)
+                               retention=year.settings.retention,
+                               data_dir=year.settings.data_dir)
     closed = scheduler.run_once()
     assert closed[0] <= START.date() and closed[-1] == clock.now().date() - timedelta(days=1)
     assert _year_values(_report(year)) == before  # tallies for closed days == live counts
@@ -178,7 +179,8 @@ def test_open_tail_is_live_and_recent_days_are_recomputed(services: Services) ->
         factories.hit(s, read)
         s.commit()
     scheduler = TallyScheduler(sessions=services.sessions, clock=clock,
-                               retention=services.settings.retention)
+                               retention=services.settings.retention,
+                               data_dir=services.settings.data_dir)
     assert scheduler.run_once()[-1] == yesterday.date()
     with services.sessions() as s:
         factories.read(s, services.settings.data_dir, now - timedelta(minutes=5), files=False)
@@ -189,6 +191,32 @@ def test_open_tail_is_live_and_recent_days_are_recomputed(services: Services) ->
     assert (lpr["hits"], lpr["confirmed"]) == (1, 0)  # the tally was made before the decision
     scheduler.run_once()
     assert _lpr_now(services)["confirmed"] == 1
+
+
+def test_old_days_are_never_recomputed_and_a_retention_run_defers_the_job(
+    services: Services,
+) -> None:
+    """Days older than the shortest retention period may have lost rows: the job leaves their
+    tallies alone. While a retention run holds its lock the job waits for the next pass."""
+    clock = services.clock
+    assert isinstance(clock, FakeClock)
+    old = clock.now() - timedelta(days=services.settings.retention.video_days + 10)
+    with services.sessions() as s:
+        factories.hit(s, factories.read(s, services.settings.data_dir, old, files=False))
+        s.commit()
+    scheduler = TallyScheduler(sessions=services.sessions, clock=clock,
+                               retention=services.settings.retention,
+                               data_dir=services.settings.data_dir)
+    with run_lock(services.settings.data_dir):
+        assert scheduler.run_once() == []
+    with services.sessions() as s:
+        assert s.scalar(select(UsageTally.id)) is None
+    assert old.date() in scheduler.run_once()
+    with services.sessions() as s:
+        s.execute(update(Hit).values(status="confirmed"))
+        s.commit()
+    assert old.date() not in scheduler.run_once()
+    assert _lpr_now(services)["confirmed"] == 0  # frozen at the tally, as after a purge
 
 
 def _lpr_now(services: Services) -> dict[str, Any]:

@@ -1,0 +1,227 @@
+"""One detector service per host: a process that loads the models once and serves every camera.
+
+Camera workers get ``DetectorHost.client()`` as their recognizer factory. The client copies each
+analysed frame into its own ``multiprocessing.shared_memory`` block and sends a small request
+(the block's name and the frame shape) over a Unix socket; the host serves whatever requests
+are waiting as one batch (``lpr.service.serve``) and answers each camera with its plates.
+Camera processes keep decode, motion gating and tracking. A camera whose host is gone raises
+``ModelError``: the worker goes to ``error`` and the supervisor restarts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+from multiprocessing.connection import Client, Connection, Listener, wait
+from typing import Any
+
+import numpy as np
+
+from cameras.worker import DEFAULT_RECOGNIZER, RecognizerFactory, recognizer_factory
+from lpr.recognizer import PlateObservation
+from lpr.service import DetectReply, DetectRequest, serve, service_settings
+from rtcc.config import LprSettings
+from rtcc.errors import ModelError
+
+CONNECT_TIMEOUT_S = 120.0  # the host may still be loading its models
+
+
+@dataclass(frozen=True)
+class SharedDetectorFactory:
+    """Picklable recognizer factory for ``WorkerSpec.recognizer``: a client of the host."""
+
+    address: str
+    authkey: bytes
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+
+    def __call__(self, settings: LprSettings) -> SharedDetectorClient:
+        return SharedDetectorClient(self.address, self.authkey, self.connect_timeout_s)
+
+
+def _release(segment: shared_memory.SharedMemory) -> None:
+    with contextlib.suppress(OSError):
+        segment.close()
+        segment.unlink()
+
+
+class SharedDetectorClient:
+    """A recognizer that asks the host; owns one shared-memory block sized to its frames."""
+
+    def __init__(self, address: str, authkey: bytes, connect_timeout_s: float) -> None:
+        self.address, self.authkey, self.timeout_s = address, authkey, connect_timeout_s
+        self._conn: Connection | None = None
+        self._segment: shared_memory.SharedMemory | None = None
+
+    def _connect(self) -> Connection:
+        if self._conn is not None:
+            return self._conn
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                self._conn = Client(self.address, "AF_UNIX", authkey=self.authkey)
+                return self._conn
+            except (FileNotFoundError, ConnectionRefusedError) as exc:
+                if time.monotonic() >= deadline:
+                    raise ModelError(f"shared detector not reachable: {exc}") from None
+                time.sleep(0.2)
+
+    def _block(self, nbytes: int) -> shared_memory.SharedMemory:
+        if self._segment is None or self._segment.size < nbytes:
+            if self._segment is not None:
+                _release(self._segment)
+            self._segment = shared_memory.SharedMemory(create=True, size=nbytes)
+            weakref.finalize(self, _release, self._segment)
+        return self._segment
+
+    def recognize(self, frame: np.ndarray) -> list[PlateObservation]:
+        conn = self._connect()
+        frame = np.ascontiguousarray(frame, dtype=np.uint8)
+        block = self._block(frame.nbytes)
+        np.ndarray(frame.shape, np.uint8, buffer=block.buf)[...] = frame
+        try:
+            conn.send(DetectRequest(block.name, tuple(frame.shape)))
+            reply: DetectReply = conn.recv()
+        except (EOFError, OSError) as exc:
+            self._conn = None
+            raise ModelError(f"shared detector gone: {exc or type(exc).__name__}") from None
+        if reply.error is not None:
+            raise ModelError(f"shared detector: {reply.error}")
+        return reply.observations
+
+
+class DetectorHost:
+    """Starts and stops the one detector process of this host (spawned, daemonic)."""
+
+    def __init__(
+        self, lpr: LprSettings, *, recognizer: str | RecognizerFactory = DEFAULT_RECOGNIZER,
+        ctx: Any = None,
+    ) -> None:
+        self.lpr, self.recognizer = lpr, recognizer
+        self._ctx = ctx or mp.get_context("spawn")
+        self._dir = tempfile.mkdtemp(prefix="rtcc-detector-")
+        self.address = os.path.join(self._dir, "detector.sock")
+        self._authkey = os.urandom(16)
+        self._stop = self._ctx.Event()
+        # served frames, batches, largest batch: written by the host, read by tests and benches
+        self.stats = self._ctx.Array("q", 3)
+        self.process: Any = None
+
+    def client(self) -> SharedDetectorFactory:
+        return SharedDetectorFactory(self.address, self._authkey)
+
+    def start(self) -> None:
+        self.process = self._ctx.Process(
+            target=run_host,
+            args=(self.address, self._authkey, self.recognizer, self.lpr, self._stop, self.stats),
+            name="detector-host", daemon=True,
+        )
+        self.process.start()
+
+    def served(self) -> tuple[int, int, int]:
+        """(frames served, batches, largest batch)."""
+        with self.stats.get_lock():
+            return int(self.stats[0]), int(self.stats[1]), int(self.stats[2])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self.process is not None:
+            self.process.join(timeout)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(2)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class _Connections:
+    """Cameras connect at any time (and again after a restart): accepted on a thread."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener, self.lock, self.open = listener, threading.Lock(), []  # type: ignore[var-annotated]
+        threading.Thread(target=self._accept, name="detector-accept", daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn = self.listener.accept()
+            except (mp.AuthenticationError, EOFError):  # not one of our cameras
+                continue
+            except OSError:  # closed at shutdown
+                return
+            with self.lock:
+                self.open.append(conn)
+
+    def current(self) -> list[Connection]:
+        with self.lock:
+            return list(self.open)
+
+    def drop(self, conn: Connection) -> None:
+        with self.lock:
+            self.open.remove(conn)
+        conn.close()
+
+
+def run_host(
+    address: str, authkey: bytes, factory: str | RecognizerFactory, lpr: LprSettings,
+    stop: Any, stats: Any,
+) -> None:
+    """Entry point of the detector process: listen first, load the models once, then serve."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(address)  # left by a host that crashed
+    conns = _Connections(Listener(address, "AF_UNIX", authkey=authkey))
+    recognizer = recognizer_factory(factory)(service_settings(lpr, os.cpu_count() or 1))
+    blocks: dict[str, shared_memory.SharedMemory] = {}
+    try:
+        while not stop.is_set():
+            current = conns.current()
+            if not current:
+                stop.wait(0.05)
+                continue
+            batch: list[tuple[Connection, DetectRequest]] = []
+            for ready in wait(current, timeout=0.2):
+                conn: Connection = ready  # type: ignore[assignment]
+                try:
+                    batch.append((conn, conn.recv()))
+                except (EOFError, OSError):
+                    conns.drop(conn)
+                    _close_all(blocks)  # the others re-attach theirs on their next request
+            if batch:
+                _serve_batch(recognizer, batch, blocks, stats)
+    finally:
+        conns.listener.close()
+        _close_all(blocks)
+
+
+def _close_all(blocks: dict[str, shared_memory.SharedMemory]) -> None:
+    for block in blocks.values():
+        with contextlib.suppress(BufferError, OSError):
+            block.close()  # never unlinked here: the camera owns its block
+    blocks.clear()
+
+
+def _serve_batch(
+    recognizer: Any, batch: list[tuple[Connection, DetectRequest]],
+    blocks: dict[str, shared_memory.SharedMemory], stats: Any,
+) -> None:
+    frames = []
+    for _, req in batch:
+        block = blocks.get(req.segment)
+        if block is None:
+            block = blocks[req.segment] = shared_memory.SharedMemory(name=req.segment)
+        frames.append(np.ndarray(req.shape, np.uint8, buffer=block.buf))
+    replies = serve(recognizer, frames)
+    del frames
+    for (conn, _), reply in zip(batch, replies, strict=True):
+        with contextlib.suppress(OSError):
+            conn.send(reply)
+    with stats.get_lock():
+        stats[0] += len(batch)
+        stats[1] += 1
+        stats[2] = max(stats[2], len(batch))

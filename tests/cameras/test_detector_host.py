@@ -1,0 +1,110 @@
+"""One detector service per host: a real detector process serving real camera workers through
+shared memory — with the scripted recognizer (any machine) and with the real models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from cameras.detector_host import DetectorHost
+from lpr.service import serve
+from rtcc.config import LprSettings
+from tests.support.clips import Clip, write_clip
+from tests.support.scripted import Reading, ScriptedFactory
+from tests.support.workers import MODEL_LOAD_S, CameraRuns, final_read, state_is
+
+SCRIPT = ScriptedFactory((Reading(1.0, 3.0, "ABC123"), Reading(5.5, 7.5, "XYZ789")))
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
+    path = tmp_path_factory.mktemp("clip") / "two-passes.mp4"
+    return write_clip(path, seconds=10, passes=[(1.0, 3.0), (5.5, 7.5)])
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Iterator[CameraRuns]:
+    with CameraRuns(tmp_path / "data") as started:
+        yield started
+
+
+@pytest.fixture
+def host() -> Iterator[DetectorHost]:
+    # 80 ms a frame, as a busy detector: the cameras' requests meet in the host's queue
+    started = DetectorHost(LprSettings(), recognizer=replace(SCRIPT, delay_s=0.08))
+    started.start()
+    yield started
+    started.stop()
+
+
+def _camera(cam_id: str, url: Path, **extra: object) -> dict[str, object]:
+    return {"id": cam_id, "url": str(url), "loop": False, "realtime": True, "detect_fps": 5,
+            **extra}
+
+
+def test_one_host_serves_two_camera_workers(
+    clip: Clip, runs: CameraRuns, host: DetectorHost
+) -> None:
+    sup, got = runs.start([_camera("east", clip.path), _camera("west", clip.path)],
+                          recognizer=host.client())
+    for cam in ("east", "west"):
+        got.wait_for(state_is(cam, "offline"), 40, f"end of file on {cam}")
+    got.pump(0.5)
+    for cam in ("east", "west"):
+        finals = [r.record.plate for r in got.reads(cam) if r.record.status == "final"]
+        assert finals == ["ABC123", "XYZ789"], (cam, finals)
+    served, batches, largest = host.served()
+    analysed = sum(m.analysed_frames for m in got.messages
+                   if state_is("east", "offline")(m) or state_is("west", "offline")(m))
+    # Every analysed frame of both cameras went through the host, and frames of the two
+    # cameras (played in real time side by side) were served together at least once.
+    assert served == analysed >= 60, (served, analysed)
+    assert batches < served and largest >= 2, (served, batches, largest)
+    assert not any(state_is(c, "error", "failed")(m) for m in got.messages for c in ("east",
+                                                                                      "west"))
+
+
+def test_a_camera_whose_host_is_gone_errors_and_is_restarted(
+    clip: Clip, runs: CameraRuns
+) -> None:
+    gone = DetectorHost(LprSettings(), recognizer=SCRIPT)
+    gone.start()
+    gone.stop()  # never serves: the socket is gone as well
+    client = gone.client()
+    quick = type(client)(client.address, client.authkey, connect_timeout_s=1.0)
+    sup, got = runs.start([_camera("lone", clip.path)], recognizer=quick, max_restarts=0,
+                          failed_retry_s=600)
+    err = got.wait_for(state_is("lone", "error"), 30, "error status")
+    assert "shared detector not reachable" in (err.message or "")
+
+
+def test_a_failing_batch_answers_every_frame_with_the_error() -> None:
+    import numpy as np
+
+    class Broken:
+        def recognize(self, frame: np.ndarray) -> list[object]:
+            raise RuntimeError("onnx fell over")
+
+    frames = [np.zeros((4, 4, 3), np.uint8)] * 3
+    replies = serve(Broken(), frames)  # type: ignore[arg-type]
+    assert [r.error for r in replies] == ["RuntimeError: onnx fell over"] * 3
+    assert all(r.batch == 3 for r in replies)
+
+
+@pytest.mark.slow
+def test_the_real_models_read_the_clip_through_the_shared_service(
+    runs: CameraRuns, model_dir: Path
+) -> None:
+    from tests.conftest import shared_path
+
+    video = shared_path("data/video/theAIGuysCode/license_plate.mp4")
+    sup, got = runs.start([_camera("real", video, realtime=False)],
+                          lpr={"model_dir": str(model_dir), "detector": "shared"})
+    assert sup.detector is not None  # the setting selected the one service of this host
+    got.wait_for(final_read("real", "LS15EBC"), MODEL_LOAD_S + 60, "LS15EBC via the service")
+    served, _, _ = sup.detector.served()
+    assert served > 0
+    assert not any(state_is("real", "error", "failed")(m) for m in got.messages)
