@@ -9,6 +9,12 @@ edit always share a key, so a lookup is a dozen hash probes into one sorted ``in
 a scan. Candidates are then verified exactly (hash collisions and two-substitution look-alikes are
 dropped) and described: match type, distance and the differing characters.
 
+A read that carries a per-character lattice is matched differently (``lattice_candidates``):
+the strings through its top-k alternatives that could clear the score threshold of
+``hotlist.lattice`` are probed by key (computed by arithmetic on the read's own key), and every
+entry found is scored by likelihood ratio; the look-alike rules then only serve reads without a
+lattice, wildcards and one-character indels on small lists.
+
 Wildcard entries (``ABC*``, ``A?C123``) are few; they live in buckets keyed by their literal
 prefix and are checked with a compiled pattern.
 """
@@ -71,6 +77,8 @@ class PlateIndex:
         self._edits = rules.max_other_edits > 0
         self._min_len = rules.min_length_for_edits
         self._any_fuzzy = self._edits and (fuzzy is None or any(fuzzy))
+        # Base-36 digit of each character's canonical form (for keys built by arithmetic).
+        self._canon_digit = {c: int(c.translate(self._table), 36) for c in _ALNUM}
         self._keys, self._slots = self._build_keys()
         self._wild: dict[str, list[tuple[int, re.Pattern[str]]]] = defaultdict(list)
         for slot, plate in enumerate(self.plates):
@@ -141,16 +149,18 @@ class PlateIndex:
         through the top-k alternatives scoring at least ``min_score`` (looked up by key) and
         the one-edit neighbours; exact ones always kept, others only at ``min_score``."""
         rules, bg = self.rules, lat.region_background(self.rules.lattice_region)
-        probes = lat.paths(lattice, bg, min_score - lat.ENUM_SLACK, rules.lattice_max_paths)
+        _, best, changes = lat.substitutions(
+            lattice, bg, min_score - lat.ENUM_SLACK, rules.lattice_max_paths
+        )
         canon = plate.translate(self._table)
         found: set[int] = set()
         if len(self._keys) and len(plate) <= MAX_KEY_LENGTH:
-            texts = {canon} | {p.translate(self._table) for _, p in probes}
-            hashes = np.array([plate_key(t) for t in texts], dtype=np.int64)
+            hashes = np.array([plate_key(canon), *self._change_keys(best, changes)], np.int64)
             lo = np.searchsorted(self._keys, hashes, "left").tolist()
             hi = np.searchsorted(self._keys, hashes, "right").tolist()
             for a, b in zip(lo, hi, strict=True):
-                found.update(self._slots[a:b].tolist())
+                if b > a:
+                    found.update(self._slots[a:b].tolist())
         out = []
         for cand in self.candidates(plate) if self._any_fuzzy else self._wildcards(plate, canon):
             if cand.match_type == "wildcard" or len(self.plates[cand.slot]) != len(plate):
@@ -169,6 +179,20 @@ class PlateIndex:
             kind = "lattice" if diff else "exact"
             out.append(Candidate(slot, kind, float(len(diff)), diff, max(0.0, top - llr), llr))
         out.sort(key=lambda c: (c.score, c.slot))
+        return out
+
+    def _change_keys(self, best: str, changes: list[tuple[float, lat.Change]]) -> list[int]:
+        """``plate_key`` of the canonical form of ``best`` with each change applied, by
+        arithmetic on the key rather than building strings."""
+        canon = best.translate(self._table)
+        base, n = plate_key(canon), len(canon)
+        digit = self._canon_digit
+        out = [base]
+        for _, change in changes:
+            key = base
+            for i, ch in change:
+                key += (digit[ch] - digit[canon[i]]) * _STEP[n - 1 - i]
+            out.append(key)
         return out
 
     def _wildcards(self, plate: str, canon: str) -> list[Candidate]:
@@ -261,6 +285,12 @@ class PlateIndex:
 _DIGIT = np.zeros(256, dtype=np.int64)
 for _i, _ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
     _DIGIT[ord(_ch)] = _i
+
+
+_STEP = [36**i * 16 for i in range(MAX_KEY_LENGTH + 1)]  # a key's weight of each position
+
+
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def plate_key(text: str) -> int:

@@ -36,7 +36,7 @@ VANITY_SHARE = 0.1  # plates that fit no format: any character anywhere
 DEFAULT_FLOOR = 1e-4
 # The enumeration orders strings by a per-position summary of the background; it goes this far
 # (nats) below the threshold so that strings the full mixture scores higher are still probed.
-ENUM_SLACK = 2.0
+ENUM_SLACK = 1.0
 
 Lattice = tuple[dict[str, float], ...]
 
@@ -52,6 +52,7 @@ class Background:
     letter_share: dict[int, tuple[float, ...]]
     formats: dict[int, tuple[str, ...]]
     _log_char: dict[int, tuple[dict[str, float], ...]] = field(default_factory=dict)
+    _by_shape: dict[str, float] = field(default_factory=dict)
 
     def log_chars(self, length: int) -> tuple[dict[str, float], ...]:
         """Per position: log ``prob`` of every character (cached per length)."""
@@ -71,12 +72,24 @@ class Background:
         return p_letter / len(LETTERS)
 
     def log_prob_plate(self, plate: str) -> float:
+        """log B(plate). Formats made only of ``@``/``#``/``?`` see a plate's letter/digit
+        shape alone, so the value is cached per shape."""
+        shape = plate.translate(_SHAPE)
+        cached = self._by_shape.get(shape)
+        if cached is not None:
+            return cached
         vanity = len(plate) * math.log(1 / len(ALPHABET))
         pats = self.formats.get(len(plate), ())
         if not pats:
             return vanity
         fit = sum(math.exp(_log_fit(plate, pat)) for pat in pats) / len(pats)
-        return math.log(VANITY_SHARE * math.exp(vanity) + (1 - VANITY_SHARE) * fit)
+        value = math.log(VANITY_SHARE * math.exp(vanity) + (1 - VANITY_SHARE) * fit)
+        if all(set(p) <= set("@#?") for p in pats):
+            self._by_shape[shape] = value
+        return value
+
+
+_SHAPE = str.maketrans({**{c: "@" for c in LETTERS}, **{c: "#" for c in DIGITS}})
 
 
 def _log_fit(plate: str, pattern: str) -> float:
@@ -185,33 +198,51 @@ def threshold(entries: int, target_per_million: float, alt_mass: float) -> float
     return math.log(max(entries, 1) * alt_mass / rate)
 
 
-def paths(
+Change = tuple[tuple[int, str], ...]  # (position, character) substituted into the top string
+
+
+def substitutions(
     lattice: Lattice, background: Background, min_score: float, limit: int
-) -> list[tuple[float, str]]:
-    """The read's top string, then strings one or two top-k substitutions away that score at
-    least ``min_score`` under the per-position summary of the background, best first, at most
-    ``limit`` (a bounded enumeration: three doubts at once are never worth a hit)."""
+) -> tuple[float, str, list[tuple[float, Change]]]:
+    """The read's top string (and its score under the per-position summary of the background),
+    and the changes one or two top-k substitutions away from it that keep the score at least
+    ``min_score``, best first, at most ``limit`` (a bounded enumeration: three doubts at once
+    are never worth a hit)."""
     logs = background.log_chars(len(lattice))
     cols = [
         sorted(((math.log(p) - lb[c], c) for c, p in d.items()), reverse=True)
         for d, lb in zip(lattice, logs, strict=True)
     ]
     top = sum(c[0][0] for c in cols)
-    if top < min_score:
-        return []
     best = "".join(c[0][1] for c in cols)
     room = top - min_score
+    if room < 0:
+        return top, best, []
     singles = sorted(
         (c[0][0] - v, i, ch) for i, c in enumerate(cols) for v, ch in c[1:] if c[0][0] - v <= room
     )
-    found = [(top - d, best[:i] + ch + best[i + 1 :]) for d, i, ch in singles]
+    found: list[tuple[float, Change]] = [(top - d, ((i, ch),)) for d, i, ch in singles]
     for a, (da, ia, ca) in enumerate(singles):
         for db, ib, cb in singles[a + 1 :]:
             if da + db > room:
                 break
             if ia != ib:
-                chars = list(best)
-                chars[ia], chars[ib] = ca, cb
-                found.append((top - da - db, "".join(chars)))
-    found.sort(reverse=True)
-    return [(top, best), *found[: max(0, limit - 1)]]
+                found.append((top - da - db, ((ia, ca), (ib, cb))))
+    found.sort(key=lambda f: -f[0])
+    return top, best, found[:limit]
+
+
+def paths(
+    lattice: Lattice, background: Background, min_score: float, limit: int
+) -> list[tuple[float, str]]:
+    """``substitutions`` as strings: the top string first (if it reaches ``min_score``)."""
+    top, best, changes = substitutions(lattice, background, min_score, max(0, limit - 1))
+    if top < min_score:
+        return []
+    out = [(top, best)]
+    for value, change in changes:
+        chars = list(best)
+        for i, ch in change:
+            chars[i] = ch
+        out.append((value, "".join(chars)))
+    return out

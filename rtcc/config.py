@@ -194,7 +194,7 @@ class MatchSettings(Section):
     lattice: bool = True
     lattice_false_hits_per_million: float = Field(default=1000.0, gt=0)
     lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
-    lattice_max_paths: int = Field(default=64, ge=1, le=4096)  # strings probed per read
+    lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read
     lattice_region: str = "us"  # background model: formats of this region
 
     @field_validator("confusion_groups")

@@ -24,6 +24,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from rtcc.errors import RtccError
 from rtcc.schemas.cameras import CameraOut
 from rtcc.schemas.hits import HitDetailOut, HitOut
+from rtcc.schemas.hotlists import HotlistChange
 from rtcc.schemas.integrations import GunshotAlertOut
 from rtcc.schemas.reads import ReadOut
 
@@ -36,6 +37,7 @@ class EventType(StrEnum):
     HIT_UPDATED = "hit_updated"
     CAMERA_STATUS = "camera_status"
     GUNSHOT = "gunshot"
+    HOTLIST_CHANGED = "hotlist_changed"
 
 
 class EventDecodeError(RtccError):
@@ -111,13 +113,25 @@ class GunshotEvent(_Event, GunshotAlertOut):
     schema_version: Literal[1] = 1
 
 
-Event = ReadEvent | NewHitEvent | HitUpdatedEvent | CameraStatusEvent | GunshotEvent
+class HotlistChangedEvent(_Event, HotlistChange):
+    """Hotlists changed on some instance: every other instance reloads its live index. Between
+    instances only; the websocket hub drops it (no rule in ``rtcc.auth.visibility``)."""
+
+    type: Literal[EventType.HOTLIST_CHANGED] = EventType.HOTLIST_CHANGED
+    schema_version: Literal[1] = 1
+
+
+Event = (
+    ReadEvent | NewHitEvent | HitUpdatedEvent | CameraStatusEvent | GunshotEvent
+    | HotlistChangedEvent
+)
 EVENT_CLASSES: dict[EventType, type[Event]] = {
     EventType.READ: ReadEvent,
     EventType.HIT: NewHitEvent,
     EventType.HIT_UPDATED: HitUpdatedEvent,
     EventType.CAMERA_STATUS: CameraStatusEvent,
     EventType.GUNSHOT: GunshotEvent,
+    EventType.HOTLIST_CHANGED: HotlistChangedEvent,
 }
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Annotated[Event, Field(discriminator="type")])
 

@@ -50,6 +50,8 @@ class EventRule:
 
 
 # Event type -> rule; any other type is dropped. A gunshot alert is a place, not a camera's data.
+# ``hotlist_changed`` has no rule on purpose: it tells instances to reload their index, and even a
+# list id would tell a browser when a list it may not see changed (consoles re-fetch on demand).
 EVENT_RULES: dict[str, EventRule] = {
     "read": EventRule("reads:live"),
     "hit": EventRule("hits:view", by_list=True),

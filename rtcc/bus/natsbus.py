@@ -13,6 +13,7 @@ meanwhile is missed and nothing is delivered twice (sequences at or below the la
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from typing import Any
@@ -122,6 +123,15 @@ class NatsBus:
             return
         self.delivered += 1
         self.local.publish(event)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until the server has every event published so far (before a short-lived
+        process such as a CLI import exits)."""
+        self.conn.run(self._flush(), timeout=timeout)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # the publish tasks scheduled before this one start first
+        await self.conn.client.flush()
 
     def close(self) -> None:
         if self._sub is not None and self.conn.connected.is_set():

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hotlist.importer import NcicLayout, read_file
-from rtcc.cli.context import cli_context
+from rtcc.cli.context import CliContext, cli_context
 from rtcc.errors import InvalidInputError
+from rtcc.events import EventBus
 from rtcc.vocab import HotlistFormat, values
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -74,9 +79,9 @@ def _import(args: argparse.Namespace) -> int:
     bar = ProgressBar(
         f"importing {args.name}", enabled=sys.stderr.isatty() and not args.no_progress
     )
-    with cli_context(args) as ctx:
+    with cli_context(args) as ctx, announcing_bus(ctx) as bus:
         result = import_hotlist(
-            ctx.services,
+            ctx.open(bus=bus),
             name=args.name,
             imported=imported,
             replace=args.replace,
@@ -92,3 +97,33 @@ def _import(args: argparse.Namespace) -> int:
         f" hit(s) in {took:.1f} s"
     )
     return 0
+
+
+@contextmanager
+def announcing_bus(ctx: CliContext) -> Iterator[EventBus | None]:
+    """With ``bus.url``: a NATS bus so that running servers hear of the import at once (flushed
+    and closed at the end). Unreachable: the import goes on; servers notice within their
+    periodic look at the lists."""
+    if not ctx.settings.bus.url:
+        yield None
+        return
+    from rtcc.bus import make_bus
+    from rtcc.bus.connection import BusUnavailableError
+    from rtcc.bus.natsbus import NatsBus
+
+    try:
+        bus = make_bus(ctx.settings)
+    except BusUnavailableError as exc:
+        log.warning("bus unreachable (%s); servers see the import at their next look",
+                    exc.message)
+        yield None
+        return
+    try:
+        yield bus
+    finally:
+        if isinstance(bus, NatsBus):
+            try:
+                bus.flush()
+            except Exception:  # noqa: BLE001 - the periodic look still finds the change
+                log.warning("could not flush the hotlist change announcement", exc_info=True)
+            bus.close()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from hotlist.matcher import HotlistIndex, entry_ref, list_ref, load_index
 from hotlist.service import Progress, create_list, ensure_editable, import_entries
 from rtcc.audit import Actor
 from rtcc.db import transaction
-from rtcc.events import NewHitEvent
+from rtcc.events import HotlistChangedEvent, NewHitEvent, SyncSubscription
 from rtcc.models import Hit, Hotlist, HotlistEntry, PlateRead
 from rtcc.runtime.services import Services
 
@@ -55,30 +56,45 @@ def lists_fingerprint(services: Services) -> tuple[Any, ...]:
     return (*entries, *lists)
 
 
+def announce_change(services: Services, *, hotlist_id: int | None, change: str) -> None:
+    """Tell every other instance sharing the bus to reload its index (after the commit)."""
+    services.bus.publish(
+        HotlistChangedEvent(hotlist_id=hotlist_id, change=change, origin=services.instance_id)
+    )
+
+
 class HotlistWatcher:
-    """Rebuilds the live index when another process (``rtcc hotlist import``) changed the lists."""
+    """Rebuilds the live index when another instance or process changed the lists: at once on a
+    ``hotlist_changed`` event from the bus, and by a fingerprint look every ``interval_s`` (a
+    change made while the bus was away, or by a process without one)."""
 
     def __init__(self, services: Services, *, interval_s: float = 15.0) -> None:
         self.services = services
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hotlist-watch", daemon=True)
+        self._listener = threading.Thread(target=self._listen, name="hotlist-events", daemon=True)
+        self._sub: SyncSubscription | None = None
+        self._lock = threading.Lock()
         self._seen: tuple[Any, ...] | None = None
         self.rebuilds = 0
 
     def start(self) -> None:
+        self._sub = self.services.bus.subscribe(maxsize=1000)
         self._seen = lists_fingerprint(self.services)
         self._thread.start()
+        self._listener.start()
 
-    def check(self) -> bool:
-        """Rebuild if the lists changed since the last look; True when it did."""
-        current = lists_fingerprint(self.services)
-        if current == self._seen:
-            return False
-        rebuild_index(self.services)
-        self._seen = current
-        self.rebuilds += 1
-        return True
+    def check(self, *, force: bool = False) -> bool:
+        """Rebuild if the lists changed since the last look (or ``force``); True when it did."""
+        with self._lock:
+            current = lists_fingerprint(self.services)
+            if current == self._seen and not force:
+                return False
+            rebuild_index(self.services)
+            self._seen = current
+            self.rebuilds += 1
+            return True
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -87,10 +103,33 @@ class HotlistWatcher:
             except Exception:  # noqa: BLE001 - keep watching; the next look may succeed
                 log.exception("hotlist index refresh failed")
 
+    def _listen(self) -> None:
+        assert self._sub is not None
+        while not self._stop.is_set():
+            if not self._changed_elsewhere(self._sub, timeout=0.5):
+                continue
+            while self._changed_elsewhere(self._sub, timeout=0.0):
+                pass  # a burst of changes: one rebuild
+            try:
+                self.check(force=True)  # an expiry or an edit leaves the fingerprint alone
+            except Exception:  # noqa: BLE001 - the periodic look retries
+                log.exception("hotlist index reload on a change event failed")
+
+    def _changed_elsewhere(self, sub: SyncSubscription, *, timeout: float) -> bool:
+        try:
+            event = sub.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        return (isinstance(event, HotlistChangedEvent)
+                and event.origin != self.services.instance_id)
+
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
+        for thread in (self._thread, self._listener):
+            if thread.is_alive():
+                thread.join(5)
+        if self._sub is not None:
+            self._sub.close()
 
 
 def historical_event(session: Session, hit: Hit) -> NewHitEvent:
@@ -159,6 +198,7 @@ def import_hotlist(
         events = [historical_event(session, h) for h in hits]
     if rebuild:
         rebuild_index(services)
+    announce_change(services, hotlist_id=hotlist.id, change="import")
     for event in events:
         services.bus.publish(event)
     return ImportResult(
@@ -192,6 +232,8 @@ def entry_added(services: Services, *, entry_id: int) -> list[Hit]:
                 dedup_window_s=rules.dedup_window_s,
             )
         events = [historical_event(session, h) for h in hits]
+        hotlist_id = entry.hotlist_id
+    announce_change(services, hotlist_id=hotlist_id, change="entry_added")
     for event in events:
         services.bus.publish(event)
     return hits

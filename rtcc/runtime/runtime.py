@@ -105,7 +105,8 @@ class Runtime:
             self.retention.start()
             self.tallies = TallyScheduler(sessions=s.sessions, clock=s.clock,
                                           retention=s.settings.retention,
-                                          data_dir=s.settings.data_dir)
+                                          data_dir=s.settings.data_dir,
+                                          first_delay_s=s.settings.retention.first_run_delay_s)
             self.tallies.start()
 
     def _start_outbound(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -26,6 +27,8 @@ class Services:
     sessions: sessionmaker[Session]
     bus: EventBus
     matcher: Matcher
+    # This instance among all those sharing the bus (the origin of the events it announces).
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
 def build_services(

@@ -115,3 +115,12 @@ class HotlistPage(Page[HotlistOut]):
 
 class EntryPage(Page[EntryOut]):
     """One page of a list's entries."""
+
+
+class HotlistChange(ReadModel):
+    """A list or its entries changed (``origin``: the instance that made the change, which has
+    already swapped its own index). Travels between instances; never sent to browsers."""
+
+    hotlist_id: int | None
+    change: str  # "import", "entry_added", "entry_removed", "entry_expired", "list_updated"
+    origin: str

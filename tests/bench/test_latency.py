@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from rtcc.bench import latency
 from tests.conftest import shared_path
 
 
-def hit(plate: str, observed: str, kind: str = "hit") -> dict[str, object]:
+def hit(plate: str, observed: str, kind: str = "hit") -> dict[str, Any]:
     return {"type": kind, "plate": plate, "entry_plate": plate, "observed_at": observed}
 
 
@@ -19,7 +20,7 @@ def test_first_hit_per_pass_counts_once() -> None:
     t0 = "2026-03-01T12:00:00+00:00"
     t1 = "2026-03-01T12:00:05+00:00"
     base = 1772366400.0  # 2026-03-01T12:00:00Z
-    messages = [
+    messages: list[tuple[float, dict[str, Any]]] = [
         (base + 0.4, hit("LS15EBC", t0)),
         (base + 2.0, hit("LS15EBC", t0)),  # the final read of the same pass
         (base + 5.3, {"type": "camera_status", "observed_at": t1}),

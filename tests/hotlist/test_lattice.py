@@ -152,3 +152,17 @@ def test_exact_read_matches_when_an_alternative_is_likelier_under_the_background
     read = with_doubt("ABC123Z", 6, (("Z", 0.5), ("2", 0.45)))
     (m,) = index("ABC123Z", filler=1_000).match("ABC123Z", state=None, now=NOW, alternatives=read)
     assert m.match_type == "exact"
+
+
+def test_probe_keys_by_arithmetic_equal_the_keys_of_the_strings() -> None:
+    from hotlist.index import PlateIndex, plate_key
+
+    ix = PlateIndex(["ABC0123"], MatchSettings())
+    lattice = lat.lattice_of(
+        "ABCO123", with_doubt("ABCO123", 3, (("O", 0.5), ("0", 0.3), ("Q", 0.1)))
+    )
+    assert lattice is not None
+    _, best, changes = lat.substitutions(lattice, BG, -math.inf, 50)
+    strings = [s for _, s in lat.paths(lattice, BG, -math.inf, 51)]
+    table = ix._table
+    assert ix._change_keys(best, changes) == [plate_key(s.translate(table)) for s in strings]

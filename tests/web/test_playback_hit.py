@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import cv2
 import httpx
@@ -42,13 +43,13 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]
         server.stop()
 
 
-def _first(console: ConsoleServer, stmt: object, what: str, timeout: float = 150) -> object:
+def _first(console: ConsoleServer, stmt: Any, what: str, timeout: float = 150) -> Any:
     engine = create_engine(console.db_url)
     try:
         end = time.monotonic() + timeout
         while True:
             with engine.connect() as conn:
-                row = conn.execute(stmt).first()  # type: ignore[call-overload]
+                row = conn.execute(stmt).first()
             if row is not None:
                 return row
             assert time.monotonic() < end, f"no {what}:\n{console.tail()}"
@@ -67,7 +68,7 @@ def test_video_at_the_moment_of_a_hit_shows_the_plate(
     console: ConsoleServer, new_page: Callable[..., Page]
 ) -> None:
     hit = _first(console, select(Hit.id, Hit.observed_at).where(Hit.plate == "LS15EBC"), "hit")
-    hit_id, observed = hit  # type: ignore[misc]
+    hit_id, observed = int(hit[0]), hit[1]
     _first(console, select(VideoSegment.id).where(VideoSegment.start_at <= observed,
                                                   VideoSegment.end_at > observed),
            "segment covering the hit")

@@ -14,7 +14,7 @@ from hotlist.importer import decode, parse_text
 from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError
 from rtcc.models import Hotlist, HotlistEntry
-from rtcc.runtime.hotlists import entry_added, import_hotlist, rebuild_index
+from rtcc.runtime.hotlists import announce_change, entry_added, import_hotlist, rebuild_index
 from rtcc.schemas.hotlists import (
     DeletedOut,
     EntryOut,
@@ -137,6 +137,7 @@ def update_hotlist(
     )
     session.commit()
     rebuild_index(services)  # priority / colour travel with the index entries
+    announce_change(services, hotlist_id=hl.id, change="list_updated")
     return HotlistOut.of(hl)
 
 
@@ -202,10 +203,12 @@ def delete_entry(
     actor: ActorDep,
     scope: VisibleScope,
 ) -> DeletedOut:
-    visibility.require_entry(session, scope, session.get(HotlistEntry, entry_id), entry_id)
+    hotlist_id = visibility.require_entry(
+        session, scope, session.get(HotlistEntry, entry_id), entry_id).hotlist_id
     service.delete_entry(session, entry_id=entry_id, now=services.clock.now(), actor=actor)
     session.commit()
     services.matcher.remove([entry_id])
+    announce_change(services, hotlist_id=hotlist_id, change="entry_removed")
     return DeletedOut(deleted=entry_id)
 
 
@@ -232,6 +235,7 @@ def expire_entry(
         services.matcher.remove([entry_id])  # instant; the next rebuild drops it for good
     else:
         rebuild_index(services)  # a later or cleared expiry travels with the index entry
+    announce_change(services, hotlist_id=entry.hotlist_id, change="entry_expired")
     return EntryOut.of(entry)
 
 

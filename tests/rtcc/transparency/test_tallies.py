@@ -245,3 +245,17 @@ def test_tallies_hold_no_plate_or_username(year: Services) -> None:
         assert value not in plates and value not in users, value
         assert not PLATE.match(value), value
         assert not any(u in value for u in users), value
+
+
+def test_runtime_runs_the_tally_job_beside_retention(sqlite_services: Services) -> None:
+    from rtcc.runtime.runtime import Runtime
+
+    rt = Runtime(sqlite_services, cameras=False)
+    rt.start()
+    try:
+        assert rt.tallies is not None and rt.tallies._thread is not None
+        assert rt.tallies._thread.is_alive()
+        assert rt.tallies.first_delay_s == sqlite_services.settings.retention.first_run_delay_s
+    finally:
+        rt.stop()
+    assert rt.tallies._thread is None

@@ -1,5 +1,6 @@
 // The events /ws/events sends, by name: the one place the console spells them.
 // Kept equal to the server's `rtcc.events.EventType` by tests/web/test_meta.py.
+// HOTLIST_CHANGED travels only between server instances: the server never sends it to a browser.
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -9,6 +10,7 @@ export const EVENTS = Object.freeze({
   HIT_UPDATED: "hit_updated",
   CAMERA_STATUS: "camera_status",
   GUNSHOT: "gunshot",
+  HOTLIST_CHANGED: "hotlist_changed",
 });
 
 // The greeting the server sends once per connection (a control frame, not an event).
