@@ -27,7 +27,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
          "retention:run", "cameras:manage"}
     ),
     "supervisor": frozenset(
-        _INVESTIGATE | {"hotlists:manage", "holds:manage", "retention:view"}
+        _INVESTIGATE | {"hotlists:manage", "holds:manage", "retention:view", "retention:run"}
         | {"transparency:view", "transparency:edit", "oversight:alerts"}
     ),
     "detective": frozenset(_INVESTIGATE),

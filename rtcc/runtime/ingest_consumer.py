@@ -1,10 +1,12 @@
 """Ingest from the bus: worker messages of every node into the database, each exactly once.
 
-Consumers (one or more, on any host) share the durable pull consumer ``ingest``. For each
-message: insert its id into ``ingested_message`` (already there: a redelivery, skip), store the
-read, match it and record its hits — all in one transaction — commit, publish the events, then
-acknowledge. A consumer killed before the commit leaves nothing and the message is redelivered;
-killed after the commit but before the ack, the redelivered copy finds its id and is skipped.
+Consumers (one or more, on any host) share the durable pull consumer ``ingest``. Each fetch
+(up to ``bus.ingest_batch`` messages) is one transaction: insert the reads' message ids into
+``ingested_message`` (ids already there: redeliveries, skipped), store the reads, match them and
+record their hits; commit, publish the events, then acknowledge them all. A consumer killed
+before the commit leaves nothing and the messages are redelivered; killed after the commit but
+before the acks, the redelivered copies find their ids and are skipped. When a batch fails (an
+id stored by another consumer meanwhile, a bad message) it is retried one message at a time.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeout
@@ -90,20 +92,52 @@ class IngestConsumer:
                 log.debug("ingest consumer: fetch failed: %r", exc)
                 self._stop.wait(1.0)
                 continue
-            for msg in batch:
-                if self._stop.is_set():
-                    return  # unacknowledged messages are redelivered to someone else
+            self._process(batch)
+
+    def _process(self, batch: list[Any]) -> None:
+        reads: list[tuple[str, ReadMessage, Any]] = []
+        for msg in batch:
+            if self._stop.is_set():
+                return  # unacknowledged messages are redelivered to someone else
+            message_id = _message_id(msg)
+            try:
+                worker_msg = decode(msg.data)
+            except WireError as exc:
+                self._reject(msg, message_id, exc)
+                continue
+            if isinstance(worker_msg, ReadMessage):
+                reads.append((message_id, worker_msg, msg))
+            else:
+                self._one(msg)  # status and segments: small, idempotent, one at a time
+        if not reads or self._stop.is_set():
+            return
+        try:
+            done = self.store_reads([(mid, read) for mid, read, _ in reads])
+        except Exception:  # noqa: BLE001 - find the message at fault one by one
+            log.warning("ingest: a batch of %d failed; retrying one by one", len(reads),
+                        exc_info=True)
+            done = False
+        if not done:
+            for *_, msg in reads:
                 self._one(msg)
+            return
+        try:
+            self.conn.run(_ack_all([msg for *_, msg in reads]), timeout=15.0)
+        except Exception:  # noqa: BLE001 - stored: the redelivered copies are skipped by id
+            log.warning("ingest: acknowledging %d stored reads failed", len(reads), exc_info=True)
+
+    def _reject(self, msg: Any, message_id: str, exc: WireError) -> None:
+        self.rejected += 1
+        log.error("ingest: dropping message %s: %s", message_id, exc.message)
+        self.conn.run(msg.term())
 
     def _one(self, msg: Any) -> None:
         headers = msg.headers or {}
-        message_id = headers.get("Nats-Msg-Id") or f"seq.{msg.metadata.sequence.stream}"
+        message_id = _message_id(msg)
         try:
             self.handle(msg.data, message_id, node=headers.get(NODE_HEADER))
         except WireError as exc:
-            self.rejected += 1
-            log.error("ingest: dropping message %s: %s", message_id, exc.message)
-            self.conn.run(msg.term())
+            self._reject(msg, message_id, exc)
             return
         except Exception:  # noqa: BLE001 - not acknowledged: redelivered after ack_wait
             log.exception("ingest: message %s failed; it will be redelivered", message_id)
@@ -121,27 +155,34 @@ class IngestConsumer:
         if not isinstance(worker_msg, ReadMessage):
             self.ingestor.handle(worker_msg)  # segments are idempotent already
             return
+        self.store_reads([(message_id, worker_msg)])
+
+    def store_reads(self, reads: list[tuple[str, ReadMessage]]) -> bool:
+        """Store ``(message id, read)`` pairs in one transaction, each exactly once, then publish
+        their events. False (nothing stored) when another consumer stored one of several
+        meanwhile: retry them one by one. Raises on any other failure (nothing stored)."""
         now = self.s.clock.now()
         events: list[Event] = []
+        fresh: list[ReadMessage] = []
         try:
             with transaction(self.s.sessions) as session:
-                if session.get(IngestedMessage, message_id) is not None:
-                    raise _Duplicate
-                session.add(IngestedMessage(message_id=message_id, at=now))
-                try:
-                    session.flush()
-                except IntegrityError:
-                    raise _Duplicate from None  # stored by another consumer meanwhile
-                if not _stale_preview(session, worker_msg):
-                    events = store_read_and_hits(session, self.s, worker_msg, now=now)
+                fresh = _claim(session, reads, now=now)
+                for msg in fresh:
+                    if not _stale_preview(session, msg):
+                        events.extend(store_read_and_hits(session, self.s, msg, now=now))
         except _Duplicate:
-            self.duplicates += 1
-            return
-        self.stored += 1
+            if len(reads) > 1:
+                return False
+            fresh = []  # the one message was stored by another consumer meanwhile
+        self.duplicates += len(reads) - len(fresh)
+        self.stored += len(fresh)
         self.hits += sum(1 for e in events if isinstance(e, NewHitEvent))
-        self.lag_s = max(0.0, (now - worker_msg.record.last_seen).total_seconds())
+        if fresh:
+            last_seen = max(msg.record.last_seen for msg in fresh)
+            self.lag_s = max(0.0, (now - last_seen).total_seconds())
         for event in events:
             self.s.bus.publish(event)
+        return True
 
     def purge_inbox(self, *, batch: int = 10_000) -> int:
         """Forget ids older than the stream keeps messages (nothing older can be redelivered);
@@ -175,6 +216,36 @@ class IngestConsumer:
 
 class _Duplicate(Exception):
     pass
+
+
+def _message_id(msg: Any) -> str:
+    headers = msg.headers or {}
+    return str(headers.get("Nats-Msg-Id") or f"seq.{msg.metadata.sequence.stream}")
+
+
+async def _ack_all(msgs: list[Any]) -> None:
+    for msg in msgs:
+        await msg.ack()
+
+
+def _claim(session: Session, reads: list[tuple[str, ReadMessage]], *,
+           now: datetime) -> list[ReadMessage]:
+    """Record the message ids not stored before; their reads (first copy of each id)."""
+    ids = [mid for mid, _ in reads]
+    seen = set(session.scalars(
+        select(IngestedMessage.message_id).where(IngestedMessage.message_id.in_(ids))
+    ))
+    fresh = []
+    for mid, msg in reads:
+        if mid not in seen:
+            seen.add(mid)
+            fresh.append(msg)
+            session.add(IngestedMessage(message_id=mid, at=now))
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _Duplicate from None  # stored by another consumer meanwhile
+    return fresh
 
 
 def _stale_preview(session: Session, msg: ReadMessage) -> bool:

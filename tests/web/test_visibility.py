@@ -226,7 +226,7 @@ NOT_SCOPED: dict[tuple[str, str], str] = {
     ("GET", "/api/retention/holds/{hold_id}"): "legal holds (supervisor)",
     ("POST", "/api/retention/holds/{hold_id}/release"): "legal holds (supervisor)",
     ("POST", "/api/retention/holds/{hold_id}/extend"): "legal holds (supervisor)",
-    ("POST", "/api/retention/run"): "the retention job (admin)",
+    ("POST", "/api/retention/run"): "the retention job (admin, supervisor)",
     ("POST", "/api/hotlists"): _MANAGE, ("PATCH", "/api/hotlists/{hotlist_id}"): _MANAGE,
     ("POST", "/api/hotlists/{hotlist_id}/entries"): _MANAGE,
     ("DELETE", "/api/hotlists/entries/{entry_id}"): _MANAGE,
