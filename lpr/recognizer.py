@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from lpr import bundle, formats
 from lpr.ocr import OcrEnsemble, OcrModel, SlotProbs, top_k
 from rtcc.config import LprSettings
 from rtcc.errors import ModelError
 from rtcc.plates import normalize_plate
+
+if TYPE_CHECKING:  # imported where models load: a camera fed by the shared detector never needs it
+    import onnxruntime as ort
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Recognizer(Protocol):
 
 
 def session_options(threads: int) -> ort.SessionOptions:
+    import onnxruntime as ort
+
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1

@@ -234,14 +234,18 @@ def _workers_cpu() -> float:
     return total
 
 
-def _workers_rss_mb() -> float:
-    total = 0
+def _workers_memory_mb() -> tuple[float, float]:
+    """Resident memory of every worker process (the shared detector included): RSS, and PSS,
+    which divides the pages processes share (libraries, shared frames) among them."""
+    rss = pss = 0
     for child in psutil.Process().children(recursive=True):
         try:
-            total += child.memory_info().rss
+            info = child.memory_full_info()
         except psutil.Error:
             continue
-    return total / 2**20
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss / 2**20, pss / 2**20
 
 
 def _measure(
@@ -269,7 +273,7 @@ def _measure(
         cpu0, t0 = _workers_cpu(), time.monotonic()
         _collect(sup, cams, w, t0 + args.seconds)
         cpu1, t1 = _workers_cpu(), time.monotonic()
-        rss_mb = _workers_rss_mb()
+        rss_mb, pss_mb = _workers_memory_mb()
         at_end = {k: c.last for k, c in cams.items()}
         # Passes count up to the last frame played in the window; their reads may still be in
         # the pipeline (a track closes track_gap_s after the car leaves), so let them drain.
@@ -281,6 +285,7 @@ def _measure(
     result = _summary(mode, args, w, cams, base, (cpu1 - cpu0) / (t1 - t0))
     result["detector"] = lpr.detector
     result["rss_mb_per_camera"] = round(rss_mb / n, 1)
+    result["pss_mb_per_camera"] = round(pss_mb / n, 1)
     return result
 
 

@@ -14,7 +14,7 @@ from tests.conftest import shared_path
 
 GATED_KEYS = ("mode", "cameras", "kept_up", "max_lag_s", "analysed_fps", "gate_skipped_frames",
               "cpu_percent", "passes_expected", "passes_seen", "rss_mb_per_camera",
-              "cameras_kept_up", "detector")
+              "cameras_kept_up", "detector", "pss_mb_per_camera")
 
 
 def test_cpu_model_is_read_from_cpuinfo(tmp_path: Path) -> None:

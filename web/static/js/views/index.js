@@ -10,6 +10,7 @@ import * as holds from "./holds.js";
 import * as hits from "./hits.js";
 import * as hotlists from "./hotlists.js";
 import * as map from "./map.js";
+import * as nodes from "./nodes.js";
 import * as reads from "./reads.js";
 import * as retentionRuns from "./retention_runs.js";
 import * as oversight from "./oversight.js";
@@ -36,6 +37,7 @@ export const VIEWS = [
   { id: "holds", title: "Legal holds", perm: "holds:manage", key: "h", module: holds },
   { id: "users", title: "Users", perm: "users:manage", key: "u", module: adminUsers },
   { id: "camera-admin", title: "Manage cameras", perm: "cameras:manage", key: "c", module: adminCameras },
+  { id: "nodes", title: "Camera nodes", perm: "cameras:manage", key: "n", module: nodes },
 ];
 
 export function allowed(view, user) {
