@@ -53,6 +53,21 @@ class Outbox:
         with self._lock:
             self._db.execute("DELETE FROM outbox WHERE message_id = ?", (message_id,))
 
+    def ack_many(self, message_ids: list[str]) -> None:
+        """Forget several forwarded messages in one transaction (one sync to disk)."""
+        if not message_ids:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "DELETE FROM outbox WHERE message_id = ?", [(m,) for m in message_ids]
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def __len__(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])

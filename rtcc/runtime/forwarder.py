@@ -72,15 +72,19 @@ class Forwarder:
             await ensure_ingest_stream(js, self.settings)
             self._stream_ready = True
 
-        async def one(p: Pending) -> None:
+        async def one(p: Pending) -> str:
             headers = {"Nats-Msg-Id": p.message_id}
             if self.node_id:
                 headers[NODE_HEADER] = self.node_id
             await js.publish(p.subject, p.payload, timeout=5.0, headers=headers)
-            self.outbox.ack(p.message_id)
-            self.forwarded += 1
+            return p.message_id
 
         results = await asyncio.gather(*(one(p) for p in pending), return_exceptions=True)
+        # Stored by the stream: forget them together (one disk sync). Lost before this, they
+        # are sent again and dropped by the stream's duplicate window or by the ingest inbox.
+        done = [r for r in results if isinstance(r, str)]
+        self.outbox.ack_many(done)
+        self.forwarded += len(done)
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise errors[0]

@@ -50,3 +50,42 @@ def test_once_no_downgrade_and_purge(make_settings: Any, db_url: str, clock: Fak
         assert _count(svc, IngestedMessage) == 0 and _count(svc, PlateRead) == 1
     finally:
         svc.engine.dispose()
+
+
+def test_a_batch_is_one_transaction_each_read_once_hits_once(
+    make_settings: Any, db_url: str, clock: FakeClock
+) -> None:
+    from hotlist.formats import ParsedEntry
+    from hotlist.service import replace_list
+    from rtcc.events import NewHitEvent, ReadEvent
+    from rtcc.models import Hit
+    from rtcc.runtime.hotlists import rebuild_index
+
+    svc, consumer = _consumer(make_settings, db_url, clock)
+    try:
+        with transaction(svc.sessions) as s:
+            replace_list(s, name="stolen", entries=[ParsedEntry(line=1, plate="HOT0010")], now=T0)
+        rebuild_index(svc)
+        sub = svc.bus.subscribe()
+        consumer.handle(encode(read(1)), message_id(read(1)))  # stored before the batch
+        batch = [read(1), read(2), read(2), read(10, ReadStatus.PREVIEW), read(10), read(3)]
+        assert consumer.store_reads([(message_id(m), m) for m in batch])
+        # read 1: stored before; read 2: twice in the batch; read 10: preview then final
+        assert (consumer.stored, consumer.duplicates, consumer.hits) == (5, 2, 1)
+        with svc.sessions() as s:
+            rows = {k: v for k, v in s.execute(select(PlateRead.track_key, PlateRead.status))}
+            assert rows == {"trk-1": "final", "trk-2": "final", "trk-3": "final",
+                            "trk-10": "final"}
+            assert s.scalar(select(func.count()).select_from(Hit)) == 1
+        events = []
+        while True:
+            try:
+                events.append(sub.get(timeout=0))
+            except Exception:  # noqa: BLE001 - queue.Empty: all drained
+                break
+        assert sum(isinstance(e, NewHitEvent) for e in events) == 1
+        assert sum(isinstance(e, ReadEvent) for e in events) == 1 + 4  # the preview has its own
+        assert consumer.store_reads([(message_id(m), m) for m in batch])  # all redelivered
+        assert (consumer.stored, consumer.duplicates) == (5, 2 + len(batch))
+    finally:
+        svc.engine.dispose()

@@ -49,6 +49,7 @@ class ConsoleServer:
     model_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    serve_args: tuple[str, ...] = ()  # e.g. ("--role", "api")
 
     @property
     def url(self) -> str:
@@ -97,7 +98,8 @@ class ConsoleServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         log = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rtcc.cli.main", "serve", "--config", str(self.config)],
+            [sys.executable, "-m", "rtcc.cli.main", "serve", "--config", str(self.config),
+             *self.serve_args],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root,
         )
         log.close()

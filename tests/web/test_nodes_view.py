@@ -42,7 +42,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]
         pytest.skip("/usr/bin/chromium is not installed")
     root = tmp_path_factory.mktemp("nodes")
     nats = NatsServer(root / "js").start()
-    server = NodesConsole(root=root, video=root / "none.mp4", model_dir=root / "no-models")
+    server = NodesConsole(root=root, video=root / "none.mp4", model_dir=root / "no-models",
+                          serve_args=("--role", "api"))
     server.bus_url = nats.url
     server.prepare()
     try:

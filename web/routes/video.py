@@ -10,6 +10,7 @@ video at a moment. Who may see which camera is ``rtcc.auth.visibility`` (404 oth
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
@@ -49,14 +50,16 @@ router = APIRouter()
 MAX_WINDOW = timedelta(days=31)
 DEFAULT_WINDOW = timedelta(hours=1)
 MAX_ITEMS = 5000
+_HUB_LOCK = threading.Lock()
 
 
 def live_hub(request: Request) -> LiveHub:
     """The process's live muxers (made on first use, kept on the app)."""
-    hub = getattr(request.app.state, "live_hub", None)
-    if hub is None:
-        services: Services = request.app.state.services
-        hub = request.app.state.live_hub = LiveHub(services.clock)
+    with _HUB_LOCK:  # sync dependencies run on a thread pool: make exactly one
+        hub = getattr(request.app.state, "live_hub", None)
+        if hub is None:
+            services: Services = request.app.state.services
+            hub = request.app.state.live_hub = LiveHub(services.clock)
     return hub  # type: ignore[no-any-return]
 
 
