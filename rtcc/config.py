@@ -191,7 +191,8 @@ class MatchSettings(Section):
     # Reads with a per-character lattice are scored against entries by log-likelihood ratio
     # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit must clear
     # ln(entries * the read's posterior mass off its top string / target false-hit rate).
-    lattice: bool = True
+    # Off by default: on synthetic flat lattices it lost look-alike recall (README, benchmarks).
+    lattice: bool = False
     lattice_false_hits_per_million: float = Field(default=1000.0, gt=0)
     lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
     lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read

@@ -35,9 +35,9 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
     p.add_argument(
-        "--no-lattice",
+        "--lattice",
         action="store_true",
-        help="reads carry confidences only (the look-alike rules), not a per-character lattice",
+        help="reads carry a per-character lattice and the matcher scores it (matching.lattice)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run)
@@ -105,10 +105,10 @@ def run(
     seed: int,
     db_url: str | None,
     *,
-    lattice: bool = True,
+    lattice: bool = False,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
-    rules = MatchSettings()
+    rules = MatchSettings(lattice=lattice)
     plates = gen.unique_plates(rng, entries)
     lines = ["plate,state,reason"] + [f"{p},{rng.choice(gen.STATES)},stolen" for p in plates]
     text = "\n".join(lines) + "\n"
@@ -184,7 +184,7 @@ def _ratio(a: int, b: int) -> float | None:
 
 def _run(args: argparse.Namespace) -> int:
     result = run(
-        args.entries, args.reads, args.naive_sample, args.seed, args.db, lattice=not args.no_lattice
+        args.entries, args.reads, args.naive_sample, args.seed, args.db, lattice=args.lattice
     )
     if args.json:
         print(json.dumps(result))

@@ -38,7 +38,7 @@ def index(*plates: str, filler: int = 0, **rules: object) -> HotlistIndex:
         for _ in range(filler)
     } - set(plates)
     entries = [EntryRef(i + 1, STOLEN, p) for i, p in enumerate([*plates, *sorted(extra)])]
-    return HotlistIndex(entries, MatchSettings(**rules))  # type: ignore[arg-type]
+    return HotlistIndex(entries, MatchSettings(**{"lattice": True, **rules}))  # type: ignore[arg-type]
 
 
 def test_background_follows_the_formats() -> None:
