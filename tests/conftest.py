@@ -1,9 +1,9 @@
 """Shared fixtures: real databases (SQLite per test, PostgreSQL when configured), fake clock,
-settings, services, and the paths of ``../shared``."""
+settings, services and the RTSP clip. Shared helpers (paths, accounts, servers) are in
+``tests.support``."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,18 +16,9 @@ from sqlalchemy import create_engine, text
 from rtcc.clock import FakeClock
 from rtcc.config import Settings, load_settings
 from rtcc.runtime.services import Services, build_services
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("RTCC_SHARED_DIR", ROOT.parent / "shared"))
-POSTGRES_URL = os.environ.get("RTCC_TEST_POSTGRES_URL")
-
-
-def shared_path(rel: str) -> Path:
-    """A file under ../shared, or skip the test on machines that do not have it."""
-    path = SHARED / rel
-    if not path.exists():
-        pytest.skip(f"{path} not available on this machine")
-    return path
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.paths import POSTGRES_URL, shared_path
+from tests.support.rtsp import gst_available, make_rtsp_clip
 
 
 @pytest.fixture
@@ -90,6 +81,15 @@ def services(make_settings: Any, db_url: str, clock: FakeClock) -> Iterator[Serv
         svc.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def rtsp_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The H.264 clip the RTSP servers serve (``tests.support.rtsp.make_rtsp_clip``)."""
+    if not gst_available():
+        pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) or ffmpeg "
+                    "not installed")
+    return make_rtsp_clip(tmp_path_factory.mktemp("rtsp"))
+
+
 @pytest.fixture
 def sqlite_services(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
     """Like ``services`` but SQLite only (for tests that need no PostgreSQL variant)."""
@@ -102,8 +102,6 @@ def sqlite_services(make_settings: Any, tmp_path: Path, clock: FakeClock) -> Ite
 
 
 # --- authenticated API clients (issue 6) ---------------------------------------------------
-
-TEST_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture

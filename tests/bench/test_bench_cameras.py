@@ -10,7 +10,7 @@ import pytest
 
 from rtcc.bench.cameras import _combine, cpu_model
 from tests.bench.test_benches import run_json
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 GATED_KEYS = ("mode", "cameras", "kept_up", "max_lag_s", "analysed_fps", "gate_skipped_frames",
               "cpu_percent", "passes_expected", "passes_seen", "rss_mb_per_camera",

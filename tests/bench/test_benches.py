@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rtcc.cli.main import main
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, object]:

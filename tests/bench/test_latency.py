@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rtcc.bench import latency
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 
 def hit(plate: str, observed: str, kind: str = "hit") -> dict[str, Any]:

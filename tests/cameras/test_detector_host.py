@@ -98,7 +98,7 @@ def test_a_failing_batch_answers_every_frame_with_the_error() -> None:
 def test_the_real_models_read_the_clip_through_the_shared_service(
     runs: CameraRuns, model_dir: Path
 ) -> None:
-    from tests.conftest import shared_path
+    from tests.support.paths import shared_path
 
     video = shared_path("data/video/theAIGuysCode/license_plate.mp4")
     sup, got = runs.start([_camera("real", video, realtime=False)],

@@ -16,8 +16,8 @@ import pytest
 
 from cameras.messages import ReadMessage, StatusMessage
 from cameras.synthetic import write_demo_clip
-from tests.cameras.conftest import CLIP
-from tests.conftest import SHARED
+from tests.support.paths import SHARED
+from tests.support.rtsp import CLIP
 from tests.support.scripted import ScriptedFactory
 from tests.support.workers import MODEL_LOAD_S, CameraRuns, state_is
 

@@ -20,8 +20,8 @@ from cameras.recorder import PARTIAL, SegmentRecorder
 from cameras.sources import AvSource
 from rtcc.clock import SystemClock
 from rtcc.config import CameraSettings
-from tests.cameras.conftest import RtspServer
 from tests.support.clips import Clip, write_clip
+from tests.support.rtsp import RtspServer
 from tests.support.scripted import ScriptedFactory
 from tests.support.workers import CameraRuns, state_is
 

@@ -18,7 +18,7 @@ import pytest
 from cameras.media import live_frame_path, write_jpeg
 from rtcc.db import transaction
 from rtcc.models import Camera
-from tests.serving import serve
+from tests.support.serving import serve
 
 STREAM = "/api/cameras/north/stream.mjpeg"
 

@@ -14,7 +14,7 @@ import av
 import pytest
 
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
-from tests.cameras.conftest import RtspServer
+from tests.support.rtsp import RtspServer
 from tests.support.scripted import ScriptedFactory
 from tests.support.workers import MODEL_LOAD_S, CameraRuns
 

@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from cameras.messages import ReadMessage, StatusMessage
-from tests.cameras.conftest import RtspServer
+from tests.support.rtsp import RtspServer
 from tests.support.workers import MODEL_LOAD_S, CameraRuns, state_is
 
 pytestmark = [pytest.mark.slow, pytest.mark.rtsp]

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from rtcc.models import Camera, Hit, PlateRead
 from rtcc.runtime.runtime import Runtime
 from rtcc.runtime.services import build_services
-from tests.conftest import shared_path
-from tests.serving import serve
+from tests.support.paths import shared_path
+from tests.support.serving import serve
 from web.app import create_app
 
 pytestmark = pytest.mark.slow

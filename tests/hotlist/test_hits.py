@@ -17,7 +17,7 @@ from rtcc.models import AuditEvent, Hit, HitEvent
 from rtcc.runtime.hotlists import entry_added
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.services import Services
-from tests.hotlist.conftest import add_read, import_csv, read_message
+from tests.support.hotlists import add_read, import_csv, read_message
 
 OFFICER = Actor(username="o.smith", roles=("officer",))
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hotlist.importer import HotlistImportError, parse_text
 from rtcc.models import Hit, Hotlist, HotlistEntry
 from rtcc.runtime.services import Services
-from tests.hotlist.conftest import add_read, import_csv
+from tests.support.hotlists import add_read, import_csv
 
 HEADER = "plate,state,reason,case_number\n"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.services import Services
-from tests.hotlist.conftest import add_read, read_message
+from tests.support.hotlists import add_read, read_message
 
 CSV = b"plate,state,reason,case_number\nABC1234,CA,stolen,K-1\n!!!,,x,\n"
 # Manual entries need a justification and a case number (hotlist.governance).

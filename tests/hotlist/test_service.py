@@ -17,7 +17,7 @@ from rtcc.errors import ConflictError, InvalidInputError
 from rtcc.models import AuditEvent, Hotlist, HotlistEntry
 from rtcc.runtime.hotlists import import_hotlist
 from rtcc.runtime.services import Services
-from tests.hotlist.conftest import import_csv
+from tests.support.hotlists import import_csv
 
 
 def plates(services: Services, name: str) -> list[tuple[str, str | None]]:

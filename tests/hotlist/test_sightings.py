@@ -25,7 +25,7 @@ from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.services import Services
 from rtcc.schemas.hits import HitDetailOut
 from rtcc.vocab import ReadStatus
-from tests.hotlist.conftest import add_read, import_csv, read_message
+from tests.support.hotlists import add_read, import_csv, read_message
 
 OFFICER = Actor(username="o.smith", roles=("officer",))
 

@@ -9,19 +9,7 @@ import pytest
 
 from rtcc.clock import FakeClock
 from rtcc.runtime.services import Services, build_services
-
-GUNSHOT_SOURCE = "shotspotter"
-GUNSHOT_SECRET = "gunshot-secret-0123456789"
-TRAILER_SOURCE = "trailers"
-TRAILER_SECRET = "trailer-secret-0123456789"
-
-
-def integration_settings(**extra: Any) -> dict[str, Any]:
-    return {
-        "gunshot": {"sources": {GUNSHOT_SOURCE: {"secret": GUNSHOT_SECRET}}},
-        "trailer_sources": {TRAILER_SOURCE: {"secret": TRAILER_SECRET}},
-        **extra,
-    }
+from tests.support.integrations import integration_settings
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from rtcc.integrations.geometry import Point, destination
 from rtcc.integrations.signing import signed_headers
 from rtcc.models import Camera, PlateRead
 from rtcc.runtime.services import Services
-from tests.integrations.conftest import GUNSHOT_SECRET, GUNSHOT_SOURCE
+from tests.support.integrations import GUNSHOT_SECRET, GUNSHOT_SOURCE
 
 SPOT = Point(40.7128, -74.0060)
 

@@ -13,7 +13,7 @@ import pytest
 from lpr.pipeline import ReadOut, ReadPipeline
 from lpr.recognizer import FastAlprRecognizer, build_recognizer
 from rtcc.config import LprSettings
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 pytestmark = pytest.mark.slow
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ import yaml
 
 from rtcc.cli.main import build_parser
 from rtcc.config import load_settings
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 DEPLOY = ROOT / "rtcc" / "deploy"
 

@@ -29,8 +29,8 @@ from rtcc.runtime.ingest_consumer import IngestConsumer
 from rtcc.runtime.services import Services, build_services
 from rtcc.runtime.wire import decode, encode, message_id
 from rtcc.vocab import ReadStatus
-from tests.conftest import ROOT
 from tests.support.natsserver import NatsServer
+from tests.support.paths import ROOT
 from tests.support.reads import CAMERAS, T0, read
 
 pytestmark = pytest.mark.slow

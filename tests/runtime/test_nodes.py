@@ -28,9 +28,9 @@ from rtcc.cli.main import main
 from rtcc.cluster.kv import ClusterKV
 from rtcc.cluster.placement import place
 from rtcc.config import load_settings
-from tests.conftest import POSTGRES_URL, ROOT
 from tests.support.clips import write_clip
 from tests.support.natsserver import NatsServer, free_port
+from tests.support.paths import POSTGRES_URL, ROOT
 
 pytestmark = pytest.mark.slow
 NODES = {"n1": 1.0, "n2": 1.0}

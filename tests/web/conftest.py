@@ -1,5 +1,6 @@
-"""Browser fixtures: the real server (module-scoped), headless Debian Chromium, login helper,
-and a screenshots folder (printed, gitignored)."""
+"""Browser fixtures: the real server (module-scoped), headless Debian Chromium and a screenshots
+folder (printed, gitignored). ``login`` and the Chromium settings are in
+``tests.support.browser``."""
 
 from __future__ import annotations
 
@@ -9,16 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import ROOT, shared_path
-from tests.web.server import PASSWORD, ConsoleServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.support.console_server import ConsoleServer
+from tests.support.paths import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +65,3 @@ def new_page(browser: Browser, console: ConsoleServer) -> Iterator[Callable[...,
     for c in contexts:
         c.close()
 
-
-def login(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form and wait for the console shell."""
-    page.goto("/")
-    page.fill("#login-user", username)
-    page.fill("#login-pass", password)
-    page.click("#login-submit")
-    page.wait_for_selector("#app:not([hidden])")
-    page.wait_for_selector('#conn[data-state="live"]')

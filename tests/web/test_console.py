@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from rtcc.models import AuditEvent, Hit, PlateRead
-from tests.web.conftest import login
-from tests.web.server import ConsoleServer
+from tests.support.browser import login
+from tests.support.console_server import ConsoleServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

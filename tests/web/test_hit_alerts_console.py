@@ -24,9 +24,9 @@ from rtcc.db import transaction
 from rtcc.models import AuditEvent, Hit
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.services import Services
-from tests.hotlist.conftest import import_csv, read_message
-from tests.serving import serve
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, login
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, login
+from tests.support.hotlists import import_csv, read_message
+from tests.support.serving import serve
 
 PASSWORD = "correct horse battery staple"
 pytestmark = [pytest.mark.browser]

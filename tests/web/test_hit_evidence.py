@@ -189,7 +189,7 @@ def _sentinel() -> ReadEvent:
 
 
 def test_two_person_lists_need_a_second_user_to_confirm(svc: Services, api_client: Any) -> None:
-    from tests.hotlist.conftest import read_message
+    from tests.support.hotlists import read_message
 
     import_hotlist(svc, name="sensitive", actor=SYSTEM, list_fields={"two_person_confirm": True},
                    imported=parse_text("plate\nABC123\n", format="csv"))

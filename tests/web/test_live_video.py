@@ -14,10 +14,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.cameras.conftest import RtspServer, rtsp_clip  # noqa: F401 - the clip fixture
-from tests.web.conftest import CHROMIUM, login
-from tests.web.server import PASSWORD
-from tests.web.video_server import VideoConsole, scaled
+from tests.support.browser import CHROMIUM, login
+from tests.support.console_server import PASSWORD
+from tests.support.rtsp import RtspServer
+from tests.support.video_server import VideoConsole, scaled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,7 +26,7 @@ QUICK = {"read_timeout_s": 3, "connect_timeout_s": 3, "reconnect_max_s": 2}
 
 
 @pytest.fixture(scope="module")
-def servers(rtsp_clip: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+def servers(rtsp_clip: Path, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[tuple[RtspServer, RtspServer]]:
     sub = scaled(rtsp_clip, tmp_path_factory.mktemp("sub") / "sub.mp4", SUB_WIDTH)
     pair = (RtspServer(rtsp_clip), RtspServer(sub))
@@ -86,7 +86,7 @@ def api_client(console: VideoConsole, user: str = "ada") -> Iterator[httpx.Clien
 
 def test_a_live_tile_plays_the_substream_and_the_enlarged_tile_the_main_stream(
     console: VideoConsole, new_page: Callable[..., Page], screenshots: Path,
-    rtsp_clip: Path,  # noqa: F811
+    rtsp_clip: Path,
 ) -> None:
     page = new_page()
     assert page.evaluate("""() => MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E"')""")

@@ -27,8 +27,8 @@ from rtcc.integrations.signing import signed_headers
 from rtcc.models import PlateRead
 from rtcc.runtime.services import build_services
 from tests.integrations.tiles import write_pmtiles
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, login
-from tests.web.server import PASSWORD, ConsoleServer
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, login
+from tests.support.console_server import PASSWORD, ConsoleServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

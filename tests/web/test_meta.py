@@ -29,7 +29,7 @@ from rtcc.vocab import (
     Role,
     values,
 )
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 EVENTS_JS = ROOT / "web" / "static" / "js" / "events.js"
 

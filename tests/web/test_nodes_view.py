@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 from rtcc.bus.connection import NatsConnection
 from rtcc.cluster.kv import ClusterKV
 from rtcc.config import load_settings
+from tests.support.browser import CHROMIUM, login
+from tests.support.console_server import ConsoleServer
 from tests.support.natsserver import NatsServer
-from tests.web.conftest import CHROMIUM, login
-from tests.web.server import ConsoleServer
 
 pytestmark = pytest.mark.browser
 

@@ -20,10 +20,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 
 from rtcc.models import AuditEvent
+from tests.support.browser import CHROMIUM, login
 from tests.support.clips import Clip, frame_index, write_clip
-from tests.web.conftest import CHROMIUM, login
-from tests.web.server import PASSWORD
-from tests.web.video_server import VideoConsole
+from tests.support.console_server import PASSWORD
+from tests.support.video_server import VideoConsole
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

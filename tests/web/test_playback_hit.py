@@ -18,9 +18,9 @@ from playwright.sync_api import Page
 from sqlalchemy import create_engine, select
 
 from rtcc.models import Hit, VideoSegment
-from tests.conftest import shared_path
-from tests.web.conftest import CHROMIUM, login
-from tests.web.server import ConsoleServer
+from tests.support.browser import CHROMIUM, login
+from tests.support.console_server import ConsoleServer
+from tests.support.paths import shared_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

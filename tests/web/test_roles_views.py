@@ -24,9 +24,9 @@ from sqlalchemy import create_engine, update
 
 from rtcc.auth.roles import ROLE_PERMISSIONS, ROLES
 from rtcc.models import Camera
+from tests.support.browser import CHROMIUM, login
 from tests.support.clips import write_clip
-from tests.web.conftest import CHROMIUM, login
-from tests.web.server import USERS, ConsoleServer
+from tests.support.console_server import USERS, ConsoleServer
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +89,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]
 
 @pytest.fixture(scope="module")
 def shots() -> Path:
-    from tests.web.conftest import SCREENSHOTS
+    from tests.support.browser import SCREENSHOTS
 
     out = SCREENSHOTS / "roles"
     out.mkdir(parents=True, exist_ok=True)

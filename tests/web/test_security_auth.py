@@ -15,7 +15,7 @@ from rtcc.auth import users
 from rtcc.clock import FakeClock
 from rtcc.models import AuditEvent
 from rtcc.runtime.services import Services, build_services
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 from web.app import create_app
 
 GUESSES = 30

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
-from tests.web.conftest import login
-from tests.web.server import ConsoleServer
+from tests.support.browser import login
+from tests.support.console_server import ConsoleServer
 
 VIEWS = ("#/wall", "#/hits", "#/reads", "#/search", "#/map")
 

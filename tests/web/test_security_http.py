@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from rtcc.csvsafe import csv_text, safe_cell
 from rtcc.runtime.services import build_services
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 from web.app import create_app
 
 MIB = 1024 * 1024

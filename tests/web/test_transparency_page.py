@@ -18,8 +18,8 @@ from rtcc.config import load_settings
 from rtcc.db import transaction
 from rtcc.runtime.services import build_services
 from tests.rtcc.transparency.activity import END, START, fill_year
-from tests.web.conftest import CHROMIUM, login
-from tests.web.server import PASSWORD, USERS, ConsoleServer
+from tests.support.browser import CHROMIUM, login
+from tests.support.console_server import PASSWORD, USERS, ConsoleServer
 
 pytestmark = pytest.mark.browser
 

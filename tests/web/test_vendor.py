@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 from web.vendor import PACKAGES, VENDOR, check, read_sums
 
 

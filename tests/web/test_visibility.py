@@ -28,7 +28,7 @@ from websockets.sync.client import ClientConnection, connect
 from rtcc.auth.roles import permissions_of
 from rtcc.models import Hit
 from rtcc.runtime.services import Services
-from tests.serving import serve
+from tests.support.serving import serve
 from tests.support.visibility_world import (
     ALL_CAMS,
     ALL_LISTS,

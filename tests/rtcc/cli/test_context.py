@@ -78,7 +78,7 @@ def test_workers_take_the_parents_level() -> None:
 
 def test_every_command_module_opens_services_through_the_context() -> None:
     """New ``rtcc/cli/*_cmd.py`` modules follow the pattern in ``rtcc/cli/context.py``."""
-    from tests.conftest import ROOT
+    from tests.support.paths import ROOT
 
     exempt = {"check_cmd.py"}  # validates a file given as an argument; opens nothing
     offenders = []

@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from rtcc.cli.main import main
 from rtcc.runtime.services import Services
-from tests.conftest import ROOT
 from tests.rtcc.transparency.activity import YEAR, fill_year
+from tests.support.paths import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "transparency"

@@ -11,7 +11,7 @@ import yaml
 
 from rtcc.cli.main import main
 from rtcc.runtime.services import Services
-from tests.rtcc.evidence.conftest import Recorded
+from tests.support.evidence import Recorded
 
 
 @pytest.fixture

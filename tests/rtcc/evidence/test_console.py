@@ -12,8 +12,8 @@ from rtcc.auth.users import create_user
 from rtcc.db import transaction
 from rtcc.evidence.verify import verify
 from rtcc.runtime.services import Services
-from tests.rtcc.evidence.conftest import Recorded
-from tests.serving import serve
+from tests.support.evidence import Recorded
+from tests.support.serving import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
@@ -43,7 +43,7 @@ def test_export_evidence_from_hit_detail_and_download_the_zip(
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.web.conftest import CHROMIUM_ARGS, login
+    from tests.support.browser import CHROMIUM_ARGS, login
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,

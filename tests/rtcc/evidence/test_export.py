@@ -21,7 +21,7 @@ from rtcc.evidence.service import ExportTooLargeError, WindowError
 from rtcc.evidence.verify import verify
 from rtcc.models import AuditEvent, EvidenceExport, LegalHold, VideoSegment
 from rtcc.runtime.services import Services
-from tests.rtcc.evidence.conftest import FPS, T0, Recorded
+from tests.support.evidence import FPS, T0, Recorded
 
 DETECTIVE = Actor(username="dave", roles=("detective",), source="10.0.0.7")
 PRE, POST = timedelta(seconds=3.35), timedelta(seconds=2.85)  # window 12:00:04.65-12:00:11.85

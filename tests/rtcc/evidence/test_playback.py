@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from rtcc.runtime.services import Services
-from tests.rtcc.evidence.conftest import Recorded
 from tests.rtcc.evidence.test_export import export_hit
+from tests.support.evidence import Recorded
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser]
@@ -27,7 +27,7 @@ def test_exported_clip_plays_in_chromium(
         pytest.skip("/usr/bin/chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    from tests.web.conftest import CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM_ARGS
 
     row = export_hit(services, recorded.hit_id)
     clip = services.settings.data_dir / str(row.path) / "video" / "cam1.mp4"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from rtcc.evidence.verify import verify
 from rtcc.models import AuditEvent
 from rtcc.runtime.services import Services
-from tests.rtcc.evidence.conftest import Recorded
+from tests.support.evidence import Recorded
 
 BODY = {"case_number": "CASE-2026-0042", "reason": "armed robbery, suspect vehicle",
         "legal_authority": "warrant 26-SW-118", "pre_s": 3, "post_s": 3}

@@ -15,7 +15,7 @@ from rtcc.auth.users import create_user
 from rtcc.config import load_settings
 from rtcc.db import transaction
 from rtcc.runtime.services import build_services
-from tests.web.server import PASSWORD, USERS, ConsoleServer
+from tests.support.console_server import PASSWORD, USERS, ConsoleServer
 
 
 @dataclass

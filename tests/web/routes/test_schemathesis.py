@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from rtcc.audit import SYSTEM
 from rtcc.auth import tokens, users
 from rtcc.runtime.services import Services
-from tests.serving import serve
+from tests.support.serving import serve
 from web.app import create_app
 
 BOT = "schemathesis-bot"

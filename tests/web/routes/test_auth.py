@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from rtcc.clock import FakeClock
 from rtcc.models import AuditEvent
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 
 def _actions(app: Any) -> list[tuple[str, str]]:
