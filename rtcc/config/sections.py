@@ -1,0 +1,221 @@
+"""Settings sections of the core product: database, server, recognition, cameras, hotlist files,
+matching and retention.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from rtcc.schemas.types import CameraId
+from rtcc.vocab import HotlistFormat
+
+
+class Section(BaseModel):
+    """Base for every settings section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
+    url: str | None = None  # default: sqlite file under data_dir
+    echo: bool = False
+    pool_size: int = Field(default=5, ge=1, le=100)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = None
+    # Request bodies: refused with 413 before they are read (``web.hardening``).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # JSON and forms
+    max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)  # hotlist file uploads
+    # Browser origins (scheme://host[:port]) besides the server's own that may open the live
+    # websocket; a page from any other origin (even another port of this host) is refused.
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
+class LprSettings(Section):
+    detector_model: str = "yolo-v9-t-416-license-plate-end2end"
+    ocr_model: str = "cct-xs-v2-global-model"
+    # Extra OCR models whose outputs are combined with ocr_model's (empty: one model only).
+    extra_ocr_models: list[str] = Field(default_factory=lambda: ["cct-xs-v1-global-model"])
+    model_dir: Path | None = None  # offline model bundle; None -> fast-alpr hub names
+    detector_conf_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    min_length: int = Field(default=2, ge=1, le=12)
+    threads: int = Field(default=1, ge=1, le=64)
+    # per_camera: every camera worker loads its own models; shared: one detector service per
+    # host (models loaded once, onnxruntime on every core, OCR batched across cameras).
+    detector: Literal["per_camera", "shared"] = "per_camera"
+    regions: list[str] = Field(default_factory=lambda: ["us"])
+    drop_unformatted: bool = False
+    # Each plate crop is read once per padding (share of the box width added on each side);
+    # the OCR probabilities of all paddings and models are averaged.
+    ocr_paddings: list[float] = Field(default_factory=lambda: [0.05, 0.15])
+    # Cascade: when the first OCR model reads every character of a crop at least this sure, the
+    # other models and paddings are skipped for it (> 1: always the whole ensemble).
+    ocr_sure: float = Field(default=0.99, ge=0.0, le=1.01)
+    # Accept a format-fitting string when its log-probability is within this of the top string.
+    format_margin: float = Field(default=2.5, ge=0.0, le=50.0)
+    unformatted_penalty: float = Field(default=0.8, ge=0.0, le=1.0)  # confidence factor
+    top_k: int = Field(default=3, ge=1, le=10)  # alternatives kept per character
+    # Polygons ([x, y] frame pixels) where plate detections are ignored (signs, lettering).
+    masks: list[list[tuple[int, int]]] = Field(default_factory=list)
+    # Tracking: a track closes after track_gap_s unseen; a stopped car is finalised after
+    # track_max_s.
+    track_gap_s: float = Field(default=1.5, gt=0)
+    track_max_s: float = Field(default=30.0, gt=0)
+    preview_frames: int = Field(default=2, ge=1, le=50)  # agreeing frames before the preview read
+    single_frame_min_confidence: float = Field(default=0.85, ge=0.0, le=1.0)
+    # A preview goes out on the very first frame whose read is at least this confident (a hit
+    # on it reaches the console one detection interval and inference earlier); 1.0 = never.
+    instant_preview_confidence: float = Field(default=0.95, ge=0.0, le=1.0)
+    # Video: plates whose box is within this many pixels of the frame border are cut off; ignored.
+    edge_margin_px: int = Field(default=2, ge=0, le=100)
+
+
+class Location(Section):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class MotionSettings(Section):
+    enabled: bool = True
+    sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Polygons (lists of [x, y] in frame pixels) whose pixels never count as motion.
+    masks: list[list[tuple[int, int]]] = Field(default_factory=list)
+
+
+class CameraSettings(Section):
+    id: CameraId
+    name: str = ""
+    url: str = Field(min_length=1)
+    # Lower-resolution substream for analytics and wall tiles; ``url`` (the main stream) is
+    # recorded and shown when a tile is enlarged.
+    detect_url: str | None = None
+    enabled: bool = True
+    detect_fps: float = Field(default=5.0, gt=0, le=60)
+    location: Location | None = None
+    loop: bool = True
+    realtime: bool = True
+    transport: Literal["tcp", "udp"] = "tcp"
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=10.0, gt=0)  # also: no frame this long -> reconnect
+    reconnect_max_s: float = Field(default=30.0, ge=1, le=600)  # backoff cap
+    record: bool = True  # continuous recording by stream copy (the policy keeps 30 days)
+    segment_seconds: int = Field(default=60, ge=2, le=3600)
+    motion: MotionSettings = Field(default_factory=MotionSettings)
+    # What the camera sees, for the map and gunshot coverage: compass heading of the view's
+    # centre (None: unknown, counts as all round), field of view and useful range.
+    heading_deg: float | None = Field(default=None, ge=0, lt=360)
+    fov_deg: float = Field(default=90.0, gt=0, le=360)
+    range_m: float = Field(default=60.0, gt=0, le=5000)
+    mobile: bool = False  # an LPR trailer: its position comes from position updates
+    lpr: bool = True  # false: video and health only, no plate recognition
+
+    @model_validator(mode="after")
+    def _default_name(self) -> CameraSettings:
+        if not self.name:
+            self.name = self.id
+        return self
+
+
+class HotlistFile(Section):
+    """A list managed by a file: loaded at every start, read-only in the console and API."""
+
+    name: str = Field(min_length=1, max_length=100)
+    file: Path
+    format: HotlistFormat = HotlistFormat.CSV
+    kind: str = "custom"
+    priority: int = Field(default=50, ge=0, le=100)
+    alert_on_historical: bool = False
+    two_person_confirm: bool = False
+
+
+class MatchSettings(Section):
+    """How reads are matched against hotlist entries (see ``hotlist.index``)."""
+
+    confusable: bool = True
+    # Groups of characters an OCR engine mistakes for each other (cheap substitutions).
+    confusion_groups: list[str] = Field(
+        default_factory=lambda: ["O0QD", "I1L", "B8", "S5", "Z2", "G6"]
+    )
+    max_confusable: int = Field(default=3, ge=0, le=10)  # confusable substitutions per match
+    # One substitution, missing or extra character beyond the confusables ("fuzzy").
+    max_other_edits: int = Field(default=1, ge=0, le=1)
+    min_length_for_edits: int = Field(default=5, ge=1, le=12)
+    # A fuzzy substitution/extra character must sit on a read character whose OCR confidence is
+    # below this (1.0 = any); reads without per-character confidences are not restricted.
+    fuzzy_max_char_confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Fuzzy edits only against lists of at most this many entries: on a million-plate list a
+    # random read has a one-edit neighbour far too often (measured by ``rtcc bench hotlist``).
+    fuzzy_max_list_size: int = Field(default=1_000, ge=0)
+    # Non-exact matches need a read whose mean character confidence reaches this (garbage reads
+    # such as "11111" at 0.15 otherwise match by look-alikes).
+    inexact_min_read_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Also accept a missing or extra character as the fuzzy edit (costly in false hits on big
+    # lists: a random 7-character read has many one-indel neighbours among a million plates).
+    fuzzy_indels: bool = False
+    # Drop fuzzy candidates when the same read already matches an entry exactly or by confusables.
+    fuzzy_only_without_closer: bool = True
+    require_same_state: bool = True
+    dedup_window_s: float = Field(default=600.0, ge=0)
+    # A live pass alerts again once a handled hit's quiet period is over (a new hit).
+    realert_after_s: float = Field(default=600.0, ge=0)
+    historical: bool = True  # match past reads (within retention) when entries are added
+    # Reads with a per-character lattice are scored against entries by log-likelihood ratio
+    # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit must clear
+    # ln(entries * the read's posterior mass off its top string / target false-hit rate).
+    # Off by default: on synthetic flat lattices it lost look-alike recall (README, benchmarks).
+    lattice: bool = False
+    lattice_false_hits_per_million: float = Field(default=1000.0, gt=0)
+    lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
+    lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read
+    lattice_region: str = "us"  # background model: formats of this region
+
+    @field_validator("confusion_groups")
+    @classmethod
+    def _groups_disjoint(cls, groups: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for group in groups:
+            if not group.isalnum() or group.upper() != group:
+                raise ValueError(f"group {group!r}: only A-Z and 0-9")
+            if seen & set(group):
+                raise ValueError(f"group {group!r} shares characters with another group")
+            seen |= set(group)
+        return groups
+
+
+class RetentionSettings(Section):
+    video_days: int = Field(default=30, ge=1)
+    plate_reads_days: int = Field(default=90, ge=1)
+    hit_reads_days: int | None = Field(default=None, ge=1)  # None -> same as plate_reads_days
+    hits_days: int | None = Field(default=None, ge=1)  # None -> same as plate_reads_days
+    camera_status_days: int = Field(default=90, ge=1)
+    audit_days: int = Field(default=365, ge=365)  # audit rows are never purged by the job
+    interval_s: float = Field(default=3600.0, gt=0)
+    first_run_delay_s: float = Field(default=60.0, ge=0)
+    max_delete_share: float = Field(default=0.5, gt=0, le=1)
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    orphan_grace_s: float = Field(default=3600.0, ge=60)  # younger files without a row: in flight
+    enabled: bool = True
+    # The longest the law or policy lets this site keep each class (days), e.g. {plate_reads: 90};
+    # ``rtcc check-config`` warns when a setting above goes beyond it.
+    legal_max_days: dict[Literal["video", "plate_reads", "hit_reads", "hits", "camera_status"],
+                         int] = Field(default_factory=dict)
+
+    def days_of(self, data_class: str) -> int:
+        """Effective days kept for a class (hit reads and hits default to plate reads)."""
+        given = {"video": self.video_days, "plate_reads": self.plate_reads_days,
+                 "hit_reads": self.hit_reads_days, "hits": self.hits_days,
+                 "camera_status": self.camera_status_days}[data_class]
+        return given if given is not None else self.plate_reads_days
