@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from hotlist.bulk import bulk_insert, entry_row
 from hotlist.formats import ParsedEntry, clean_plate, clean_state
 from hotlist.hits import record_hit
 from hotlist.managed import ensure_editable
@@ -161,7 +161,7 @@ def import_entries(
             session.execute(delete(t).where(t.c.id.in_(stale[start : start + CHUNK])))
         removed = len(stale)
     to_update = [
-        dict(_row(e, hotlist.id, actor.username, now), eid=old[k])
+        dict(entry_row(e, hotlist.id, actor.username, now), eid=old[k])
         for k, e in latest.items()
         if k in old
     ]
@@ -176,14 +176,7 @@ def import_entries(
         if progress:
             progress(done, total)
     if to_update:
-        stmt = (
-            update(t)
-            .where(t.c.id == bindparam("eid"))
-            .values({c: bindparam(c) for c in to_update[0] if c != "eid"})
-        )
-        for start in range(0, len(to_update), CHUNK):
-            session.execute(stmt, to_update[start : start + CHUNK])
-        updated = len(to_update)
+        updated = _update_rows(session, t, to_update)
         if progress:
             progress(total, total)
     hotlist.updated_at = now
@@ -193,95 +186,23 @@ def import_entries(
     new_keys = frozenset(k for k in latest if k not in old)
     stats = ImportStats(hotlist.id, len(to_insert), updated, removed, first_id, new_keys)
     audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="hotlist.import",
-        target=f"hotlist:{hotlist.id}",
-        details={
-            "name": hotlist.name,
-            "replace": replace,
-            "added": stats.added,
-            "updated": updated,
-            "removed": removed,
-            "skipped": skipped,
-            "source": source,
-        },
+        session, now=now, actor=actor, action="hotlist.import", target=f"hotlist:{hotlist.id}",
+        details={"name": hotlist.name, "replace": replace, "added": stats.added,
+                 "updated": updated, "removed": removed, "skipped": skipped, "source": source},
     )
     return stats
 
 
-INSERT_COLUMNS = (
-    "hotlist_id",
-    "plate",
-    "is_wildcard",
-    "state",
-    "reason",
-    "case_number",
-    "description",
-    "extra",
-    "expires_at",
-    "added_by",
-    "added_at",
-)
-
-
-def bulk_insert(
-    session: Session,
-    entries: Sequence[ParsedEntry],
-    *,
-    hotlist_id: int,
-    added_by: str | None,
-    now: datetime,
-) -> None:
-    """Insert entries on the session's connection (same transaction) without per-row ORM or
-    SQL-expression overhead: COPY on PostgreSQL, a driver-level executemany elsewhere."""
-    conn = session.connection()
-    dialect = conn.dialect
-    cols = HotlistEntry.__table__.c
-    if dialect.name == "postgresql":
-        raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY support
-        with (
-            raw.cursor() as cur,
-            cur.copy(f"COPY hotlist_entry ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for e in entries:
-                copy.write_row(_values(e, hotlist_id, added_by, now, json.dumps, _same))
-        return
-    to_db_time = cols.expires_at.type.bind_processor(dialect) or _same
-    to_db_json = cols.extra.type.bind_processor(dialect) or _same
-    marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in INSERT_COLUMNS)
-    sql = f"INSERT INTO hotlist_entry ({', '.join(INSERT_COLUMNS)}) VALUES ({marks})"
-    rows = [_values(e, hotlist_id, added_by, now, to_db_json, to_db_time) for e in entries]
-    conn.exec_driver_sql(sql, rows)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _values(
-    e: ParsedEntry,
-    hotlist_id: int,
-    added_by: str | None,
-    now: datetime,
-    json_of: Callable[[Any], Any],
-    time_of: Callable[[Any], Any],
-) -> tuple[Any, ...]:
-    """One row in ``INSERT_COLUMNS`` order, with the driver's JSON and time conversions."""
-    return (
-        hotlist_id,
-        e.plate,
-        e.is_wildcard,
-        e.state,
-        e.reason,
-        e.case_number,
-        e.description,
-        json_of(e.extra) if e.extra else None,
-        time_of(e.expires_at) if e.expires_at else None,
-        added_by,
-        time_of(now),
+def _update_rows(session: Session, t: Table, rows: list[dict[str, Any]]) -> int:
+    """Update entries in place by id (``eid``), in chunks; returns how many."""
+    stmt = (
+        update(t)
+        .where(t.c.id == bindparam("eid"))
+        .values({c: bindparam(c) for c in rows[0] if c != "eid"})
     )
+    for start in range(0, len(rows), CHUNK):
+        session.execute(stmt, rows[start : start + CHUNK])
+    return len(rows)
 
 
 def add_entry(
@@ -298,29 +219,11 @@ def add_entry(
     expires_at: datetime | None = None,
     owner: str | None = None,
 ) -> HotlistEntry:
-    clean, why = clean_plate(plate)
-    if why is None:
-        state, why = clean_state(state)
-    if why is not None or clean is None:
-        raise InvalidInputError(
-            why or "no plate", field="plate" if "plate" in (why or "") else "state"
-        )
+    clean, state = _checked_plate(plate, state)
     ensure_editable(hotlist)
     if expires_at is not None and expires_at.tzinfo is None:
         raise InvalidInputError("expires_at needs a time zone", field="expires_at")
-    same = session.scalar(
-        select(HotlistEntry.id).where(
-            HotlistEntry.hotlist_id == hotlist.id,
-            HotlistEntry.plate == clean,
-            HotlistEntry.state.is_(None) if state is None else HotlistEntry.state == state,
-        )
-    )
-    if same is not None:  # one entry per plate and state: a second would alert twice
-        raise ConflictError(
-            f"{clean} ({state or 'any state'}) is already entry {same} of "
-            f"{hotlist.name}; change that entry instead",
-            field="plate",
-        )
+    _refuse_duplicate(session, hotlist, clean, state)
     entry = HotlistEntry(
         hotlist_id=hotlist.id,
         plate=clean,
@@ -344,16 +247,39 @@ def add_entry(
         action="hotlist.entry.add",
         target=f"hotlist_entry:{entry.id}",
         case_number=case_number,
-        details={
-            "hotlist": hotlist.name,
-            "plate": clean,
-            "state": state,
-            "owner": owner,
-            "reason": reason,
-            "expires_at": expires_at.isoformat() if expires_at else None,
-        },
+        details={"hotlist": hotlist.name, "plate": clean, "state": state, "owner": owner,
+                 "reason": reason, "expires_at": expires_at.isoformat() if expires_at else None},
     )
     return entry
+
+
+def _checked_plate(plate: str, state: str | None) -> tuple[str, str | None]:
+    """The normalized plate and state, or InvalidInputError naming the field at fault."""
+    clean, why = clean_plate(plate)
+    if why is None:
+        state, why = clean_state(state)
+    if why is not None or clean is None:
+        raise InvalidInputError(
+            why or "no plate", field="plate" if "plate" in (why or "") else "state"
+        )
+    return clean, state
+
+
+def _refuse_duplicate(session: Session, hotlist: Hotlist, plate: str, state: str | None) -> None:
+    """One entry per plate and state in a list: a second would alert twice."""
+    same = session.scalar(
+        select(HotlistEntry.id).where(
+            HotlistEntry.hotlist_id == hotlist.id,
+            HotlistEntry.plate == plate,
+            HotlistEntry.state.is_(None) if state is None else HotlistEntry.state == state,
+        )
+    )
+    if same is not None:
+        raise ConflictError(
+            f"{plate} ({state or 'any state'}) is already entry {same} of "
+            f"{hotlist.name}; change that entry instead",
+            field="plate",
+        )
 
 
 def delete_entry(session: Session, *, entry_id: int, now: datetime, actor: Actor) -> None:
@@ -431,8 +357,3 @@ def replace_list(
         session, hotlist=hotlist, entries=list(entries), now=now, actor=actor, replace=True
     )
     return hotlist
-
-
-def _row(e: ParsedEntry, hotlist_id: int, added_by: str | None, now: datetime) -> dict[str, Any]:
-    values = _values(e, hotlist_id, added_by, now, _same, _same)
-    return dict(zip(INSERT_COLUMNS, values, strict=True))

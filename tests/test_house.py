@@ -33,3 +33,29 @@ def test_mypy_is_clean() -> None:
         cwd=ROOT, capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+PACKAGES = ("rtcc", "cameras", "lpr", "hotlist", "retention", "web")
+MAX_MODULE_LINES = 420  # "~400": a module past this is split by concept
+MAX_FUNCTION_LINES = 65  # "~60"
+
+
+def test_modules_and_functions_stay_small() -> None:
+    import ast
+
+    too_long: list[str] = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations/versions" in path.as_posix():
+                continue  # generated
+            text = path.read_text()
+            rel = path.relative_to(ROOT)
+            lines = len(text.splitlines())
+            if lines > MAX_MODULE_LINES:
+                too_long.append(f"{rel}: {lines} lines")
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    size = (node.end_lineno or node.lineno) - node.lineno + 1
+                    if size > MAX_FUNCTION_LINES:
+                        too_long.append(f"{rel}:{node.lineno} {node.name}(): {size} lines")
+    assert not too_long, "\n".join(too_long)

@@ -111,23 +111,8 @@ def run(
     rules = MatchSettings(lattice=lattice)
     plates = gen.unique_plates(rng, entries)
     lines = ["plate,state,reason"] + [f"{p},{rng.choice(gen.STATES)},stolen" for p in plates]
-    text = "\n".join(lines) + "\n"
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(db_url or f"sqlite:///{Path(tmp) / 'bench.db'}")
-        migrate(engine)
-        sessions = make_sessionmaker(engine)
-        now = SystemClock().now()
-        t0 = time.perf_counter()
-        imported = parse_text(text, format="csv", source="bench")
-        with transaction(sessions) as session:
-            hl = create_list(session, name=f"bench-{seed}-{time.time_ns()}", now=now, actor=SYSTEM)
-            import_entries(session, hotlist=hl, entries=imported.entries, now=now, actor=SYSTEM)
-        import_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with sessions() as session:
-            matcher = Matcher(load_index(session, now=now, rules=rules, hotlist_ids=[hl.id]))
-        index_s = time.perf_counter() - t0
-        engine.dispose()
+    matcher, import_s, index_s = _load(lines, rules, seed, db_url)
+    now = SystemClock().now()
     # The list stores plates with states; reads here carry none, so the state rule never applies.
     wanted = [(kind, txt, i) for kind, txt, i in build_reads(rng, plates, reads)]
     timings: list[float] = []
@@ -176,6 +161,30 @@ def run(
         "import_seconds": round(import_s, 2),
         "index_build_seconds": round(index_s, 2),
     }
+
+
+def _load(
+    lines: list[str], rules: MatchSettings, seed: int, db_url: str | None
+) -> tuple[Matcher, float, float]:
+    """Import the list into a database and build the index: the matcher and both timings."""
+    text = "\n".join(lines) + "\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(db_url or f"sqlite:///{Path(tmp) / 'bench.db'}")
+        migrate(engine)
+        sessions = make_sessionmaker(engine)
+        now = SystemClock().now()
+        t0 = time.perf_counter()
+        imported = parse_text(text, format="csv", source="bench")
+        with transaction(sessions) as session:
+            hl = create_list(session, name=f"bench-{seed}-{time.time_ns()}", now=now, actor=SYSTEM)
+            import_entries(session, hotlist=hl, entries=imported.entries, now=now, actor=SYSTEM)
+        import_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with sessions() as session:
+            matcher = Matcher(load_index(session, now=now, rules=rules, hotlist_ids=[hl.id]))
+        index_s = time.perf_counter() - t0
+        engine.dispose()
+    return matcher, import_s, index_s
 
 
 def _ratio(a: int, b: int) -> float | None:

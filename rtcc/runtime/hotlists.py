@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from hotlist.historical import match_past_reads, new_entries_index
 from hotlist.importer import ImportFile
 from hotlist.matcher import HotlistIndex, entry_ref, list_ref, load_index
-from hotlist.service import Progress, create_list, ensure_editable, import_entries
+from hotlist.service import (
+    ImportStats,
+    Progress,
+    create_list,
+    ensure_editable,
+    import_entries,
+)
 from rtcc.audit import Actor
 from rtcc.db import transaction
 from rtcc.events import HotlistChangedEvent, NewHitEvent, SyncSubscription
@@ -143,6 +149,25 @@ def _since(services: Services, now: datetime) -> datetime:
     return now - timedelta(days=services.settings.retention.plate_reads_days)
 
 
+def _match_history(
+    services: Services, session: Session, *, hotlist_id: int, stats: ImportStats, now: datetime
+) -> list[Hit]:
+    """Historical hits of the entries just added, against the reads still kept."""
+    rules = services.settings.matching
+    since = _since(services, now)
+    if not rules.historical or not stats.new_keys:
+        return []
+    if session.scalar(select(PlateRead.id).where(PlateRead.observed_at >= since).limit(1)) is None:
+        return []
+    fresh = new_entries_index(
+        session, hotlist_id=hotlist_id, first_new_id=stats.first_new_id,
+        new_keys=stats.new_keys, now=now, rules=rules,
+    )
+    return match_past_reads(
+        session, index=fresh, since=since, now=now, dedup_window_s=rules.dedup_window_s
+    )
+
+
 def import_hotlist(
     services: Services,
     *,
@@ -157,7 +182,6 @@ def import_hotlist(
     """Import a parsed file into list ``name`` (created if missing) atomically; ``rebuild``
     swaps this process's live index (a CLI import has none to update)."""
     now = services.clock.now()
-    rules = services.settings.matching
     with transaction(services.sessions) as session:
         hotlist = session.scalar(select(Hotlist).where(Hotlist.name == name))
         if hotlist is None:
@@ -174,27 +198,7 @@ def import_hotlist(
             skipped=len(imported.skipped),
             progress=progress,
         )
-        hits: list[Hit] = []
-        since = _since(services, now)
-        has_reads = session.scalar(
-            select(PlateRead.id).where(PlateRead.observed_at >= since).limit(1)
-        )
-        if rules.historical and stats.new_keys and has_reads is not None:
-            fresh = new_entries_index(
-                session,
-                hotlist_id=hotlist.id,
-                first_new_id=stats.first_new_id,
-                new_keys=stats.new_keys,
-                now=now,
-                rules=rules,
-            )
-            hits = match_past_reads(
-                session,
-                index=fresh,
-                since=_since(services, now),
-                now=now,
-                dedup_window_s=rules.dedup_window_s,
-            )
+        hits = _match_history(services, session, hotlist_id=hotlist.id, stats=stats, now=now)
         events = [historical_event(session, h) for h in hits]
     if rebuild:
         rebuild_index(services)
