@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from rtcc.models import AuditEvent, Hit, PlateRead
+from rtcc.models import AuditEvent, Hit, Hotlist, PlateRead
 from tests.support.browser import login
 from tests.support.console_server import ConsoleServer
 
@@ -191,8 +191,12 @@ def _insert_hit_while_down(console: ConsoleServer, plate: str) -> None:
     now = datetime.now(UTC)
     try:
         with Session(engine) as session:
+            # On the list, as every hit is: a hit on no list is hidden from officers (fail closed).
+            stolen = session.scalar(select(Hotlist.id).where(Hotlist.name == "Stolen vehicles"))
+            assert stolen is not None
             session.add(Hit(camera_id="a40-west", plate=plate, entry_plate=plate,
-                            hotlist_name="Stolen vehicles", reason="wanted driver", priority=90,
+                            hotlist_id=stolen, hotlist_name="Stolen vehicles",
+                            reason="wanted driver", priority=90,
                             match_type="exact", status="new", observed_at=now, last_seen_at=now,
                             created_at=now, updated_at=now))
             session.commit()
