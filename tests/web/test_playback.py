@@ -156,3 +156,43 @@ def test_timeline_shows_coverage_and_gaps(console: VideoConsole) -> None:
     assert len(body["segments"]) >= 2
     [gap] = body["gaps"]  # the 30 s before recording began; none between the segments
     assert gap["start"].startswith(start.isoformat()[:19])
+
+
+def test_a_playback_selection_exports_as_evidence(
+    console: VideoConsole, new_page: Callable[..., Page], screenshots: Path
+) -> None:
+    segs = _segments(console, 2)
+    moment = datetime.fromisoformat(segs[0]["start_at"]) + timedelta(seconds=1.5)
+    page = new_page()
+    login(page, "dave")
+    page.goto(f"/#/playback/yard/{moment.isoformat()}")
+    page.wait_for_selector('[data-testid="pb-video"]')
+    _settled(page)
+    page.click('[data-testid="pb-export"]')  # nothing selected yet: refused, no dialog
+    expect(page.locator("[data-testid=dlg-evidence]")).to_have_count(0)
+    page.click('[data-testid="pb-in"]')
+    for _ in range(12):  # 1.2 s of recorded video, frame by frame
+        page.click('[data-testid="pb-fwd"]')
+    _settled(page)
+    page.click('[data-testid="pb-out"]')
+    expect(page.locator('[data-testid="pb-selection"]')).to_contain_text("selection")
+    page.click('[data-testid="pb-export"]')
+    dialog = page.locator("[data-testid=dlg-evidence]")
+    expect(dialog).to_be_visible()
+    assert dialog.locator("select[name=cameras] option:checked").all_inner_texts() == ["Yard"]
+    dialog.locator("input[name=case_number]").fill("CASE-2026-0077")
+    dialog.locator("input[name=reason]").fill("hit and run seen from the yard")
+    dialog.locator("[data-testid=evidence-submit]").click()
+    page.wait_for_selector("[data-testid=evidence-download]", timeout=30_000)
+    page.screenshot(path=screenshots / "playback-02-export.png")
+    with httpx.Client(base_url=console.url, timeout=10) as client:
+        client.post("/api/auth/login",
+                    json={"username": "dave", "password": PASSWORD}).raise_for_status()
+        items = client.get("/api/evidence", params={"case_number": "CASE-2026-0077"}).json()
+    [exp] = items["items"]
+    assert exp["cameras"] == ["yard"] and exp["status"] == "done"
+    start = datetime.fromisoformat(exp["start_at"])
+    end = datetime.fromisoformat(exp["end_at"])
+    # the dialog's time fields hold whole seconds: the window is the selection to the second
+    assert abs((start - moment).total_seconds()) <= 1.5
+    assert 0 < (end - start).total_seconds() <= 3

@@ -31,7 +31,7 @@ function windowFields(cameras, source) {
   return el("div", { class: "form-grid" },
     el("label", {}, "Cameras (Ctrl+click for several)",
       el("select", { name: "cameras", multiple: true, size: Math.min(4, Math.max(2, cameras.length)), required: true },
-        cameras.map((c) => el("option", { value: c.camera_id, selected: c.camera_id === source.camera_id }, c.name || c.camera_id)))),
+        cameras.map((c) => el("option", { value: c.camera_id, selected: c.camera_id === source.camera_id || (source.camera_ids || []).includes(c.camera_id) }, c.name || c.camera_id)))),
     el("label", {}, "From", el("input", { type: "datetime-local", name: "start", step: 1, value: localValue(start) })),
     el("label", {}, "To", el("input", { type: "datetime-local", name: "end", step: 1, value: localValue(end) })));
 }
@@ -54,7 +54,7 @@ function bodyOf(form, source) {
   return { ...body, pre_s: Number(f.pre_s.value), post_s: Number(f.post_s.value) };
 }
 
-/** Open the export dialog for `source` ({hit_id, plate, case_number} | {read_ids} | {camera_id?, start?, end?}). */
+/** Open the export dialog for `source` ({hit_id, plate, case_number} | {read_ids} | {camera_id? | camera_ids?, start?, end?}). */
 export async function openExport(source) {
   const cameras = source.hit_id || source.read_ids ? [] : await api.get("/api/cameras").catch(() => []);
   const dlg = el("dialog", { class: "dlg", "data-testid": "dlg-evidence" });

@@ -6,6 +6,7 @@
 import { api } from "../api.js";
 import { clear, el, fmtDateTime, toast } from "../dom.js";
 import { SegmentPlayer, mseSupported } from "../msevideo.js";
+import { canExport, openExport } from "./evidence.js";
 
 const MAX_CAMERAS = 4;
 const AROUND_MS = 10 * 60_000; // the window around a moment
@@ -58,8 +59,39 @@ export function mount(host, ctx, rest = []) {
     el("div", { class: "pb-controls" }, playBtn,
       el("button", { type: "button", class: "btn", title: "previous frame", "data-testid": "pb-back", onclick: () => step(-1) }, "◀|"),
       el("button", { type: "button", class: "btn", title: "next frame", "data-testid": "pb-fwd", onclick: () => step(1) }, "|▶"),
-      speed, clock),
+      speed, clock, ...selectionControls()),
     lines));
+
+  // A selection (mark in, mark out at the playback clock) exports as evidence for these cameras.
+  let markIn = null;
+  let markOut = null;
+  function selectionControls() {
+    if (!canExport(ctx.user)) return [];
+    const label = el("span", { class: "muted", "data-testid": "pb-selection" }, "no selection");
+    const show = () => {
+      const fmt = (ms) => fmtDateTime(new Date(ms).toISOString());
+      label.textContent = markIn === null ? "no selection"
+        : `selection ${fmt(markIn)} – ${markOut === null ? "…" : fmt(markOut)}`;
+    };
+    const mark = (which) => {
+      const at = start + (master()?.currentTime || 0) * 1000;
+      if (which === "in") { markIn = at; if (markOut !== null && markOut <= at) markOut = null; }
+      else if (markIn !== null && at > markIn) markOut = at;
+      else { toast("Mark the start of the selection first, then a later end.", "error"); return; }
+      show();
+    };
+    const exportSelection = () => {
+      if (markIn === null || markOut === null) { toast("Mark in and mark out first.", "error"); return; }
+      openExport({ camera_ids: views.map((v) => v.cameraId), start: new Date(markIn).toISOString(),
+        end: new Date(markOut).toISOString() }).catch((err) => toast(err.message, "error"));
+    };
+    return [
+      el("button", { type: "button", class: "btn", title: "selection starts here", "data-testid": "pb-in", onclick: () => mark("in") }, "[ In"),
+      el("button", { type: "button", class: "btn", title: "selection ends here", "data-testid": "pb-out", onclick: () => mark("out") }, "Out ]"),
+      label,
+      el("button", { type: "button", class: "btn btn-primary", "data-testid": "pb-export", onclick: exportSelection }, "Export evidence…"),
+    ];
+  }
 
   const master = () => views[0]?.video;
   const pct = (ms) => `${(100 * (ms - start)) / (end - start)}%`;
