@@ -1,7 +1,8 @@
 """``/ws/events``: forwards bus events to one signed-in user, filtered by role and assignments.
 
 What each user receives is decided by ``rtcc.auth.visibility.sees_event`` (the same rule as the
-REST routes): the event type's permission, the event's camera and, for hits, its hotlist. The
+REST routes): the event type's permission, the event's camera and, for hits, its hotlist; then
+``redact_event`` removes the cameras the user may not see from what the event names. The
 filter sees only the event's envelope (``Event.envelope()``: type, camera, list). Anything on the
 bus that is not one of the typed events is dropped; what is sent is ``rtcc.events.encode`` — the
 same JSON a bus between hosts carries, and the same fields as the REST read models.
@@ -17,7 +18,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from sqlalchemy.orm import Session
 
 from rtcc.auth.principal import Principal
-from rtcc.auth.visibility import restricted_list_ids, scope_of, sees_event
+from rtcc.auth.visibility import redact_event, restricted_list_ids, scope_of, sees_event
 from rtcc.events import EVENT_CLASSES, EventBus, encode
 
 # Every event class the console may receive; anything else on the bus is dropped.
@@ -78,7 +79,7 @@ async def stream_events(
                 if code is not None:
                     await websocket.close(code=code)
                     return
-                await websocket.send_text(encode(event))
+                await websocket.send_text(encode(redact_event(scope, event)))
 
     async def drain() -> None:
         # Reading is how a closed connection is noticed; clients send nothing we need.

@@ -17,7 +17,9 @@ reveals that a hit, read, camera or list exists (403 stays for a missing *permis
 
 Routes use the SQL filters (``Scope.hits()``, ``reads()``, ``cameras()``, ``segments()``,
 ``hotlists()``, ``entries()``) on every listing and export, and the ``require_*`` checks on every
-detail, action and file; the websocket uses :func:`sees_event`. No other module decides this.
+detail, action and file; the websocket uses :func:`sees_event`, then :func:`redact_event` (an
+event that may go to a user can still name cameras they may not see: a gunshot alert's covering
+cameras). No other module decides this.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -256,3 +259,18 @@ def sees_event(scope: Scope, message: Mapping[str, Any], restricted_ids: Collect
         hotlist_id = None
     restricted = hotlist_id in restricted_ids or message.get("restricted") is True
     return scope.sees_list(hotlist_id, restricted=restricted)
+
+
+EventT = TypeVar("EventT", bound=BaseModel)
+
+
+def redact_event(scope: Scope, event: EventT) -> EventT:
+    """The event as this user may receive it: the covering cameras (``covering``, items with a
+    ``camera_id``) they may not see are removed. Other events come back unchanged."""
+    covering = getattr(event, "covering", None)
+    if not covering:
+        return event
+    kept = [c for c in covering if scope.sees_camera(getattr(c, "camera_id", None))]
+    if len(kept) == len(covering):
+        return event
+    return event.model_copy(update={"covering": kept})

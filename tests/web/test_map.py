@@ -1,11 +1,13 @@
 """The map view in real Chromium against ``rtcc serve``: cameras with view cones, reads, a
-gunshot alert arriving live, a trailer's track — drawn from local assets only (every request
-the page makes is recorded; none leaves 127.0.0.1), first on the bundled outline map, then on an
-imported PMTiles base map."""
+gunshot alert arriving live (its covering cameras opened on the live wall), a trailer's track —
+drawn from local assets only (every request the page makes is recorded; none leaves 127.0.0.1),
+first on the bundled outline map, then on an imported PMTiles base map; a camera click opens
+playback at the selected time, or live video at "now"."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -143,6 +145,20 @@ def open_map(chromium: Browser, console: MapServer) -> tuple[Page, list[str]]:
     return page, requests
 
 
+def expect_alert_wall(page: Page, alert_id: str) -> None:
+    """The live wall shows exactly the alert's two covering cameras, 2×2, under its banner."""
+    wall = page.locator("[data-testid=wall]")
+    expect(wall).to_have_attribute("data-layout", "2x2")
+    expect(wall.locator("figure.tile")).to_have_count(2)
+    shown = wall.locator("figure.tile").evaluate_all("ns => ns.map(n => n.dataset.camera)")
+    assert sorted(shown) == ["corner-e", "corner-n"]  # not the trailer, which does not cover it
+    notice = page.locator("[data-testid=wall-alert]")
+    expect(notice).to_contain_text("Gunshot alert")
+    expect(notice).to_contain_text("100 Main St")
+    expect(notice.get_by_role("link", name="Open on map")).to_have_attribute(
+        "href", f"#/map/gunshot/shotspotter/{alert_id}")
+
+
 def assert_local_only(requests: list[str], console: MapServer) -> None:
     outside = [u for u in requests
                if not u.startswith(f"{console.url}/") and not u.startswith(("data:", "blob:"))]
@@ -164,13 +180,18 @@ def test_map_renders_from_local_assets_with_the_bundled_outline_map(
     expect(page.locator("[data-testid=map-status]")).to_contain_text("1 gunshot alert(s)")
     page.screenshot(path=screenshots / "map-01-bundled.png")
 
-    # A new alert arrives live: console alert, a marker, and its covering cameras on "Open".
+    # A new alert arrives live: a console alert, and (the detective may watch live video) its
+    # covering cameras open at once on the live wall, 2×2, under a banner naming the alert.
     map_console.gunshot("SST-2", datetime.now(UTC))
     banner = page.locator("[data-testid=gunshot-banner]")
     expect(banner).to_contain_text("100 Main St", timeout=5_000)
     expect(banner).to_contain_text("2 covering camera(s)")
-    expect(page.locator("path.gunshot-marker")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"#/wall/gunshot/shotspotter/SST-2$"))
+    expect_alert_wall(page, "SST-2")
+    expect(banner.locator("[data-testid=gunshot-open-wall]")).to_have_count(0)  # already open
+    page.screenshot(path=screenshots / "map-01b-gunshot-wall.png")
     banner.get_by_role("button", name="Open on map").click()
+    expect(page.locator("path.gunshot-marker")).to_have_count(2)
     detail = page.locator("[data-testid=map-side]")
     expect(detail.locator("[data-testid=gunshot-detail]")).to_contain_text("GUNFIRE · 5 rounds")
     expect(detail.locator("[data-testid=gunshot-wall] figure")).to_have_count(2)
@@ -186,6 +207,54 @@ def test_map_renders_from_local_assets_with_the_bundled_outline_map(
     assert_local_only(requests, map_console)
     assert any("/static/vendor/leaflet/leaflet.js" in u for u in requests)
     assert any("/static/vendor/world-atlas/countries-110m.json" in u for u in requests)
+
+
+def test_an_open_dialog_keeps_focus_and_the_banner_offers_the_covering_cameras(
+    chromium: Browser, map_console: MapServer
+) -> None:
+    page, _ = open_map(chromium, map_console)
+    # A modal dialog is open, as the hit confirmation is: the alert must not navigate away.
+    page.evaluate("""() => { const d = document.createElement('dialog'); d.id = 'busy';
+        d.append(Object.assign(document.createElement('input'), { name: 'typing' }));
+        document.body.append(d); d.showModal(); d.querySelector('input').focus(); }""")
+    map_console.gunshot("SST-3", datetime.now(UTC))
+    banner = page.locator("[data-testid=gunshot-banner]")
+    expect(banner).to_contain_text("2 covering camera(s)", timeout=5_000)
+    offer = banner.locator("[data-testid=gunshot-open-wall]")
+    expect(offer).to_have_text("Open covering cameras")
+    time.sleep(0.5)
+    assert page.evaluate("location.hash") == "#/map"
+    assert page.evaluate("document.activeElement.name") == "typing"
+    page.evaluate("document.querySelector('#busy').close()")
+    offer.click()
+    expect(page).to_have_url(re.compile(r"#/wall/gunshot/shotspotter/SST-3$"))
+    expect_alert_wall(page, "SST-3")
+    page.locator("[data-testid=wall-back]").click()
+    expect(page).to_have_url(re.compile(r"#/wall$"))
+    expect(page.locator("[data-testid=wall-alert]")).to_have_count(0)
+    expect(page.locator("[data-testid=wall] figure.tile")).to_have_count(3)  # every camera
+
+
+def test_camera_click_opens_playback_at_the_selected_time_or_live_at_now(
+    chromium: Browser, map_console: MapServer
+) -> None:
+    page, _ = open_map(chromium, map_console)
+    page.locator("[data-testid=map-at]").fill("2026-03-01T10:15:30")
+    expected = page.evaluate("new Date('2026-03-01T10:15:30').toISOString()")
+    page.locator("path.cam-corner-n").click()
+    expect(page.locator("[data-testid=playback]")).to_have_count(1)
+    hash_ = page.evaluate("location.hash")
+    assert hash_.startswith("#/playback/corner-n/"), hash_
+    assert page.evaluate("decodeURIComponent(location.hash.split('/')[3])") == expected
+
+    page.evaluate("location.hash = '#/map'")
+    page.wait_for_selector('[data-testid=map][data-ready="1"]')
+    page.locator("[data-testid=map-at]").fill("2026-03-01T10:15:30")
+    page.locator("[data-testid=map-now]").click()
+    page.locator("path.cam-corner-e").click()
+    live = page.locator("[data-testid=map-side] [data-testid=map-live]")
+    expect(live).to_have_attribute("src", re.compile(r"/api/cameras/corner-e/stream\.mjpeg"))
+    assert page.evaluate("location.hash") == "#/map"
 
 
 def test_map_uses_an_imported_pmtiles_base_map(

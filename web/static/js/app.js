@@ -108,7 +108,9 @@ function startLive() {
   watchCameras(ctx.live, ctx.cameras);  // before the map below updates: it compares states
   ctx.live.on(EVENTS.CAMERA_STATUS, (m) => ctx.cameras.set(m.camera_id, { ...(ctx.cameras.get(m.camera_id) || {}), ...m }));
   if (perms.has("gunshots:view")) {
-    ctx.live.on(EVENTS.GUNSHOT, (g) => showGunshotAlert(g, { open: (x) => navigate(`#/map/gunshot/${encodeURIComponent(x.source)}/${encodeURIComponent(x.alert_id)}`) }));
+    const alertPath = (x) => `gunshot/${encodeURIComponent(x.source)}/${encodeURIComponent(x.alert_id)}`;
+    const openWall = perms.has("video:live") ? (x) => navigate(`#/wall/${alertPath(x)}`) : null;
+    ctx.live.on(EVENTS.GUNSHOT, (g) => showGunshotAlert(g, { open: (x) => navigate(`#/map/${alertPath(x)}`), openWall }));
   }
   ctx.live.start();
 }

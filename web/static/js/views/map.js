@@ -1,11 +1,13 @@
 // The map: cameras with their state and view cone, plate reads and hits for a time window,
 // gunshot alerts, mobile cameras' tracks. The base layer is the imported offline map when there
 // is one (`rtcc map import`), else the bundled country outlines: no request leaves the server.
+// Clicking a camera opens its video at the selected time: live when that is "now", else playback.
 
 import { api, query } from "../api.js";
 import { clear, el, fmtDateTime, stateBadge, toast } from "../dom.js";
 import { EVENTS } from "../events.js";
 import { gunshotPanel } from "./mapgunshot.js";
+import { playbackHash } from "./playback.js";
 
 const VENDOR = "/static/vendor";
 const WINDOWS = [["15", "15 min"], ["60", "1 hour"], ["360", "6 hours"], ["1440", "24 hours"]];
@@ -38,14 +40,24 @@ export function mount(host, ctx, rest = []) {
   const windowSel = el("select", { "data-testid": "map-window", "aria-label": "time window" },
     WINDOWS.map(([v, t]) => el("option", { value: v, selected: v === "60" }, t)));
   const status = el("span", { class: "muted", "data-testid": "map-status" }, "loading map…");
+  // The moment a camera click opens: empty is "now" (live video).
+  const atInput = el("input", { type: "datetime-local", step: 1, "data-testid": "map-at", "aria-label": "video at" });
+  const nowBtn = el("button", { type: "button", class: "btn", "data-testid": "map-now", onclick: () => { atInput.value = ""; } }, "Now");
   const mapNode = el("div", { class: "map", "data-testid": "map" });
   const side = el("aside", { class: "map-side", "data-testid": "map-side" },
     el("p", { class: "muted" }, "Click a camera or an alert for details."));
   host.append(el("div", { class: "pane-head" }, el("h2", {}, "Map"),
-    el("label", { class: "inline" }, "Window ", windowSel), status),
+    el("label", { class: "inline" }, "Window ", windowSel),
+    el("label", { class: "inline" }, "Video at ", atInput), nowBtn, status),
   el("div", { class: "map-layout" }, mapNode, side));
 
   const state = { stopped: false, map: null, L: null, groups: {}, markers: new Map(), offs: [] };
+
+  /** The selected moment as ISO 8601, or null for "now". */
+  function selectedAt() {
+    const t = atInput.value ? new Date(atInput.value) : null;
+    return t && !Number.isNaN(t.getTime()) && t.getTime() < Date.now() ? t.toISOString() : null;
+  }
 
   function minutes() { return Number(windowSel.value); }
   function since() { return new Date(Date.now() - minutes() * 60_000).toISOString(); }
@@ -78,15 +90,22 @@ export function mount(host, ctx, rest = []) {
       actions.append(el("button", { class: "btn", onclick: () => showLive(cam) }, "Live"));
     }
     if (perms.has("video:segments")) {
-      actions.append(el("button", { class: "btn", onclick: () => showPlayback(cam) }, "Playback"));
+      actions.append(el("button", { class: "btn", onclick: () => showPlayback(cam) }, "Recordings"));
     }
     box.append(actions);
     return box;
   }
 
+  /** A click on a camera: playback at the selected moment, or live video when that is now. */
+  function openCamera(cam) {
+    const at = selectedAt();
+    if (at && perms.has("video:segments")) location.hash = playbackHash(cam.camera_id, at);
+    else if (!at && perms.has("video:live")) showLive(cam);
+  }
+
   function showLive(cam) {
     clear(side, el("h3", {}, `${cam.name} · live`),
-      el("img", { class: "map-video", alt: `live view ${cam.name}`,
+      el("img", { class: "map-video", "data-testid": "map-live", alt: `live view ${cam.name}`,
         src: `/api/cameras/${encodeURIComponent(cam.camera_id)}/stream.mjpeg?fps=2` }));
   }
 
@@ -117,7 +136,7 @@ export function mount(host, ctx, rest = []) {
       const marker = L.circleMarker([cam.latitude, cam.longitude], { radius: 7, color: "#0d1117",
         weight: 2, fillColor: colour, fillOpacity: 1,
         className: `cam-marker cam-${cam.camera_id} state-${cam.state}${cam.mobile ? " mobile" : ""}` })
-        .bindPopup(() => cameraPopup(cam)).bindTooltip(cam.name);
+        .bindPopup(() => cameraPopup(cam)).bindTooltip(cam.name).on("click", () => openCamera(cam));
       marker.addTo(groups.cameras);
       state.markers.set(cam.camera_id, { marker, cam });
     }
@@ -179,6 +198,7 @@ export function mount(host, ctx, rest = []) {
       counts.push(`${shots.count} gunshot alert(s)`);
     }
     await drawTracks(cams);
+    state.groups.cameras.eachLayer((m) => m.bringToFront()); // redrawn layers never cover a camera
     status.textContent = counts.join(" · ");
     return cams;
   }

@@ -2,6 +2,9 @@
 // camera's substream as fragmented MP4 (stream copy, Media Source Extensions); an enlarged tile
 // switches to the main stream. An offline tile keeps its last frame with the time and state.
 // Without MSE (or for a camera that is not H.264) a tile falls back to refreshed snapshots.
+// `#/wall/gunshot/<source>/<alert>` shows only a gunshot alert's covering cameras that the user
+// may see (the alert's bookmarks, filtered by the server), in the smallest layout that fits them,
+// under a banner naming the alert with a way back to the normal wall.
 
 import { api } from "../api.js";
 import { clear, el, fmtAgo, fmtDateTime, stateBadge, toast } from "../dom.js";
@@ -14,9 +17,26 @@ const UP = new Set(["online", "starting", "degraded"]);
 
 function layoutKey(ctx) { return `rtcc.wall.layout.${ctx.user?.username || "anon"}`; }
 
+/** Tiles per side for n cameras: 1, 2×2 up to 4, 3×3 up to 9, else 4×4. */
+export function sideFor(n) { return n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4; }
+
+function alertBanner(source, alertId, d) {
+  const a = d.alert;
+  const path = `${encodeURIComponent(source)}/${encodeURIComponent(alertId)}`;
+  return el("div", { class: "wall-alert", role: "status", "data-testid": "wall-alert" },
+    el("strong", {}, `Gunshot alert · ${a.alert_type.replace("_", " ")} · ${a.rounds ?? "?"} round(s)`),
+    ` ${a.address || `${a.latitude.toFixed(5)}, ${a.longitude.toFixed(5)}`} · ${fmtDateTime(a.detected_at)} · `,
+    `${d.bookmarks.length} covering camera(s) `,
+    el("a", { class: "btn", href: `#/map/gunshot/${path}` }, "Open on map"), " ",
+    el("a", { class: "btn", href: "#/wall", "data-testid": "wall-back" }, "Back to the wall"));
+}
+
 function liveUrl(id, stream) { return `/api/video/${encodeURIComponent(id)}/live.mp4?stream=${stream}`; }
 
-export function mount(host, ctx) {
+export function mount(host, ctx, rest = []) {
+  const [kind, source, alertId] = rest.map((x) => decodeURIComponent(x || ""));
+  const forAlert = kind === "gunshot" && source && alertId;
+  let only = null; // for an alert: the covering camera ids; null is every camera
   let side = Number(localStorage.getItem(layoutKey(ctx))) || 2;
   let page = 0;
   const grid = el("div", { class: "wall", "data-testid": "wall" });
@@ -26,7 +46,8 @@ export function mount(host, ctx) {
     title: n === 1 ? "one camera" : `${n}×${n}`, onclick: () => setLayout(n) }, n === 1 ? "1" : `${n}×${n}`));
   const full = el("button", { type: "button", class: "btn", "data-testid": "wall-fullscreen",
     onclick: () => (document.fullscreenElement ? document.exitFullscreen() : grid.requestFullscreen()).catch(() => {}) }, "⛶ Full screen");
-  host.append(el("div", { class: "pane-head" }, el("h2", {}, "Live wall"), summary,
+  const alertBox = el("div", {});
+  host.append(alertBox, el("div", { class: "pane-head" }, el("h2", {}, "Live wall"), summary,
     el("span", { class: "wall-tools" }, ...layoutButtons, pager, full),
     el("span", { class: "muted" }, "Click a tile to enlarge · Esc to close")), grid);
   const cams = new Map();
@@ -37,7 +58,7 @@ export function mount(host, ctx) {
 
   function setLayout(n) {
     side = n;
-    localStorage.setItem(layoutKey(ctx), String(n));
+    if (!forAlert) localStorage.setItem(layoutKey(ctx), String(n));
     page = 0;
     render();
   }
@@ -110,7 +131,7 @@ export function mount(host, ctx) {
     const keep = new Set(shown.map((c) => c.camera_id));
     for (const [id, t] of tiles) if (!keep.has(id)) { stopPlayer(t); t.node.remove(); tiles.delete(id); }
     clear(grid);
-    if (!all.length) grid.append(el("div", { class: "empty" }, "No cameras configured."));
+    if (!all.length) grid.append(el("div", { class: "empty" }, only ? "No covering camera you may see." : "No cameras configured."));
     for (const cam of shown) {
       let t = tiles.get(cam.camera_id);
       if (!t) { t = makeTile(cam); tiles.set(cam.camera_id, t); }
@@ -146,18 +167,27 @@ export function mount(host, ctx) {
     if (UP.has(t.cam.state)) play(t, open ? "main" : "detect");
   }
 
+  async function loadAlert() {
+    const d = await api.get(`/api/gunshots/${encodeURIComponent(source)}/${encodeURIComponent(alertId)}`);
+    only = new Set(d.bookmarks.map((b) => b.camera_id));
+    side = sideFor(only.size);
+    clear(alertBox, alertBanner(source, alertId, d));
+  }
+
   async function load() {
     try {
-      const list = await api.get("/api/cameras");
+      if (forAlert && !only) await loadAlert();
+      if (stopped) return;
+      const list = (await api.get("/api/cameras")).filter((c) => !only || only.has(c.camera_id));
       const known = list.every((c) => cams.has(c.camera_id)) && list.length === cams.size;
       for (const c of list) { ctx.cameras.set(c.camera_id, c); cams.set(c.camera_id, { ...(cams.get(c.camera_id) || {}), ...c }); }
-      if (!known) render();
+      if (!known || !grid.childElementCount) render();
       else for (const t of tiles.values()) { t.cam = cams.get(t.cam.camera_id); decorate(t); }
     } catch (err) { toast(`Cameras: ${err.message}`, "error"); }
   }
 
   const off = ctx.live.on(EVENTS.CAMERA_STATUS, (m) => {
-    if (stopped) return;
+    if (stopped || (only && !only.has(m.camera_id)) || (forAlert && !only)) return;
     cams.set(m.camera_id, { ...(cams.get(m.camera_id) || {}), ...m });
     const t = tiles.get(m.camera_id);
     if (t) { t.cam = cams.get(m.camera_id); decorate(t); count(); } else render();
