@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rtcc.bench.cameras import _combine, cpu_model
-from tests.bench.test_benches import run_json
+from tests.support.cli import run_json
 from tests.support.paths import shared_path
 
 GATED_KEYS = ("mode", "cameras", "kept_up", "max_lag_s", "analysed_fps", "gate_skipped_frames",

@@ -5,19 +5,12 @@ They check correctness of the figures (keys, invariants), never speed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from rtcc.cli.main import main
+from tests.support.cli import run_json
 from tests.support.paths import shared_path
-
-
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
-    assert main(argv) == 0
-    out = capsys.readouterr().out
-    return dict(json.loads(out[out.index("{") :]))
 
 
 def test_bench_hotlist_small(capsys: pytest.CaptureFixture[str]) -> None:

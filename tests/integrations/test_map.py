@@ -17,7 +17,7 @@ from rtcc.integrations.basemap import read_tile
 from rtcc.integrations.geometry import Point
 from rtcc.runtime.services import Services
 from tests.integrations.factories import SPOT, add_camera, add_read
-from tests.integrations.tiles import png_tile, write_mbtiles, write_pmtiles
+from tests.support.tiles import png_tile, write_mbtiles, write_pmtiles
 
 
 def config_for(services: Services, tmp_path: Path) -> Path:

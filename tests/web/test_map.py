@@ -28,9 +28,9 @@ from rtcc.integrations.geometry import Point, destination
 from rtcc.integrations.signing import signed_headers
 from rtcc.models import PlateRead
 from rtcc.runtime.services import build_services
-from tests.integrations.tiles import write_pmtiles
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, login
 from tests.support.console_server import PASSWORD, ConsoleServer
+from tests.support.tiles import write_pmtiles
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
