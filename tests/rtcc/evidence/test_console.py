@@ -41,7 +41,7 @@ def console_url(services: Services, recorded: Recorded) -> Iterator[str]:
 def test_export_evidence_from_hit_detail_and_download_the_zip(
     console_url: str, services: Services, recorded: Recorded, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.support.browser import CHROMIUM_ARGS, login
 
@@ -57,7 +57,7 @@ def test_export_evidence_from_hit_detail_and_download_the_zip(
             page.goto(f"{console_url}/#/hits/{recorded.hit_id}")
             page.click("[data-testid=export-evidence]")
             dialog = page.locator("[data-testid=dlg-evidence]")
-            assert dialog.locator("input[name=case_number]").input_value() == "CASE-2026-0042"
+            expect(dialog.locator("input[name=case_number]")).to_have_value("CASE-2026-0042")
             dialog.locator("input[name=reason]").fill("armed robbery, suspect vehicle")
             dialog.locator("input[name=pre_s]").fill("3")
             dialog.locator("input[name=post_s]").fill("3")
