@@ -27,6 +27,7 @@ from rtcc.schemas.hits import HitDetailOut, HitOut
 from rtcc.schemas.hotlists import HotlistChange
 from rtcc.schemas.integrations import GunshotAlertOut
 from rtcc.schemas.reads import ReadOut
+from rtcc.schemas.system import SystemAlertOut
 
 SCHEMA_VERSION = 1
 
@@ -38,6 +39,7 @@ class EventType(StrEnum):
     CAMERA_STATUS = "camera_status"
     GUNSHOT = "gunshot"
     HOTLIST_CHANGED = "hotlist_changed"
+    SYSTEM_ALERT = "system_alert"
 
 
 class EventDecodeError(RtccError):
@@ -121,9 +123,22 @@ class HotlistChangedEvent(_Event, HotlistChange):
     schema_version: Literal[1] = 1
 
 
+class SystemAlertEvent(_Event, SystemAlertOut):
+    """The system needs an operator: the database is unreachable, storage is degraded, a
+    scheduled retention run was refused (``active: false`` when the condition clears)."""
+
+    type: Literal[EventType.SYSTEM_ALERT] = EventType.SYSTEM_ALERT
+    schema_version: Literal[1] = 1
+
+
 Event = (
-    ReadEvent | NewHitEvent | HitUpdatedEvent | CameraStatusEvent | GunshotEvent
+    ReadEvent
+    | NewHitEvent
+    | HitUpdatedEvent
+    | CameraStatusEvent
+    | GunshotEvent
     | HotlistChangedEvent
+    | SystemAlertEvent
 )
 EVENT_CLASSES: dict[EventType, type[Event]] = {
     EventType.READ: ReadEvent,
@@ -132,6 +147,7 @@ EVENT_CLASSES: dict[EventType, type[Event]] = {
     EventType.CAMERA_STATUS: CameraStatusEvent,
     EventType.GUNSHOT: GunshotEvent,
     EventType.HOTLIST_CHANGED: HotlistChangedEvent,
+    EventType.SYSTEM_ALERT: SystemAlertEvent,
 }
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Annotated[Event, Field(discriminator="type")])
 

@@ -145,6 +145,19 @@ def values(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(m.value for m in enum)
 
 
+class SystemAlertKind(StrEnum):
+    """What a system alert is about (``SystemAlertEvent``); one console banner per kind."""
+
+    DATABASE_UNREACHABLE = "database_unreachable"  # reads wait in the local spool
+    STORAGE_DEGRADED = "storage_degraded"  # the data folder is (nearly) full or not writable
+    RETENTION_REFUSED = "retention_refused"  # a scheduled retention run was refused
+
+
+class AlertSeverity(StrEnum):
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
 class GunshotType(StrEnum):
     """What an acoustic detection provider classified a sound as."""
 

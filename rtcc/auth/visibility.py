@@ -61,6 +61,8 @@ EVENT_RULES: dict[str, EventRule] = {
     "hit_updated": EventRule("hits:view", by_list=True),
     "camera_status": EventRule("cameras:view"),
     "gunshot": EventRule("gunshots:view", by_camera=False),
+    # The system's own state (no camera, no list): every operational role holds cameras:view.
+    "system_alert": EventRule("cameras:view", by_camera=False),
 }
 
 MEDIA_READS = "reads"  # media/<MEDIA_READS>/<camera>/<day>/<file>
@@ -207,11 +209,14 @@ def require_hit(session: Session, scope: Scope, hit: Hit) -> Hit:
     return hit
 
 
-def require_entry(session: Session, scope: Scope, entry: HotlistEntry | None,
-                  entry_id: int) -> HotlistEntry:
+def require_entry(
+    session: Session, scope: Scope, entry: HotlistEntry | None, entry_id: int
+) -> HotlistEntry:
     hotlist = session.get(Hotlist, entry.hotlist_id) if entry is not None else None
-    if entry is None or hotlist is None or not scope.sees_list(
-        hotlist.id, restricted=hotlist.restricted
+    if (
+        entry is None
+        or hotlist is None
+        or not scope.sees_list(hotlist.id, restricted=hotlist.restricted)
     ):
         raise NotFoundError(f"no hotlist entry {entry_id}")
     return entry
@@ -225,8 +230,9 @@ def media_camera(relative: PurePosixPath) -> str | None:
     return None
 
 
-def require_export(scope: Scope, cameras: Collection[str], requested_by: str | None,
-                   export_id: int) -> None:
+def require_export(
+    scope: Scope, cameras: Collection[str], requested_by: str | None, export_id: int
+) -> None:
     if not scope.sees_export(cameras, requested_by):
         raise NotFoundError(f"no evidence export {export_id}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rtcc.schemas.common import ReadModel, UtcDatetime
 from rtcc.vocab import (
+    AlertSeverity,
     CameraState,
     HitAction,
     HitStatus,
@@ -15,6 +16,7 @@ from rtcc.vocab import (
     ReadStatus,
     RejectReason,
     Role,
+    SystemAlertKind,
 )
 
 
@@ -26,6 +28,17 @@ class HealthOut(ReadModel):
     database: str | None = None
     cameras: dict[str, int] | None = None  # how many cameras are in each state
     hotlist_entries: int | None = None
+
+
+class SystemAlertOut(ReadModel):
+    """A condition operators must know about (raised, then cleared with ``active: false``)."""
+
+    kind: SystemAlertKind
+    severity: AlertSeverity
+    active: bool  # false: the condition has cleared
+    message: str  # one plain sentence for the banner
+    since: UtcDatetime  # when the condition began (or cleared)
+    queued: int | None = None  # database_unreachable: reads waiting in the local spool
 
 
 class DayCount(ReadModel):

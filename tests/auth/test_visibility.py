@@ -9,7 +9,7 @@ import pytest
 
 from rtcc.auth.principal import Principal
 from rtcc.auth.roles import permissions_of
-from rtcc.auth.visibility import NOTHING, require_media, scope_of
+from rtcc.auth.visibility import NOTHING, require_media, scope_of, sees_event
 from rtcc.errors import NotFoundError
 
 
@@ -48,3 +48,11 @@ def test_assignments_and_restricted_lists() -> None:
     assert scope_of(_principal("detective", cameras=("cam-a",))).sees_camera("cam-b")
     assert scope_of(_principal("officer", "detective", cameras=("cam-a",))).sees_camera("cam-b")
     assert scope_of(_principal("supervisor")).sees_list(3, restricted=True)
+
+
+def test_system_alerts_go_to_every_signed_in_role_and_nobody_else() -> None:
+    alert = {"type": "system_alert", "camera_id": None, "hotlist_id": None}
+    for role in ("officer", "detective", "supervisor", "admin", "auditor"):
+        assert sees_event(scope_of(_principal(role, cameras=("cam-a",))), alert, ()), role
+    assert not sees_event(scope_of(None), alert, ())
+    assert not sees_event(scope_of(_principal("ghost")), alert, ())

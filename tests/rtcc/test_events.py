@@ -21,6 +21,7 @@ from rtcc.events import (
     InProcessBus,
     NewHitEvent,
     ReadEvent,
+    SystemAlertEvent,
     UnknownEventTypeError,
     decode,
     encode,
@@ -85,6 +86,9 @@ def every_event() -> list[Event]:
         NewHitEvent.of(_hit(), _read(), entry=_entry(), hotlist=_hotlist()),
         HitUpdatedEvent(**dict(_detail())),
         CameraStatusEvent.of(_camera()),
+        SystemAlertEvent(kind="database_unreachable", severity="critical", active=True,
+                         message="database unreachable; reads are kept locally", since=T0,
+                         queued=3),
     ]
 
 
@@ -96,7 +100,7 @@ def test_every_event_type_has_one_class() -> None:
         assert cls.model_config.get("frozen") is True
     built = {e.type for e in every_event()}
     assert built == {EventType.READ, EventType.HIT, EventType.HIT_UPDATED,
-                     EventType.CAMERA_STATUS}
+                     EventType.CAMERA_STATUS, EventType.SYSTEM_ALERT}
 
 
 @pytest.mark.parametrize("event", every_event(), ids=lambda e: str(e.type))
