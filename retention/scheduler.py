@@ -9,7 +9,6 @@ every run until someone forces it. A run that is still refused raises an alert: 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,12 +21,13 @@ from rtcc.clock import Clock
 from rtcc.config import RetentionSettings
 from rtcc.db import transaction
 from rtcc.errors import RtccError
+from rtcc.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
 
-class RetentionScheduler:
-    """A daemon thread; every loop waits on one stop event, so ``stop`` is immediate."""
+class RetentionScheduler(PeriodicJob):
+    """Runs the executor every ``settings.interval_s`` (first after ``first_run_delay_s``)."""
 
     def __init__(
         self,
@@ -40,26 +40,19 @@ class RetentionScheduler:
         on_refused: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.executor = Executor(
-            sessions=sessions, settings=settings, data_dir=data_dir, clock=clock,
+            sessions=sessions,
+            settings=settings,
+            data_dir=data_dir,
+            clock=clock,
             after_run=after_run,
         )
         self.settings = settings
         self.sessions, self.clock, self.on_refused = sessions, clock, on_refused
-        self.runs = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        delay = self.settings.first_run_delay_s
-        while not self._stop.wait(delay):
-            self.run_once()
-            delay = self.settings.interval_s
+        super().__init__(
+            name="retention",
+            interval_s=settings.interval_s,
+            first_delay_s=settings.first_run_delay_s,
+        )
 
     def run_once(self) -> None:
         try:
@@ -72,24 +65,22 @@ class RetentionScheduler:
             self._alert([exc.message], run_id=None)
         except Exception:  # noqa: BLE001 - the server must outlive a failed run; it is recorded
             log.exception("retention run failed")
-        self.runs += 1
 
     def _alert(self, reasons: list[str], *, run_id: int | None) -> None:
         """Refused: leave an alert in the audit trail and tell the operators (hook)."""
         log.warning("retention run refused (%d class(es)): %s", len(reasons), "; ".join(reasons))
         try:
             with transaction(self.sessions) as s:
-                audit.record(s, now=self.clock.now(), actor=SYSTEM,
-                             action="alert.retention_refused", outcome="refused",
-                             target=f"retention_run:{run_id}" if run_id else None,
-                             details={"reasons": reasons})
+                audit.record(
+                    s,
+                    now=self.clock.now(),
+                    actor=SYSTEM,
+                    action="alert.retention_refused",
+                    outcome="refused",
+                    target=f"retention_run:{run_id}" if run_id else None,
+                    details={"reasons": reasons},
+                )
             if self.on_refused is not None:
                 self.on_refused(reasons)
         except Exception:  # noqa: BLE001 - the alert must not stop the schedule
             log.exception("could not record the retention alert")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None

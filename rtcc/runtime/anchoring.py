@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,19 +11,25 @@ from rtcc.audit_anchor import Anchor, Checkpoint
 from rtcc.clock import Clock
 from rtcc.db import transaction
 from rtcc.errors import RtccError
+from rtcc.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
 
 def make_checkpoint(
-    *, sessions: sessionmaker[Session], anchor: Anchor, clock: Clock, reason: str,
+    *,
+    sessions: sessionmaker[Session],
+    anchor: Anchor,
+    clock: Clock,
+    reason: str,
     skip_if_idle: bool = False,
 ) -> Checkpoint | None:
     """One checkpoint in its own transaction; a broken chain is logged, never signed."""
     try:
         with transaction(sessions) as session:
-            cp = anchor.checkpoint(session, now=clock.now(), reason=reason,
-                                   skip_if_idle=skip_if_idle)
+            cp = anchor.checkpoint(
+                session, now=clock.now(), reason=reason, skip_if_idle=skip_if_idle
+            )
     except RtccError as exc:
         log.error("audit checkpoint refused: %s", exc.message)
         return None
@@ -40,45 +45,30 @@ class AfterRetention:
         self.sessions, self.anchor, self.clock = sessions, anchor, clock
 
     def __call__(self, result: Any) -> None:
-        make_checkpoint(sessions=self.sessions, anchor=self.anchor, clock=self.clock,
-                        reason="retention")
+        make_checkpoint(
+            sessions=self.sessions, anchor=self.anchor, clock=self.clock, reason="retention"
+        )
 
 
-class CheckpointScheduler:
-    """A daemon thread waiting on one stop event; signs the head every ``interval_s`` (skipped
-    when nothing was appended since the last checkpoint)."""
+class CheckpointScheduler(PeriodicJob):
+    """Signs the head every ``interval_s`` (skipped when nothing was appended since the last
+    checkpoint)."""
 
     def __init__(
         self, *, sessions: sessionmaker[Session], anchor: Anchor, clock: Clock, interval_s: float
     ) -> None:
         self.sessions, self.anchor, self.clock = sessions, anchor, clock
-        self.interval_s = interval_s
-        self.runs = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="audit-anchor", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.run_once()
+        super().__init__(name="audit-anchor", interval_s=interval_s)
 
     def run_once(self) -> Checkpoint | None:
         try:
-            return make_checkpoint(sessions=self.sessions, anchor=self.anchor, clock=self.clock,
-                                   reason="scheduled", skip_if_idle=True)
+            return make_checkpoint(
+                sessions=self.sessions,
+                anchor=self.anchor,
+                clock=self.clock,
+                reason="scheduled",
+                skip_if_idle=True,
+            )
         except Exception:  # noqa: BLE001 - the server outlives a failed checkpoint; logged
             log.exception("audit checkpoint failed")
             return None
-        finally:
-            self.runs += 1
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None

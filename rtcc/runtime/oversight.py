@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,30 +16,28 @@ from rtcc.config import OversightSettings
 from rtcc.db import transaction
 from rtcc.errors import RtccError
 from rtcc.oversight import review, volume
+from rtcc.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
 
-class OversightScheduler:
+class OversightScheduler(PeriodicJob):
+    """The auditor's monthly sample, volume alerts and expiry reminders, every
+    ``settings.check_interval_minutes``."""
+
     def __init__(
-        self, *, sessions: sessionmaker[Session], settings: OversightSettings, clock: Clock,
-        rng: random.Random | None = None, remind_within: timedelta | None = None,
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        settings: OversightSettings,
+        clock: Clock,
+        rng: random.Random | None = None,
+        remind_within: timedelta | None = None,
     ) -> None:
         self.sessions, self.settings, self.clock = sessions, settings, clock
         self.remind_within = remind_within
         self.rng = rng or random.SystemRandom()
-        self.runs = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="oversight", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.settings.check_interval_minutes * 60):
-            self.run_once()
+        super().__init__(name="oversight", interval_s=settings.check_interval_minutes * 60)
 
     def run_once(self) -> None:
         """Sample last month if not yet sampled; raise today's volume alerts."""
@@ -49,29 +46,33 @@ class OversightScheduler:
             with transaction(self.sessions) as session:
                 month = review.previous_month(now)
                 if not review.sample_of(session, month=month):
-                    rows = review.draw_sample(session, month=month, now=now, rng=self.rng,
-                                              size=self.settings.monthly_sample_size,
-                                              actor=SYSTEM)
-                    log.info("oversight: %d search(es) of %s sampled for review", len(rows),
-                             month)
+                    rows = review.draw_sample(
+                        session,
+                        month=month,
+                        now=now,
+                        rng=self.rng,
+                        size=self.settings.monthly_sample_size,
+                        actor=SYSTEM,
+                    )
+                    log.info("oversight: %d search(es) of %s sampled for review", len(rows), month)
             with transaction(self.sessions) as session:
                 for alert in volume.check(session, now=now, settings=self.settings):
-                    log.warning("oversight: unusual search volume by %s: %d today (baseline %s)",
-                                alert.username, alert.searches, alert.baseline)
+                    log.warning(
+                        "oversight: unusual search volume by %s: %d today (baseline %s)",
+                        alert.username,
+                        alert.searches,
+                        alert.baseline,
+                    )
             if self.remind_within is not None:
                 with transaction(self.sessions) as session:
                     for entry in governance.remind(session, now=now, within=self.remind_within):
-                        log.info("hotlist entry %s of %s expires %s: owner reminded", entry.id,
-                                 entry.owner, entry.expires_at)
+                        log.info(
+                            "hotlist entry %s of %s expires %s: owner reminded",
+                            entry.id,
+                            entry.owner,
+                            entry.expires_at,
+                        )
         except RtccError as exc:
             log.warning("oversight check refused: %s", exc.message)
         except Exception:  # noqa: BLE001 - the server outlives a failed check; logged
             log.exception("oversight check failed")
-        finally:
-            self.runs += 1
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None

@@ -10,7 +10,6 @@ same day as a retention run at the same time (it waits for the next interval ins
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from rtcc.clock import Clock
 from rtcc.config import RetentionSettings
 from rtcc.db import transaction
 from rtcc.errors import RtccError
+from rtcc.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 3600.0
@@ -29,7 +29,10 @@ FIRST_DELAY_S = 5.0
 
 
 def close_finished_days(
-    *, sessions: sessionmaker[Session], clock: Clock, retention: RetentionSettings,
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    retention: RetentionSettings,
     data_dir: Path,
 ) -> list[date]:
     """One pass in one transaction, under the retention run lock; returns the days written.
@@ -40,54 +43,44 @@ def close_finished_days(
         refresh = usage_tally.safe_refresh_days(retention)
         with transaction(sessions) as session:
             return usage_tally.close_days(
-                session, until=today, now=now,
-                refresh_from=today - timedelta(days=refresh) if refresh else None)
+                session,
+                until=today,
+                now=now,
+                refresh_from=today - timedelta(days=refresh) if refresh else None,
+            )
 
 
-class TallyScheduler:
-    """A daemon thread waiting on one stop event; closes days every ``interval_s``."""
+class TallyScheduler(PeriodicJob):
+    """Closes days every ``interval_s``."""
 
     def __init__(
-        self, *, sessions: sessionmaker[Session], clock: Clock, retention: RetentionSettings,
-        data_dir: Path, interval_s: float = INTERVAL_S, first_delay_s: float = FIRST_DELAY_S,
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        retention: RetentionSettings,
+        data_dir: Path,
+        interval_s: float = INTERVAL_S,
+        first_delay_s: float = FIRST_DELAY_S,
     ) -> None:
         self.sessions, self.clock, self.retention = sessions, clock, retention
         self.data_dir = data_dir
-        self.interval_s, self.first_delay_s = interval_s, first_delay_s
-        self.runs = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="usage-tally", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        delay = self.first_delay_s
-        while not self._stop.wait(delay):
-            self.run_once()
-            delay = self.interval_s
+        super().__init__(name="usage-tally", interval_s=interval_s, first_delay_s=first_delay_s)
 
     def run_once(self) -> list[date]:
         try:
-            days = close_finished_days(sessions=self.sessions, clock=self.clock,
-                                       retention=self.retention, data_dir=self.data_dir)
+            days = close_finished_days(
+                sessions=self.sessions,
+                clock=self.clock,
+                retention=self.retention,
+                data_dir=self.data_dir,
+            )
         except RtccError as exc:  # a retention run holds the lock (and closes its days itself)
             log.info("usage tallies deferred: %s", exc.message)
             return []
         except Exception:  # noqa: BLE001 - the server outlives a failed pass; retried next time
             log.exception("closing usage tallies failed")
             return []
-        finally:
-            self.runs += 1
         if days:
             log.info("usage tallies: %d day(s) closed, %s .. %s", len(days), days[0], days[-1])
         return days
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
