@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,14 +43,9 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
-# The API docs page (signed-in only outside development) loads Swagger UI from its CDN.
-DOCS_CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-    "style-src 'self' https://cdn.jsdelivr.net",
-    "img-src 'self' data: https://fastapi.tiangolo.com",
-    "frame-ancestors 'none'",
-])
+# The API docs page: Swagger UI from the vendored package (``web/vendor.py``), no CDN. Swagger UI
+# sets inline styles, so that page alone allows them; scripts stay 'self' only.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 DOCS_PATHS = ("/docs", "/redoc")
 
 
@@ -129,9 +126,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _security_headers(path: str) -> Iterable[tuple[bytes, bytes]]:
-    csp = DOCS_CSP if path in DOCS_PATHS else CSP
-    yield b"content-security-policy", csp.encode()
+def style_hash_csp(css: str) -> str:
+    """The console's policy, also allowing one inline ``<style>`` block (by its sha256): a
+    standalone HTML document the server hands out (the transparency report)."""
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return CSP.replace("style-src 'self'", f"style-src 'self' 'sha256-{digest}'")
+
+
+def _security_headers(path: str, *, has_csp: bool) -> Iterable[tuple[bytes, bytes]]:
+    if not has_csp:  # a route that set its own (stricter or hashed) policy keeps it
+        csp = DOCS_CSP if path in DOCS_PATHS else CSP
+        yield b"content-security-policy", csp.encode()
     yield b"x-frame-options", b"DENY"
     yield b"referrer-policy", b"no-referrer"
     yield b"x-content-type-options", b"nosniff"
@@ -156,7 +161,8 @@ class SecurityHeadersMiddleware:
                     (k, v) for k, v in message.get("headers", [])
                     if k.lower() != b"cache-control" or path.startswith("/static/")
                 ]
-                headers.extend(_security_headers(path))
+                has_csp = any(k.lower() == b"content-security-policy" for k, _ in headers)
+                headers.extend(_security_headers(path, has_csp=has_csp))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -164,23 +170,23 @@ class SecurityHeadersMiddleware:
 
 
 def docs_urls(environment: str) -> dict[str, Any]:
-    """FastAPI's own docs routes: open in development, replaced by signed-in ones elsewhere."""
-    if environment == "development":
-        return {}
+    """FastAPI's own docs routes load Swagger UI and ReDoc from a CDN: always replaced by
+    :func:`add_docs` (the vendored Swagger UI); open in development, signed-in elsewhere."""
     return {"docs_url": None, "redoc_url": None, "openapi_url": None}
 
 
-def add_signed_in_docs(app: FastAPI) -> None:
-    """``/openapi.json`` and ``/docs`` for signed-in users only (any role)."""
-    signed_in = [Depends(require("self"))]
+def add_docs(app: FastAPI, *, signed_in: bool) -> None:
+    """``/openapi.json`` and ``/docs`` (for signed-in users only, any role, unless open)."""
+    deps = [Depends(require("self"))] if signed_in else []
+    page = (Path(__file__).resolve().parent / "static" / "api-docs.html").read_text("utf-8")
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=signed_in)
+    @app.get("/openapi.json", include_in_schema=False, dependencies=deps)
     def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False, dependencies=signed_in)
+    @app.get("/docs", include_in_schema=False, dependencies=deps)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - API")
+        return HTMLResponse(page)
 
 
 def install_hardening(app: FastAPI, services: Services) -> None:
@@ -193,5 +199,4 @@ def install_hardening(app: FastAPI, services: Services) -> None:
     app.state.login_limiter = RateLimiter(
         limit=settings.auth.login_rate_per_minute, window_s=60.0, clock=services.clock.monotonic
     )
-    if settings.environment != "development":
-        add_signed_in_docs(app)
+    add_docs(app, signed_in=settings.environment != "development")

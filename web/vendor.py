@@ -36,6 +36,13 @@ PACKAGES: dict[str, dict[str, str]] = {
         "LICENSE": "topojson-client/LICENSE",
         "dist/topojson-client.min.js": "topojson-client/topojson-client.min.js",
     },
+    "swagger-ui-dist@5.35.0": {  # the API docs page (/docs)
+        "LICENSE": "swagger-ui/LICENSE",
+        "NOTICE": "swagger-ui/NOTICE",
+        "swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+        "swagger-ui.css": "swagger-ui/swagger-ui.css",
+        "favicon-32x32.png": "swagger-ui/favicon-32x32.png",
+    },
     "world-atlas@2.0.2": {  # Natural Earth 1:110m country outlines (TopoJSON)
         "LICENSE": "world-atlas/LICENSE",
         "countries-110m.json": "world-atlas/countries-110m.json",

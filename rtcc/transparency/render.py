@@ -12,7 +12,7 @@ FIELD_TITLES = {
     "funding": "Funding", "complaints": "Complaints", "partnerships": "Partnerships",
     "effectiveness": "How effectiveness is measured", "policy_changes": "Policy changes",
 }
-_CSS = """
+REPORT_CSS = """
 body{font:11pt/1.45 system-ui,sans-serif;color:#111;margin:2rem auto;max-width:60rem;padding:0 1rem}
 h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.2rem;margin:2rem 0 .4rem;
 border-bottom:2px solid #333;page-break-after:avoid}h3{font-size:1rem;margin:1rem 0 .3rem}
@@ -110,7 +110,7 @@ def render_html(report: dict[str, Any]) -> str:
     partial = " — year to date" if report.get("partial") else ""
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Surveillance technology report {report['year']}</title><style>{_CSS}</style>"
+        f"<title>Surveillance technology report {report['year']}</title><style>{REPORT_CSS}</style>"
         f"</head><body><h1>Surveillance technology report {report['year']}{partial}</h1>"
         f"<p class='meta'>Executive Order 78 annual report, {version}. Generated "
         f"{escape(report['generated_at'][:19])} UTC from the system's own records at audit "

@@ -147,3 +147,41 @@ def test_auditor_reviews_the_monthly_sample(
     first.get_by_role("button", name="Not justified").click()
     expect(rows).to_have_count(count - 1)  # pending only
     page.screenshot(path=screenshots / "22-oversight.png", full_page=True)
+
+
+def test_the_served_report_is_styled_under_its_policy(
+    console: ConsoleServer, new_page: Callable[..., Page]
+) -> None:
+    """``report.html`` opened from the server: its own <style> block is allowed by hash (the
+    page is laid out as when downloaded) and nothing else inline runs."""
+    page = new_page()
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    login(page, "audrey")
+    response = page.goto("/api/transparency/2025/report.html")
+    assert response is not None and response.status == 200
+    csp = response.headers["content-security-policy"]
+    assert "style-src 'self' 'sha256-" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp
+    collapse = page.evaluate(
+        "getComputedStyle(document.querySelector('table')).borderCollapse")
+    assert collapse == "collapse"  # from the report's stylesheet (the default is 'separate')
+    assert blocked == []
+
+
+def test_api_docs_work_air_gapped(
+    console: ConsoleServer, new_page: Callable[..., Page]
+) -> None:
+    """``/docs`` is Swagger UI from the vendored package: every request stays on the server."""
+    page = new_page()
+    elsewhere: list[str] = []
+    page.on("request", lambda r: elsewhere.append(r.url)
+            if not r.url.startswith(console.url) else None)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    login(page, "audrey")
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("RTCC console")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert elsewhere == [] and errors == []

@@ -25,8 +25,9 @@ from rtcc.transparency import entries
 from rtcc.transparency import report as transparency
 from rtcc.transparency.pdf import html_to_pdf
 from rtcc.transparency.public import public_figures, render_public
-from rtcc.transparency.render import render_html
+from rtcc.transparency.render import REPORT_CSS, render_html
 from web.deps import ServicesDep, SessionDep
+from web.hardening import style_hash_csp
 from web.security import CurrentUser, require
 
 router = APIRouter(tags=["transparency"])
@@ -67,7 +68,9 @@ def report_html(
     year: Year, user: CurrentUser, services: ServicesDep, session: SessionDep,
     public: Public = False,
 ) -> HTMLResponse:
-    return HTMLResponse(_export(services, session, user, year, public, "html"))
+    # The report is one standalone page: its own <style> block is allowed by hash, nothing else.
+    return HTMLResponse(_export(services, session, user, year, public, "html"),
+                        headers={"Content-Security-Policy": style_hash_csp(REPORT_CSS)})
 
 
 @router.get("/api/transparency/{year}/report.pdf", response_class=Response,
