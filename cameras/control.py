@@ -7,6 +7,7 @@ that waits poll has no such failure mode; 20 ms polling is cheap and precise eno
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -38,10 +39,14 @@ class StopFlag:
 
 
 class Outbox:
-    """The worker's end of its pipe to the core process (``put`` like a queue)."""
+    """The worker's end of its pipe to the core process (``put`` like a queue). Safe from
+    several threads (a camera with a substream records on a second one): a pipe's ``send``
+    is not, two messages could interleave."""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self._lock = threading.Lock()
 
     def put(self, message: object) -> None:
-        self._conn.send(message)
+        with self._lock:
+            self._conn.send(message)

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from cameras.uptime import Change, Uptime, uptime
 from rtcc.vocab import CAMERA_DOWN_STATES, CAMERA_UP_STATES
 
-__all__ = ["Change", "Counters", "StateDamper", "Uptime", "live_state", "uptime"]
+__all__ = [
+    "Change",
+    "Counters",
+    "StateDamper",
+    "Uptime",
+    "camera_state",
+    "live_state",
+    "uptime",
+]
 
 UP_STATES = CAMERA_UP_STATES
 DOWN_STATES = CAMERA_DOWN_STATES
@@ -25,27 +33,74 @@ DEGRADED_FPS_SHARE = 0.5  # input below half the stream's nominal rate
 RECOVER_FPS_SHARE = 0.7
 DEGRADED_LAG_S = 2.0  # analysis more than 2 s behind real time
 RECOVER_LAG_S = 1.0
+# A host that cannot keep up: the camera analyses fewer of the frames it wanted than this share.
+DEGRADED_ANALYSED_SHARE = 0.8
+RECOVER_ANALYSED_SHARE = 0.95
 MIN_DWELL_S = 15.0  # online <-> degraded at most once per this many seconds
 FPS_WINDOW_S = 2.0
 
 
-def live_state(*, input_fps: float, nominal_fps: float, lag_s: float) -> str:
-    """The undamped state of one measurement (entry thresholds only)."""
-    if lag_s > DEGRADED_LAG_S:
+def live_state(
+    *, input_fps: float, nominal_fps: float, lag_s: float, analysed_share: float = 1.0
+) -> str:
+    """The undamped state of one measurement (entry thresholds only). ``analysed_share``: of the
+    frames the camera wanted analysed, the share it could (below 1: the host is overloaded)."""
+    if lag_s > DEGRADED_LAG_S or analysed_share < DEGRADED_ANALYSED_SHARE:
         return "degraded"
     if nominal_fps > 0 and input_fps > 0 and input_fps < DEGRADED_FPS_SHARE * nominal_fps:
         return "degraded"
     return "online"
 
 
-def health_reason(*, input_fps: float, nominal_fps: float, lag_s: float) -> str:
-    """What an operator reads next to the state: "analysis 2.0 s behind", "input 12.9 of 30 fps"."""
+def health_reason(
+    *,
+    input_fps: float,
+    nominal_fps: float,
+    lag_s: float,
+    analysed_share: float = 1.0,
+    detect_fps: float = 0.0,
+) -> str:
+    """What an operator reads next to the state: "analysis 2.0 s behind", "input 12.9 of 30 fps",
+    "analysing 3.1 of 5 fps" (the host cannot keep up: this camera's share of its detect rate)."""
     parts = []
+    if detect_fps > 0 and analysed_share < RECOVER_ANALYSED_SHARE:
+        parts.append(f"analysing {analysed_share * detect_fps:.1f} of {detect_fps:g} fps")
     if lag_s >= RECOVER_LAG_S:
         parts.append(f"analysis {lag_s:.1f} s behind")
     if nominal_fps > 0 and 0 < input_fps < RECOVER_FPS_SHARE * nominal_fps:
         parts.append(f"input {input_fps:.1f} of {nominal_fps:.0f} fps")
     return ", ".join(parts)
+
+
+LinkState = tuple[str, str | None]  # (state, reason) of one connection
+_LINK_DOWN = ("offline", "error")
+
+
+def camera_state(
+    analysis: LinkState, recording: LinkState | None = None, *, recorder_error: str | None = None
+) -> LinkState:
+    """One camera state from its connections: ``analysis`` (the analysed stream: ``detect_url``
+    or ``url``) and, for a camera that analyses a substream and records the main stream, the
+    ``recording`` connection. A recording failure (disk full) is an ``error`` whatever the
+    streams do. One stream down while the other works is ``degraded``, saying which and what is
+    lost (so a camera never records while silently analysing nothing); both down is the worse
+    of the two states."""
+    if recorder_error is not None:
+        return "error", recorder_error
+    if recording is None:
+        return analysis
+    (a_state, a_why), (r_state, r_why) = analysis, recording
+    a_down, r_down = a_state in _LINK_DOWN, r_state in _LINK_DOWN
+    if a_down and r_down:
+        state = "error" if "error" in (a_state, r_state) else "offline"
+        if a_why == r_why:
+            return state, a_why
+        return state, f"detect stream: {a_why or a_state}; main stream: {r_why or r_state}"
+    if a_down:
+        return "degraded", f"detect stream {a_state}: {a_why or 'no video'}; no plate recognition"
+    if r_down:
+        return "degraded", f"main stream {r_state}: {r_why or 'no video'}; not recording"
+    return analysis
 
 
 class StateDamper:
@@ -64,21 +119,41 @@ class StateDamper:
         self.state, self._since = "online", self._now() - self.dwell_s
 
     def update(
-        self, *, input_fps: float, nominal_fps: float, lag_s: float
+        self,
+        *,
+        input_fps: float,
+        nominal_fps: float,
+        lag_s: float,
+        analysed_share: float = 1.0,
+        detect_fps: float = 0.0,
     ) -> tuple[str, str | None]:
         """The damped state and its reason (None when online)."""
         if self.state == "degraded":
-            recovered = lag_s < RECOVER_LAG_S and not (
-                nominal_fps > 0 and 0 < input_fps < RECOVER_FPS_SHARE * nominal_fps)
+            recovered = (
+                lag_s < RECOVER_LAG_S
+                and analysed_share >= RECOVER_ANALYSED_SHARE
+                and not (nominal_fps > 0 and 0 < input_fps < RECOVER_FPS_SHARE * nominal_fps)
+            )
             wanted = "online" if recovered else "degraded"
         else:
-            wanted = live_state(input_fps=input_fps, nominal_fps=nominal_fps, lag_s=lag_s)
+            wanted = live_state(
+                input_fps=input_fps,
+                nominal_fps=nominal_fps,
+                lag_s=lag_s,
+                analysed_share=analysed_share,
+            )
         now = self._now()
         if wanted != self.state and now - self._since >= self.dwell_s:
             self.state, self._since = wanted, now
         if self.state == "online":
             return "online", None
-        why = health_reason(input_fps=input_fps, nominal_fps=nominal_fps, lag_s=lag_s)
+        why = health_reason(
+            input_fps=input_fps,
+            nominal_fps=nominal_fps,
+            lag_s=lag_s,
+            analysed_share=analysed_share,
+            detect_fps=detect_fps,
+        )
         return "degraded", why or "recovering"
 
 
@@ -90,24 +165,32 @@ class Counters:
         self.analysed = 0
         self.sampling_skipped = 0
         self.motion_skipped = 0
+        self.overload_skipped = 0  # wanted analysed but stale: the recognizer was behind
         self.reconnects = 0
         self.max_lag_s = 0.0
         self.lag_s = 0.0
         self.input_fps = 0.0
         self.analysed_fps = 0.0
+        self.analysed_share = 1.0  # of the frames wanted analysed in the last window
         self._window_start = now_mono
         self._window_frames = 0
         self._window_analysed = 0
+        self._window_overload = 0
 
     def frame(self, *, analysed: bool) -> None:
+        """A decoded frame (input is counted by packets: a decoder may skip frames)."""
         self.decoded += 1
-        self._window_frames += 1
         if analysed:
             self.analysed += 1
             self._window_analysed += 1
 
+    def overload(self) -> None:
+        """A frame the camera wanted analysed and dropped: analysis was too far behind."""
+        self.overload_skipped += 1
+        self._window_overload += 1
+
     def packet(self) -> None:
-        """A video packet of a camera that is not decoded (it counts towards input fps)."""
+        """A video packet received (the input rate counts packets)."""
         self._window_frames += 1
 
     def lag(self, lag_s: float) -> None:
@@ -119,10 +202,13 @@ class Counters:
         if elapsed >= FPS_WINDOW_S:
             self.input_fps = self._window_frames / elapsed
             self.analysed_fps = self._window_analysed / elapsed
-            self._window_frames = self._window_analysed = 0
+            wanted = self._window_analysed + self._window_overload
+            self.analysed_share = self._window_analysed / wanted if wanted else 1.0
+            self._window_frames = self._window_analysed = self._window_overload = 0
             self._window_start = now_mono
 
     def reset_rates(self, now_mono: float) -> None:
         self.input_fps = self.analysed_fps = self.lag_s = 0.0
-        self._window_frames = self._window_analysed = 0
+        self.analysed_share = 1.0
+        self._window_frames = self._window_analysed = self._window_overload = 0
         self._window_start = now_mono

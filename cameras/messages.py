@@ -25,6 +25,7 @@ class StatusMessage:
     max_lag_s: float = 0.0
     restarts: int | None = None  # set by the supervisor
     decoded_frames: int = 0  # frames decoded since the worker started (0: stream copy only)
+    overload_skipped: int = 0  # wanted analysed, dropped: the recognizer was too far behind
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,14 @@ class MotionGate:
         self._keep: np.ndarray | None = None  # 1 where pixels count
         self._open_until = -1e18
         self.last_share = 0.0
+        self.closed = False  # the last frame looked at was still (and the hold is over)
 
     def _small(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
         size = (GATE_WIDTH, max(1, round(h * GATE_WIDTH / w)))
-        grey = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA),
-                            cv2.COLOR_BGR2GRAY)
+        grey = cv2.cvtColor(
+            cv2.resize(frame, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
+        )
         if self._keep is None or self._keep.shape != grey.shape:
             self._keep = self._mask(grey.shape, GATE_WIDTH / w)
         return cv2.GaussianBlur(grey, (5, 5), 0)
@@ -50,8 +52,16 @@ class MotionGate:
             cv2.fillPoly(keep, [pts], 0)
         return keep
 
+    def holding(self, t: float) -> bool:
+        """True while the gate is open at media time ``t`` without looking (or disabled)."""
+        return not self.enabled or t <= self._open_until
+
     def moved(self, frame: np.ndarray, t: float) -> bool:
         """True when recognition should run on this frame (media time ``t`` in seconds)."""
+        self.closed = not self._moved(frame, t)
+        return not self.closed
+
+    def _moved(self, frame: np.ndarray, t: float) -> bool:
         if not self.enabled:
             return True
         grey = self._small(frame)

@@ -4,6 +4,12 @@ Runs in a child process (spawn) and hands plain messages to the core through ``o
 wait is on the one stop flag. Connection failures never end the process: the camera goes
 ``offline`` or ``error`` and reconnects with capped exponential backoff.
 
+A camera with plate recognition and a ``detect_url`` substream holds two connections
+(:func:`links_of`): the substream is decoded for analysis (reads, snapshots, the live JPEG) and
+``url``, the main stream, is only stream-copied into segments, on a second thread with its own
+backoff. The camera's one state combines both (:func:`cameras.health.camera_state`): either
+stream down makes it ``degraded`` and says which and what is lost.
+
 The recognizer comes from an importable factory named in the spec (``"module:function"`` or a
 picklable callable taking ``LprSettings``), the fast-alpr models by default; tests drive the real
 worker with a scripted one.
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,11 +30,12 @@ import cv2
 import numpy as np
 
 from cameras.backoff import Backoff
-from cameras.health import Counters, StateDamper
+from cameras.health import Counters, StateDamper, camera_state
 from cameras.logs import log_to_parent, parent_level
 from cameras.media import live_frame_path, read_media_paths, write_jpeg
 from cameras.messages import ReadMessage, StatusMessage
 from cameras.motion import MotionGate
+from cameras.pacing import DecodeMode, Pacer, Sampler
 from cameras.recorder import SegmentRecorder, recover
 from cameras.sources import AvSource, Frame, SourceError
 from lpr.pipeline import ReadOut, ReadPipeline
@@ -76,6 +84,40 @@ def recognizer_factory(ref: str | RecognizerFactory) -> RecognizerFactory:
     return factory  # type: ignore[no-any-return]
 
 
+@dataclass
+class Link:
+    """One connection of a worker: the stream it reads and what it does with it."""
+
+    role: str  # "main" (url) or "detect" (detect_url)
+    camera: CameraSettings  # the camera with ``url`` set to this link's stream
+    decode: bool  # decoded for plate recognition
+    record: bool  # stream-copied into segments
+    backoff: Backoff
+    state: tuple[str, str | None] = ("starting", None)
+
+
+def links_of(cam: CameraSettings) -> list[Link]:
+    """The connections a worker holds, the analysed one first. Only a camera that is both
+    analysed and recorded with a ``detect_url`` needs two: analysis on the substream, recording
+    of the main stream; a camera without plate recognition never opens its substream here."""
+
+    def link(role: str, url: str, *, decode: bool, record: bool) -> Link:
+        return Link(
+            role,
+            cam.model_copy(update={"url": url}),
+            decode,
+            record,
+            Backoff(cap_s=cam.reconnect_max_s),
+        )
+
+    if cam.lpr and cam.detect_url:
+        detect = link("detect", cam.detect_url, decode=True, record=False)
+        return (
+            [detect, link("main", cam.url, decode=False, record=True)] if cam.record else [detect]
+        )
+    return [link("main", cam.url, decode=cam.lpr, record=cam.record)]
+
+
 def _emit_read(spec: WorkerSpec, out: Any, read: ReadOut) -> None:
     cam, record = spec.camera.id, read.record
     snap_rel, crop_rel = read_media_paths(
@@ -107,32 +149,70 @@ class CameraWorker:
         self.counters = Counters(clock.monotonic())
         self.damper = StateDamper(clock.monotonic)
         self.gate = MotionGate(self.cam.motion)
-        self.backoff = Backoff(cap_s=self.cam.reconnect_max_s)
+        self.links = links_of(self.cam)
+        self.backoff = self.links[0].backoff
         self.state = "starting"
         self.message: str | None = None
         self.last_frame_at: Any = None
         self._last_status = self._last_live = -1e18
+        self._lock = threading.Lock()  # two links report from two threads
         self.recorder = (
-            SegmentRecorder(camera_id=self.cam.id, data_dir=spec.data_dir,
-                            segment_s=self.cam.segment_seconds, emit=out.put)
-            if self.cam.record else None
+            SegmentRecorder(
+                camera_id=self.cam.id,
+                data_dir=spec.data_dir,
+                segment_s=self.cam.segment_seconds,
+                emit=out.put,
+            )
+            if self.cam.record
+            else None
         )
         self.pipeline: ReadPipeline | None = None
 
     def status(self, state: str, message: str | None = None, *, force: bool = False) -> None:
-        now_mono = self.clock.monotonic()
-        # The reason of a degraded camera changes with every figure: it rides on the periodic
-        # report instead of sending a message per frame.
-        changed = state != self.state or (message != self.message and state != "degraded")
-        if not (changed or force or now_mono - self._last_status >= STATUS_INTERVAL_S):
-            return
-        self.state, self.message, self._last_status = state, message, now_mono
-        c = self.counters
-        self.out.put(StatusMessage(
-            self.cam.id, state, self.clock.now(), message, c.input_fps, c.analysed_fps,
-            c.sampling_skipped, self.last_frame_at, c.reconnects, c.motion_skipped, c.analysed,
-            c.lag_s, c.max_lag_s, decoded_frames=c.decoded,
-        ))
+        """Report the state of the analysed (first) link; the camera's state combines it with
+        the recording link's, if there is one, and with a recording failure (disk full)."""
+        self.links[0].state = (state, message)
+        self._publish(force=force)
+
+    def _publish(self, *, force: bool = False) -> None:
+        recording = self.links[1].state if len(self.links) > 1 else None
+        error = self.recorder.error if self.recorder is not None else None
+        state, message = camera_state(self.links[0].state, recording, recorder_error=error)
+        with self._lock:
+            now_mono = self.clock.monotonic()
+            # The reason of a degraded camera changes with every figure: it rides on the
+            # periodic report instead of sending a message per frame.
+            changed = state != self.state or (message != self.message and state != "degraded")
+            if not (changed or force or now_mono - self._last_status >= STATUS_INTERVAL_S):
+                return
+            self.state, self.message, self._last_status = state, message, now_mono
+            c = self.counters
+            self.out.put(
+                StatusMessage(
+                    self.cam.id,
+                    state,
+                    self.clock.now(),
+                    message,
+                    c.input_fps,
+                    c.analysed_fps,
+                    c.sampling_skipped,
+                    self.last_frame_at,
+                    c.reconnects,
+                    c.motion_skipped,
+                    c.analysed,
+                    c.lag_s,
+                    c.max_lag_s,
+                    decoded_frames=c.decoded,
+                    overload_skipped=c.overload_skipped,
+                )
+            )
+
+    def _link_state(self, link: Link, state: str, message: str | None = None) -> None:
+        if link is self.links[0]:
+            self.status(state, message)
+        else:
+            link.state = (state, message)
+            self._publish()
 
     def run(self) -> None:
         self.status("starting", force=True)
@@ -143,89 +223,133 @@ class CameraWorker:
             self.pipeline = ReadPipeline(recognizer, self.spec.lpr)
         if self.spec.begin_at is not None:
             self.stop.wait(max(0.0, self.spec.begin_at - time.time()))
+        others = [
+            threading.Thread(
+                target=self._keep_connected,
+                args=(link,),
+                daemon=True,
+                name=f"camera-{self.cam.id}-{link.role}",
+            )
+            for link in self.links[1:]
+        ]
+        for thread in others:
+            thread.start()
+        self._keep_connected(self.links[0])
+        for thread in others:
+            thread.join()
+
+    def _keep_connected(self, link: Link) -> None:
+        """Connect ``link``, and reconnect it with backoff until the stop flag is set."""
         while not self.stop.is_set():
             began = self.clock.monotonic()
             try:
-                self._connection()
+                self._connection(link)
                 if self.stop.is_set():
                     break
                 if not self.cam.loop:
-                    self.status("offline", "end of file")
+                    self._link_state(link, "offline", "end of file")
                     self.stop.wait()
                     break
             except SourceError as exc:
                 if self.stop.is_set():
                     break
                 log.warning("camera %s: %s", self.cam.id, exc.message)
-                self.status(exc.state, exc.message)
-                if self.recorder is not None:
+                self._link_state(link, exc.state, exc.message)
+                if self.recorder is not None and link.record:
                     self.recorder.gap_reason = self.recorder.gap_reason or exc.message
             if self.clock.monotonic() - began >= HEALTHY_AFTER_S:
-                self.backoff.reset()
-            self.counters.reconnects += 1
-            if self.stop.wait(self.backoff.next()):
+                link.backoff.reset()
+            with self._lock:
+                self.counters.reconnects += 1
+            if self.stop.wait(link.backoff.next()):
                 break
 
-    def _connection(self) -> None:
-        source = AvSource(self.cam, self.clock, wait=self.stop.wait,
-                          start_offset_s=self.spec.start_offset_s)
+    def _connection(self, link: Link) -> None:
+        source = AvSource(
+            link.camera, self.clock, wait=self.stop.wait, start_offset_s=self.spec.start_offset_s
+        )
         source.open()
-        self.counters.reset_rates(self.clock.monotonic())
-        self.damper.reset()
-        interval = 1.0 / self.cam.detect_fps
-        sampler = _Sampler(interval)
+        analysed = link is self.links[0]
+        if analysed:
+            self.counters.reset_rates(self.clock.monotonic())
+            self.damper.reset()
+        else:
+            self._link_state(link, "online")
+        sampler = Sampler(1.0 / self.cam.detect_fps)
         last_frame = self.clock.monotonic()
         frame_s = 1.0 / source.nominal_fps if source.nominal_fps else 0.0
-        decode = self.cam.lpr  # a camera without plate recognition is stream copy only
+        recorder = self.recorder if link.record else None
         try:
+            pacer = (
+                Pacer(self.cam.detect_fps, source.nominal_fps, source.live) if link.decode else None
+            )
             for packet in source.packets():
                 if self.stop.is_set():
                     break
-                frames = source.decode(packet) if decode else []
-                for frame in frames:
-                    self._frame(frame, sampler, source)
+                frames: list[Frame] = []
+                if pacer is not None:  # what to decode; input counts packets
+                    pacer.arrived(packet, source.stream, self.clock.monotonic(), self.gate.closed)
+                    self.counters.packet()
+                    frames = source.decode(packet)
+                    for frame in frames:
+                        self._frame(frame, sampler, source, pacer)
                 stamp = source.packet_time(packet)
-                if self.recorder is not None and stamp is not None:
-                    self.recorder.write(packet, source.stream, *stamp)
-                if not decode and stamp is not None:
-                    self._packet(stamp, source)
+                if recorder is not None and stamp is not None:
+                    recorder.write(packet, source.stream, *stamp)
+                if not link.decode and stamp is not None:
+                    if analysed:
+                        self._packet(stamp, source)
+                    else:
+                        self._publish()  # a recording failure shows at the periodic report
                 now = self.clock.monotonic()
-                if frames or (not decode and stamp is not None):
+                if pacer is not None:
+                    pacer.done(now)
+                keyframes_only = pacer is None or pacer.decoding is DecodeMode.KEYFRAMES
+                if frames or (keyframes_only and stamp is not None):  # alive
                     last_frame = now
                 elif now - last_frame > self.cam.read_timeout_s:
-                    raise SourceError(f"{source.where}: no frames for "
-                                      f"{self.cam.read_timeout_s:g} s", state="offline")
+                    raise SourceError(
+                        f"{source.where}: no frames for {self.cam.read_timeout_s:g} s",
+                        state="offline",
+                    )
         finally:
             source.close()
-            if self.recorder is not None:
-                self.recorder.close(frame_s)
-            if self.pipeline is not None:
+            if recorder is not None:
+                recorder.close(frame_s)
+            if self.pipeline is not None and link.decode:
                 for read in self.pipeline.flush(self.clock.now()):
                     _emit_read(self.spec, self.out, read)
 
-    def _frame(self, frame: Frame, sampler: _Sampler, source: AvSource) -> None:
+    def _frame(self, frame: Frame, sampler: Sampler, source: AvSource, pacer: Pacer) -> None:
         c = self.counters
         mono = self.clock.monotonic()
         self.last_frame_at = frame.at
         image: np.ndarray | None = None
-        sampled = sampler.take(frame.t)
+        behind = pacer.behind(source.elapsed() - frame.t, mono)
         analysed = False
-        if sampled:
-            image = frame.bgr()
-            if self.gate.moved(image, frame.t):
-                analysed = True
-                assert self.pipeline is not None
-                for read in self.pipeline.process(image, frame.at):
-                    _emit_read(self.spec, self.out, read)
+        assert self.pipeline is not None
+        if sampler.take(frame.t):
+            # A stale frame (the recognizer is behind) is never analysed: decoding goes on to
+            # a current one. Unless the gate is open anyway, it still looks for motion (cheap).
+            stale = pacer.stale(behind)
+            if stale and self.gate.holding(frame.t):
+                c.overload()
             else:
-                c.motion_skipped += 1
-                assert self.pipeline is not None
-                for read in self.pipeline.advance(frame.at):
-                    _emit_read(self.spec, self.out, read)
+                image = frame.bgr()
+                if not self.gate.moved(image, frame.t):
+                    c.motion_skipped += 1
+                    for read in self.pipeline.advance(frame.at):
+                        _emit_read(self.spec, self.out, read)
+                elif stale:
+                    c.overload()
+                else:
+                    analysed = True
+                    for read in self.pipeline.process(image, frame.at):
+                        _emit_read(self.spec, self.out, read)
         else:
             c.sampling_skipped += 1
         c.frame(analysed=analysed)
-        c.lag(source.elapsed() - frame.t if not source.live else 0.0)
+        c.lag(source.elapsed() - frame.t if not source.live else behind)
         if mono - self._last_live >= LIVE_FRAME_INTERVAL_S:
             self._last_live = mono
             image = image if image is not None else frame.bgr()
@@ -245,29 +369,14 @@ class CameraWorker:
 
     def _report(self, source: AvSource) -> None:
         c = self.counters
-        if self.recorder is not None and self.recorder.error is not None:
-            self.status("error", self.recorder.error)
-            return
         state, why = self.damper.update(
-            input_fps=c.input_fps, nominal_fps=source.nominal_fps, lag_s=c.lag_s)
+            input_fps=c.input_fps,
+            nominal_fps=source.nominal_fps,
+            lag_s=c.lag_s,
+            analysed_share=c.analysed_share,
+            detect_fps=self.cam.detect_fps,
+        )
         self.status(state, why)
-
-
-class _Sampler:
-    """Pick frames at ``interval`` seconds of media time without drifting."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.next_t: float | None = None
-
-    def take(self, t: float) -> bool:
-        if self.next_t is not None and t + 1e-3 < self.next_t:
-            return False
-        if self.next_t is None or t - self.next_t >= self.interval:
-            self.next_t = t + self.interval  # first frame, or after a gap: restart the grid
-        else:
-            self.next_t += self.interval
-        return True
 
 
 def run_worker(spec: WorkerSpec, out: Any, stop: Any) -> None:

@@ -48,10 +48,13 @@ def record(
     now: datetime,
     rules: FoldRules,
     historical: bool = False,
+    new_read: bool = False,
 ) -> HitOutcome:
-    """Store what ``read`` matching ``match`` means for the hits (flushed, not committed)."""
+    """Store what ``read`` matching ``match`` means for the hits (flushed, not committed).
+    ``new_read``: the read's row was inserted in this transaction, so no hit rests on it yet
+    (saves looking for one)."""
     entry_id = match.entry.entry_id
-    same = _hit_of_read(session, read.id, entry_id)
+    same = None if new_read else _hit_of_read(session, read.id, entry_id)
     if same is not None:  # the same pass again (its final after its preview)
         _touch(session, same, read, now)
         return HitOutcome(same, created=False, alert=False)

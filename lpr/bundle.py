@@ -121,9 +121,7 @@ def install_bundle(source: Path, target: Path) -> list[FileCheck]:
     checks = verify_bundle(source)
     bad = [c for c in checks if not c.ok]
     if bad:
-        raise ModelError(
-            "refusing to install: " + "; ".join(f"{c.path}: {c.message}" for c in bad)
-        )
+        raise ModelError("refusing to install: " + "; ".join(f"{c.path}: {c.message}" for c in bad))
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target, prefix=".install-") as tmp:
         staging = Path(tmp)

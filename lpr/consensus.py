@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lpr.formats import constrained_decode
+from lpr.formats import applicable
+from lpr.prior import Decoder
 from lpr.recognizer import PlateObservation
 from rtcc.plates import CharAlternatives
 
@@ -107,12 +108,17 @@ def char_lattice(dist: np.ndarray, top_k: int, floor: float = 0.01) -> CharAlter
 
 
 def consensus(
-    observations: Sequence[PlateObservation], patterns: list[str], margin: float, top_k: int = 3
+    observations: Sequence[PlateObservation],
+    decoder: Decoder,
+    region: tuple[str | None, float] = (None, 0.0),
+    top_k: int = 3,
 ) -> Consensus:
+    """The track's text: ``decoder`` on the vote matrix, for the OCR's ``region`` guess."""
     if not observations:
         raise ValueError("no observations")
     dist, _ = vote_matrix(observations)
-    dec = constrained_decode(dist, ALPHABET, None, patterns, margin)
+    dec = decoder.decode(dist, ALPHABET, None, *region)
+    patterns = applicable(decoder.rules, *region)
     conf = float(np.mean(dec.char_confidences)) if dec.char_confidences else 0.0
     support = sum(1 for o in observations if o.text == dec.text)
     return Consensus(

@@ -5,7 +5,8 @@ literal (``#@@@###`` is California's 1ABC234). Shipped defaults live in
 ``lpr/data/plate_formats.json``. When the OCR's top string fits no rule, the best string that does
 fit one is taken instead, but only if the model found it nearly as likely (within ``margin`` in
 log-probability): that turns O/0, I/1, B/8 confusions into the right class without overriding
-characters the model is sure of.
+characters the model is sure of. That hard rule is the decoder when ``lpr.format_prior_weight``
+is 0; by default ``lpr.prior`` weighs every candidate by a soft format prior instead.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +32,24 @@ class RegionRules:
     code: str
     names: tuple[str, ...]
     patterns: tuple[str, ...]
+    # Decoding prior (``lpr.prior``): relative pattern frequencies and serial-letter weights
+    # (absent: 1), as (key, weight) pairs so that the rules stay hashable.
+    pattern_weight_pairs: tuple[tuple[str, float], ...] = ()
+    serial_letter_weight_pairs: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def pattern_weights(self) -> dict[str, float]:
+        return dict(self.pattern_weight_pairs)
+
+    @property
+    def serial_letter_weights(self) -> dict[str, float]:
+        return dict(self.serial_letter_weight_pairs)
+
+
+@dataclass(frozen=True)
+class PriorParameters:
+    vanity_share: float
+    class_run_stay: float
 
 
 @dataclass(frozen=True)
@@ -41,12 +61,33 @@ class Decoded:
 
 
 @lru_cache(maxsize=1)
-def shipped_rules() -> dict[str, RegionRules]:
+def _shipped() -> dict[str, Any]:
     raw = (Path(__file__).parent / "data" / "plate_formats.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+def _pairs(spec: dict[str, Any], key: str) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((k, float(v)) for k, v in spec.get(key, {}).items()))
+
+
+@lru_cache(maxsize=1)
+def shipped_rules() -> dict[str, RegionRules]:
     out = {}
-    for code, spec in json.loads(raw)["regions"].items():
-        out[code] = RegionRules(code, tuple(spec["names"]), tuple(spec["patterns"]))
+    for code, spec in _shipped()["regions"].items():
+        out[code] = RegionRules(
+            code,
+            tuple(spec["names"]),
+            tuple(spec["patterns"]),
+            _pairs(spec, "pattern_weights"),
+            _pairs(spec, "serial_letter_weights"),
+        )
     return out
+
+
+def prior_parameters() -> PriorParameters:
+    spec = _shipped()["prior"]
+    return PriorParameters(float(spec["vanity_share"]), float(spec["class_run_stay"]))
 
 
 def rules_for(regions: list[str]) -> tuple[RegionRules, ...]:
@@ -74,14 +115,21 @@ def fits(text: str, pattern: str) -> bool:
     )
 
 
+def applicable_rules(
+    rules: tuple[RegionRules, ...], region: str | None, region_prob: float, veto: float = 0.8
+) -> tuple[RegionRules, ...]:
+    """Regions to try; none when the OCR is sure (``veto``) the plate is from another region."""
+    sure = region is not None and region != "Unknown" and region_prob >= veto
+    if sure and not any(region in r.names for r in rules):
+        return ()
+    return rules
+
+
 def applicable(
     rules: tuple[RegionRules, ...], region: str | None, region_prob: float, veto: float = 0.8
 ) -> list[str]:
-    """Patterns to try; none when the OCR is sure (``veto``) the plate is from another region."""
-    sure = region is not None and region != "Unknown" and region_prob >= veto
-    if sure and not any(region in r.names for r in rules):
-        return []
-    return [p for r in rules for p in r.patterns]
+    """Patterns of ``applicable_rules``."""
+    return [p for r in applicable_rules(rules, region, region_prob, veto) for p in r.patterns]
 
 
 @lru_cache(maxsize=256)
@@ -89,7 +137,7 @@ def _masks(pattern: str, alphabet: str) -> np.ndarray:
     return np.array([[char_allowed(p, ch) for ch in alphabet] for p in pattern], dtype=bool)
 
 
-def _best_in_pattern(
+def best_in_pattern(
     logp: np.ndarray, alphabet: str, pad_col: int | None, pattern: str
 ) -> tuple[float, list[int]]:
     slots = logp.shape[0]
@@ -125,7 +173,7 @@ def constrained_decode(
     raw_score = float(logp[np.arange(len(top)), top].sum())
     best: tuple[float, str, list[int]] | None = None
     for pattern in patterns:
-        score, idx = _best_in_pattern(logp, alphabet, pad_col, pattern)
+        score, idx = best_in_pattern(logp, alphabet, pad_col, pattern)
         if idx and (best is None or score > best[0]):
             best = (score, pattern, idx)
     if best is None or best[0] < raw_score - margin:

@@ -15,6 +15,7 @@ import numpy as np
 
 from lpr import bundle, formats
 from lpr.ocr import OcrEnsemble, OcrModel, SlotProbs, top_k
+from lpr.prior import Decoder
 from rtcc.config import LprSettings
 from rtcc.errors import ModelError
 from rtcc.plates import normalize_plate
@@ -139,6 +140,7 @@ class FastAlprRecognizer:
             sure=settings.ocr_sure,
         )
         self.rules = formats.rules_for(settings.regions)
+        self.decoder = Decoder(self.rules, settings.format_prior_weight, settings.format_margin)
         self.masks = [np.asarray(m, dtype=np.float32).reshape(-1, 1, 2) for m in settings.masks]
 
     def detect(self, frame: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
@@ -162,8 +164,8 @@ class FastAlprRecognizer:
     ) -> PlateObservation | None:
         s = self.settings
         patterns = formats.applicable(self.rules, read.region, read.region_prob)
-        dec = formats.constrained_decode(
-            read.probs, read.alphabet, read.pad_char, patterns, s.format_margin
+        dec = self.decoder.decode(
+            read.probs, read.alphabet, read.pad_char, read.region, read.region_prob
         )
         text = normalize_plate(dec.text)
         if not text or len(text) != len(dec.text):

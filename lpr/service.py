@@ -51,9 +51,7 @@ def service_settings(lpr: LprSettings, cores: int) -> LprSettings:
     return lpr.model_copy(update={"threads": max(1, cores)})
 
 
-def serve(
-    recognizer: Recognizer | BatchRecognizer, frames: list[np.ndarray]
-) -> list[DetectReply]:
+def serve(recognizer: Recognizer | BatchRecognizer, frames: list[np.ndarray]) -> list[DetectReply]:
     """One reply per frame, in order; a failing batch answers every frame with the error, so
     no camera waits for a reply that never comes."""
     if not frames:
@@ -61,6 +59,7 @@ def serve(
     try:
         found = recognize_batch(recognizer, frames)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises many types; the camera decides
-        return [DetectReply(error=f"{type(exc).__name__}: {exc}", batch=len(frames))
-                for _ in frames]
+        return [
+            DetectReply(error=f"{type(exc).__name__}: {exc}", batch=len(frames)) for _ in frames
+        ]
     return [DetectReply(observations=obs, batch=len(frames)) for obs in found]

@@ -23,6 +23,7 @@ from typing import Any
 
 from lpr import formats
 from lpr.consensus import Consensus, consensus, weight
+from lpr.prior import Decoder
 from lpr.recognizer import PlateObservation
 from rtcc.config import LprSettings
 from rtcc.plates import PlateReadRecord
@@ -101,7 +102,8 @@ class Tracker:
         self, settings: LprSettings, *, key_prefix: str = "", run_id: str | None = None
     ) -> None:
         self.settings = settings
-        self.rules = formats.rules_for(settings.regions)
+        rules = formats.rules_for(settings.regions)
+        self.decoder = Decoder(rules, settings.format_prior_weight, settings.format_margin)
         self.tracks: list[Track] = []
         self._last_at: datetime | None = None
         self._ids = itertools.count(1)
@@ -160,9 +162,11 @@ class Tracker:
     def _consensus(self, track: Track) -> Consensus:
         best = track.best
         assert best is not None
-        patterns = formats.applicable(self.rules, best.region, best.region_prob)
         return consensus(
-            track.observations, patterns, self.settings.format_margin, self.settings.top_k
+            track.observations,
+            self.decoder,
+            (best.region, best.region_prob),
+            self.settings.top_k,
         )
 
     def _read(self, track: Track, status: ReadStatus, c: Consensus) -> TrackRead:

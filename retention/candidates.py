@@ -60,9 +60,7 @@ def _hit_still_kept(cut: Cutoffs) -> ColumnElement[bool]:
     recent = Hit.last_seen_at >= cut["hit_reads"]
     return or_(  # type: ignore[no-any-return]
         exists().where(Hit.read_id == PlateRead.id, recent),
-        exists().where(
-            HitSighting.read_id == PlateRead.id, HitSighting.hit_id == Hit.id, recent
-        ),
+        exists().where(HitSighting.read_id == PlateRead.id, HitSighting.hit_id == Hit.id, recent),
     )
 
 
@@ -145,10 +143,10 @@ def _read_candidates(session: Session, rows: Sequence[Any]) -> list[Candidate]:
     if rows:
         ids = [r[0] for r in rows]
         for hit_id, read_id in session.execute(
-            select(Hit.id, Hit.read_id).where(Hit.read_id.in_(ids)).union(
-                select(HitSighting.hit_id, HitSighting.read_id).where(
-                    HitSighting.read_id.in_(ids)
-                )
+            select(Hit.id, Hit.read_id)
+            .where(Hit.read_id.in_(ids))
+            .union(
+                select(HitSighting.hit_id, HitSighting.read_id).where(HitSighting.read_id.in_(ids))
             )
         ):
             if read_id is not None:
@@ -175,6 +173,37 @@ def delete_rows(session: Session, name: str, ids: Sequence[int], cut: Cutoffs) -
     model, _ = _model_time(name)
     result = session.execute(
         delete(model).where(model.id.in_(list(ids)), row_guard(name, cut)),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- free space: the oldest video first, whatever its age ------------------------------------
+
+
+def oldest_video(
+    session: Session, *, before: datetime, after: tuple[datetime, int] | None, limit: int
+) -> list[Candidate]:
+    """Up to ``limit`` segments that ended before ``before``, oldest first (``end_at``, id),
+    after the keyset ``after`` (the last item of the previous page)."""
+    stmt = select(*_COLUMNS["video"], VideoSegment.bytes).where(VideoSegment.end_at < before)
+    if after is not None:
+        at, last_id = after
+        later = and_(VideoSegment.end_at == at, VideoSegment.id > last_id)
+        stmt = stmt.where(or_(VideoSegment.end_at > at, later))
+    stmt = stmt.order_by(VideoSegment.end_at, VideoSegment.id).limit(limit)
+    return [
+        Candidate("video", r[0], r[1], camera_id=r[2], files=(r[3],), size=int(r[4] or 0))
+        for r in session.execute(stmt)
+    ]
+
+
+def delete_video_rows(session: Session, ids: Sequence[int], *, before: datetime) -> int:
+    """Delete segment rows by id, guarded: never one that ended at or after ``before``."""
+    if not ids:
+        return 0
+    result = session.execute(
+        delete(VideoSegment).where(VideoSegment.id.in_(list(ids)), VideoSegment.end_at < before),
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from retention import candidates as cand
 from retention import files
+from retention.free_space import FreeSpacePass, disk_free
 from retention.holds import active_specs
 from retention.plan import Candidate, Plan, Policy, explained_by_time, plan
 from rtcc import audit, usage_tally
@@ -82,6 +83,7 @@ class RunResult:
     errors: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. a large expiry explained by time
+    free_space: dict[str, Any] | None = None  # retention.video_free_space figures, when on
 
     def refuse(self, message: str) -> None:
         self.refusals.append(message)
@@ -98,6 +100,7 @@ class RunResult:
             "deleted_bytes": dict(self.deleted_bytes),
             "skipped_held": dict(self.skipped_held),
             "errors": capped(self.errors),
+            **({"free_space": self.free_space} if self.free_space is not None else {}),
         }
 
 
@@ -143,7 +146,10 @@ class Executor:
         data_dir: Path,
         clock: Clock,
         after_run: Callable[[RunResult], None] | None = None,
+        free: Callable[[Path], int] = disk_free,  # the data folder's free bytes (injectable)
     ) -> None:
+        self.free_space = FreeSpacePass(sessions=sessions, settings=settings, data_dir=data_dir,
+                                        free=free)
         self.sessions = sessions
         self.settings = settings
         self.data_dir = data_dir
@@ -252,6 +258,7 @@ class Executor:
                 continue
             self._purge_class(name, cut, now, options.dry_run, result)
         self._sweep_orphans(now, options, result)
+        self.free_space.run(result, now=now, force=options.force, actor=options.actor)
         result.status = "refused" if result.refusals else ("failed" if result.errors else "ok")
 
     def _refuse_if_new_db(self) -> None:

@@ -9,6 +9,10 @@ No database, no files, no clock. Rules (documented for the README):
 * Item times: video segment ``end_at``; plate read ``observed_at`` (first seen, the time shown to
   users, indexed); hit ``last_seen_at``; camera status ``at``.
 * A read referenced by a hit follows the ``hit_reads`` period instead of ``plate_reads``.
+* Free space (``plan_free_space``, off by default): when the data folder has less than
+  ``below`` bytes free, the oldest video segments (by ``end_at``, then id) are deleted until
+  ``target`` bytes are free, whatever their age, except held segments and segments that ended
+  within ``keep`` of ``now`` (one ended exactly ``keep`` ago is kept).
 * Held items are never deleted. A hold is active until released or until ``expires_at``
   (exclusive). A hold on ``plate_reads`` covers reads with or without hits; a hold on ``hits``
   covers the hits and the reads those hits point to; ``video`` covers segments; ``all`` covers
@@ -127,6 +131,7 @@ class Candidate:
     plate: str | None = None
     files: tuple[str, ...] = ()
     hit_ids: tuple[int, ...] = ()
+    size: int = 0  # bytes, as recorded (video segments)
 
 
 @dataclass(frozen=True)
@@ -179,13 +184,84 @@ def plan(
     return Plan(delete=tuple(delete), held=held, held_items=tuple(held_items), kept=kept)
 
 
+@dataclass(frozen=True)
+class FreeSpaceRule:
+    """Free the oldest video first when the disk fills: under ``below`` bytes free, delete
+    until ``target`` bytes are free, never a segment that ended within ``keep``."""
+
+    below: int
+    target: int
+    keep: timedelta
+
+    def __post_init__(self) -> None:
+        if not 0 < self.below <= self.target:
+            raise ValueError(f"need 0 < below <= target, got {self.below} and {self.target}")
+        if self.keep < timedelta(0):
+            raise ValueError("keep must not be negative")
+
+    def to_free(self, free_bytes: int) -> int:
+        """Bytes to delete now: 0 at or above ``below``, else up to ``target``."""
+        return 0 if free_bytes >= self.below else self.target - free_bytes
+
+    def cutoff(self, now: datetime) -> datetime:
+        """Segments that ended strictly before this instant may go to free space."""
+        _require_aware(now, "now")
+        return now.astimezone(UTC) - self.keep
+
+
+@dataclass(frozen=True)
+class FreeSpacePlan:
+    delete: tuple[Candidate, ...] = ()
+    held: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # item id -> hold ids
+    freed: int = 0  # bytes of ``delete``
+    still_needed: int = 0  # bytes still to free after ``delete`` (0: done)
+    last: Candidate | None = None  # the newest candidate looked at (the next page follows it)
+
+
+def plan_free_space(
+    now: datetime,
+    rule: FreeSpaceRule,
+    holds: Iterable[Hold],
+    candidates: Iterable[Candidate],
+    *,
+    need: int,
+) -> FreeSpacePlan:
+    """The oldest unheld video segments, oldest first, until ``need`` bytes are freed.
+
+    ``need`` comes from :meth:`FreeSpaceRule.to_free` (a measured figure, injected); the
+    executor calls this per page with what is still needed."""
+    cutoff = rule.cutoff(now)
+    active = [h for h in holds if h.active(now.astimezone(UTC))]
+    delete: list[Candidate] = []
+    held: dict[int, tuple[int, ...]] = {}
+    freed = 0
+    last = None
+    for item in sorted(candidates, key=lambda c: (c.at, c.id)):
+        if freed >= need:
+            break
+        _require_aware(item.at, f"{item.data_class} {item.id} time")
+        last = item
+        if item.data_class != "video" or not item.at < cutoff:
+            continue
+        by = tuple(h.id for h in active if h.covers(item))
+        if by:
+            held[item.id] = by
+            continue
+        delete.append(item)
+        freed += item.size
+    return FreeSpacePlan(tuple(delete), held, freed, max(0, need - freed), last)
+
+
 # Clock and run-start jitter tolerated when comparing how far a cutoff moved with the time
 # that passed (the cutoffs are computed from the run's ``now``, the record from the clock).
 EXPLAINED_TOLERANCE = timedelta(minutes=5)
 
 
 def explained_by_time(
-    *, cutoff: datetime, now: datetime, last_cutoff: datetime | None,
+    *,
+    cutoff: datetime,
+    now: datetime,
+    last_cutoff: datetime | None,
     last_now: datetime | None,
 ) -> bool:
     """Whether a large expiry is only the oldest data passing an unchanged policy.

@@ -62,3 +62,10 @@ class TooManyRequestsError(RtccError):
 
     status_code = 429
     code = "rate_limited"
+
+
+class StorageFullError(RtccError):
+    """A write failed because the disk (or the database's disk) is full (``rtcc.storage``)."""
+
+    status_code = 507
+    code = "storage_full"

@@ -206,7 +206,11 @@ def safe_refresh_days(settings: RetentionSettings) -> int:
     """How many recent finished days may be recomputed: days none of whose rows any retention
     class can have deleted yet (the shortest period, less one day)."""
     reads = settings.plate_reads_days
-    periods = (settings.video_days, reads, settings.hit_reads_days or reads,
+    video = settings.video_days
+    space = settings.video_free_space
+    if space.below_mb is not None:  # video may go for space once it is keep_hours old
+        video = min(video, int(space.keep_hours // 24))
+    periods = (video, reads, settings.hit_reads_days or reads,
                settings.hits_days or reads, settings.camera_status_days)
     return max(0, min(periods) - 1)
 

@@ -158,6 +158,15 @@ class AlertSeverity(StrEnum):
     CRITICAL = "critical"
 
 
+class StorageState(StrEnum):
+    """The data folder's state (``/api/health``, the storage watcher); anything but ok degrades."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # writable, but free space is under ``storage.min_free_mb``
+    FULL = "full"  # a write fails for lack of space
+    UNWRITABLE = "unwritable"  # a write fails for another reason (read-only, permissions)
+
+
 class GunshotType(StrEnum):
     """What an acoustic detection provider classified a sound as."""
 

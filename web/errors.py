@@ -7,9 +7,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rtcc.errors import RtccError
+from rtcc.errors import RtccError, StorageFullError
+from rtcc.storage import is_disk_full
+
+STORAGE_FULL = "the server's storage is full: nothing was saved; try again once space is freed"
 
 # The body every error answers with (documented in place of FastAPI's default 422 shape).
 ERROR_SCHEMA = {
@@ -47,9 +51,19 @@ def document_errors(app: FastAPI) -> None:
 
 def install_error_handlers(app: FastAPI) -> None:
     document_errors(app)
+
     @app.exception_handler(RtccError)
     async def _domain(_: Request, exc: RtccError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(OSError)
+    async def _storage(request: Request, exc: Exception) -> JSONResponse:
+        """A full disk (file system, SQLite or PostgreSQL) is a 507 ``storage_full``, never a 500;
+        any other failure of these kinds is left to the server's error handling."""
+        if not is_disk_full(exc):
+            raise exc
+        return await _domain(request, StorageFullError(STORAGE_FULL))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,6 +82,7 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, "http_error"
         )
         return JSONResponse(
-            {"error": code, "detail": exc.detail}, status_code=exc.status_code,
+            {"error": code, "detail": exc.detail},
+            status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )

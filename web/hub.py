@@ -15,11 +15,13 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from fastapi import WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rtcc.auth.principal import Principal
-from rtcc.auth.visibility import redact_event, restricted_list_ids, scope_of, sees_event
-from rtcc.events import EVENT_CLASSES, EventBus, encode
+from rtcc.auth.visibility import Scope, redact_event, restricted_list_ids, scope_of, sees_event
+from rtcc.events import EVENT_CLASSES, EventBus, SystemAlertEvent, encode
+from rtcc.runtime.spool import database_unavailable
 
 # Every event class the console may receive; anything else on the bus is dropped.
 KNOWN_EVENTS = tuple(EVENT_CLASSES.values())
@@ -74,6 +76,10 @@ async def stream_events(
             event = await sub.get()
             if not isinstance(event, KNOWN_EVENTS):
                 continue  # fail closed: what we cannot name never reaches a browser
+            if isinstance(event, SystemAlertEvent):
+                if not await send_system_alert(websocket, scope, event, guard):
+                    return
+                continue
             if sees_event(scope, event.envelope(), await restricted.get()):
                 code = await guard() if guard is not None else None
                 if code is not None:
@@ -96,3 +102,28 @@ async def stream_events(
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await t
+
+
+async def send_system_alert(
+    websocket: WebSocket,
+    scope: Scope,
+    event: SystemAlertEvent,
+    guard: Callable[[], Awaitable[int | None]] | None,
+) -> bool:
+    """A system alert names no camera or list. The one saying the database is unreachable must
+    reach a socket opened by a verified user even though the credential cannot be re-checked
+    then: the guard's database errors are tolerated for it (any other verdict still closes).
+    False when the socket was closed."""
+    if not sees_event(scope, event.envelope(), frozenset()):
+        return True
+    try:
+        code = await guard() if guard is not None else None
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        code = None
+    if code is not None:
+        await websocket.close(code=code)
+        return False
+    await websocket.send_text(encode(event))
+    return True

@@ -20,10 +20,10 @@ from hotlist.matcher import Matcher, load_index
 from hotlist.service import create_list, import_entries
 from rtcc.audit import SYSTEM
 from rtcc.bench import plategen as gen
+from rtcc.bench.hotlist_ocr import ocr_read
 from rtcc.clock import SystemClock
 from rtcc.config import MatchSettings
 from rtcc.db import make_engine, make_sessionmaker, migrate, transaction
-from rtcc.plates import CharAlternatives
 
 
 def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  # type: ignore[type-arg]
@@ -41,28 +41,6 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run)
-
-
-def read_lattice(
-    rng: random.Random, text: str, conf: list[float], truth: str | None
-) -> CharAlternatives:
-    """An OCR-like top-3 lattice for ``text``: each position's own character at its confidence;
-    the rest shared by a second and a third character. Where the read differs from the same-length
-    ``truth`` the true character is the second one 80% of the time (an OCR that knew it was
-    unsure), else a look-alike or a random character."""
-    out = []
-    for i, (ch, p) in enumerate(zip(text, conf, strict=True)):
-        rest = 1.0 - p
-        want = truth[i] if truth and len(truth) == len(text) and truth[i] != ch else None
-        second = (
-            want if want and rng.random() < 0.8 else gen.CONFUSE.get(ch) or rng.choice(gen.ALNUM)
-        )
-        third = rng.choice([c for c in gen.ALNUM if c not in (ch, second)])
-        alts = [(ch, p)] + [
-            (c, q) for c, q in ((second, rest * 0.7), (third, rest * 0.2)) if c != ch
-        ]
-        out.append(tuple(alts))
-    return tuple(out)
 
 
 def build_reads(rng: random.Random, plates: list[str], n: int) -> list[tuple[str, str, int | None]]:
@@ -121,11 +99,11 @@ def run(
     false = clean = 0
     for kind, txt, i in wanted:
         truth = plates[i] if i is not None else txt
-        pos = next((k for k, (a, b) in enumerate(zip(txt, truth, strict=False)) if a != b), None)
-        conf = gen.confidences(rng, len(txt), pos)
-        alts = read_lattice(rng, txt, conf, truth) if lattice else None
+        conf, alts = ocr_read(rng, txt, truth)
         t = time.perf_counter_ns()
-        found = matcher.match(txt, state=None, now=now, confidences=conf, alternatives=alts)
+        found = matcher.match(
+            txt, state=None, now=now, confidences=conf, alternatives=alts if lattice else None
+        )
         timings.append((time.perf_counter_ns() - t) / 1000)
         if kind == "none":
             clean += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import queue
 import random
@@ -30,17 +31,16 @@ from hotlist.formats import ParsedEntry
 from hotlist.service import create_list, import_entries
 from rtcc.audit import SYSTEM
 from rtcc.bench import plategen as gen
+from rtcc.bench.ingest_nodes import NodeJob, SimulatedNodes
 from rtcc.bus import make_bus
 from rtcc.bus.connection import NatsConnection
-from rtcc.bus.outbox import Outbox
 from rtcc.clock import SystemClock
 from rtcc.config import Settings, load_settings
 from rtcc.db import transaction
 from rtcc.errors import ConfigError
 from rtcc.events import InProcessBus, NewHitEvent
-from rtcc.models import Camera, PlateRead
+from rtcc.models import Camera, Hotlist, HotlistEntry, PlateRead
 from rtcc.plates import PlateReadRecord
-from rtcc.runtime.forwarder import Forwarder
 from rtcc.runtime.hotlists import rebuild_index
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.ingest_consumer import IngestConsumer
@@ -58,9 +58,12 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--nodes", type=int, default=2, help="simulated nodes (outbox + forwarder)")
     p.add_argument("--consumers", type=int, default=2, help="ingest consumers")
     p.add_argument("--in-process-reads", type=int, default=5_000)
-    p.add_argument("--rate", type=float, default=0.0,
-                   help="submit at this many reads/s (0: all at once; hit latency then includes"
-                        " the backlog)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="submit at this many reads/s (0: all at once; hit latency then includes the backlog)",
+    )
     p.add_argument("--database-url", default=None, help="default: database.url (PostgreSQL)")
     p.add_argument("--bus-url", default=None, help="default: bus.url")
     p.add_argument("--seed", type=int, default=17)
@@ -68,34 +71,70 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.set_defaults(func=_run)
 
 
-def _reads(rng: random.Random, cams: list[str], hot: list[str], n: int, share: float,
-           tag: str) -> list[ReadMessage]:
+def _reads(
+    rng: random.Random, cams: list[str], hot: list[str], n: int, share: float, tag: str
+) -> list[ReadMessage]:
     t0 = SystemClock().now()
     out = []
     for i in range(n):
         plate = rng.choice(hot) if rng.random() < share else gen.random_plate(rng)
         seen = t0 + timedelta(milliseconds=i)
         rec = PlateReadRecord(
-            track_key=f"{tag}-{i}", status=ReadStatus.FINAL, plate=plate, confidence=0.95,
-            char_confidences=tuple(0.95 for _ in plate), char_alternatives=(), alternatives=(),
-            region=None, format_ok=True, frames=5, first_seen=seen, last_seen=seen,
+            track_key=f"{tag}-{i}",
+            status=ReadStatus.FINAL,
+            plate=plate,
+            confidence=0.95,
+            char_confidences=tuple(0.95 for _ in plate),
+            char_alternatives=(),
+            alternatives=(),
+            region=None,
+            format_ok=True,
+            frames=5,
+            first_seen=seen,
+            last_seen=seen,
             box=(10, 10, 90, 30),
         )
-        out.append(ReadMessage(camera_id=cams[i % len(cams)], record=rec, snapshot_path=None,
-                               crop_path=None))
+        out.append(
+            ReadMessage(
+                camera_id=cams[i % len(cams)], record=rec, snapshot_path=None, crop_path=None
+            )
+        )
     return out
 
 
 def _prepare(services: Services, cameras: int, entries: int, rng: random.Random) -> list[str]:
+    """Cameras and a hotlist of ``entries`` plates (made once per seed and size, then reused:
+    importing a million entries takes longer than the run)."""
     now = services.clock.now()
     plates = gen.unique_plates(rng, entries)
+    name = f"bench-{entries}-{hashlib.sha256(plates[0].encode()).hexdigest()[:8]}"
     with transaction(services.sessions) as s:
-        s.add_all(Camera(id=f"bench-{i:05d}", name=f"bench {i}", created_at=now, updated_at=now,
-                         state="online", enabled=True, origin="api")
-                  for i in range(cameras) if s.get(Camera, f"bench-{i:05d}") is None)
-        hl = create_list(s, name=f"bench-{uuid.uuid4().hex[:8]}", now=now, actor=SYSTEM)
-        import_entries(s, hotlist=hl, now=now, actor=SYSTEM,
-                       entries=[ParsedEntry(line=i + 2, plate=p) for i, p in enumerate(plates)])
+        s.add_all(
+            Camera(
+                id=f"bench-{i:05d}",
+                name=f"bench {i}",
+                created_at=now,
+                updated_at=now,
+                state="online",
+                enabled=True,
+                origin="api",
+            )
+            for i in range(cameras)
+            if s.get(Camera, f"bench-{i:05d}") is None
+        )
+        hl = s.scalar(select(Hotlist).where(Hotlist.name == name))
+        size = s.scalar(select(func.count()).where(HotlistEntry.hotlist_id == hl.id)) if hl else 0
+        if hl is None or size != entries:
+            if hl is not None:
+                hl.name = f"{name}-partial-{uuid.uuid4().hex[:6]}"  # an interrupted import
+            hl = create_list(s, name=name, now=now, actor=SYSTEM)
+            import_entries(
+                s,
+                hotlist=hl,
+                now=now,
+                actor=SYSTEM,
+                entries=[ParsedEntry(line=i + 2, plate=p) for i, p in enumerate(plates)],
+            )
     rebuild_index(services)
     return plates
 
@@ -104,10 +143,14 @@ def _stored(services: Services, tag: str) -> tuple[int, int]:
     """(rows, distinct tracks) of this run's reads."""
     with services.sessions() as s:
         rows = s.scalar(select(func.count()).where(PlateRead.track_key.like(f"{tag}-%"))) or 0
-        distinct = s.scalar(
-            select(func.count(func.distinct(PlateRead.track_key)))
-            .where(PlateRead.track_key.like(f"{tag}-%"))
-        ) or 0
+        distinct = (
+            s.scalar(
+                select(func.count(func.distinct(PlateRead.track_key))).where(
+                    PlateRead.track_key.like(f"{tag}-%")
+                )
+            )
+            or 0
+        )
     return int(rows), int(distinct)
 
 
@@ -118,62 +161,88 @@ def _p95(values: list[float]) -> float | None:
     return round(values[max(0, int(len(values) * 0.95) - 1)], 1)
 
 
-def _hit_watch(bus: Any, sent: dict[str, float], got: list[float], stop: threading.Event) -> None:
+def _hit_watch(bus: Any, got: dict[str, float], stop: threading.Event) -> None:
+    """When each plate's first new hit reached this bus's subscribers (monotonic)."""
     sub = bus.subscribe(maxsize=1_000_000)
     while not stop.is_set():
         try:
             event = sub.get(timeout=0.2)
         except queue.Empty:
             continue
-        if isinstance(event, NewHitEvent) and event.plate in sent:
-            got.append((time.perf_counter() - sent[event.plate]) * 1000)
+        if isinstance(event, NewHitEvent):
+            got.setdefault(event.plate, time.monotonic())
 
 
-def run_bus(services: Services, settings: Settings, reads: list[ReadMessage], nodes: int,
-            consumers: int, tmp: Path, tag: str, rate: float = 0.0,
-            timeout_s: float = 600) -> dict[str, Any]:
-    watcher = make_bus(settings)  # "another API instance": its own subscription
-    sent: dict[str, float] = {}
-    latencies: list[float] = []
-    stop = threading.Event()
-    thread = threading.Thread(target=_hit_watch, args=(watcher, sent, latencies, stop),
-                              daemon=True)
-    thread.start()
-    conns = [NatsConnection.open(settings.bus) for _ in range(nodes + consumers)]
-    cons = [IngestConsumer(services, c).start() for c in conns[nodes:]]
-    fwds = [Forwarder(c, Outbox(tmp / f"outbox-{i}.db"), node_id=f"bench-{i}").start()
-            for i, c in enumerate(conns[:nodes])]
-    t0 = time.perf_counter()
+def _jobs(
+    settings: Settings, reads: list[ReadMessage], nodes: int, tmp: Path, rate: float
+) -> list[NodeJob]:
+    """Cameras spread over the nodes (camera ``n`` on node ``n % nodes``)."""
+    cams = {cid: n % nodes for n, cid in enumerate(dict.fromkeys(m.camera_id for m in reads))}
+    share: list[list[tuple[int, ReadMessage]]] = [[] for _ in range(nodes)]
     for i, msg in enumerate(reads):
-        if rate > 0:
-            time.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-        if msg.record.plate not in sent:
-            sent[msg.record.plate] = time.perf_counter()
-        fwds[i % nodes].submit(msg)
-    deadline = time.monotonic() + timeout_s
+        share[cams[msg.camera_id]].append((i, msg))
+    return [
+        NodeJob(f"bench-{n}", settings.bus, tmp / f"outbox-{n}.db", share[n], rate)
+        for n in range(nodes)
+    ]
+
+
+def run_bus(
+    services: Services,
+    settings: Settings,
+    reads: list[ReadMessage],
+    nodes: int,
+    consumers: int,
+    tmp: Path,
+    tag: str,
+    rate: float = 0.0,
+    timeout_s: float = 600,
+) -> dict[str, Any]:
+    """Node processes submit ``reads``; ``consumers`` ingest consumers here store them; a
+    second bus (another API instance) times each new hit from submit to its subscribers."""
+    watcher = make_bus(settings)
+    got: dict[str, float] = {}
+    stop = threading.Event()
+    thread = threading.Thread(target=_hit_watch, args=(watcher, got, stop), daemon=True)
+    thread.start()
+    conns = [NatsConnection.open(settings.bus) for _ in range(consumers)]
+    cons = [IngestConsumer(services, c).start() for c in conns]
+    sim = SimulatedNodes(_jobs(settings, reads, nodes, tmp, rate)).start()
+    t0 = sim.go()
+    deadline = t0 + timeout_s
     while sum(c.stored for c in cons) < len(reads) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    took = time.perf_counter() - t0
-    time.sleep(1.0)
+        time.sleep(0.02)
+    took = time.monotonic() - t0
+    reports = sim.reports(timeout_s=30.0)
+    time.sleep(1.0)  # the last events on their way to the watcher
     stop.set()
     thread.join(5)
-    for fwd in fwds:
-        fwd.stop()
     for con in cons:
         con.stop()
-    for f in fwds:
-        f.outbox.close()
     for c in conns:
         c.close()
     getattr(watcher, "close")()  # noqa: B009 - NatsBus.close
+    sent: dict[str, float] = {}
+    for report in reports:
+        for plate, at in report.sent.items():
+            sent[plate] = min(at, sent.get(plate, at))
+    latencies = [(at - sent[plate]) * 1000 for plate, at in got.items() if plate in sent]
     rows, distinct = _stored(services, tag)
     return {
-        "reads": len(reads), "seconds": round(took, 2),
+        "reads": len(reads),
+        "seconds": round(took, 2),
         "reads_per_second": round(len(reads) / took, 1),
-        "lost": len(reads) - distinct, "duplicated": rows - distinct,
+        "submit_seconds": round(max((r.submit_seconds for r in reports), default=0.0), 2),
+        "lost": len(reads) - distinct,
+        "duplicated": rows - distinct,
         "redeliveries_skipped": sum(c.duplicates for c in cons),
-        "hits": sum(c.hits for c in cons), "hit_latency_ms_p95": _p95(latencies),
+        "hits": sum(c.hits for c in cons),
+        "hit_latency_ms_p95": _p95(latencies),
         "hit_latency_ms_median": round(statistics.median(latencies), 1) if latencies else None,
+        "outbox_syncs": sum(r.syncs for r in reports),
+        "bulk_stored": sum(c.bulk_stored for c in cons),
+        "node_errors": [f"{r.node_id}: {r.error}" for r in reports if r.error]
+        + [f"{nodes - len(reports)} node(s) did not report"] * (len(reports) < nodes),
     }
 
 
@@ -195,9 +264,13 @@ def run_in_process(services: Services, reads: list[ReadMessage], tag: str) -> di
                 latencies.append((time.perf_counter() - start) * 1000)
     took = time.perf_counter() - t0
     rows, distinct = _stored(services, tag)
-    return {"reads": len(reads), "reads_per_second": round(len(reads) / took, 1),
-            "lost": len(reads) - distinct, "duplicated": rows - distinct,
-            "hit_latency_ms_p95": _p95(latencies)}
+    return {
+        "reads": len(reads),
+        "reads_per_second": round(len(reads) / took, 1),
+        "lost": len(reads) - distinct,
+        "duplicated": rows - distinct,
+        "hit_latency_ms_p95": _p95(latencies),
+    }
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -219,18 +292,32 @@ def _run(args: argparse.Namespace) -> int:
         try:
             hot = _prepare(services, args.cameras, args.hotlist_size, rng)
             cams = [f"bench-{i:05d}" for i in range(args.cameras)]
+            rng = random.Random(f"{args.seed}-{tag}")  # new passes each run: new hits, not folds
             bus_reads = _reads(rng, cams, hot, args.reads, args.hit_share, tag)
-            result = run_bus(services, settings, bus_reads, args.nodes, args.consumers,
-                             Path(tmp), tag, rate=args.rate)
+            result = run_bus(
+                services,
+                settings,
+                bus_reads,
+                args.nodes,
+                args.consumers,
+                Path(tmp),
+                tag,
+                rate=args.rate,
+            )
             local_reads = _reads(rng, cams, hot, args.in_process_reads, args.hit_share, tag + "L")
             local = dataclasses.replace(services, bus=InProcessBus())  # the single-host path
             result["in_process"] = run_in_process(local, local_reads, tag + "L")
         finally:
             services.engine.dispose()
             getattr(services.bus, "close")()  # noqa: B009 - NatsBus.close
-    result.update(cameras=args.cameras, hotlist_size=args.hotlist_size, rate=args.rate,
-                  nodes=args.nodes, consumers=args.consumers,
-                  database=settings.database_url.split("://")[0])
+    result.update(
+        cameras=args.cameras,
+        hotlist_size=args.hotlist_size,
+        rate=args.rate,
+        nodes=args.nodes,
+        consumers=args.consumers,
+        database=settings.database_url.split("://")[0],
+    )
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -105,9 +105,10 @@ def _cameras(settings: Settings) -> list[Finding]:
     for i, cam in enumerate(settings.cameras):
         if not cam.enabled:
             continue
-        problem = camera_url_problem(cam.url)
-        if problem is not None:
-            out.append(Finding(f"cameras.{i}.url", problem))
+        for key, url in (("url", cam.url), ("detect_url", cam.detect_url)):
+            problem = camera_url_problem(url) if url is not None else None
+            if problem is not None:
+                out.append(Finding(f"cameras.{i}.{key}", problem))
     return out
 
 

@@ -101,6 +101,13 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {name}: {verb} {rows} row(s), {result.deleted_bytes[name]} bytes")
         for name, n in sorted(result.skipped_held.items()):
             print(f"  {name}: {n} held item(s) kept")
+        if result.free_space is not None:
+            space, mib = result.free_space, 1024 * 1024
+            print(f"  free space: {space['free_bytes'] // mib} MiB free, threshold "
+                  f"{space['below_bytes'] // mib} MiB, {space['needed_bytes']} bytes to free, "
+                  f"{space['short_bytes']} bytes short")
+        for note in result.notes:
+            print(f"  note: {note}")
         for err in result.errors:
             print(f"  error: {err}")
     return 0 if result.status == "ok" else 1

@@ -56,6 +56,7 @@ from rtcc.config.sections import (
     RetentionSettings,
     Section,
     ServerSettings,
+    StorageSettings,
 )
 from rtcc.errors import ConfigError
 
@@ -70,6 +71,7 @@ __all__ = [
     "HotlistFile",
     "MatchSettings",
     "RetentionSettings",
+    "StorageSettings",
     "NodeSpec",
     "ClusterSettings",
     "BusSettings",
@@ -119,6 +121,7 @@ class Settings(BaseSettings):
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     integrations: IntegrationsSettings = Field(default_factory=IntegrationsSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @field_validator("cameras")
     @classmethod

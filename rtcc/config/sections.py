@@ -66,6 +66,10 @@ class LprSettings(Section):
     ocr_sure: float = Field(default=0.99, ge=0.0, le=1.01)
     # Accept a format-fitting string when its log-probability is within this of the top string.
     format_margin: float = Field(default=2.5, ge=0.0, le=50.0)
+    # Decode with the regions' format prior (``lpr.prior``: serial formats, letters states do
+    # not issue, letter/digit runs): weight of log P(plate | region) next to the OCR's
+    # log-probability; 0 = off (hard patterns within format_margin instead).
+    format_prior_weight: float = Field(default=1.0, ge=0.0, le=10.0)
     unformatted_penalty: float = Field(default=0.8, ge=0.0, le=1.0)  # confidence factor
     top_k: int = Field(default=3, ge=1, le=10)  # alternatives kept per character
     # Polygons ([x, y] frame pixels) where plate detections are ignored (signs, lettering).
@@ -195,6 +199,28 @@ class MatchSettings(Section):
         return groups
 
 
+class VideoFreeSpaceSettings(Section):
+    """Free the oldest video first when the disk fills (off unless ``below_mb`` is set): when
+    the data folder has less than ``below_mb`` MiB free, each retention run deletes the oldest
+    recorded segments (never one under a legal hold, never one that ended within
+    ``keep_hours``) until ``target_mb`` MiB are free."""
+
+    below_mb: int | None = Field(default=None, ge=1)
+    target_mb: int | None = Field(default=None, ge=1)  # None: the same as below_mb
+    # At least a day: the days whose video goes are then finished, and tallied first.
+    keep_hours: float = Field(default=24.0, ge=24)
+
+    @model_validator(mode="after")
+    def _target_not_below(self) -> VideoFreeSpaceSettings:
+        if self.target_mb is not None and self.below_mb is None:
+            raise ValueError("target_mb needs below_mb")
+        if self.target_mb is not None and self.below_mb is not None and (
+            self.target_mb < self.below_mb
+        ):
+            raise ValueError(f"target_mb ({self.target_mb}) is below below_mb ({self.below_mb})")
+        return self
+
+
 class RetentionSettings(Section):
     video_days: int = Field(default=30, ge=1)
     plate_reads_days: int = Field(default=90, ge=1)
@@ -208,6 +234,7 @@ class RetentionSettings(Section):
     batch_size: int = Field(default=500, ge=1, le=100_000)
     orphan_grace_s: float = Field(default=3600.0, ge=60)  # younger files without a row: in flight
     enabled: bool = True
+    video_free_space: VideoFreeSpaceSettings = Field(default_factory=VideoFreeSpaceSettings)
     # The longest the law or policy lets this site keep each class (days), e.g. {plate_reads: 90};
     # ``rtcc check-config`` warns when a setting above goes beyond it.
     legal_max_days: dict[Literal["video", "plate_reads", "hit_reads", "hits", "camera_status"],
@@ -219,3 +246,11 @@ class RetentionSettings(Section):
                  "hit_reads": self.hit_reads_days, "hits": self.hits_days,
                  "camera_status": self.camera_status_days}[data_class]
         return given if given is not None else self.plate_reads_days
+
+
+class StorageSettings(Section):
+    """The data folder's free space: under ``min_free_mb`` health says degraded and the storage
+    watcher raises a ``storage_degraded`` alert (cleared when space is back)."""
+
+    min_free_mb: int = Field(default=1024, ge=0)
+    check_interval_s: float = Field(default=30.0, gt=0)

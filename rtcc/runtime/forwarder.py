@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Any
+
+from nats.js import JetStreamContext
 
 from cameras.messages import WorkerMessage
 from rtcc.bus.connection import NatsConnection
@@ -20,12 +23,13 @@ from rtcc.bus.streams import ensure_ingest_stream, ingest_subject
 from rtcc.runtime.wire import encode, kind_of, message_id
 
 log = logging.getLogger(__name__)
+ACK_TIMEOUT_S = 5.0  # a batch's acknowledgements not back by then: kept, sent again
 NODE_HEADER = "Rtcc-Node"  # the node a message comes from (sets the camera's ``node``)
 
 
 class Forwarder:
     def __init__(
-        self, conn: NatsConnection, outbox: Outbox, *, batch: int = 200, node_id: str | None = None
+        self, conn: NatsConnection, outbox: Outbox, *, batch: int = 500, node_id: str | None = None
     ) -> None:
         self.conn = conn
         self.node_id = node_id
@@ -38,14 +42,22 @@ class Forwarder:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forwarder", daemon=True)
         self._stream_ready = False
+        self._js: JetStreamContext | None = None
 
     def start(self) -> Forwarder:
         self._thread.start()
         return self
 
     def submit(self, msg: WorkerMessage) -> None:
-        subject = ingest_subject(self.settings, kind_of(msg), msg.camera_id)
-        self.outbox.put(message_id(msg), subject, encode(msg))
+        """Keep ``msg`` for the hub; returns once it is on disk (the sync is shared by the
+        messages submitted meanwhile from other threads: ``Outbox`` group commit)."""
+        self.submit_many([msg])
+
+    def submit_many(self, msgs: list[WorkerMessage]) -> None:
+        self.outbox.put_many(
+            (message_id(m), ingest_subject(self.settings, kind_of(m), m.camera_id), encode(m))
+            for m in msgs
+        )
         self._wake.set()
 
     def _run(self) -> None:
@@ -57,37 +69,61 @@ class Forwarder:
                 self._wake.clear()
                 continue
             try:
-                self.conn.run(self._publish(pending), timeout=30.0)
+                done, error = self.conn.run(self._publish(pending), timeout=ACK_TIMEOUT_S * 3)
+                # Stored by the stream: forget them together, off the connection's loop.
+                # Lost before this, they are sent again and dropped by the stream's duplicate
+                # window or by the ingest inbox.
+                self.outbox.ack_many(done)
+                self.forwarded += len(done)
+                if error is not None:
+                    raise error
                 backoff = 0.2
             except Exception as exc:  # noqa: BLE001 - the hub is away: keep the outbox, retry
                 self.failures += 1
                 self._stream_ready = False  # a new server may have lost the stream
+                self._js = None
                 log.debug("forwarder: %d waiting, hub unreachable: %r", len(pending), exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _publish(self, pending: list[Pending]) -> None:
-        js = self.conn.jetstream()
+    async def _publish(self, pending: list[Pending]) -> tuple[list[str], BaseException | None]:
+        """Publish ``pending`` with every acknowledgement outstanding at once: the ids the
+        stream stored, and the first failure (the rest stay in the outbox, sent again)."""
+        if self._js is None:
+            self._js = self.conn.jetstream()  # one context: one reply subscription for acks
+        js = self._js
         if not self._stream_ready:
             await ensure_ingest_stream(js, self.settings)
             self._stream_ready = True
-
-        async def one(p: Pending) -> str:
+        futures: list[asyncio.Future[Any]] = []
+        error: BaseException | None = None
+        for p in pending:
             headers = {"Nats-Msg-Id": p.message_id}
             if self.node_id:
                 headers[NODE_HEADER] = self.node_id
-            await js.publish(p.subject, p.payload, timeout=5.0, headers=headers)
-            return p.message_id
-
-        results = await asyncio.gather(*(one(p) for p in pending), return_exceptions=True)
-        # Stored by the stream: forget them together (one disk sync). Lost before this, they
-        # are sent again and dropped by the stream's duplicate window or by the ingest inbox.
-        done = [r for r in results if isinstance(r, str)]
-        self.outbox.ack_many(done)
-        self.forwarded += len(done)
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
-            raise errors[0]
+            try:
+                futures.append(
+                    await js.publish_async(
+                        p.subject, p.payload, headers=headers, wait_stall=ACK_TIMEOUT_S
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - disconnected: wait for those sent
+                error = exc
+                break
+        if futures:
+            await asyncio.wait(futures, timeout=ACK_TIMEOUT_S)
+        done = []
+        for p, fut in zip(pending, futures, strict=False):
+            if not fut.done():
+                fut.cancel()  # no answer: sent again later, the duplicate window drops it
+                error = error or TimeoutError(f"no acknowledgement in {ACK_TIMEOUT_S:g} s")
+            elif fut.cancelled():
+                error = error or TimeoutError("acknowledgement cancelled")
+            elif fut.exception() is not None:
+                error = error or fut.exception()
+            else:
+                done.append(p.message_id)
+        return done, error
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until the outbox is empty (tests, orderly shutdown); False on timeout."""

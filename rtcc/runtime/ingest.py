@@ -1,6 +1,8 @@
 """The core process's single writer: worker messages in, rows and events out.
 
-Each message is handled in its own short transaction; events go out after the commit.
+Each message is handled in its own short transaction; events go out after the commit. Reads and
+segments pass through a durable local spool first (``rtcc.runtime.spool``), so a database
+outage delays them instead of losing them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cameras.backoff import Backoff
 from cameras.logs import replay
-from cameras.messages import ReadMessage, SegmentMessage, StatusMessage
+from cameras.messages import ReadMessage, SegmentMessage, StatusMessage, WorkerMessage
 from cameras.sources import redact_url
 from hotlist import sightings
 from rtcc.db import transaction
@@ -24,6 +27,8 @@ from rtcc.integrations.trailers import locate_read
 from rtcc.models import Camera, CameraStatus, PlateRead, VideoSegment
 from rtcc.plates import alternatives_to_json
 from rtcc.runtime.services import Services
+from rtcc.runtime.spool import IngestSpool, SpoolWriter
+from rtcc.vocab import ReadStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,8 @@ class Ingestor:
     def _read(self, msg: ReadMessage) -> None:
         now = self.s.clock.now()
         with transaction(self.s.sessions) as session:
+            if stale_preview(session, msg):
+                return
             events = store_read_and_hits(session, self.s, msg, now=now)
         for event in events:
             self.s.bus.publish(event)
@@ -114,11 +121,28 @@ def store_read_and_hits(
         got = sightings.record(session, read=read, match=match, now=now, rules=fold)
         if got.created:
             entry, hotlist = match.entry, match.entry.hotlist
-            events.append(NewHitEvent(**NewHitEvent.fields_of(got.hit, read, entry=entry,
-                                                              hotlist=hotlist), alert=got.alert))
+            events.append(
+                NewHitEvent(
+                    **NewHitEvent.fields_of(got.hit, read, entry=entry, hotlist=hotlist),
+                    alert=got.alert,
+                )
+            )
         else:
             events.append(HitUpdatedEvent.load(session, got.hit))
     return events
+
+
+def stale_preview(session: Session, msg: ReadMessage) -> bool:
+    """A preview arriving after its read's final version (out of order, or replayed from the
+    spool or the bus): keep the final."""
+    if msg.record.status != ReadStatus.PREVIEW:
+        return False
+    status = session.scalar(
+        select(PlateRead.status).where(
+            PlateRead.camera_id == msg.camera_id, PlateRead.track_key == msg.record.track_key
+        )
+    )
+    return status == ReadStatus.FINAL.value
 
 
 def store_read(session: Session, msg: ReadMessage, *, now: datetime) -> PlateRead:
@@ -157,35 +181,88 @@ def store_read(session: Session, msg: ReadMessage, *, now: datetime) -> PlateRea
 
 
 class IngestThread:
-    """Drains a worker queue into the ``Ingestor`` until stopped."""
+    """Moves worker messages from ``source`` into the durable spool until stopped; a
+    ``SpoolWriter`` stores them into the database (``rtcc.runtime.spool``). Never waits on the
+    database, so messages keep being kept while it is unreachable."""
 
-    def __init__(self, ingestor: Ingestor, source: Any) -> None:
-        self.ingestor = ingestor
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        source: Any,
+        spool: IngestSpool,
+        *,
+        batch: int = 200,
+        backoff: Backoff | None = None,
+        alert_every_s: float = 10.0,
+    ) -> None:
         self.source = source
+        self.spool = spool
+        self.batch = batch
+        self.writer = SpoolWriter(
+            ingestor.handle,
+            spool,
+            bus=ingestor.s.bus,
+            clock=ingestor.s.clock,
+            backoff=backoff,
+            alert_every_s=alert_every_s,
+        )
+        self._carry: list[WorkerMessage] = []  # not yet on disk (the spool failed to write)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
-        self.handled = 0
+
+    @property
+    def handled(self) -> int:
+        return self.writer.handled
 
     def start(self) -> None:
+        self.writer.start()  # leftovers of an earlier run first (they are first in the spool)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                msg = self.source.get(timeout=0.5)
+                first = self.source.get(timeout=0.5)
             except queue.Empty:
                 continue
             except (EOFError, OSError):
                 break
+            self._take([first, *self._more()])
+        self._take(self._more())  # what the workers sent before they stopped
+
+    def _more(self) -> list[Any]:
+        more: list[Any] = []
+        while len(more) < self.batch:
             try:
-                self.ingestor.handle(msg)
-                self.handled += 1
-            except Exception:  # noqa: BLE001 - one bad message must not stop ingest
-                log.exception("failed to store a worker message")
+                more.append(self.source.get_nowait())
+            except (queue.Empty, EOFError, OSError):
+                break
+        return more
+
+    def _take(self, msgs: list[Any]) -> None:
+        for msg in msgs:
+            if isinstance(msg, (ReadMessage, SegmentMessage)):
+                self._carry.append(msg)
+            elif isinstance(msg, StatusMessage):
+                self.writer.offer_status(msg)
+            elif isinstance(msg, logging.LogRecord):
+                replay(msg)
+            else:
+                log.warning("ignoring unknown worker message %r", type(msg).__name__)
+        if not self._carry:
+            return
+        try:
+            self.spool.put_many(self._carry)
+        except Exception:  # noqa: BLE001 - e.g. a full disk: kept in memory, tried again
+            log.exception("ingest: %d message(s) could not be spooled; retrying", len(self._carry))
+            return
+        self._carry = []
+        self.writer.notify()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+        if self.writer.stop(timeout):
+            self.spool.close()
 
 
 def sync_cameras(session: Session, services: Services) -> None:
@@ -202,8 +279,14 @@ def sync_cameras(session: Session, services: Services) -> None:
         cam.enabled = cfg.enabled
         state = "starting" if cfg.enabled else "offline"
         if cam.state != state or cam.state_since_at is None:  # uptime: history restarts here
-            session.add(CameraStatus(camera_id=cfg.id, state=state, at=now,
-                                     message=None if cfg.enabled else "disabled"))
+            session.add(
+                CameraStatus(
+                    camera_id=cfg.id,
+                    state=state,
+                    at=now,
+                    message=None if cfg.enabled else "disabled",
+                )
+            )
         cam.state = state
         cam.state_since_at = now
         cam.state_reason = None

@@ -1,12 +1,13 @@
 """Ingest from the bus: worker messages of every node into the database, each exactly once.
 
 Consumers (one or more, on any host) share the durable pull consumer ``ingest``. Each fetch
-(up to ``bus.ingest_batch`` messages) is one transaction: insert the reads' message ids into
-``ingested_message`` (ids already there: redeliveries, skipped), store the reads, match them and
-record their hits; commit, publish the events, then acknowledge them all. A consumer killed
-before the commit leaves nothing and the messages are redelivered; killed after the commit but
-before the acks, the redelivered copies find their ids and are skipped. When a batch fails (an
-id stored by another consumer meanwhile, a bad message) it is retried one message at a time.
+(up to ``bus.ingest_batch`` messages) is one transaction (``rtcc.runtime.read_batch``): insert
+the reads' message ids into ``ingested_message`` (ids already there, stored by this consumer or
+another: redeliveries, skipped), store the reads, match them and record their hits; commit,
+publish the events, then acknowledge them all. A consumer killed before the commit leaves
+nothing and the messages are redelivered; killed after the commit but before the acks, the
+redelivered copies find their ids and are skipped. When a batch fails (a bad message) it is
+retried one message at a time.
 """
 
 from __future__ import annotations
@@ -14,26 +15,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from cameras.messages import ReadMessage, StatusMessage
 from rtcc.bus.connection import NatsConnection
 from rtcc.bus.streams import ensure_ingest_stream, ingest_stream
 from rtcc.db import transaction
-from rtcc.events import Event, NewHitEvent
-from rtcc.models import Camera, IngestedMessage, PlateRead
+from rtcc.events import NewHitEvent
+from rtcc.models import Camera, IngestedMessage
 from rtcc.runtime.forwarder import NODE_HEADER
-from rtcc.runtime.ingest import Ingestor, store_read_and_hits
+from rtcc.runtime.ingest import Ingestor
+from rtcc.runtime.read_batch import store_batch
 from rtcc.runtime.services import Services
 from rtcc.runtime.wire import WireError, decode
-from rtcc.vocab import ReadStatus
 
 log = logging.getLogger(__name__)
 DURABLE = "ingest"
@@ -50,6 +49,7 @@ class IngestConsumer:
         self.duplicates = 0
         self.rejected = 0
         self.hits = 0
+        self.bulk_stored = 0  # of ``stored``, by a batch's multi-row insert
         self.lag_s = 0.0  # store time minus the last stored read's last sighting
         self._psub: Any = None
         self._stop = threading.Event()
@@ -69,8 +69,10 @@ class IngestConsumer:
             max_ack_pending=self.settings.ingest_batch * 10,
         )
         self._psub = await js.pull_subscribe(
-            f"{self.settings.subject_prefix}.ingest.>", durable=DURABLE,
-            stream=ingest_stream(self.settings), config=config,
+            f"{self.settings.subject_prefix}.ingest.>",
+            durable=DURABLE,
+            stream=ingest_stream(self.settings),
+            config=config,
         )
 
     def _run(self) -> None:
@@ -114,8 +116,9 @@ class IngestConsumer:
         try:
             done = self.store_reads([(mid, read) for mid, read, _ in reads])
         except Exception:  # noqa: BLE001 - find the message at fault one by one
-            log.warning("ingest: a batch of %d failed; retrying one by one", len(reads),
-                        exc_info=True)
+            log.warning(
+                "ingest: a batch of %d failed; retrying one by one", len(reads), exc_info=True
+            )
             done = False
         if not done:
             for *_, msg in reads:
@@ -158,29 +161,20 @@ class IngestConsumer:
         self.store_reads([(message_id, worker_msg)])
 
     def store_reads(self, reads: list[tuple[str, ReadMessage]]) -> bool:
-        """Store ``(message id, read)`` pairs in one transaction, each exactly once, then publish
-        their events. False (nothing stored) when another consumer stored one of several
-        meanwhile: retry them one by one. Raises on any other failure (nothing stored)."""
+        """Store ``(message id, read)`` pairs in one transaction, each exactly once (ids stored
+        before, by anyone, are skipped), then publish their events. Raises on failure (nothing
+        stored: the caller retries one by one); True otherwise."""
         now = self.s.clock.now()
-        events: list[Event] = []
-        fresh: list[ReadMessage] = []
-        try:
-            with transaction(self.s.sessions) as session:
-                fresh = _claim(session, reads, now=now)
-                for msg in fresh:
-                    if not _stale_preview(session, msg):
-                        events.extend(store_read_and_hits(session, self.s, msg, now=now))
-        except _Duplicate:
-            if len(reads) > 1:
-                return False
-            fresh = []  # the one message was stored by another consumer meanwhile
-        self.duplicates += len(reads) - len(fresh)
-        self.stored += len(fresh)
-        self.hits += sum(1 for e in events if isinstance(e, NewHitEvent))
-        if fresh:
-            last_seen = max(msg.record.last_seen for msg in fresh)
+        with transaction(self.s.sessions) as session:
+            got = store_batch(session, self.s, reads, now=now)
+        self.duplicates += len(reads) - len(got.fresh)
+        self.stored += len(got.fresh)
+        self.bulk_stored += got.bulk
+        self.hits += sum(1 for e in got.events if isinstance(e, NewHitEvent))
+        if got.fresh:
+            last_seen = max(msg.record.last_seen for msg in got.fresh)
             self.lag_s = max(0.0, (now - last_seen).total_seconds())
-        for event in events:
+        for event in got.events:
             self.s.bus.publish(event)
         return True
 
@@ -191,10 +185,13 @@ class IngestConsumer:
         deleted = 0
         while True:
             with transaction(self.s.sessions) as session:
-                ids = list(session.scalars(
-                    select(IngestedMessage.message_id)
-                    .where(IngestedMessage.at < cutoff).limit(batch)
-                ))
+                ids = list(
+                    session.scalars(
+                        select(IngestedMessage.message_id)
+                        .where(IngestedMessage.at < cutoff)
+                        .limit(batch)
+                    )
+                )
                 if ids:
                     session.execute(
                         delete(IngestedMessage).where(IngestedMessage.message_id.in_(ids))
@@ -214,10 +211,6 @@ class IngestConsumer:
         self._thread.join(20.0)
 
 
-class _Duplicate(Exception):
-    pass
-
-
 def _message_id(msg: Any) -> str:
     headers = msg.headers or {}
     return str(headers.get("Nats-Msg-Id") or f"seq.{msg.metadata.sequence.stream}")
@@ -226,38 +219,6 @@ def _message_id(msg: Any) -> str:
 async def _ack_all(msgs: list[Any]) -> None:
     for msg in msgs:
         await msg.ack()
-
-
-def _claim(session: Session, reads: list[tuple[str, ReadMessage]], *,
-           now: datetime) -> list[ReadMessage]:
-    """Record the message ids not stored before; their reads (first copy of each id)."""
-    ids = [mid for mid, _ in reads]
-    seen = set(session.scalars(
-        select(IngestedMessage.message_id).where(IngestedMessage.message_id.in_(ids))
-    ))
-    fresh = []
-    for mid, msg in reads:
-        if mid not in seen:
-            seen.add(mid)
-            fresh.append(msg)
-            session.add(IngestedMessage(message_id=mid, at=now))
-    try:
-        session.flush()
-    except IntegrityError:
-        raise _Duplicate from None  # stored by another consumer meanwhile
-    return fresh
-
-
-def _stale_preview(session: Session, msg: ReadMessage) -> bool:
-    """A preview arriving after its read's final version (out of order): keep the final."""
-    if msg.record.status != ReadStatus.PREVIEW:
-        return False
-    status = session.scalar(
-        select(PlateRead.status).where(
-            PlateRead.camera_id == msg.camera_id, PlateRead.track_key == msg.record.track_key
-        )
-    )
-    return status == ReadStatus.FINAL.value
 
 
 def start_bus_consumer(services: Services) -> IngestConsumer | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 from datetime import timedelta
 
 from cameras.supervisor import CameraSupervisor
@@ -11,15 +12,18 @@ from hotlist.service import replace_list
 from retention.scheduler import RetentionScheduler
 from rtcc.audit_anchor import anchor_from_settings
 from rtcc.db import transaction
-from rtcc.runtime.anchoring import AfterRetention, CheckpointScheduler
+from rtcc.runtime.anchoring import CheckpointScheduler
 from rtcc.runtime.camera_specs import local_worker_specs, seed_cameras
 from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
 from rtcc.runtime.ingest_consumer import IngestConsumer, start_bus_consumer
 from rtcc.runtime.outbound import OutboundDispatcher
 from rtcc.runtime.oversight import OversightScheduler
+from rtcc.runtime.retention_job import build_retention
 from rtcc.runtime.server_runs import ServerRunRecorder
 from rtcc.runtime.services import Services
+from rtcc.runtime.spool import SPOOL_FILE, IngestSpool
+from rtcc.runtime.storage import StorageWatcher
 from rtcc.runtime.tallies import TallyScheduler
 
 log = logging.getLogger(__name__)
@@ -43,8 +47,12 @@ def load_configured_hotlists(services: Services) -> None:
                 alert_on_historical=hl.alert_on_historical,
                 two_person_confirm=hl.two_person_confirm,
             )
-        log.info("hotlist %s: %d entries loaded from %s (read-only in the console)",
-                 hl.name, len(entries), hl.file)
+        log.info(
+            "hotlist %s: %d entries loaded from %s (read-only in the console)",
+            hl.name,
+            len(entries),
+            hl.file,
+        )
 
 
 class Runtime:
@@ -59,6 +67,12 @@ class Runtime:
         self.tallies: TallyScheduler | None = None  # usage tallies, with retention
         self.consumer: IngestConsumer | None = None  # worker messages from nodes, via the bus
         self.hotlists = HotlistWatcher(services)
+        self.storage = StorageWatcher(
+            data_dir=services.settings.data_dir,
+            settings=services.settings.storage,
+            bus=services.bus,
+            clock=services.clock,
+        )
         self.outbound: OutboundDispatcher | None = None
         self.server_run = ServerRunRecorder(sessions=services.sessions, clock=services.clock)
 
@@ -71,6 +85,7 @@ class Runtime:
         load_configured_hotlists(s)
         rebuild_index(s)
         self.hotlists.start()
+        self.storage.start()  # storage_degraded alerts (first check now)
         self.consumer = start_bus_consumer(s)
         self._start_outbound()
         specs = local_worker_specs(s) if self._cameras else []
@@ -78,36 +93,52 @@ class Runtime:
             self.supervisor = CameraSupervisor(
                 [], lpr=s.settings.lpr, data_dir=s.settings.data_dir, clock=s.clock, specs=specs
             )
-            self.ingest = IngestThread(Ingestor(s), self.supervisor.messages)
-            self.ingest.start()
+            self.ingest = IngestThread(
+                Ingestor(s), self.supervisor.messages, IngestSpool.open(s.settings.data_dir)
+            )
+            self.ingest.start()  # stores what an earlier run left in the spool first
             self.supervisor.start()
+        elif (s.settings.data_dir / SPOOL_FILE).exists():  # no cameras now: store the leftovers
+            self.ingest = IngestThread(
+                Ingestor(s), queue.Queue(), IngestSpool.open(s.settings.data_dir)
+            )
+            self.ingest.start()
         anchor = anchor_from_settings(s.settings) if s.settings.audit.checkpoints_enabled else None
         if anchor is not None:
             self.anchoring = CheckpointScheduler(
-                sessions=s.sessions, anchor=anchor, clock=s.clock,
+                sessions=s.sessions,
+                anchor=anchor,
+                clock=s.clock,
                 interval_s=s.settings.audit.checkpoint_interval_minutes * 60,
             )
             self.anchoring.start()
         if s.settings.oversight.enabled:
             self.oversight = OversightScheduler(
-                sessions=s.sessions, clock=s.clock, settings=s.settings.oversight,
-                remind_within=timedelta(days=s.settings.hotlist_governance.remind_days_before))
+                sessions=s.sessions,
+                clock=s.clock,
+                settings=s.settings.oversight,
+                remind_within=timedelta(days=s.settings.hotlist_governance.remind_days_before),
+            )
             self.oversight.start()
         if s.settings.retention.enabled:
-            self.retention = RetentionScheduler(
-                sessions=s.sessions,
-                settings=s.settings.retention,
-                data_dir=s.settings.data_dir,
-                clock=s.clock,
-                after_run=None if anchor is None else AfterRetention(
-                    sessions=s.sessions, anchor=anchor, clock=s.clock),
-            )
+            self.retention = build_retention(s, anchor=anchor)
             self.retention.start()
-            self.tallies = TallyScheduler(sessions=s.sessions, clock=s.clock,
-                                          retention=s.settings.retention,
-                                          data_dir=s.settings.data_dir,
-                                          first_delay_s=s.settings.retention.first_run_delay_s)
+            self.tallies = TallyScheduler(
+                sessions=s.sessions,
+                clock=s.clock,
+                retention=s.settings.retention,
+                data_dir=s.settings.data_dir,
+                first_delay_s=s.settings.retention.first_run_delay_s,
+            )
             self.tallies.start()
+
+    def spooled(self) -> int | None:
+        """Worker messages waiting in the local spool for the database (None: no spool)."""
+        return len(self.ingest.spool) if self.ingest is not None else None
+
+    def database_unreachable(self) -> bool:
+        """Whether the ingest is waiting for the database (it keeps retrying)."""
+        return self.ingest is not None and self.ingest.writer.outage is not None
 
     def _start_outbound(self) -> None:
         """Events to webhooks and MQTT (before the cameras, so no event is missed)."""
@@ -118,6 +149,7 @@ class Runtime:
 
     def stop(self) -> None:
         self.hotlists.stop()
+        self.storage.stop()
         if self.consumer is not None:
             self.consumer.stop()
         if self.anchoring is not None:

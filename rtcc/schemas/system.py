@@ -16,8 +16,19 @@ from rtcc.vocab import (
     ReadStatus,
     RejectReason,
     Role,
+    StorageState,
     SystemAlertKind,
 )
+
+
+class StorageOut(ReadModel):
+    """The data folder (``rtcc.storage.check``): free space against ``storage.min_free_mb``."""
+
+    state: StorageState
+    free_bytes: int | None  # None: the folder could not be measured
+    min_free_bytes: int
+    path: str
+    detail: str
 
 
 class HealthOut(ReadModel):
@@ -28,6 +39,9 @@ class HealthOut(ReadModel):
     database: str | None = None
     cameras: dict[str, int] | None = None  # how many cameras are in each state
     hotlist_entries: int | None = None
+    storage: StorageOut | None = None  # status is "degraded" unless its state is ok
+    # database "unreachable" (status "degraded"): worker messages kept in the local spool
+    queued: int | None = None
 
 
 class SystemAlertOut(ReadModel):

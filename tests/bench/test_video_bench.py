@@ -48,3 +48,17 @@ def test_bench_video_live_viewers(capsys: pytest.CaptureFixture[str]) -> None:
     for key in ("server_cpu_percent_no_viewers", "server_cpu_percent_viewers",
                 "viewers_add_cpu_percent", "cpu_percent"):
         assert key in r, key
+
+
+@pytest.mark.browser
+def test_bench_video_latency_reads_the_time_back_from_displayed_frames(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is not installed")
+    r = run_json(["bench", "video", "--mode", "latency", "--seconds", "5", "--json"], capsys)
+    frames, unreadable = int(r["frames"]), int(r["unreadable_frames"])  # type: ignore[call-overload]
+    assert frames >= 100 and unreadable <= frames // 10  # the stamp is read back
+    low, p50, p95 = (float(r[k]) for k in ("min_s", "p50_s", "p95_s"))  # type: ignore[arg-type]
+    assert 0 < low <= p50 <= p95 < 10  # after the frame was made, and not absurdly late
+    assert r["cpu_model"] and r["under_target"] == (p95 < 1.5)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cameras.health import Change, live_state, uptime
+import pytest
+
+from cameras.health import Change, camera_state, live_state, uptime
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -39,3 +41,37 @@ def test_live_state() -> None:
     assert live_state(input_fps=15, nominal_fps=15, lag_s=0) == "online"
     assert live_state(input_fps=5, nominal_fps=15, lag_s=0) == "degraded"
     assert live_state(input_fps=15, nominal_fps=15, lag_s=2.5) == "degraded"
+
+
+REFUSED = "rtsp://***@10.0.0.5/sub: connection refused"
+
+
+@pytest.mark.parametrize(
+    ("analysis", "recording", "expected"),
+    [
+        (("online", None), None, ("online", None)),  # one connection: its own state
+        (("offline", "x"), None, ("offline", "x")),
+        (("online", None), ("online", None), ("online", None)),
+        (("degraded", "input 3.0 of 10 fps"), ("online", None),
+         ("degraded", "input 3.0 of 10 fps")),
+        (("starting", None), ("online", None), ("starting", None)),
+        (("offline", REFUSED), ("online", None),
+         ("degraded", f"detect stream offline: {REFUSED}; no plate recognition")),
+        (("online", None), ("error", "rtsp://***@h/main: authentication failed"),
+         ("degraded", "main stream error: rtsp://***@h/main: authentication failed; "
+                      "not recording")),
+        (("offline", "end of file"), ("offline", "end of file"), ("offline", "end of file")),
+        (("offline", "a"), ("error", "b"), ("error", "detect stream: a; main stream: b")),
+    ],
+)
+def test_one_camera_state_from_the_analysed_and_the_recorded_stream(
+    analysis: tuple[str, str | None], recording: tuple[str, str | None] | None,
+    expected: tuple[str, str | None],
+) -> None:
+    assert camera_state(analysis, recording) == expected
+
+
+def test_a_recording_failure_is_an_error_whatever_the_streams_do() -> None:
+    full = "recording stopped: disk full (/data/video)"
+    for recording in (None, ("online", None), ("offline", "gone")):
+        assert camera_state(("online", None), recording, recorder_error=full) == ("error", full)

@@ -20,6 +20,7 @@ from cameras.recorder import PARTIAL, SegmentRecorder
 from cameras.sources import AvSource
 from rtcc.clock import SystemClock
 from rtcc.config import CameraSettings
+from tests.support import tinyfs
 from tests.support.clips import Clip, write_clip
 from tests.support.rtsp import RtspServer
 from tests.support.scripted import ScriptedFactory
@@ -147,18 +148,10 @@ def _noise_clip(path: Path) -> Path:
 
 
 @pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+def tiny_disk() -> Iterator[Path]:
     """A real 1 MiB filesystem (tmpfs) that fills up; skipped where mounting is not allowed."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode(errors='replace').strip()}")
-    try:
+    with tinyfs.tmpfs(1) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_full_disk_stops_recording_with_a_clear_error_and_indexes_nothing_corrupt(

@@ -27,6 +27,14 @@ def recognizer() -> FastAlprRecognizer:
     return rec
 
 
+@pytest.fixture(scope="module")
+def hard_recognizer(recognizer: FastAlprRecognizer) -> FastAlprRecognizer:
+    """The same models decoding with hard format patterns instead of the format prior."""
+    rec = build_recognizer(recognizer.settings.model_copy(update={"format_prior_weight": 0.0}))
+    assert isinstance(rec, FastAlprRecognizer)
+    return rec
+
+
 def test_reads_real_plates_with_per_character_alternatives(recognizer: FastAlprRecognizer) -> None:
     img = cv2.imread(str(shared_path("data/plates-dev/images/1277DPZ.jpg")))
     assert img is not None
@@ -48,6 +56,33 @@ def test_mask_hides_a_plate(recognizer: FastAlprRecognizer) -> None:
         )
     )
     assert masked.recognize(img) == []
+
+
+@pytest.mark.parametrize(
+    ("image", "with_prior", "without"),
+    [
+        ("GOOGLE", "GOOGLE", "G0OGLE"),  # a 0 inside a run of letters
+        ("589222", "589222", "589222"),  # a Z among digits: both decoders fix it
+        ("1277DPZ", "1277DPZ", "1277DPZ"),
+        ("J1S1", "J1S1", "J1S1"),  # sure mixed characters stay
+        ("EXCUSEM3", "EXCUSEM3", "EXCUSEM3"),
+    ],
+)
+def test_format_prior_on_real_plates(
+    recognizer: FastAlprRecognizer,
+    hard_recognizer: FastAlprRecognizer,
+    image: str,
+    with_prior: str,
+    without: str,
+) -> None:
+    img = cv2.imread(str(shared_path(f"data/plates-dev/images/{image}.jpg")))
+    assert img is not None
+    assert recognizer.settings.format_prior_weight > 0
+    (read,) = recognizer.recognize(img)
+    assert read.text == with_prior
+    (plain,) = hard_recognizer.recognize(img)
+    assert plain.text == without
+    assert read.raw_text == plain.raw_text  # the OCR's own string is kept on the read
 
 
 def run_video(recognizer: FastAlprRecognizer, path: Path) -> list[ReadOut]:
@@ -82,8 +117,9 @@ def test_one_final_read_per_pass(
     assert sorted(r.record.plate for r in finals) == sorted(plates)
     for final in finals:
         rec = final.record
-        previews = [r for r in reads
-                    if r.record.status == "preview" and r.record.track_key == rec.track_key]
+        previews = [
+            r for r in reads if r.record.status == "preview" and r.record.track_key == rec.track_key
+        ]
         assert len(previews) <= 1
         assert rec.frames >= 2 and final.snapshot is not None and final.crop is not None
         assert rec.first_seen <= rec.last_seen

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from retention.plan import Candidate, Hold, Policy, plan
+from retention.plan import Candidate, FreeSpaceRule, Hold, Policy, plan, plan_free_space
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = Policy(video=30, plate_reads=90, hit_reads=180, hits=180)
@@ -137,3 +137,79 @@ def test_hold_on_a_hit_keeps_the_hit_and_its_read() -> None:
 def test_camera_status_is_never_held() -> None:
     st = Candidate("camera_status", 1, OLD, camera_id="cam1")
     assert plan(NOW, POLICY, [hold(data_class="all", camera_id="cam1")], [st]).delete
+
+
+# --- free space: the oldest video first ------------------------------------------------------
+
+MB = 1024 * 1024
+RULE = FreeSpaceRule(below=100 * MB, target=150 * MB, keep=timedelta(hours=24))
+
+
+def sized(i: int, at: datetime, size: int = 10 * MB) -> Candidate:
+    return Candidate("video", i, at, camera_id="cam1", files=(f"video/{i}.mp4",), size=size)
+
+
+@pytest.mark.parametrize(
+    ("free", "to_free"),
+    [(100 * MB, 0), (100 * MB - 1, 50 * MB + 1), (0, 150 * MB), (500 * MB, 0)],
+)
+def test_free_space_starts_strictly_below_the_threshold_and_aims_at_the_target(
+    free: int, to_free: int
+) -> None:
+    assert RULE.to_free(free) == to_free
+
+
+def test_free_space_rule_refuses_a_target_below_the_threshold() -> None:
+    with pytest.raises(ValueError, match="below <= target"):
+        FreeSpaceRule(below=10, target=9, keep=timedelta(0))
+
+
+def test_free_space_takes_the_oldest_first_until_the_need_is_met() -> None:
+    items = [sized(i, NOW - timedelta(days=10 - i)) for i in range(6)]  # ids 0 (oldest) .. 5
+    decided = plan_free_space(NOW, RULE, [], reversed(items), need=25 * MB)
+    assert [c.id for c in decided.delete] == [0, 1, 2]  # 30 MB >= 25 MB, no more
+    assert (decided.freed, decided.still_needed) == (30 * MB, 0)
+    assert decided.last is not None and decided.last.id == 2
+    short = plan_free_space(NOW, RULE, [], items, need=100 * MB)
+    assert len(short.delete) == 6 and short.still_needed == 40 * MB
+    assert plan_free_space(NOW, RULE, [], items, need=0).delete == ()
+
+
+def test_free_space_ties_on_end_time_go_by_id() -> None:
+    at = NOW - timedelta(days=3)
+    decided = plan_free_space(NOW, RULE, [], [sized(9, at), sized(4, at)], need=1)
+    assert [c.id for c in decided.delete] == [4]
+
+
+@pytest.mark.parametrize(
+    ("age", "deleted"),
+    [
+        (timedelta(hours=24) - S, False),
+        (timedelta(hours=24), False),
+        (timedelta(hours=24) + S, True),
+    ],
+)
+def test_free_space_never_takes_a_segment_that_ended_within_keep(
+    age: timedelta, deleted: bool
+) -> None:
+    decided = plan_free_space(NOW, RULE, [], [sized(1, NOW - age)], need=10 * MB)
+    assert bool(decided.delete) is deleted
+
+
+def test_free_space_skips_held_segments_and_takes_the_next_oldest() -> None:
+    items = [sized(i, NOW - timedelta(days=10 - i)) for i in range(4)]
+    hold = Hold(
+        1,
+        "2026-0042",
+        "video",
+        camera_id="cam1",
+        start_at=NOW - timedelta(days=11),
+        end_at=NOW - timedelta(days=8, hours=12),
+        expires_at=NOW + timedelta(days=30),
+    )
+    released = Hold(2, "2026-0001", "all", released_at=NOW - S)
+    decided = plan_free_space(NOW, RULE, [hold, released], items, need=20 * MB)
+    assert [c.id for c in decided.delete] == [2, 3]  # 0 and 1 ended within the hold's range
+    assert dict(decided.held) == {0: (1,), 1: (1,)}
+    other = Hold(3, "2026-0002", "plate_reads", expires_at=NOW + timedelta(days=1))
+    assert [c.id for c in plan_free_space(NOW, RULE, [other], items, need=1).delete] == [0]

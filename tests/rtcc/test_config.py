@@ -151,6 +151,8 @@ def test_config_may_come_before_or_after_the_command(tmp_path: Path) -> None:
         ("cameras:\n  - {id: c, url: 'ftp://cam/x'}\n", "cameras.0.url", "unsupported scheme"),
         ("cameras:\n  - {id: c, url: 'rtsp://cam:99999/x'}\n", "cameras.0.url", "not a valid"),
         ("cameras:\n  - {id: c, url: 'rtsp:///x'}\n", "cameras.0.url", "no host"),
+        ("cameras:\n  - {id: c, url: x.mp4, detect_url: 'ftp://u:pw@cam/s'}\n",
+         "cameras.0.detect_url", "unsupported scheme"),
         ("cameras:\n  - {id: c, url: x.mp4, motion: {masks: [[[1, 1]]]}}\n",
          "cameras.0.motion.masks.0", "3 points"),
         ("hotlists:\n  - {name: gone, file: gone.csv}\n", "hotlists.0.file", "cannot read"),
@@ -166,6 +168,7 @@ def test_check_config_finds_what_a_worker_would_fail_on(
     assert main(["check-config", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{field}: " in err and message in err, err
+    assert "u:pw@" not in err  # never a camera's credentials
 
 
 def test_check_config_on_a_binary_file_exits_2(

@@ -87,18 +87,46 @@ def find_plate(image: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def write_clip(
-    path: Path, *, seconds: float, passes: Sequence[tuple[float, float]], fps: int = 10
+    path: Path,
+    *,
+    seconds: float,
+    passes: Sequence[tuple[float, float]],
+    fps: int = 10,
+    bframes: int = 0,
 ) -> Clip:
-    """Write an MP4 (H.264, keyframe every second, no B-frames) and describe it."""
+    """Write an MP4 (H.264, keyframe every second, ``bframes`` B-frames in a row at most: none
+    by default, as most IP cameras) and describe it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         stream.codec_context.time_base = Fraction(1, fps)
-        stream.options = {"g": str(fps), "bf": "0", "crf": "20", "preset": "veryfast"}
+        stream.options = {"g": str(fps), "bf": str(bframes), "crf": "20", "preset": "veryfast"}
         for i in range(round(seconds * fps)):
             frame = av.VideoFrame.from_ndarray(draw_frame(i, fps, passes), format="rgb24")
             frame.pts = i
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     return Clip(path, fps, seconds, tuple(passes))
+
+
+def reencode(src: Path, dst: Path, *, fps: int, bframes: int) -> int:
+    """Re-time a real clip to ``fps`` as H.264 (keyframe every second, ``bframes`` B-frames in
+    a row at most); the number of frames written."""
+    written, next_t = 0, 0.0
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.codec_context.time_base = Fraction(1, fps)
+        stream.options = {"g": str(fps), "bf": str(bframes), "crf": "20", "preset": "veryfast"}
+        for vf in inp.decode(video=0):
+            if float(vf.time or 0.0) + 1e-3 < next_t:
+                continue
+            next_t += 1.0 / fps
+            if not written:
+                stream.width, stream.height, stream.pix_fmt = vf.width, vf.height, "yuv420p"
+            frame = av.VideoFrame.from_ndarray(vf.to_ndarray(format="rgb24"), format="rgb24")
+            frame.pts = written
+            out.mux(stream.encode(frame))
+            written += 1
+        out.mux(stream.encode(None))
+    return written

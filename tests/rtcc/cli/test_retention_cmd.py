@@ -95,3 +95,26 @@ def test_holds_commands(config: Path, capsys: pytest.CaptureFixture[str]) -> Non
     bad = [*args[:-2], "--ids", "a,b", "--config", str(config)]
     assert main(bad) == 2
     assert "--ids" in capsys.readouterr().err
+
+
+def test_dry_run_shows_the_video_freed_for_space(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A threshold no disk meets (the real free space is measured): every unheld segment older
+    than keep_hours would go, oldest first; the dry run says so and deletes nothing."""
+    cfg = tmp_path / "rtcc.yaml"
+    cfg.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "retention": {
+        "video_free_space": {"below_mb": 10**12, "keep_hours": 48}}}))
+    svc = build_services(load_settings(cfg))
+    now = SystemClock().now()
+    with transaction(svc.sessions) as s:
+        paths = [f.segment(s, svc.settings.data_dir, now - age * DAY).path for age in (1, 3, 4)]
+    svc.engine.dispose()
+    assert main(["retention", "run", "--dry-run", "--force", "--json", "--config", str(cfg)]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert dry["deleted_rows"]["video_free_space"] == 2  # not the one of 1 day (keep_hours 48)
+    assert dry["free_space"]["segments"] == 2 and dry["free_space"]["short_bytes"] > 0
+    assert all((tmp_path / "data" / p).exists() for p in paths)
+    assert main(["retention", "run", "--dry-run", "--config", str(cfg)]) == 1  # over the rail
+    text = capsys.readouterr().out
+    assert "free space: " in text and "video_free_space: refusing" in text

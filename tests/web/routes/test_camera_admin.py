@@ -11,12 +11,14 @@ from rtcc.models import AuditEvent, Camera
 
 def test_admin_creates_changes_and_disables(api_client: Any, api_app: Any) -> None:
     admin = api_client("admin")
-    body = {"id": "gate-9", "url": "rtsp://user:secret@10.0.0.9/s1", "lat": 40.1, "lon": -73.2,
+    body = {"id": "gate-9", "url": "rtsp://user:secret@10.0.0.9/s1",
+            "detect_url": "rtsp://user:subsecret@10.0.0.9/s2", "lat": 40.1, "lon": -73.2,
             "heading": 180, "lpr": False, "record": True, "site": "north", "pin_node": "trailer-1"}
     resp = admin.post("/api/admin/cameras", json=body)
     assert resp.status_code == 201, resp.text
     out = resp.json()
     assert out["url"] == "rtsp://***@10.0.0.9/s1" and "secret" not in resp.text
+    assert out["detect_url"] == "rtsp://***@10.0.0.9/s2"
     assert (out["name"], out["origin"], out["pin_node"], out["lpr"]) == (
         "gate-9", "api", "trailer-1", False)
     assert admin.post("/api/admin/cameras", json=body).status_code == 409
@@ -26,6 +28,7 @@ def test_admin_creates_changes_and_disables(api_client: Any, api_app: Any) -> No
     assert admin.post("/api/admin/cameras/gate-9/disable").json()["enabled"] is False
     listed = admin.get("/api/admin/cameras").json()
     assert [c["id"] for c in listed] == ["gate-9"] and listed[0]["name"] == "Gate nine"
+    assert "secret" not in repr(listed)  # neither stream's credentials
 
     svc = api_app.state.services
     with svc.sessions() as s:

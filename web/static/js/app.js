@@ -5,6 +5,7 @@ import { clearBanners, hitHandled, isMuted, setMuted, showHitBanner, unlockAudio
 import { $, clear, el, fmtTime, toast } from "./dom.js";
 import { EVENTS, mismatch } from "./events.js";
 import { showGunshotAlert } from "./gunshot.js";
+import { clearSystemAlerts, reconcile, showSystemAlert } from "./systemalert.js";
 import { HitStore } from "./hitstore.js";
 import { LiveConnection } from "./live.js";
 import { VIEWS, allowed } from "./views/index.js";
@@ -36,6 +37,7 @@ function teardown() {
   ctx.hits = null;
   ctx.user = null;
   clearBanners(openHit);
+  clearSystemAlerts();
 }
 
 async function onLogin(ev) {
@@ -112,6 +114,8 @@ function startLive() {
     const openWall = perms.has("video:live") ? (x) => navigate(`#/wall/${alertPath(x)}`) : null;
     ctx.live.on(EVENTS.GUNSHOT, (g) => showGunshotAlert(g, { open: (x) => navigate(`#/map/${alertPath(x)}`), openWall }));
   }
+  ctx.live.on(EVENTS.SYSTEM_ALERT, showSystemAlert);  // every signed-in role gets these
+  ctx.live.onConnected(() => api.get("/api/health").then(reconcile).catch(() => {}));
   ctx.live.start();
 }
 

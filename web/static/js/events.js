@@ -11,6 +11,7 @@ export const EVENTS = Object.freeze({
   CAMERA_STATUS: "camera_status",
   GUNSHOT: "gunshot",
   HOTLIST_CHANGED: "hotlist_changed",
+  SYSTEM_ALERT: "system_alert",
 });
 
 // The greeting the server sends once per connection (a control frame, not an event).

@@ -1,0 +1,194 @@
+"""Many bus reads in one transaction, in a handful of round trips (the ingest consumer's batch).
+
+Per batch, whatever its size: one insert-or-ignore of the message ids (returning the new ones:
+a redelivered or concurrently stored id is skipped, never an error), one look at which of the
+batch's cameras are mobile, and one insert-or-ignore of the reads that start a new track,
+returning their ids. Matching stays per read, in memory; the reads that hit load back as ORM
+rows (one query) for ``hotlist.sightings``. On PostgreSQL the inserts are pipelined
+executions of one prepared statement (psycopg ``executemany(returning=True)``): a multi-row
+``VALUES`` statement costs more to build and parse than the rows cost to store.
+
+The rest goes through ``store_read_and_hits``, the single-host path, one read at a time, in
+batch order: reads of a track already stored (a final after its preview; a preview after its
+final is dropped) and reads of mobile cameras (their position is looked up per read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Table, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from cameras.messages import ReadMessage
+from hotlist import sightings
+from hotlist.matcher import Match
+from rtcc.events import Event, HitUpdatedEvent, NewHitEvent, ReadEvent
+from rtcc.models import Camera, IngestedMessage, PlateRead
+from rtcc.plates import alternatives_to_json
+from rtcc.runtime.ingest import stale_preview, store_read_and_hits
+from rtcc.runtime.services import Services
+
+Key = tuple[str, str]  # (camera id, track key): one plate_read row
+
+
+@dataclass
+class BatchResult:
+    fresh: list[ReadMessage] = field(default_factory=list)  # first copies of new message ids
+    events: list[Event] = field(default_factory=list)  # to publish once committed
+    bulk: int = 0  # of ``fresh``, stored by the batch insert
+
+
+def store_batch(
+    session: Session, services: Services, reads: list[tuple[str, ReadMessage]], *, now: datetime
+) -> BatchResult:
+    """Store ``(message id, read)`` pairs, each message id once (flushed, not committed)."""
+    out = BatchResult(fresh=claim(session, reads, now=now))
+    if not out.fresh:
+        return out
+    cams = {m.camera_id for m in out.fresh}
+    mobile = set(session.scalars(select(Camera.id).where(Camera.id.in_(cams), Camera.mobile)))
+    new: dict[Key, tuple[int, ReadMessage]] = {}
+    slow: list[tuple[int, ReadMessage]] = []
+    for i, msg in enumerate(out.fresh):
+        key = (msg.camera_id, msg.record.track_key)
+        if key in new or msg.camera_id in mobile:
+            slow.append((i, msg))  # a track's later versions follow it, in order
+        else:
+            new[key] = (i, msg)
+    rows = [read_row(msg, now=now) for _, msg in new.values()]
+    ids = _insert_ignore(session, PlateRead.__table__, rows, ("id", "camera_id", "track_key"))
+    stored = {(cam, track): rid for rid, cam, track in ids}
+    matched: dict[int, list[Match]] = {}
+    for row in rows:
+        key = (row["camera_id"], row["track_key"])
+        i, msg = new[key]
+        if key not in stored:  # the track was stored before: update it the usual way
+            slow.append((i, msg))
+            continue
+        out.bulk += 1
+        matches = services.matcher.match_read(msg.record, now=now)
+        if matches:
+            matched[stored[key]] = matches
+        else:
+            out.events.append(ReadEvent.of(PlateRead(id=stored[key], **row)))
+    if matched:
+        for read in session.scalars(select(PlateRead).where(PlateRead.id.in_(matched))):
+            out.events.append(ReadEvent.of(read))
+            hits = hit_events(session, services, read, matched[read.id], now=now, new_read=True)
+            out.events.extend(hits)
+    for _, msg in sorted(slow, key=lambda item: item[0]):
+        if not stale_preview(session, msg):
+            out.events.extend(store_read_and_hits(session, services, msg, now=now))
+    return out
+
+
+def hit_events(
+    session: Session,
+    services: Services,
+    read: PlateRead,
+    matches: list[Match],
+    *,
+    now: datetime,
+    new_read: bool = False,
+) -> list[Event]:
+    """Record what ``read`` matching ``matches`` means for the hits; their events.
+    (``new_read``: inserted in this transaction, see ``sightings.record``.)"""
+    rules = services.settings.matching
+    fold = sightings.FoldRules(rules.dedup_window_s, rules.realert_after_s)
+    events: list[Event] = []
+    for match in matches:
+        got = sightings.record(
+            session, read=read, match=match, now=now, rules=fold, new_read=new_read
+        )
+        if got.created:
+            entry, hotlist = match.entry, match.entry.hotlist
+            fields = NewHitEvent.fields_of(got.hit, read, entry=entry, hotlist=hotlist)
+            events.append(NewHitEvent(**fields, alert=got.alert))
+        else:
+            events.append(HitUpdatedEvent.load(session, got.hit))
+    return events
+
+
+def claim(
+    session: Session, reads: list[tuple[str, ReadMessage]], *, now: datetime
+) -> list[ReadMessage]:
+    """Record the message ids not stored before (by anyone); their reads, first copy each.
+    Inserted in sorted order, so two consumers claiming overlapping ids wait, never deadlock."""
+    ids = sorted({mid for mid, _ in reads})
+    rows = [{"message_id": m, "at": now} for m in ids]
+    got = {r[0] for r in _insert_ignore(session, IngestedMessage.__table__, rows, ("message_id",))}
+    fresh = []
+    for mid, msg in reads:
+        if mid in got:
+            got.discard(mid)
+            fresh.append(msg)
+    return fresh
+
+
+def read_row(msg: ReadMessage, *, now: datetime) -> dict[str, Any]:
+    """The ``plate_read`` row of a new track's read (as ``store_read`` fills it)."""
+    rec = msg.record
+    return {
+        "camera_id": msg.camera_id,
+        "track_key": rec.track_key,
+        "plate": rec.plate,
+        "raw_text": rec.raw_text,
+        "confidence": rec.confidence,
+        "char_confidences": list(rec.char_confidences),
+        "char_alternatives": alternatives_to_json(rec.char_alternatives),
+        "region": rec.region,
+        "format_ok": rec.format_ok,
+        "status": rec.status.value,
+        "frames": rec.frames,
+        "observed_at": rec.first_seen,
+        "last_seen_at": rec.last_seen,
+        "box": list(rec.box),
+        "snapshot_path": msg.snapshot_path,
+        "crop_path": msg.crop_path,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_ignore(
+    session: Session, table: Any, rows: list[dict[str, Any]], returning: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` ``rows``: the inserted rows' columns."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_insert_ignore(session, table, rows, returning)
+    stmt = sqlite.insert(table).on_conflict_do_nothing()
+    result = session.execute(stmt.returning(*(table.c[c] for c in returning)), rows)
+    return [tuple(r) for r in result]
+
+
+def _pg_insert_ignore(
+    session: Session, table: Table, rows: list[dict[str, Any]], returning: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    from psycopg.types.json import Json
+
+    cols = list(rows[0])
+    as_json = {c for c in cols if isinstance(table.c[c].type, JSON)}
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('%s' for _ in cols)})"
+        f" ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}"
+    )
+    params = [
+        tuple(Json(row[c]) if c in as_json and row[c] is not None else row[c] for c in cols)
+        for row in rows
+    ]
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params, returning=True)
+        out: list[tuple[Any, ...]] = []
+        while True:
+            out.extend(cursor.fetchall())
+            if not cursor.nextset():
+                return out
+    finally:
+        cursor.close()
