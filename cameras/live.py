@@ -44,24 +44,36 @@ MAX_BACKLOG = 600  # fragments a viewer may fall behind before it is dropped
 Push = Callable[[bytes | None], None]  # a viewer's sink; None: the stream ended
 
 
-class BoxSplitter:
-    """Cut an MP4 byte stream into top-level boxes (``(type, bytes)``)."""
+_HEAD = struct.Struct(">I4s")
+_LARGE = struct.Struct(">Q")
+
+
+class FragmentCutter:
+    """Cut a fragmented MP4 byte stream into its units: the init segment (the boxes up to and
+    including ``moov``) and fragments (the boxes up to and including each ``mdat``), each as one
+    ``bytes`` (a slice of what the muxer wrote: no per-box copies). Only box headers are read,
+    once per box; a box split across writes waits for the rest."""
 
     def __init__(self) -> None:
-        self._buf = bytearray()
+        self._buf = b""  # the unit being assembled
+        self._scan = 0  # where its next box header starts
 
     def feed(self, data: bytes) -> list[tuple[str, bytes]]:
-        self._buf += data
-        boxes: list[tuple[str, bytes]] = []
-        while len(self._buf) >= 8:
-            size, kind = struct.unpack(">I4s", self._buf[:8])
-            if size == 1 and len(self._buf) >= 16:
-                size = struct.unpack(">Q", self._buf[8:16])[0]
-            if size < 8 or len(self._buf) < size:
+        buf = self._buf + data if self._buf else data
+        units: list[tuple[str, bytes]] = []
+        begin, at, end = 0, self._scan, len(buf)
+        while end - at >= 8:
+            size, kind = _HEAD.unpack_from(buf, at)
+            if size == 1 and end - at >= 16:
+                size = _LARGE.unpack_from(buf, at + 8)[0]
+            if size < 8 or end - at < size:
                 break
-            boxes.append((kind.decode("latin-1"), bytes(self._buf[:size])))
-            del self._buf[:size]
-        return boxes
+            at += size
+            if kind == b"mdat" or kind == b"moov":
+                units.append(("fragment" if kind == b"mdat" else "init", buf[begin:at]))
+                begin = at
+        self._buf, self._scan = buf[begin:], at - begin
+        return units
 
 
 class _Sink:
@@ -71,7 +83,7 @@ class _Sink:
         self._on_bytes = on_bytes
 
     def write(self, data: bytes) -> int:
-        self._on_bytes(bytes(data))
+        self._on_bytes(bytes(data))  # PyAV hands over bytes: no copy
         return len(data)
 
     def tell(self) -> int:
@@ -104,9 +116,7 @@ class LiveMuxer:
         self._init: bytes | None = None
         self._gop: list[bytes] = []  # fragments since the last keyframe
         self._keys: deque[bool] = deque()  # keyframe flags of packets not yet out as fragments
-        self._moof: bytes | None = None
-        self._splitter = BoxSplitter()
-        self._header: list[bytes] = []
+        self._cutter = FragmentCutter()
         self._stop = threading.Event()
         self._idle_since: float | None = None
         self.stats = LiveStats()
@@ -169,7 +179,7 @@ class LiveMuxer:
         source.open()
         self.stats.connects += 1
         self.stats.error = None
-        self._splitter, self._header, self._moof = BoxSplitter(), [], None
+        self._cutter = FragmentCutter()
         self._keys.clear()
         out = av.open(_Sink(self._bytes), "w", format="mp4", options=LIVE_MOVFLAGS)
         stamp = Restamper()
@@ -197,17 +207,11 @@ class LiveMuxer:
                 log.debug("live %s: closing the muxer failed", self.camera.id)
 
     def _bytes(self, data: bytes) -> None:
-        for kind, box in self._splitter.feed(data):
-            if kind in ("ftyp", "moov"):
-                self._header.append(box)
-                if kind == "moov":
-                    self._set_init(b"".join(self._header))
-            elif kind == "moof":
-                self._moof = box
-            elif kind == "mdat" and self._moof is not None:
-                key = self._keys.popleft() if self._keys else False
-                self._fragment(self._moof + box, key)
-                self._moof = None
+        for kind, unit in self._cutter.feed(data):
+            if kind == "init":
+                self._set_init(unit)
+            elif unit[4:8] == b"moof":  # an mdat without its moof cannot be played: dropped
+                self._fragment(unit, self._keys.popleft() if self._keys else False)
 
     def _set_init(self, init: bytes) -> None:
         with self._lock:

@@ -9,15 +9,16 @@ re-muxes what is readable of a left-over partial file into a proper segment, or 
 Timestamps come from the source's media time (:mod:`cameras.remux`), so a segment of a looping
 file holds as much video as the wall time it claims. A pause longer than ``GAP_TOLERANCE_S``
 between two segments (a reconnect) is announced as the next segment's ``gap_before_s`` with its
-reason. A write failure (disk full) deletes the open segment, stops recording with
-:attr:`SegmentRecorder.error` set (the worker reports it as the camera's error) and retries a
-minute later.
+reason. A write failure (disk full) deletes the open segment (a cut-off file is never indexed)
+and stops recording with :attr:`SegmentRecorder.error` set (the worker reports it as the
+camera's error). Every ``RETRY_AFTER_FAILURE_S`` it tries again (a failed try writes nothing
+that stays); the error clears when a segment has been recorded whole again, so a disk that is
+still full does not make the camera flap between error and online.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 from collections.abc import Callable
@@ -30,12 +31,13 @@ import av
 from cameras.messages import SegmentMessage
 from cameras.remux import MOVFLAGS, Restamper
 from rtcc import segment_names
+from rtcc.storage import is_disk_full
 
 log = logging.getLogger(__name__)
 
 PARTIAL = ".partial.mp4"
 GAP_TOLERANCE_S = 1.0  # a longer pause between two segments is recorded as a gap
-RETRY_AFTER_FAILURE_S = 60.0  # after a write failure (disk full), try again this much later
+RETRY_AFTER_FAILURE_S = 10.0  # after a write failure (disk full), try again this much later
 
 
 def segment_dir(data_dir: Path, camera_id: str, at: datetime) -> Path:
@@ -80,10 +82,10 @@ class SegmentRecorder:
         """Add one demuxed packet (media time ``t``, capture time ``at``)."""
         if packet.pts is None:
             return
-        if self.error is not None:
-            if self._failed_at is None or (at - self._failed_at).total_seconds() < self.retry_s:
+        if self._failed_at is not None:  # stopped by a failure
+            if (at - self._failed_at).total_seconds() < self.retry_s:
                 return
-            self.error = self._failed_at = None  # try again: space may have been freed
+            self._failed_at = None  # try again (space may have been freed); error stays set
         try:
             self._write(packet, stream, t, at)
         except OSError as exc:
@@ -120,11 +122,12 @@ class SegmentRecorder:
                 out.close()
         if path is not None:
             path.unlink(missing_ok=True)
-        why = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        self.error = f"recording stopped: {why} ({self.data_dir / 'video'})"
+        why = "disk full" if is_disk_full(exc) else (exc.strerror or str(exc))
+        error = f"recording stopped: {why} ({self.data_dir / 'video'})"
+        if error != self.error:  # once, not at every retry
+            log.error("camera %s: %s", self.camera_id, error)
+        self.error = self.gap_reason = error
         self._failed_at = at
-        self.gap_reason = self.error
-        log.error("camera %s: %s", self.camera_id, self.error)
 
     def close(self, frame_s: float = 0.0) -> None:
         """Finish the open segment (if any): close, rename, announce."""
@@ -160,8 +163,20 @@ class SegmentRecorder:
         self.segments += 1
         gap_s, reason = self._gap_before(start)
         self._prev_end = end
-        self.emit(SegmentMessage(self.camera_id, start, end, rel, final.stat().st_size,
-                                 gap_before_s=gap_s, gap_reason=reason))
+        if self.error is not None:
+            log.warning("camera %s: recording again", self.camera_id)
+            self.error = None
+        self.emit(
+            SegmentMessage(
+                self.camera_id,
+                start,
+                end,
+                rel,
+                final.stat().st_size,
+                gap_before_s=gap_s,
+                gap_reason=reason,
+            )
+        )
 
 
 def _remux_readable(src: Path, dst: Path) -> float:
@@ -171,17 +186,19 @@ def _remux_readable(src: Path, dst: Path) -> float:
         stream = inp.streams.video[0]
         with av.open(str(dst), "w", format="mp4", options=MOVFLAGS) as out:
             ostream = out.add_stream_from_template(stream)
-            try:
-                for packet in inp.demux(stream):
-                    if packet.pts is None or packet.size == 0:
-                        continue
-                    t = float(packet.pts * packet.time_base)
-                    first = t if first is None else first
-                    last = t
-                    packet.stream = ostream
-                    out.mux(packet)
-            except av.error.FFmpegError:
-                pass  # the cut-off end of the file: keep what came before it
+            packets = inp.demux(stream)
+            while True:
+                try:
+                    packet = next(packets)
+                except (StopIteration, av.error.FFmpegError):
+                    break  # the (cut-off) end of the file: keep what came before it
+                if packet.pts is None or packet.size == 0:
+                    continue
+                t = float(packet.pts * packet.time_base)
+                first = t if first is None else first
+                last = t
+                packet.stream = ostream
+                out.mux(packet)  # a write failure (disk full) is raised, not taken for the end
     if first is None or last is None:
         raise ValueError("no video packets")
     rate = stream.average_rate
@@ -203,10 +220,21 @@ def recover(*, camera_id: str, data_dir: Path, emit: Callable[[SegmentMessage], 
             start = _start_of(partial)
             duration = _remux_readable(partial, tmp)
         except Exception as exc:  # noqa: BLE001 - unreadable: clean it up
-            log.warning("camera %s: deleting unreadable partial segment %s (%s)",
-                        camera_id, partial.name, exc)
-            partial.unlink(missing_ok=True)
             tmp.unlink(missing_ok=True)
+            if is_disk_full(exc):  # readable video, no room to re-mux it: keep it for later
+                log.error(
+                    "camera %s: no space to recover partial segment %s; kept",
+                    camera_id,
+                    partial.name,
+                )
+                continue
+            log.warning(
+                "camera %s: deleting unreadable partial segment %s (%s)",
+                camera_id,
+                partial.name,
+                exc,
+            )
+            partial.unlink(missing_ok=True)
             continue
         os.replace(tmp, partial)
         helper._finish(partial, start, start + timedelta(seconds=duration))

@@ -32,7 +32,7 @@ import numpy as np
 from cameras.backoff import Backoff
 from cameras.health import Counters, StateDamper, camera_state
 from cameras.logs import log_to_parent, parent_level
-from cameras.media import live_frame_path, read_media_paths, write_jpeg
+from cameras.media import MediaStore, read_media_paths
 from cameras.messages import ReadMessage, StatusMessage
 from cameras.motion import MotionGate
 from cameras.pacing import DecodeMode, Pacer, Sampler
@@ -118,18 +118,18 @@ def links_of(cam: CameraSettings) -> list[Link]:
     return [link("main", cam.url, decode=cam.lpr, record=cam.record)]
 
 
-def _emit_read(spec: WorkerSpec, out: Any, read: ReadOut) -> None:
-    cam, record = spec.camera.id, read.record
+def _emit_read(media: MediaStore, out: Any, read: ReadOut) -> None:
+    """Save the read's photos and send it; a photo the disk refused is sent as missing (None):
+    a read without its photo still reaches the hotlists, a lost read would not."""
+    cam, record = media.camera_id, read.record
     snap_rel, crop_rel = read_media_paths(
         cam, record.track_key, record.first_seen, str(record.status)
     )
     snapshot = crop = None
     if read.snapshot is not None:
-        write_jpeg(spec.data_dir / snap_rel, read.snapshot)
-        snapshot = snap_rel
+        snapshot = media.save(snap_rel, read.snapshot)
     if read.crop is not None and read.crop.size:
-        write_jpeg(spec.data_dir / crop_rel, read.crop, quality=92)
-        crop = crop_rel
+        crop = media.save(crop_rel, read.crop, quality=92)
     out.put(ReadMessage(cam, record, snapshot, crop))
 
 
@@ -167,6 +167,7 @@ class CameraWorker:
             else None
         )
         self.pipeline: ReadPipeline | None = None
+        self.media = MediaStore(spec.data_dir, self.cam.id)
 
     def status(self, state: str, message: str | None = None, *, force: bool = False) -> None:
         """Report the state of the analysed (first) link; the camera's state combines it with
@@ -176,7 +177,8 @@ class CameraWorker:
 
     def _publish(self, *, force: bool = False) -> None:
         recording = self.links[1].state if len(self.links) > 1 else None
-        error = self.recorder.error if self.recorder is not None else None
+        failures = (self.recorder.error if self.recorder is not None else None, self.media.error)
+        error = "; ".join(e for e in failures if e) or None  # a full disk
         state, message = camera_state(self.links[0].state, recording, recorder_error=error)
         with self._lock:
             now_mono = self.clock.monotonic()
@@ -318,7 +320,7 @@ class CameraWorker:
                 recorder.close(frame_s)
             if self.pipeline is not None and link.decode:
                 for read in self.pipeline.flush(self.clock.now()):
-                    _emit_read(self.spec, self.out, read)
+                    _emit_read(self.media, self.out, read)
 
     def _frame(self, frame: Frame, sampler: Sampler, source: AvSource, pacer: Pacer) -> None:
         c = self.counters
@@ -339,13 +341,13 @@ class CameraWorker:
                 if not self.gate.moved(image, frame.t):
                     c.motion_skipped += 1
                     for read in self.pipeline.advance(frame.at):
-                        _emit_read(self.spec, self.out, read)
+                        _emit_read(self.media, self.out, read)
                 elif stale:
                     c.overload()
                 else:
                     analysed = True
                     for read in self.pipeline.process(image, frame.at):
-                        _emit_read(self.spec, self.out, read)
+                        _emit_read(self.media, self.out, read)
         else:
             c.sampling_skipped += 1
         c.frame(analysed=analysed)
@@ -353,7 +355,7 @@ class CameraWorker:
         if mono - self._last_live >= LIVE_FRAME_INTERVAL_S:
             self._last_live = mono
             image = image if image is not None else frame.bgr()
-            write_jpeg(live_frame_path(self.spec.data_dir, self.cam.id), _live_image(image), 70)
+            self.media.live(_live_image(image))
         c.tick(self.clock.monotonic())
         self._report(source)
 

@@ -10,12 +10,16 @@ the leftover mass, never less than ``floor``) and ``B`` a background model of pl
 the region: a mixture over the region's public formats of that length (``@`` any letter, ``#``
 any digit) plus a small share of vanity plates that fit no format.
 
-Threshold. If the list's ``N`` plates were drawn from the background, a read of an unlisted
-plate accepts an other-than-read entry ``E`` with probability ``N * B(E)``, and summed over all
-``E`` scoring at least ``T``: ``N * sum B(E) = N * sum q(E) e^-score(E) <= N * e^-T * m``, where
-``m = 1 - prod_i max_c q_i(c)`` is the read's posterior mass off its top string. Solving for a
-target false-hit rate ``r`` per read gives the read's own threshold ``T = ln(N * m / r)``: an
-unsure read must score higher, because more strings share its mass.
+Decision. ``B`` is also the prior of the plate behind a read, so the read's posterior on a string
+``E`` is ``P(E) = q(E) B(E) / Z`` with ``Z`` summed over the read's likeliest strings (plus the
+rest of its mass at the uniform ``36 ** -n``). A listed ``E`` other than the read's top string is
+a hit when ``P(E)`` reaches ``min_posterior`` and the false hits it risks fit the per-read
+budget ``r``: if the read's plate is not ``E`` (``1 - P(E)``), ``E`` is on a list of ``N``
+random plates with probability ``N B(E)``, so strings are accepted in order of posterior while
+``sum (1 - P(E)) N B(E) <= r``. A read whose top string fits no format but whose neighbour does
+(``A8C1234``) gives the neighbour most of its posterior and risks little; a doubt between two
+well-formed strings risks much more; a sure read spends nothing, because no alternative reaches
+``min_posterior``.
 """
 
 from __future__ import annotations
@@ -177,25 +181,16 @@ def score(entry: str, lattice: Lattice, background: Background, floor: float) ->
     region; -inf for a different length (indels are not scored)."""
     if len(entry) != len(lattice):
         return -math.inf
+    return log_q(entry, lattice, floor) - background.log_prob_plate(entry)
+
+
+def log_q(entry: str, lattice: Lattice, floor: float) -> float:
+    """log of the read's probability of ``entry`` (same length) under its lattice alone."""
     total = 0.0
     for ch, dist in zip(entry, lattice, strict=True):
         q = dist.get(ch)
         total += math.log(max(q if q is not None else _rest(dist, floor), floor))
-    return total - background.log_prob_plate(entry)
-
-
-def off_top_mass(lattice: Lattice) -> float:
-    """The read's posterior probability that its plate is not its top string."""
-    top = 1.0
-    for dist in lattice:
-        top *= max(dist.values())
-    return max(1.0 - top, 1e-6)
-
-
-def threshold(entries: int, target_per_million: float, alt_mass: float) -> float:
-    """Score an inexact candidate must reach (see the module docstring)."""
-    rate = max(target_per_million, 1e-9) / 1e6
-    return math.log(max(entries, 1) * alt_mass / rate)
+    return total
 
 
 Change = tuple[tuple[int, str], ...]  # (position, character) substituted into the top string
@@ -245,4 +240,71 @@ def paths(
         for i, ch in change:
             chars[i] = ch
         out.append((value, "".join(chars)))
+    return out
+
+
+def likeliest(lattice: Lattice, limit: int) -> list[str]:
+    """The top string and up to ``limit`` strings one or two top-k substitutions from it, in
+    order of the lattice's own probability (the background plays no part)."""
+    cols = [sorted(((math.log(p), c) for c, p in d.items()), reverse=True) for d in lattice]
+    best = [c[0][1] for c in cols]
+    singles = sorted((c[0][0] - v, i, ch) for i, c in enumerate(cols) for v, ch in c[1:])
+    found: list[tuple[float, Change]] = [(d, ((i, ch),)) for d, i, ch in singles]
+    for a, (da, ia, ca) in enumerate(singles):
+        for db, ib, cb in singles[a + 1 :]:
+            if ia != ib:
+                found.append((da + db, ((ia, ca), (ib, cb))))
+    found.sort(key=lambda f: f[0])
+    out = ["".join(best)]
+    for _, change in found[:limit]:
+        chars = list(best)
+        for i, ch in change:
+            chars[i] = ch
+        out.append("".join(chars))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How inexact lattice hits are accepted (see the module docstring)."""
+
+    entries: int  # N, plates on the lists
+    false_hits_per_million: float  # r, per read
+    min_posterior: float
+    floor: float
+    limit: int  # strings summed into the posterior's normaliser
+
+
+def accepted(
+    plate: str,
+    lattice: Lattice,
+    background: Background,
+    policy: Policy,
+    listed: Sequence[str],
+) -> dict[str, float]:
+    """Of the ``listed`` strings (entries the read ``plate`` could hit), those accepted as
+    inexact hits, with the read's posterior on each."""
+    strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit), *listed])
+    joint = {
+        s: math.exp(log_q(s, lattice, policy.floor) + background.log_prob_plate(s))
+        for s in strings
+        if len(s) == len(lattice)
+    }
+    covered = sum(math.exp(log_q(s, lattice, policy.floor)) for s in joint)
+    z = sum(joint.values()) + max(0.0, 1.0 - covered) * len(ALPHABET) ** -len(lattice)
+    budget = policy.false_hits_per_million / 1e6
+    wanted = set(listed)
+    out: dict[str, float] = {}
+    for s in sorted(joint, key=lambda k: joint[k], reverse=True):
+        post = joint[s] / z
+        if post < policy.min_posterior:
+            break
+        if s == plate:
+            continue
+        risk = (1.0 - post) * policy.entries * math.exp(background.log_prob_plate(s))
+        if risk > budget:
+            continue
+        budget -= risk
+        if s in wanted:
+            out[s] = post
     return out

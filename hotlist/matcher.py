@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotlist import lattice as lat
-from hotlist.index import PlateIndex
+from hotlist.index import Candidate, PlateIndex
 from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
 from rtcc.plates import CharAlternatives, PlateReadRecord
@@ -140,10 +141,7 @@ class HotlistIndex:
         same_state = self.rules.require_same_state
         lattice = lat.lattice_of(plate, alternatives) if self.rules.lattice else None
         if lattice is not None:
-            rules = self.rules
-            mass = lat.off_top_mass(lattice)
-            cut = lat.threshold(self.size, rules.lattice_false_hits_per_million, mass)
-            cands = self._plates.lattice_candidates(plate, lattice, cut)
+            cands = self._lattice_candidates(plate, lattice)
         else:
             cands = self._plates.candidates(plate, confidences)
         for cand in cands:
@@ -166,6 +164,25 @@ class HotlistIndex:
                 )
             )
         return out
+
+    def _lattice_candidates(self, plate: str, lattice: lat.Lattice) -> list[Candidate]:
+        """Every entry the read could hit on its lattice, then the inexact ones kept only when
+        ``hotlist.lattice.accepted`` accepts them."""
+        rules = self.rules
+        cands = self._plates.lattice_candidates(plate, lattice, -math.inf)
+        listed = [self._rows[c.slot][2] for c in cands if c.match_type == "lattice"]
+        if not listed:
+            return cands
+        policy = lat.Policy(
+            self.size,
+            rules.lattice_false_hits_per_million,
+            rules.lattice_min_posterior,
+            rules.lattice_floor,
+            rules.lattice_max_paths,
+        )
+        bg = lat.region_background(rules.lattice_region)
+        keep = lat.accepted(plate, lattice, bg, policy, listed)
+        return [c for c in cands if c.match_type != "lattice" or self._rows[c.slot][2] in keep]
 
 
 class Matcher:

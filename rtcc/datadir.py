@@ -6,11 +6,16 @@ start, whatever the umask was, and the entry point sets the umask to 077 so ever
 later (by the server and its camera workers, which inherit it) is private as well.
 A directory that cannot be created or written raises ``ConfigError`` naming it (exit 2 in the
 CLI) instead of failing with a traceback deep inside the first write.
+
+:func:`write_atomic` is how a file in it is written: all or nothing, so a full disk or a crash
+never leaves an empty, cut-off or temporary file, nor spoils the file it was replacing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -46,6 +51,39 @@ def prepare(data_dir: Path) -> None:
         raise ConfigError(
             f"data_dir: cannot create or write {data_dir}: {exc.strerror or exc}"
         ) from None
+
+
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` all or nothing: into a temporary file in the same folder, then
+    renamed over ``path``. ``durable``: flushed to the disk (file and folder) first, so a power
+    cut keeps the old or the new file whole; without it only a crash of this process is covered
+    (enough for a file rewritten twice a second, such as a live frame). On failure (``OSError``:
+    a full disk) the temporary file is removed, ``path`` is as it was, and the error is raised."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:  # mkstemp: mode 0600
+            fh.write(data)
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: some file systems refuse it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def private_database(url: str) -> None:

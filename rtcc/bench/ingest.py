@@ -57,6 +57,7 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--hit-share", type=float, default=0.01, help="share of reads on the list")
     p.add_argument("--nodes", type=int, default=2, help="simulated nodes (outbox + forwarder)")
     p.add_argument("--consumers", type=int, default=2, help="ingest consumers")
+    p.add_argument("--ingest-batch", type=int, default=200, help="bus.ingest_batch (a fetch)")
     p.add_argument("--in-process-reads", type=int, default=5_000)
     p.add_argument(
         "--rate",
@@ -208,11 +209,11 @@ def run_bus(
     conns = [NatsConnection.open(settings.bus) for _ in range(consumers)]
     cons = [IngestConsumer(services, c).start() for c in conns]
     sim = SimulatedNodes(_jobs(settings, reads, nodes, tmp, rate)).start()
-    t0 = sim.go()
+    t0, cpu0 = sim.go(), time.process_time()
     deadline = t0 + timeout_s
     while sum(c.stored for c in cons) < len(reads) and time.monotonic() < deadline:
         time.sleep(0.02)
-    took = time.monotonic() - t0
+    took, cpu = time.monotonic() - t0, time.process_time() - cpu0
     reports = sim.reports(timeout_s=30.0)
     time.sleep(1.0)  # the last events on their way to the watcher
     stop.set()
@@ -240,6 +241,10 @@ def run_bus(
         "hit_latency_ms_p95": _p95(latencies),
         "hit_latency_ms_median": round(statistics.median(latencies), 1) if latencies else None,
         "outbox_syncs": sum(r.syncs for r in reports),
+        "cpu_ms_per_read": {  # this process: ingest consumers, events, the watcher
+            "ingest": round(cpu * 1000 / len(reads), 3),
+            "nodes": round(sum(r.cpu_seconds for r in reports) * 1000 / len(reads), 3),
+        },
         "bulk_stored": sum(c.bulk_stored for c in cons),
         "node_errors": [f"{r.node_id}: {r.error}" for r in reports if r.error]
         + [f"{nodes - len(reports)} node(s) did not report"] * (len(reports) < nodes),
@@ -278,7 +283,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.database_url:
         overrides["database"] = {"url": args.database_url}
     tag = f"b{uuid.uuid4().hex[:8]}"
-    bus = {"subject_prefix": tag, "ingest_batch": 200}
+    bus = {"subject_prefix": tag, "ingest_batch": args.ingest_batch}
     if args.bus_url:
         bus["url"] = args.bus_url
     overrides["bus"] = bus

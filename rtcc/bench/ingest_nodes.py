@@ -42,6 +42,7 @@ class NodeReport:
     forwarded: int = 0
     syncs: int = 0  # outbox transactions (group commits)
     submit_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this node process's CPU time while it ran
     error: str | None = None
 
 
@@ -73,6 +74,7 @@ def _submit(job: NodeJob, fwd: Forwarder, go: Any, t0: Any, report: NodeReport) 
 def node_main(job: NodeJob, ready: Any, go: Any, t0: Any, results: Any) -> None:
     """The node process: connect, submit, drain the outbox, report."""
     report = NodeReport(job.node_id)
+    cpu0 = time.process_time()
     try:
         conn = NatsConnection.open(job.bus)
         outbox = Outbox(job.outbox)
@@ -90,6 +92,7 @@ def node_main(job: NodeJob, ready: Any, go: Any, t0: Any, results: Any) -> None:
     except Exception as exc:  # noqa: BLE001 - reported to the bench, which prints it
         report.error = repr(exc)
         ready.put(job.node_id)
+    report.cpu_seconds = time.process_time() - cpu0
     results.put(report)
 
 

@@ -177,11 +177,12 @@ class MatchSettings(Section):
     realert_after_s: float = Field(default=600.0, ge=0)
     historical: bool = True  # match past reads (within retention) when entries are added
     # Reads with a per-character lattice are scored against entries by log-likelihood ratio
-    # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit must clear
-    # ln(entries * the read's posterior mass off its top string / target false-hit rate).
-    # Off by default: on synthetic flat lattices it lost look-alike recall (README, benchmarks).
+    # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit needs the read's
+    # posterior on the entry to reach lattice_min_posterior, and the false hits its accepted
+    # alternatives risk to stay within lattice_false_hits_per_million per read.
     lattice: bool = False
     lattice_false_hits_per_million: float = Field(default=1000.0, gt=0)
+    lattice_min_posterior: float = Field(default=0.1, gt=0.0, le=1.0)
     lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
     lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read
     lattice_region: str = "us"  # background model: formats of this region

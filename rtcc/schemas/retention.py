@@ -32,6 +32,21 @@ class HoldOut(ReadModel):
     active: bool
 
 
+class FreeSpaceOut(ReadModel):
+    """``retention.video_free_space``: the oldest video freed when the disk fills."""
+
+    free_bytes: int  # measured (a dry run adds what the age classes would free)
+    below_bytes: int
+    target_bytes: int
+    needed_bytes: int
+    freed_bytes: int
+    segments: int
+    held: int
+    short_bytes: int  # still missing: the rest is held, too recent or refused
+    oldest_end_at: UtcDatetime | None
+    newest_end_at: UtcDatetime | None
+
+
 class RunOut(ReadModel):
     """One retention run (or a dry run): cut-offs and what was deleted or kept, per class."""
 
@@ -44,6 +59,7 @@ class RunOut(ReadModel):
     deleted_bytes: dict[str, int]
     skipped_held: dict[str, int]
     errors: list[str]
+    free_space: FreeSpaceOut | None = None  # only with retention.video_free_space on
 
 
 class ClassReport(ReadModel):

@@ -21,7 +21,7 @@ from cameras.backoff import Backoff
 from cameras.messages import StatusMessage
 from rtcc.clock import FakeClock
 from rtcc.events import Event, NewHitEvent, SyncSubscription, SystemAlertEvent
-from rtcc.models import Camera, Hit, PlateRead
+from rtcc.models import Camera, Hit, PlateRead, VideoSegment
 from rtcc.runtime.ingest import Ingestor, IngestThread
 from rtcc.runtime.services import Services
 from rtcc.runtime.spool import IngestSpool
@@ -79,6 +79,12 @@ def stored(svc: Services) -> tuple[list[str], int]:
     with svc.sessions() as session:
         keys = list(session.scalars(select(PlateRead.track_key).order_by(PlateRead.track_key)))
         return keys, int(session.scalar(select(func.count()).select_from(Hit)) or 0)
+
+
+def camera_state(svc: Services, camera_id: str) -> str | None:
+    with svc.sessions() as session:
+        cam = session.get(Camera, camera_id)
+        return cam.state if cam is not None else None
 
 
 def tracks(ids: range) -> list[str]:
@@ -245,7 +251,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
 
 
 def test_a_real_camera_worker_read_during_an_outage_alerts_once_it_returns(
-    world: tuple[Services, Outage], clip: Clip, tmp_path: Path
+    world: tuple[Services, Outage], clip: Clip
 ) -> None:
     """The real path: a camera worker process (scripted recognizer) under the real supervisor
     reads a hotlisted plate while the database is down; it is stored and hits once it returns."""
@@ -268,18 +274,21 @@ def test_a_real_camera_worker_read_during_an_outage_alerts_once_it_returns(
         )
         ingest = start_ingest(svc, sup.messages)
         try:
-            wait_until(lambda: len(ingest.spool) == 2, "the preview and the final", 60)
+            wait_until(lambda: len(ingest.spool) == 3, "the preview, segment and final", 60)
             wait_until(lambda: ingest.writer.outage is not None, "the outage to be noticed")
             outage.restore()
             wait_until(
                 lambda: len(ingest.spool) == 0 and ingest.writer.outage is None,
                 "the spool to be stored",
             )
+            wait_until(lambda: camera_state(svc, "gate") == "offline", "the camera's status")
         finally:
             ingest.stop()
     with svc.sessions() as session:
         [row] = session.scalars(select(PlateRead))
         [hit] = session.scalars(select(Hit))
+        [segment] = session.scalars(select(VideoSegment))
+    assert segment.camera_id == "gate"
     assert row.status == "final" and row.plate == f"HOT{HOT:04d}" and hit.read_id == row.id
     hits = [e for e in drain(sub) if isinstance(e, NewHitEvent)]
     assert len(hits) == 1 and hits[0].alert

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from retention.executor import Executor, RunOptions, run_lock
 from rtcc import usage_tally
 from rtcc.clock import FakeClock
+from rtcc.config import RetentionSettings
 from rtcc.models import AuditEvent, Hit, LegalHold, PlateRead, UsageTally, UTCDateTime
 from rtcc.runtime.services import Services
 from rtcc.runtime.tallies import TallyScheduler
@@ -259,3 +260,15 @@ def test_runtime_runs_the_tally_job_beside_retention(sqlite_services: Services) 
     finally:
         rt.stop()
     assert rt.tallies._thread is None
+
+
+@pytest.mark.parametrize(("space", "days"), [
+    ({}, 29),  # the shortest period (video, 30 days) less one
+    ({"below_mb": 100}, 0),  # video may go for space after keep_hours (24): recompute nothing
+    ({"below_mb": 100, "keep_hours": 72}, 2),
+])
+def test_recent_days_recomputed_only_where_no_video_can_have_gone_for_space(
+    space: dict[str, Any], days: int
+) -> None:
+    settings = RetentionSettings.model_validate({"video_free_space": space})
+    assert usage_tally.safe_refresh_days(settings) == days

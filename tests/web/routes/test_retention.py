@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from rtcc.config.sections import VideoFreeSpaceSettings
 from rtcc.db import transaction
-from rtcc.models import AuditEvent, LegalHold
+from rtcc.models import AuditEvent, LegalHold, VideoSegment
 from rtcc.runtime.services import Services
 from tests.retention import factories as f
+from web.app import create_app
 
 DAY = timedelta(days=1)
 
@@ -84,3 +87,23 @@ def test_bad_hold_is_422_and_nothing_written(api_client: Any, services: Services
 def test_auditor_cannot_place_holds(api_client: Any) -> None:
     resp = api_client("auditor").post("/api/retention/holds", json={})
     assert resp.status_code == 403
+
+
+def test_a_dry_run_shows_the_video_that_would_go_for_free_space(
+    api_client: Any, services: Services
+) -> None:
+    with transaction(services.sessions) as s:
+        for age in (2, 3, 4):
+            f.segment(s, services.settings.data_dir, services.clock.now() - age * DAY)
+    retention = services.settings.retention.model_copy(update={
+        "video_free_space": VideoFreeSpaceSettings(below_mb=10**12)})  # no disk is that free
+    settings = services.settings.model_copy(update={"retention": retention})
+    app = create_app(replace(services, settings=settings))
+    client = api_client("supervisor", app=app)
+    resp = client.post("/api/retention/run", json={"dry_run": True, "force": True})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["deleted_rows"]["video_free_space"] == 3 and body["dry_run"] is True
+    assert body["free_space"]["segments"] == 3 and body["free_space"]["short_bytes"] > 0
+    with services.sessions() as s:
+        assert len(s.scalars(select(VideoSegment.id)).all()) == 3  # nothing deleted
