@@ -1,11 +1,12 @@
 """Live video without re-encoding: one demux per camera stream, remuxed to fragmented MP4 and
 fanned out to every viewer.
 
-A :class:`LiveMuxer` is a thread that reads one camera URL (main stream or detection substream)
-through :class:`cameras.sources.AvSource`, rewrites timestamps from media time
-(:mod:`cameras.remux`) and stream-copies H.264 into an in-memory fragmented MP4 with one
-fragment per frame (the fragment of a frame is out as soon as the next frame arrives). The byte
-stream is cut into boxes: ``ftyp``+``moov`` is the init segment, each ``moof``+``mdat`` a
+A :class:`LiveMuxer` is a thread that takes one camera stream (main stream or detection
+substream) from the camera worker of this machine when it serves it (:mod:`cameras.live_feed`:
+the worker's own connection, so viewers add none), else reads the camera URL itself through
+:class:`cameras.sources.AvSource` and stream-copies it with :class:`cameras.fmp4.FragmentWriter`
+(one fragment per frame). While on the camera it looks every ``PROBE_S`` for the worker's feed
+and moves to it when it answers. ``ftyp``+``moov`` is the init segment, each ``moof``+``mdat`` a
 fragment. A new viewer gets the init segment and the fragments since the last keyframe, then
 every fragment as it comes; Media Source Extensions in the browser play it. After a reconnect a
 new init segment follows (the browser appends in ``sequence`` mode, so timestamps need not
@@ -17,80 +18,28 @@ Nothing here decodes a frame: ``frames_decoded`` stays 0 (the benchmark checks i
 from __future__ import annotations
 
 import logging
-import struct
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import av
+from pathlib import Path
 
 from cameras.backoff import Backoff
-from cameras.remux import Restamper
+from cameras.fmp4 import LIVE_MOVFLAGS as LIVE_MOVFLAGS
+from cameras.fmp4 import FragmentCutter as FragmentCutter
+from cameras.fmp4 import FragmentWriter
+from cameras.live_feed import FeedClient, socket_path
 from cameras.sources import AvSource, SourceError
 from rtcc.clock import Clock
 from rtcc.config import CameraSettings
 
 log = logging.getLogger(__name__)
 
-LIVE_MOVFLAGS = {
-    "movflags": "empty_moov+default_base_moof+frag_every_frame+skip_trailer",
-    "flush_packets": "1",
-}
 LINGER_S = 10.0  # keep the demux running this long after the last viewer left
 MAX_BACKLOG = 600  # fragments a viewer may fall behind before it is dropped
+PROBE_S = 5.0  # while on the camera itself, look this often for the worker's feed
 
 Push = Callable[[bytes | None], None]  # a viewer's sink; None: the stream ended
-
-
-_HEAD = struct.Struct(">I4s")
-_LARGE = struct.Struct(">Q")
-
-
-class FragmentCutter:
-    """Cut a fragmented MP4 byte stream into its units: the init segment (the boxes up to and
-    including ``moov``) and fragments (the boxes up to and including each ``mdat``), each as one
-    ``bytes`` (a slice of what the muxer wrote: no per-box copies). Only box headers are read,
-    once per box; a box split across writes waits for the rest."""
-
-    def __init__(self) -> None:
-        self._buf = b""  # the unit being assembled
-        self._scan = 0  # where its next box header starts
-
-    def feed(self, data: bytes) -> list[tuple[str, bytes]]:
-        buf = self._buf + data if self._buf else data
-        units: list[tuple[str, bytes]] = []
-        begin, at, end = 0, self._scan, len(buf)
-        while end - at >= 8:
-            size, kind = _HEAD.unpack_from(buf, at)
-            if size == 1 and end - at >= 16:
-                size = _LARGE.unpack_from(buf, at + 8)[0]
-            if size < 8 or end - at < size:
-                break
-            at += size
-            if kind == b"mdat" or kind == b"moov":
-                units.append(("fragment" if kind == b"mdat" else "init", buf[begin:at]))
-                begin = at
-        self._buf, self._scan = buf[begin:], at - begin
-        return units
-
-
-class _Sink:
-    """The file-like object the MP4 muxer writes to."""
-
-    def __init__(self, on_bytes: Callable[[bytes], None]) -> None:
-        self._on_bytes = on_bytes
-
-    def write(self, data: bytes) -> int:
-        self._on_bytes(bytes(data))  # PyAV hands over bytes: no copy
-        return len(data)
-
-    def tell(self) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
 
 
 @dataclass
@@ -101,6 +50,7 @@ class LiveStats:
     connects: int = 0
     frames_decoded: int = 0  # stays 0: live video is stream copy only
     error: str | None = None
+    via: str | None = None  # "worker" (its feed) or "camera" (a connection of our own)
 
 
 class LiveMuxer:
@@ -108,15 +58,17 @@ class LiveMuxer:
 
     def __init__(self, camera: CameraSettings, clock: Clock, *, which: str = "main",
                  linger_s: float = LINGER_S,
-                 on_exit: Callable[[LiveMuxer], None] | None = None) -> None:
+                 on_exit: Callable[[LiveMuxer], None] | None = None,
+                 feed: Path | None = None) -> None:
         self.camera, self.clock, self.which, self.linger_s = camera, clock, which, linger_s
+        self.feed = feed  # the socket of the worker's feed of this stream, if any
+        self._handover: FeedClient | None = None  # the feed found while on the camera
+        self._next_probe = 0.0
         self._on_exit = on_exit
         self._lock = threading.Lock()
         self._viewers: list[Push] = []
         self._init: bytes | None = None
         self._gop: list[bytes] = []  # fragments since the last keyframe
-        self._keys: deque[bool] = deque()  # keyframe flags of packets not yet out as fragments
-        self._cutter = FragmentCutter()
         self._stop = threading.Event()
         self._idle_since: float | None = None
         self.stats = LiveStats()
@@ -160,58 +112,79 @@ class LiveMuxer:
         try:
             while not self._stop.is_set() and not self._idle():
                 try:
-                    self._connection()
+                    client = self._worker_feed()
+                    if client is not None:
+                        self._from_worker(client)
+                    else:
+                        self._connection()
                     backoff.reset()
                 except SourceError as exc:
                     self.stats.error = exc.message
                     log.info("live %s: %s", self.camera.id, exc.message)
-                if self._stop.wait(backoff.next()):
+                if self._handover is None and self._stop.wait(backoff.next()):
                     break
         finally:
+            if self._handover is not None:
+                self._handover.close()
             self._end()
 
     def _idle(self) -> bool:
         idle = self._idle_since
         return idle is not None and time.monotonic() - idle >= self.linger_s
 
+    def _stopping(self) -> bool:
+        return self._stop.is_set() or self._idle()
+
+    def _worker_feed(self) -> FeedClient | None:
+        client, self._handover = self._handover, None
+        if client is None and self.feed is not None:
+            client = FeedClient.connect(self.feed)
+        return client
+
+    def _worker_back(self) -> bool:
+        """While on the camera: has the worker's feed come (back)? Looked at every PROBE_S."""
+        now = time.monotonic()
+        if self.feed is None or now < self._next_probe:
+            return False
+        self._next_probe = now + PROBE_S
+        self._handover = FeedClient.connect(self.feed)
+        return self._handover is not None
+
+    def _from_worker(self, client: FeedClient) -> None:
+        self.stats.connects += 1
+        self.stats.error, self.stats.via = None, "worker"
+        try:
+            units = client.units(silence_s=self.camera.read_timeout_s, stop=self._stopping)
+            for kind, unit, key in units:
+                if kind == "fragment":
+                    self.stats.packets += 1
+                self._unit(kind, unit, key)
+        finally:
+            client.close()
+
     def _connection(self) -> None:
         source = AvSource(self.camera, self.clock, wait=self._stop.wait)
         source.open()
         self.stats.connects += 1
-        self.stats.error = None
-        self._cutter = FragmentCutter()
-        self._keys.clear()
-        out = av.open(_Sink(self._bytes), "w", format="mp4", options=LIVE_MOVFLAGS)
-        stamp = Restamper()
+        self.stats.error, self.stats.via = None, "camera"
+        self._next_probe = time.monotonic() + PROBE_S
+        writer = FragmentWriter(source.stream, self._unit)
         try:
-            ostream = out.add_stream_from_template(source.stream)
-            started = False
             for packet in source.packets():
-                if self._stop.is_set() or self._idle():
+                if self._stopping() or self._worker_back():
                     break
                 at = source.packet_time(packet)
-                if at is None or (not started and not packet.is_keyframe):
-                    continue
-                started = True
-                if not stamp.apply(packet, at[0]):
-                    continue
-                self._keys.append(bool(packet.is_keyframe))
-                packet.stream = ostream
-                out.mux(packet)
-                self.stats.packets += 1
+                if at is not None and writer.write(packet, at[0]):
+                    self.stats.packets += 1
         finally:
             source.close()
-            try:
-                out.close()
-            except Exception:  # noqa: BLE001 - a half-written live stream is simply dropped
-                log.debug("live %s: closing the muxer failed", self.camera.id)
+            writer.close()
 
-    def _bytes(self, data: bytes) -> None:
-        for kind, unit in self._cutter.feed(data):
-            if kind == "init":
-                self._set_init(unit)
-            elif unit[4:8] == b"moof":  # an mdat without its moof cannot be played: dropped
-                self._fragment(unit, self._keys.popleft() if self._keys else False)
+    def _unit(self, kind: str, unit: bytes, key: bool) -> None:
+        if kind == "init":
+            self._set_init(unit)
+        else:
+            self._fragment(unit, key)
 
     def _set_init(self, init: bytes) -> None:
         with self._lock:
@@ -250,8 +223,11 @@ class LiveMuxer:
 class LiveHub:
     """The muxers of this process, one per (camera, stream), started on the first viewer."""
 
-    def __init__(self, clock: Clock, *, linger_s: float = LINGER_S) -> None:
-        self.clock, self.linger_s = clock, linger_s
+    def __init__(self, clock: Clock, *, linger_s: float = LINGER_S,
+                 feeds: Path | None = None) -> None:
+        """``feeds``: the folder of the local camera workers' live feeds
+        (:func:`cameras.live_feed.feed_dir`); None: always open the camera."""
+        self.clock, self.linger_s, self.feeds = clock, linger_s, feeds
         self._lock = threading.Lock()
         self._muxers: dict[tuple[str, str], LiveMuxer] = {}
 
@@ -266,8 +242,9 @@ class LiveHub:
             muxer = self._muxers.get(key)
             if muxer is None:
                 cfg = camera.model_copy(update={"url": url})
+                feed = socket_path(self.feeds, camera.id, which) if self.feeds else None
                 muxer = LiveMuxer(cfg, self.clock, which=which, linger_s=self.linger_s,
-                                  on_exit=self._gone)
+                                  on_exit=self._gone, feed=feed)
                 self._muxers[key] = muxer
                 muxer.add(push)
                 muxer.start()

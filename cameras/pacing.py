@@ -13,7 +13,9 @@ How far behind a frame is: for a file played in real time, the media time agains
 clock since the file was opened (less the decoder's reordering delay). A live stream has no such
 truth, so it is estimated: the delay of the frame against the smallest delay seen, rebased each
 time the worker had to wait for a packet (it was then at the live edge; the baseline may also
-creep up slowly so that camera clock drift is never mistaken for lag).
+creep up slowly so that camera clock drift is never mistaken for lag). A camera more than
+``CATCH_UP_S`` behind (decoding itself cannot keep up: a starved CPU) decodes keyframes only
+until a frame is current again.
 
 **Decode only what is analysed** (``DecodeMode``): non-reference frames (B-frames) are skipped
 when the detect interval spans several source frames, and while nothing moves only keyframes are
@@ -34,6 +36,7 @@ DRIFT_PER_S = 1e-3  # the live baseline may creep up this much per second (clock
 REORDER_FRAMES = 2  # frames a decoder holds back when the stream has B-frames
 NONREF_SOURCE_FRAMES = 4  # skip non-reference frames when one detect interval spans this many
 KEYFRAME_ONLY_MAX_GAP_S = 1.05  # keyframes only while still if they come every second (or more)
+CATCH_UP_S = 2 * STALE_S  # this far behind, decoding itself is too slow: skip to a keyframe
 
 
 class DecodeMode(StrEnum):
@@ -58,6 +61,7 @@ class Pacer:
         self._done_at = float("-inf")
         self.keyframe_gap_s: float | None = None
         self.decoding = DecodeMode.ALL
+        self.last_behind = 0.0
 
     def arrived(self, packet: Any, stream: Any, now: float, still: bool) -> None:
         """A demuxed packet, about to be decoded (``now``: monotonic): note whether it was
@@ -85,29 +89,31 @@ class Pacer:
         source opened less the frame's media time; ``now``: a monotonic clock."""
         if not self.live:
             held = REORDER_FRAMES / self.nominal_fps if self.reorders and self.nominal_fps else 0
-            return max(0.0, delay_s - held)
+            self.last_behind = max(0.0, delay_s - held)
+            return self.last_behind
         if self._baseline is None or self._at_edge:
             self._baseline = delay_s
         else:
             creep = DRIFT_PER_S * max(0.0, now - self._baseline_at)
             self._baseline = min(self._baseline + creep, delay_s)
         self._at_edge, self._baseline_at = False, now
-        return max(0.0, delay_s - self._baseline)
+        self.last_behind = max(0.0, delay_s - self._baseline)
+        return self.last_behind
 
     @staticmethod
     def stale(behind_s: float) -> bool:
         return behind_s > STALE_S
 
     def mode(self, *, still: bool) -> DecodeMode:
-        """What to decode next: ``still`` while the motion gate is closed."""
-        if (
-            still
-            and not self.reorders
-            and self.keyframe_gap_s is not None
-            and (self.keyframe_gap_s <= KEYFRAME_ONLY_MAX_GAP_S)
-        ):
+        """What to decode next: ``still`` while the motion gate is closed. A camera so far
+        behind that decoding is the bottleneck (a starved CPU) skips to the next keyframe, or
+        at least skips the B-frames, until a frame is current again."""
+        catching_up = self.last_behind > CATCH_UP_S
+        gap = self.keyframe_gap_s
+        keyframes = gap is not None and gap <= KEYFRAME_ONLY_MAX_GAP_S
+        if (still or catching_up) and keyframes and not self.reorders:
             return DecodeMode.KEYFRAMES
-        if self.nominal_fps >= NONREF_SOURCE_FRAMES * self.detect_fps:
+        if catching_up or self.nominal_fps >= NONREF_SOURCE_FRAMES * self.detect_fps:
             return DecodeMode.NONREF
         return DecodeMode.ALL
 

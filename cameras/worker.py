@@ -352,7 +352,7 @@ class CameraWorker:
             c.sampling_skipped += 1
         c.frame(analysed=analysed)
         c.lag(source.elapsed() - frame.t if not source.live else behind)
-        if mono - self._last_live >= LIVE_FRAME_INTERVAL_S:
+        if mono - self._last_live >= LIVE_FRAME_INTERVAL_S and not pacer.stale(behind):
             self._last_live = mono
             image = image if image is not None else frame.bgr()
             self.media.live(_live_image(image))

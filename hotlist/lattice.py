@@ -156,9 +156,15 @@ def region_background(region: str = "us") -> Background:
 def lattice_of(
     plate: str,
     alternatives: CharAlternatives | None,
+    lookalikes: dict[str, str] | None = None,
+    lookalike_floor: float = 0.0,
 ) -> Lattice | None:
     """The read's per-position distributions, or None when no lattice fits the text (the top-k
-    must cover every character of ``plate``); missing mass is spread as the floor."""
+    must cover every character of ``plate``); missing mass is spread as the floor.
+
+    ``lookalikes`` maps a character to the others of its look-alike group: each of them gets
+    at least ``lookalike_floor``, because the OCR's own probabilities are overconfident
+    exactly there (a sure 0 that was an O)."""
     if not alternatives or len(alternatives) != len(plate):
         return None
     out = []
@@ -166,8 +172,19 @@ def lattice_of(
         dist = {c: float(p) for c, p in alts if c in ALPHABET and p > 0}
         if ch not in dist:
             return None
+        for other in (lookalikes or {}).get(ch, ""):
+            dist[other] = max(dist.get(other, 0.0), lookalike_floor)
         out.append(dist)
     return tuple(out)
+
+
+def lookalike_map(groups: Sequence[str]) -> dict[str, str]:
+    """``["O0QD", "B8"]`` -> ``{"O": "0QD", "0": "OQD", ..., "B": "8", "8": "B"}``."""
+    out: dict[str, str] = {}
+    for group in groups:
+        for ch in group:
+            out[ch] = out.get(ch, "") + "".join(c for c in group if c != ch)
+    return out
 
 
 def _rest(dist: dict[str, float], floor: float) -> float:

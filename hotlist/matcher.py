@@ -107,6 +107,7 @@ class HotlistIndex:
         self, rows: Sequence[EntryRow], lists: dict[int, ListRef], rules: MatchSettings | None
     ) -> None:
         self.rules = rules or MatchSettings()
+        self._lookalikes = lat.lookalike_map(self.rules.confusion_groups)
         self._rows = rows
         self._lists = lists
         sizes = Counter(r[1] for r in rows)
@@ -139,7 +140,13 @@ class HotlistIndex:
             return []
         out = []
         same_state = self.rules.require_same_state
-        lattice = lat.lattice_of(plate, alternatives) if self.rules.lattice else None
+        lattice = (
+            lat.lattice_of(
+                plate, alternatives, self._lookalikes, self.rules.lattice_lookalike_floor
+            )
+            if self.rules.lattice
+            else None
+        )
         if lattice is not None:
             cands = self._lattice_candidates(plate, lattice)
         else:

@@ -4,6 +4,7 @@ and ``rtcc bench video``.
 Run with Debian's /usr/bin/python3 (python3-gi + gir1.2-gst-rtsp-server-1.0), not the venv:
     /usr/bin/python3 rtsp_server.py --port 8554 --path /cam --file clip.mp4 [--user U --password P]
     [--count N]   (N mounts: /cam0 … /cam<N-1>, each its own session of the file)
+    [--report-clients]   (prints "client+" when an RTSP client connects, "client-" when it leaves)
 The video is sent by stream copy (no re-encoding). Prints "ready" once listening.
 """
 
@@ -47,6 +48,19 @@ def build(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
     return server
 
 
+def report_clients(server: GstRtspServer.RTSPServer) -> None:
+    """One line per client that connects or leaves (the tests count camera sessions)."""
+
+    def closed(_client: GstRtspServer.RTSPClient) -> None:
+        print("client-", flush=True)
+
+    def connected(_server: GstRtspServer.RTSPServer, client: GstRtspServer.RTSPClient) -> None:
+        client.connect("closed", closed)
+        print("client+", flush=True)
+
+    server.connect("client-connected", connected)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -55,9 +69,12 @@ def main() -> int:
     parser.add_argument("--user", default="")
     parser.add_argument("--password", default="")
     parser.add_argument("--count", type=int, default=0)
+    parser.add_argument("--report-clients", action="store_true")
     args = parser.parse_args()
     Gst.init(None)
     server = build(args)
+    if args.report_clients:
+        report_clients(server)
     loop = GLib.MainLoop()
     if server.attach(None) == 0:
         print("cannot listen", flush=True)

@@ -183,6 +183,10 @@ class MatchSettings(Section):
     lattice: bool = False
     lattice_false_hits_per_million: float = Field(default=1000.0, gt=0)
     lattice_min_posterior: float = Field(default=0.1, gt=0.0, le=1.0)
+    # Each look-alike (confusion_groups) of a read character is given at least this probability:
+    # the OCR is overconfident there (on the development images about 0.3% of characters read
+    # at >= 0.98 were wrong, most of them look-alikes). 0 = the OCR's probabilities as they are.
+    lattice_lookalike_floor: float = Field(default=0.002, ge=0.0, lt=0.1)
     lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
     lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read
     lattice_region: str = "us"  # background model: formats of this region

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 
 from cameras.coverage import Span, gaps
-from cameras.live import BoxSplitter, LiveHub
+from cameras.live import FragmentCutter, LiveHub
 from rtcc.clock import SystemClock
 from rtcc.config import CameraSettings
 from tests.support.clips import write_clip
@@ -36,16 +36,19 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 
 
-def test_box_splitter_cuts_a_byte_stream_in_any_chunking() -> None:
-    stream = _box(b"ftyp", b"isom") + _box(b"moov", b"x" * 50) + _box(b"moof", b"y" * 9)
-    stream += _box(b"mdat", b"z" * 1000)
+def test_fragment_cutter_cuts_init_and_fragments_in_any_chunking() -> None:
+    init = _box(b"ftyp", b"isom") + _box(b"moov", b"x" * 50)
+    frags = [_box(b"moof", bytes([i]) * 9) + _box(b"mdat", bytes([i]) * (100 * i + 1))
+             for i in range(3)]
+    large = struct.pack(">I4sQ", 1, b"mdat", 16 + 20) + b"L" * 20  # a 64-bit box size
+    frags.append(_box(b"moof", b"q") + large)
+    stream = init + b"".join(frags)
     for size in (1, 7, 64, len(stream)):
-        splitter = BoxSplitter()
-        boxes = []
+        cutter = FragmentCutter()
+        units = []
         for i in range(0, len(stream), size):
-            boxes += splitter.feed(stream[i:i + size])
-        assert [k for k, _ in boxes] == ["ftyp", "moov", "moof", "mdat"]
-        assert b"".join(b for _, b in boxes) == stream
+            units += cutter.feed(stream[i:i + size])
+        assert units == [("init", init)] + [("fragment", f) for f in frags]
 
 
 def test_one_muxer_fans_out_playable_fragmented_mp4_to_every_viewer(tmp_path: Path) -> None:

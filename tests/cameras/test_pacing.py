@@ -50,6 +50,9 @@ def test_still_scenes_decode_keyframes_only_unless_the_stream_reorders(tmp_path:
     still = _decoded(plain.path, Pacer(5, 10, live=False), still=True)
     # until two keyframes showed the GOP (1 s), everything; then one frame a second
     assert still == [0.0, *[i / 10 for i in range(1, 11)], 2.0, 3.0, 4.0]
+    behind = Pacer(5, 10, live=False)
+    behind.behind(1.5, 0.0)  # decoding is 1.5 s behind: skip to the next keyframe
+    assert _decoded(plain.path, behind, still=False)[-3:] == [2.0, 3.0, 4.0]
     bframes = write_clip(tmp_path / "b.mp4", seconds=5, passes=[], bframes=2)
     pacer = Pacer(5, 10, live=False)
     assert len(_decoded(bframes.path, pacer, still=True)) == 50  # B-frames: never keyframes only

@@ -4,10 +4,13 @@ and the H.264 clip it serves. Real camera workers and a collector of their messa
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import subprocess
+import threading
 from pathlib import Path
+from typing import Any
 
 import rtcc.bench
 from cameras.synthetic import write_demo_clip
@@ -46,12 +49,17 @@ def make_rtsp_clip(folder: Path) -> Path:
 
 
 class RtspServer:
-    """``start``/``kill``/``restart`` a real RTSP server serving one file at ``/cam``."""
+    """``start``/``kill``/``restart`` a real RTSP server serving one file at ``/cam``. With
+    ``count_clients`` it counts its RTSP clients: ``clients`` connected now, ``clients_seen``
+    since it started (each camera connection is one client)."""
 
-    def __init__(self, clip: Path, *, user: str = "", password: str = "") -> None:
+    def __init__(self, clip: Path, *, user: str = "", password: str = "",
+                 count_clients: bool = False) -> None:
         self.clip, self.user, self.password = clip, user, password
+        self.count_clients = count_clients
         self.port = free_port()
         self.proc: subprocess.Popen[str] | None = None
+        self.clients = self.clients_seen = 0
 
     def url(self, path: str = "/cam", credentials: str | None = None) -> str:
         auth = f"{credentials}@" if credentials else ""
@@ -62,6 +70,8 @@ class RtspServer:
                str(self.clip)]
         if self.user:
             cmd += ["--user", self.user, "--password", self.password]
+        if self.count_clients:
+            cmd.append("--report-clients")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         assert self.proc.stdout is not None
@@ -69,6 +79,17 @@ class RtspServer:
         if line != "ready":
             self.kill()
             raise RuntimeError(f"RTSP server did not start: {line!r}")
+        if self.count_clients:
+            threading.Thread(target=self._count, args=(self.proc.stdout,), daemon=True).start()
+
+    def _count(self, lines: Any) -> None:
+        with contextlib.suppress(ValueError, OSError):  # ``kill`` closed the pipe
+            for line in lines:
+                if line.startswith("client+"):
+                    self.clients += 1
+                    self.clients_seen += 1
+                elif line.startswith("client-"):
+                    self.clients -= 1
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
@@ -79,30 +80,91 @@ def _settings_of(services: Services, scope: Scope, camera_id: str) -> CameraSett
             raise NotFoundError(f"camera {camera_id!r} cannot stream: {why}") from None
 
 
+class _Viewer:
+    """One viewer's fragments not yet sent, and the future its stream waits on."""
+
+    __slots__ = ("chunks", "ended", "waiter")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.ended = False
+        self.waiter: asyncio.Future[None] | None = None
+
+
+class LiveBridge:
+    """Hands fragments from the muxer threads to the viewers on one event loop.
+
+    Muxer threads post (viewer, fragment); the loop is woken once for whatever piled up since
+    its last turn (not once per fragment per viewer) and appends each fragment to its viewer.
+    A fragment is one immutable ``bytes`` shared by every viewer of the stream."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._pending: list[tuple[_Viewer, bytes | None]] = []
+
+    def post(self, viewer: _Viewer, data: bytes | None) -> None:
+        """From any thread."""
+        with self._lock:
+            self._pending.append((viewer, data))
+            if len(self._pending) > 1:
+                return  # a wake-up is on its way
+        try:
+            self.loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # the loop is closed: nobody is left to deliver to
+            with self._lock:
+                self._pending.clear()
+            raise
+
+    def _deliver(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for viewer, data in pending:
+            if data is None:
+                viewer.ended = True
+            elif not viewer.ended:
+                viewer.chunks.append(data)
+            waiter = viewer.waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+
+_BRIDGES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveBridge] = (
+    weakref.WeakKeyDictionary())
+
+
+def _bridge(loop: asyncio.AbstractEventLoop) -> LiveBridge:
+    with _HUB_LOCK:
+        bridge = _BRIDGES.get(loop)
+        if bridge is None:
+            bridge = _BRIDGES[loop] = LiveBridge(loop)
+    return bridge
+
+
 async def live_fragments(hub: LiveHub, cfg: CameraSettings, stream: str) -> AsyncIterator[bytes]:
+    """The init segment and fragments of ``cfg``'s ``stream`` for one viewer; what piled up
+    while the previous write was under way goes out in one write."""
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    bridge, viewer = _bridge(loop), _Viewer()
 
     def push(data: bytes | None) -> None:  # called on the muxer's thread
-        if queue.qsize() > MAX_BACKLOG:  # a viewer that cannot keep up is dropped
-            loop.call_soon_threadsafe(queue.put_nowait, None)
+        if len(viewer.chunks) > MAX_BACKLOG:  # a viewer that cannot keep up is dropped
+            bridge.post(viewer, None)
             raise OverflowError("viewer too slow")
-        loop.call_soon_threadsafe(queue.put_nowait, data)
+        bridge.post(viewer, data)
 
     unsubscribe = hub.subscribe(cfg, stream, push)
     try:
         while True:
-            chunk = await queue.get()
-            if chunk is None:
+            if not viewer.chunks and not viewer.ended:
+                viewer.waiter = loop.create_future()
+                await viewer.waiter
+                viewer.waiter = None
+            chunks, viewer.chunks = viewer.chunks, []
+            if chunks:
+                yield chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            elif viewer.ended:
                 return
-            parts = [chunk]
-            while not queue.empty():  # send what piled up in one write
-                more = queue.get_nowait()
-                if more is None:
-                    yield b"".join(parts)
-                    return
-                parts.append(more)
-            yield b"".join(parts)
     finally:
         unsubscribe()
 
