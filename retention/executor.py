@@ -30,8 +30,9 @@ from retention import files
 from retention.free_space import FreeSpacePass, disk_free
 from retention.holds import active_specs
 from retention.plan import Candidate, Plan, Policy, explained_by_time, plan
-from rtcc import audit, usage_tally
+from rtcc import audit, datadir, usage_tally
 from rtcc.audit import SYSTEM, Actor
+from rtcc.bus.outbox import waiting_in
 from rtcc.clock import Clock, as_utc
 from rtcc.config import RetentionSettings
 from rtcc.db import transaction
@@ -363,6 +364,11 @@ class Executor:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _sweep_orphans(self, now: datetime, options: RunOptions, result: RunResult) -> None:
+        waiting = waiting_in(self.data_dir / datadir.INGEST_SPOOL)
+        if waiting:  # their photos have no row yet: not orphans (a database outage)
+            result.notes.append(f"orphan sweep deferred: {waiting} camera message(s) still "
+                                "waiting in the ingest spool for the database")
+            return
         with self.sessions() as s:
             rec = files.find_orphans(
                 s, self.data_dir, now=now, grace_s=self.settings.orphan_grace_s, keep=True

@@ -26,6 +26,8 @@ PRIVATE_UMASK = 0o077
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 SUBDIRS = ("media", "video", "live")
+# Worker messages waiting for the database (``rtcc.runtime.spool``; retention reads its size).
+INGEST_SPOOL = Path("spool") / "ingest.sqlite"
 _PROBE = ".rtcc-write-probe"
 
 

@@ -49,6 +49,21 @@ class _Ticket:
     error: BaseException | None = field(default=None, repr=False)
 
 
+def waiting_in(path: Path) -> int:
+    """How many messages wait in the outbox file at ``path`` (0 when there is none), read
+    without creating or locking it: another process (retention) may ask while one writes."""
+    if not path.is_file():
+        return 0
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    try:
+        row = db.execute("SELECT count(*) FROM outbox").fetchone()
+    except sqlite3.OperationalError:  # created but no table yet
+        return 0
+    finally:
+        db.close()
+    return int(row[0])
+
+
 class Outbox:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ from rtcc.runtime.wire import WireError, decode, encode, kind_of, message_id
 from rtcc.vocab import AlertSeverity, SystemAlertKind
 
 log = logging.getLogger(__name__)
-SPOOL_FILE = Path("spool") / "ingest.sqlite"
+SPOOL_FILE = datadir.INGEST_SPOOL
 
 
 def database_unavailable(exc: BaseException) -> bool:

@@ -165,6 +165,40 @@ def test_rows_with_missing_files_are_completed_and_orphans_swept(
     assert result.deleted_rows["orphan_files"] == 1
 
 
+def test_orphans_wait_while_camera_messages_wait_for_the_database(
+    services: Services, make_executor: Any
+) -> None:
+    """After a long database outage a photo whose read is still in the ingest spool has no row
+    yet: it is not an orphan until the spool is empty."""
+    import os
+
+    from rtcc.bus.outbox import Outbox
+    from rtcc.datadir import INGEST_SPOOL
+
+    now = services.clock.now()
+    data: Path = services.settings.data_dir
+    with transaction(services.sessions) as s:
+        for age in range(3):
+            f.read(s, data, now - age * DAY)
+    photo = data / "media/reads/cam1/2025-01-01/spooled-snap.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(b"x" * 7)
+    old = (now - 2 * DAY).timestamp()
+    os.utime(photo, (old, old))
+    spool = Outbox(data / INGEST_SPOOL)
+    spool.put("read:cam1:t1:final", "read", b"{}")
+    try:
+        result = make_executor(services).run(RunOptions())
+        assert result.status == "ok", result.errors
+        assert photo.exists() and result.deleted_rows.get("orphan_files", 0) == 0
+        assert any("1 camera message(s) still waiting" in n for n in result.notes)
+        spool.ack("read:cam1:t1:final")  # stored at last (here: given up) -> a real orphan
+        result = make_executor(services).run(RunOptions())
+        assert not photo.exists() and result.deleted_rows["orphan_files"] == 1
+    finally:
+        spool.close()
+
+
 def test_one_run_at_a_time(services: Services, make_executor: Any) -> None:
     from retention.executor import run_lock
 
