@@ -31,6 +31,7 @@ import numpy as np
 
 from cameras.backoff import Backoff
 from cameras.health import Counters, StateDamper, camera_state
+from cameras.live_feed import LiveFeeds
 from cameras.logs import log_to_parent, parent_level
 from cameras.media import MediaStore, read_media_paths
 from cameras.messages import ReadMessage, StatusMessage
@@ -168,6 +169,8 @@ class CameraWorker:
         )
         self.pipeline: ReadPipeline | None = None
         self.media = MediaStore(spec.data_dir, self.cam.id)
+        # live viewers of this machine get the packets of our connections (cameras.live_feed)
+        self.live = LiveFeeds(spec.data_dir, self.cam.id, [link.role for link in self.links])
 
     def status(self, state: str, message: str | None = None, *, force: bool = False) -> None:
         """Report the state of the analysed (first) link; the camera's state combines it with
@@ -225,6 +228,7 @@ class CameraWorker:
             self.pipeline = ReadPipeline(recognizer, self.spec.lpr)
         if self.spec.begin_at is not None:
             self.stop.wait(max(0.0, self.spec.begin_at - time.time()))
+        self.live.start()
         others = [
             threading.Thread(
                 target=self._keep_connected,
@@ -296,6 +300,7 @@ class CameraWorker:
                     for frame in frames:
                         self._frame(frame, sampler, source, pacer)
                 stamp = source.packet_time(packet)
+                self.live.feed(link.role, packet, source.stream, stamp)  # before the recorder
                 if recorder is not None and stamp is not None:
                     recorder.write(packet, source.stream, *stamp)
                 if not link.decode and stamp is not None:
@@ -391,3 +396,5 @@ def run_worker(spec: WorkerSpec, out: Any, stop: Any) -> None:
     except RtccError as exc:  # a source that cannot work, a recognizer that cannot load
         worker.status("error", exc.message, force=True)
         raise
+    finally:
+        worker.live.close()

@@ -21,7 +21,7 @@ from typing import Any
 
 from hotlist.matcher import EntryRef, HotlistIndex, ListRef
 from rtcc.bench import plategen as gen
-from rtcc.config import MatchSettings
+from rtcc.config import MatchSettings, load_settings
 from rtcc.plates import CharAlternatives
 
 # (label, read text, char confidences or None, per-character lattice or None)
@@ -92,7 +92,7 @@ def collect_pairs(args: argparse.Namespace) -> list[Pair]:
                     label.plate,
                     o.text,
                     o.char_confidences,
-                    o.alternatives if o.raw_text == o.text else None,
+                    o.alternatives,  # the matcher drops a lattice that does not cover the text
                 )
                 for o in obs
             ] or [(label.plate, "", None, None)]
@@ -120,4 +120,5 @@ def collect_pairs(args: argparse.Namespace) -> list[Pair]:
 
 def for_lpr_args(args: argparse.Namespace) -> dict[str, Any]:
     """The figures ``rtcc bench lpr --hotlist-size N`` adds to its result."""
-    return hotlist_metrics(collect_pairs(args), size=args.hotlist_size)
+    rules = load_settings(getattr(args, "config", None)).matching
+    return hotlist_metrics(collect_pairs(args), size=args.hotlist_size, rules=rules)

@@ -169,7 +169,7 @@ def _drain(sup: CameraSupervisor, run: _Run, until: float) -> None:
 
 
 def _workers(specs: list[WorkerSpec], seconds: float, data: Path,
-             during: Callable[[], None] | None = None,
+             during: Callable[[list[int]], None] | None = None,
              camera_pid: int | None = None) -> tuple[_Run, float, float]:
     """Run the workers until all are online, then ``seconds`` more; (run, cpu s/s, wall s)."""
     sup = CameraSupervisor([], lpr=LprSettings(), data_dir=data, clock=SystemClock(), specs=specs)
@@ -186,7 +186,7 @@ def _workers(specs: list[WorkerSpec], seconds: float, data: Path,
         cam0 = _cpu([camera_pid]) if camera_pid else 0.0
         cpu0, t0 = _cpu(pids), time.monotonic()
         if during is not None:
-            threading.Thread(target=during, daemon=True).start()
+            threading.Thread(target=during, args=(pids,), daemon=True).start()
         _drain(sup, run, t0 + seconds)
         cpu1, t1 = _cpu(pids), time.monotonic()
         run.camera_cpu = ((_cpu([camera_pid]) - cam0) / (t1 - t0)) if camera_pid else 0.0

@@ -42,9 +42,11 @@ TARGET_S = 1.5  # issue 15: under 1.5 s glass to glass on loopback
 PAGE = "<!doctype html><meta charset=utf-8><title>rtcc latency</title><body></body>"
 
 # Runs in the page: play the live stream with the console's player and, at each displayed
-# frame, read the stamp back. Returns [display time (epoch ms), latency (ms)] pairs.
+# frame, read the stamp back, for ``seconds`` after the warm-up and at least ``minFrames``
+# frames (a loaded machine shows fewer than 25 a second). Returns [display time (epoch ms),
+# latency (ms)] pairs.
 MEASURE_JS = """
-async ({ url, seconds, warmup }) => {
+async ({ url, seconds, warmup, minFrames }) => {
   const { LivePlayer } = await import("/static/js/msevideo.js");
   const video = document.createElement("video");
   Object.assign(video, { muted: true, autoplay: true, playsInline: true });
@@ -69,16 +71,18 @@ async ({ url, seconds, warmup }) => {
     return rows[0] * 2 ** 32 + rows[1] * 2 ** 16 + rows[2];
   };
   const samples = [];
-  let unreadable = 0, end = null;
+  let unreadable = 0, start = null, counted = 0;
   return await new Promise((resolve) => {
-    const finish = () => { player.stop(); resolve({ samples, unreadable }); };
+    const finish = () => { player.stop(); resolve({ samples, unreadable, start }); };
     setTimeout(finish, (seconds + warmup + 60) * 1000);
     const onFrame = (_now, meta) => {
       const shown = Math.max(Date.now(), performance.timeOrigin + meta.expectedDisplayTime);
       const made = read();
       if (made === null) unreadable++; else samples.push([shown, shown - made]);
-      end ??= shown + (warmup + seconds) * 1000;
-      if (shown >= end) finish(); else video.requestVideoFrameCallback(onFrame);
+      start ??= shown + warmup * 1000;
+      if (shown >= start && made !== null) counted++;
+      if (shown >= start + seconds * 1000 && counted >= minFrames) finish();
+      else video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
   });
@@ -164,14 +168,15 @@ def watch(base: str, token: str, seconds: float) -> dict[str, Any]:
             page.goto(f"{base}/bench/latency")
             url = f"/api/video/{CAMERA}/live.mp4?stream=main"
             return dict(page.evaluate(MEASURE_JS, {"url": url, "seconds": seconds,
-                                                   "warmup": WARMUP_S}))
+                                                   "warmup": WARMUP_S, "minFrames": MIN_FRAMES}))
         finally:
             browser.close()
 
 
-def figures(samples: list[list[float]], unreadable: int, seconds: float) -> dict[str, Any]:
-    """p50/p95 of the latencies (s) displayed after the warm-up."""
-    start = samples[0][0] + WARMUP_S * 1000 if samples else 0.0
+def figures(samples: list[list[float]], unreadable: int, start: float,
+            seconds: float) -> dict[str, Any]:
+    """p50/p95 of the latencies (s) of the frames displayed from ``start`` (epoch ms: the end
+    of the warm-up) on."""
     kept = [lat / 1000 for shown, lat in samples if shown >= start]
     stats = summarize(kept)
     frames = stats.pop("passes")
@@ -180,7 +185,7 @@ def figures(samples: list[list[float]], unreadable: int, seconds: float) -> dict
         "cpu_count": psutil.cpu_count() or 1,
         "source": f"live {WIDTH}x{HEIGHT} {FPS} fps H.264 (x264 zerolatency, keyframe every 1 s)",
         "frames": frames, "unreadable_frames": unreadable, "warmup_s": WARMUP_S,
-        # the first frame shown: the player joins at the last keyframe, then catches up
+        # the first frame read: the player joins at the last keyframe, then catches up
         "first_frame_s": round(samples[0][1] / 1000, 3) if samples else None,
         "seconds": seconds, **stats,
         "min_s": round(min(kept), 3) if kept else None,
@@ -195,4 +200,5 @@ def latency(args: argparse.Namespace, tmp: Path, port: int) -> dict[str, Any]:
     with stamp_camera(port) as url, console(url, tmp, getattr(args, "config", None)) as (
             base, token):
         page = watch(base, token, args.seconds)
-    return figures(page.get("samples", []), int(page.get("unreadable", 0)), args.seconds)
+    return figures(page.get("samples", []), int(page.get("unreadable", 0)),
+                   float(page.get("start") or 0.0), args.seconds)

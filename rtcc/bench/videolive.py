@@ -1,12 +1,22 @@
 """The live side of ``rtcc bench video``: record-only workers, the live muxers of this process
-behind a real HTTP server, and V real viewers (in another process) reading fragmented MP4."""
+behind a real HTTP server, and V real viewers (in another process) reading fragmented MP4.
+
+The hub is the server's: it takes a camera's fragments from the local worker's live feed
+(:mod:`cameras.live_feed`) when the worker serves one, else opens the camera itself. Three phases
+of ``--seconds`` each, measured on the CPU of this process (the server) and of the workers: no
+viewer (no muxer runs); the muxers alone (one in-process subscriber per camera that drops what
+it gets: what the first viewer of a camera starts); then the V HTTP viewers on top.
+``viewers_add_cpu_percent`` is the last minus the first (server and workers),
+``fanout_add_cpu_percent`` the last minus the second (what the viewers themselves cost)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,14 +30,13 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from cameras.live import LiveHub
+from cameras.live_feed import feed_dir
 from rtcc.clock import SystemClock
 from rtcc.config import CameraSettings
 from web.routes.video import live_fragments
 
 
-def _app(hub: LiveHub, urls: list[str]) -> Starlette:
-    cams = [CameraSettings(id=f"v{i}", url=u) for i, u in enumerate(urls)]
-
+def _app(hub: LiveHub, cams: list[CameraSettings]) -> Starlette:
     async def stream(request: Request) -> StreamingResponse:
         cam = cams[int(request.path_params["index"]) % len(cams)]
         return StreamingResponse(live_fragments(hub, cam, "main"), media_type="video/mp4")
@@ -64,10 +73,32 @@ def _self_cpu() -> float:
     return float(t.user + t.system)
 
 
+def _cpu_of(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def _discard(data: bytes | None) -> None:
+    return None
+
+
+def _window(seconds: float, workers: list[int]) -> tuple[float, float]:
+    """The CPU (s/s) of this process and of the ``workers`` over the next ``seconds``."""
+    c0, w0, t0 = _self_cpu(), _cpu_of(workers), time.monotonic()
+    time.sleep(seconds)
+    wall = time.monotonic() - t0
+    return (_self_cpu() - c0) / wall, (_cpu_of(workers) - w0) / wall
+
+
 def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable[..., Any],
          specs: Callable[..., Any], percent: Callable[[float], float]) -> dict[str, Any]:
-    hub = LiveHub(SystemClock(), linger_s=2.0)
-    config = uvicorn.Config(_app(hub, urls), host="127.0.0.1", port=0, log_level="warning")
+    hub = LiveHub(SystemClock(), linger_s=2.0, feeds=feed_dir(tmp / "rec"))  # as the server
+    cams = [CameraSettings(id=f"v{i}", url=u) for i, u in enumerate(urls)]
+    config = uvicorn.Config(_app(hub, cams), host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -75,27 +106,31 @@ def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    phase: dict[str, Any] = {}
+    phase: dict[str, tuple[float, float]] = {}
+    seen: dict[str, Any] = {}
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
 
-    def phases() -> None:
-        c0, t0 = _self_cpu(), time.monotonic()
-        time.sleep(args.seconds)
-        c1, t1 = _self_cpu(), time.monotonic()
-        phase["none"] = (c1 - c0) / (t1 - t0)
-        proc = ctx.Process(target=_viewers, args=(base, args.viewers, len(urls), args.seconds, out))
+    def phases(pids: list[int]) -> None:
+        settle = min(5.0, args.seconds / 4)
+        phase["none"] = _window(args.seconds, pids)
+        leave = [hub.subscribe(cam, "main", _discard) for cam in cams]
+        time.sleep(settle)  # the muxers connect
+        phase["muxers"] = _window(args.seconds, pids)
+        proc = ctx.Process(target=_viewers,
+                           args=(base, args.viewers, len(urls), args.seconds + settle, out))
         proc.start()
-        time.sleep(min(5.0, args.seconds / 4))  # viewers connect, muxers start
-        c2, t2 = _self_cpu(), time.monotonic()
-        proc.join(args.seconds + 30)
-        c3, t3 = _self_cpu(), time.monotonic()
-        phase["viewers"] = (c3 - c2) / (t3 - t2)
-        phase["muxers"] = len(hub.muxers())
+        time.sleep(settle)  # the viewers start and connect
+        phase["viewers"] = _window(args.seconds, pids)
+        seen["muxers"] = len(hub.muxers())
+        seen["via"] = dict(Counter(str(m.stats.via) for m in hub.muxers()))
+        proc.join(settle + 30)
+        for unsubscribe in leave:
+            unsubscribe()
 
     try:
         run, cpu, wall = workers(specs(urls, tmp / "rec", decode=False, segment_s=10),
-                                 2 * args.seconds + 10, tmp / "rec", during=phases)
+                                 3 * args.seconds + 20, tmp / "rec", during=phases)
     finally:
         server.should_exit = True
         thread.join(10)
@@ -103,13 +138,25 @@ def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable
     received = 0
     while not out.empty():
         received += out.get()
-    none, with_v = percent(phase.get("none", 0.0)), percent(phase.get("viewers", 0.0))
+    server = {k: percent(v[0]) for k, v in phase.items()}
+    work = {k: percent(v[1]) for k, v in phase.items()}
+    total = {k: server[k] + work[k] for k in phase}
     return {
         "mode": "live", "cameras": len(urls), "viewers": args.viewers,
         "cpu_percent": percent(cpu), "decoded_frames": 0,
-        "server_cpu_percent_no_viewers": none, "server_cpu_percent_viewers": with_v,
-        "viewers_add_cpu_percent": round(with_v - none, 1),
-        "viewer_megabytes": round(received / 1e6, 1), "live_demuxes": phase.get("muxers", 0),
+        "server_cpu_percent_no_viewers": server.get("none", 0.0),
+        "server_cpu_percent_muxers_only": server.get("muxers", 0.0),
+        "server_cpu_percent_viewers": server.get("viewers", 0.0),
+        "workers_cpu_percent_no_viewers": work.get("none", 0.0),
+        "workers_cpu_percent_muxers_only": work.get("muxers", 0.0),
+        "workers_cpu_percent_viewers": work.get("viewers", 0.0),
+        # the headline: what V viewers add to the machine (server and workers)
+        "viewers_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("none", 0.0), 1),
+        "server_viewers_add_cpu_percent": round(
+            server.get("viewers", 0.0) - server.get("none", 0.0), 1),
+        "fanout_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("muxers", 0.0), 1),
+        "viewer_megabytes": round(received / 1e6, 1), "live_demuxes": seen.get("muxers", 0),
+        "live_via": seen.get("via", {}),  # worker: the worker's feed; camera: our own connection
         "segments": len(run.segments),
         "gaps": run.gaps(),
         "wall_seconds": round(wall, 1),

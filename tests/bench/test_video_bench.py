@@ -45,9 +45,17 @@ def test_bench_video_live_viewers(capsys: pytest.CaptureFixture[str]) -> None:
                   "--viewers", "4", "--json"], capsys)
     assert r["live_demuxes"] == 2  # one demux per camera, however many viewers
     assert float(r["viewer_megabytes"]) > 0  # type: ignore[arg-type]
-    for key in ("server_cpu_percent_no_viewers", "server_cpu_percent_viewers",
-                "viewers_add_cpu_percent", "cpu_percent"):
+    for key in ("server_cpu_percent_no_viewers", "server_cpu_percent_muxers_only",
+                "server_cpu_percent_viewers", "viewers_add_cpu_percent",
+                "fanout_add_cpu_percent", "cpu_percent"):
         assert key in r, key
+    none, muxers, viewers = (float(r[k]) for k in (  # type: ignore[arg-type]
+        "server_cpu_percent_no_viewers", "server_cpu_percent_muxers_only",
+        "server_cpu_percent_viewers"))
+    assert r["viewers_add_cpu_percent"] == round(viewers - none, 1)
+    assert r["fanout_add_cpu_percent"] == round(viewers - muxers, 1)
+    baseline = r["mjpeg_baseline"]  # today's MJPEG path, from the same run
+    assert isinstance(baseline, dict) and baseline["decoded_frames"] > 0
 
 
 @pytest.mark.browser

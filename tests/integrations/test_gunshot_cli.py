@@ -13,7 +13,7 @@ from rtcc.config import load_settings
 from rtcc.integrations.geometry import destination
 from rtcc.models import AuditEvent, GunshotAlert, GunshotBookmark
 from rtcc.runtime.services import build_services
-from tests.integrations.factories import SPOT, add_camera
+from tests.support.integration_data import SPOT, add_camera
 
 HEADER = "id,type,rounds,latitude,longitude,address,detected_at\n"
 

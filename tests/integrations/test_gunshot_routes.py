@@ -19,7 +19,7 @@ from rtcc.models import (
     SignatureSeen,
 )
 from rtcc.runtime.services import Services, build_services
-from tests.integrations.factories import (
+from tests.support.integration_data import (
     SPOT,
     add_read,
     alert_body,

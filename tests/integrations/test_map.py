@@ -16,7 +16,7 @@ from rtcc.cli.main import main
 from rtcc.integrations.basemap import read_tile
 from rtcc.integrations.geometry import Point
 from rtcc.runtime.services import Services
-from tests.integrations.factories import SPOT, add_camera, add_read
+from tests.support.integration_data import SPOT, add_camera, add_read
 from tests.support.tiles import png_tile, write_mbtiles, write_pmtiles
 
 

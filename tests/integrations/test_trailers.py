@@ -17,7 +17,7 @@ from rtcc.plates import PlateReadRecord
 from rtcc.runtime.ingest import store_read
 from rtcc.runtime.services import Services
 from rtcc.vocab import ReadStatus
-from tests.integrations.factories import SPOT, add_camera, signed
+from tests.support.integration_data import SPOT, add_camera, signed
 from tests.support.integrations import TRAILER_SECRET, TRAILER_SOURCE
 
 A = Point(40.70, -74.00)

@@ -17,7 +17,7 @@ from rtcc.db import transaction
 from rtcc.errors import ConflictError, InvalidInputError
 from rtcc.models import AuditEvent, CameraStatus, Hit, PlateRead, RetentionRun, VideoSegment
 from rtcc.runtime.services import Services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 
 DAY = timedelta(days=1)
 

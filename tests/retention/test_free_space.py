@@ -18,7 +18,7 @@ from rtcc.config.sections import VideoFreeSpaceSettings
 from rtcc.db import transaction
 from rtcc.models import AuditEvent, VideoSegment
 from rtcc.runtime.services import Services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 
 DAY = timedelta(days=1)
 SEGMENT = 1000  # bytes of each factory segment

@@ -14,7 +14,7 @@ from retention.executor import RunOptions
 from rtcc.db import transaction
 from rtcc.models import VideoSegment
 from rtcc.runtime.services import Services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 
 
 def test_finalized_segment_without_a_row_is_indexed_and_kept(

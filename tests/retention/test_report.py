@@ -13,7 +13,7 @@ from retention.report import build_report, format_text
 from rtcc.db import transaction
 from rtcc.models import AuditEvent, RetentionRun
 from rtcc.runtime.services import Services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 
 DAY = timedelta(days=1)
 

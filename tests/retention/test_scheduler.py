@@ -11,7 +11,7 @@ from retention.scheduler import RetentionScheduler
 from rtcc.db import transaction
 from rtcc.models import AuditEvent, PlateRead, RetentionRun
 from rtcc.runtime.services import Services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 
 DAY = timedelta(days=1)
 

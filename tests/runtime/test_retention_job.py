@@ -17,7 +17,7 @@ from rtcc.db import transaction
 from rtcc.events import SyncSubscription, SystemAlertEvent
 from rtcc.runtime.retention_job import build_retention
 from rtcc.runtime.services import Services, build_services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 
 DAY = timedelta(days=1)
 

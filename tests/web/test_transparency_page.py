@@ -17,7 +17,7 @@ from rtcc.auth.users import create_user
 from rtcc.config import load_settings
 from rtcc.db import transaction
 from rtcc.runtime.services import build_services
-from tests.rtcc.transparency.activity import END, START, fill_year
+from tests.support.activity_year import END, START, fill_year
 from tests.support.browser import CHROMIUM, login
 from tests.support.console_server import PASSWORD, USERS, ConsoleServer
 

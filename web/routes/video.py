@@ -24,6 +24,7 @@ from sqlalchemy import select
 from cameras.catalog import camera_settings
 from cameras.coverage import Span, gaps
 from cameras.live import MAX_BACKLOG, LiveHub
+from cameras.live_feed import feed_dir
 from rtcc import audit
 from rtcc.auth import visibility
 from rtcc.config import CameraSettings
@@ -60,7 +61,8 @@ def live_hub(request: Request) -> LiveHub:
         hub = getattr(request.app.state, "live_hub", None)
         if hub is None:
             services: Services = request.app.state.services
-            hub = request.app.state.live_hub = LiveHub(services.clock)
+            feeds = feed_dir(services.settings.data_dir)  # the local camera workers' feeds
+            hub = request.app.state.live_hub = LiveHub(services.clock, feeds=feeds)
     return hub  # type: ignore[no-any-return]
 
 

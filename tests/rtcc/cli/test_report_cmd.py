@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from rtcc.cli.main import main
 from rtcc.runtime.services import Services
-from tests.rtcc.transparency.activity import YEAR, fill_year
+from tests.support.activity_year import YEAR, fill_year
 from tests.support.paths import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")

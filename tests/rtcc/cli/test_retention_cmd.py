@@ -14,7 +14,7 @@ from rtcc.clock import SystemClock
 from rtcc.config import load_settings
 from rtcc.db import transaction
 from rtcc.runtime.services import build_services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 
 DAY = timedelta(days=1)
 

@@ -18,7 +18,7 @@ from rtcc.models import UTCDateTime
 from rtcc.runtime.services import Services
 from rtcc.transparency import entries
 from rtcc.transparency.report import build
-from tests.rtcc.transparency.activity import END, START, YEAR, fill_year
+from tests.support.activity_year import END, START, YEAR, fill_year
 
 
 def _sql(session: Session, statement: str, **extra: Any) -> Any:

@@ -20,8 +20,8 @@ from rtcc.models import AuditEvent, Hit, LegalHold, PlateRead, UsageTally, UTCDa
 from rtcc.runtime.services import Services
 from rtcc.runtime.tallies import TallyScheduler
 from rtcc.transparency.report import build
-from tests.retention import factories
-from tests.rtcc.transparency.activity import END, START, YEAR, fill_year
+from tests.support import retention_data as factories
+from tests.support.activity_year import END, START, YEAR, fill_year
 
 AFTER_RETENTION = END + timedelta(days=100)  # every 2025 read, hit, segment, status is expired
 

@@ -12,7 +12,7 @@ from rtcc.config.sections import VideoFreeSpaceSettings
 from rtcc.db import transaction
 from rtcc.models import AuditEvent, LegalHold, VideoSegment
 from rtcc.runtime.services import Services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 from web.app import create_app
 
 DAY = timedelta(days=1)

@@ -16,7 +16,7 @@ from rtcc.clock import FakeClock
 from rtcc.db import transaction
 from rtcc.models import AuditEvent, Camera, Hit
 from rtcc.runtime.services import Services, build_services
-from tests.retention import factories as f
+from tests.support import retention_data as f
 from web.app import create_app
 
 

@@ -22,7 +22,7 @@ from rtcc.models import (
     LegalHold,
     OutboundDelivery,
 )
-from tests.retention import factories
+from tests.support import retention_data as factories
 
 YEAR = 2025
 START = datetime(YEAR, 1, 1, tzinfo=UTC)

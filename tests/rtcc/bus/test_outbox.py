@@ -1,0 +1,64 @@
+"""The node outbox's group commit: puts made together share one sync, none returns before its
+row is on disk, and a write that fails fails every put it carried, then the outbox goes on."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from rtcc.bus.outbox import Outbox, OutboxWriteError
+from tests.support.tinyfs import tmpfs
+
+
+def test_puts_waiting_for_a_sync_share_the_next_one(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db")
+    other = sqlite3.connect(tmp_path / "outbox.db", isolation_level=None)
+    returned: list[int] = []
+
+    def put(i: int) -> None:
+        outbox.put(f"m{i}", "rtcc.ingest.read.cam", b"x" * i)
+        returned.append(i)
+
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the disk is busy: the first put's sync waits
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(10)]
+        for thread in threads:
+            thread.start()
+        threads[0].join(0.5)
+        assert returned == []  # nobody returns before its row is on disk
+        other.execute("ROLLBACK")
+        for thread in threads:
+            thread.join(10)
+        assert sorted(returned) == list(range(10))
+        assert len(outbox) == 10
+        assert outbox.syncs == 2  # the first put alone, then the nine that queued meanwhile
+        outbox.put("m3", "rtcc.ingest.read.cam", b"again")  # an id already waiting: ignored
+        assert len(outbox) == 10
+    finally:
+        other.close()
+        outbox.close()
+    reopened = Outbox(tmp_path / "outbox.db")
+    try:
+        assert sorted(p.message_id for p in reopened.pending(100)) == sorted(
+            f"m{i}" for i in range(10)
+        )
+    finally:
+        reopened.close()
+
+
+def test_a_failed_write_fails_its_puts_and_the_outbox_goes_on() -> None:
+    try:
+        with tmpfs(1) as mount:
+            outbox = Outbox(mount / "outbox.db")
+            try:
+                with pytest.raises(OutboxWriteError, match="not stored"):
+                    outbox.put_many([("big", "s", b"x" * (2 * 1024 * 1024))])  # a full disk
+                outbox.put("small", "s", b"x")
+                assert [p.message_id for p in outbox.pending()] == ["small"]
+            finally:
+                outbox.close()
+    except PermissionError as exc:  # pragma: no cover - tmpfs needs CAP_SYS_ADMIN
+        pytest.skip(str(exc))
