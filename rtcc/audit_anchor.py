@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcc import audit
+from rtcc import audit, datadir
 from rtcc.audit import GENESIS, SYSTEM, Actor
 from rtcc.config import Settings
 from rtcc.errors import ConfigError, ConflictError
@@ -241,7 +241,8 @@ class Anchor:
             )
             signature = base64.b64encode(self.key.sign(cp.payload())).decode()
             cp = Checkpoint(**{**asdict(cp), "signature": signature})
-            _write_atomic(self.directory / file_name(cp), asdict(cp))
+            body = json.dumps(asdict(cp), indent=2, sort_keys=True) + "\n"
+            datadir.write_atomic(self.directory / file_name(cp), body.encode("utf-8"))
         audit.record(session, now=now, actor=actor, action=CHECKPOINT_ACTION,
                      target=file_name(cp),
                      details={"seq": cp.seq, "row_id": cp.row_id, "row_hash": cp.row_hash,
@@ -267,12 +268,6 @@ def _verified_head(session: Session, last: Checkpoint | None) -> audit.ChainRepo
     if report.last_id == 0:
         return audit.ChainReport(0, 0, GENESIS, None)
     return report
-
-
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def anchor_from_settings(settings: Settings) -> Anchor:
