@@ -155,6 +155,7 @@ class LiveFeed:
     def start(self) -> None:
         """Listen (replacing a socket a killed worker left); raises ``OSError``."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.path.parent, 0o700)  # private even if an older install made it looser
         self.path.unlink(missing_ok=True)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -208,10 +209,22 @@ class LiveFeed:
             if self._writer is not None:
                 self._reset()
             return
-        if self._writer is None or stream is not self._template:
+        try:
+            if self._writer is None or stream is not self._template:
+                self._reset()
+                self._template, self._writer = stream, FragmentWriter(stream, self._unit)
+            self._writer.write(_copy(packet), t)
+        except Exception as exc:  # noqa: BLE001 - live viewing must never stop the recording
+            log.warning("live feed %s: %s; its readers are let go", self.path.name, exc)
+            self._let_go()
             self._reset()
-            self._template, self._writer = stream, FragmentWriter(stream, self._unit)
-        self._writer.write(_copy(packet), t)
+
+    def _let_go(self) -> None:
+        """Disconnect every reader (they reconnect, or open the camera themselves)."""
+        with self._lock:
+            readers, self._readers = list(self._readers), []
+        for reader in readers:
+            reader.close()
 
     def _reset(self) -> None:
         if self._writer is not None:
@@ -240,10 +253,7 @@ class LiveFeed:
             with contextlib.suppress(OSError):
                 if self.path.stat().st_ino == self._inode:
                     self.path.unlink()
-        with self._lock:
-            readers, self._readers = list(self._readers), []
-        for reader in readers:
-            reader.close()
+        self._let_go()
 
 
 class LiveFeeds:

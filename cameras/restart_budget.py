@@ -50,3 +50,9 @@ class RestartBudget:
         self.failed_until = None
         self._recent.clear()
         return True
+
+    def reset(self) -> None:
+        """Start afresh (the camera's definition changed): no pause, no recent restarts;
+        ``total`` goes on counting."""
+        self.failed_until = None
+        self._recent.clear()

@@ -1,5 +1,9 @@
 """Starts one worker process per camera, restarts crashed ones within a budget, stops them all.
 
+:meth:`CameraSupervisor.apply` changes the running set live: new cameras start, removed or
+disabled ones stop (each worker has its own stop flag, so one stops cleanly and its recorder
+finishes its segment), those whose spec changed restart; the others and their budgets stay.
+
 Each worker writes to its own pipe; a relay thread moves messages into ``self.messages`` (a
 thread queue the core drains). A worker killed mid-write can only spoil its own pipe, which is
 replaced on restart — a shared ``multiprocessing.Queue`` could be left locked for everyone.
@@ -14,6 +18,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from typing import Any
@@ -31,10 +36,23 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Slot:
-    spec: WorkerSpec
+    spec: WorkerSpec  # as asked (what ``apply`` compares); the detector client goes in at spawn
     budget: RestartBudget
+    stop: StopFlag
     process: Any = None
     reader: Any = None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What :meth:`CameraSupervisor.apply` changed (camera ids, sorted)."""
+
+    started: tuple[str, ...] = ()
+    restarted: tuple[str, ...] = ()
+    stopped: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.started or self.restarted or self.stopped)
 
 
 def _child(spec: WorkerSpec, conn: Any, stop: StopFlag) -> None:
@@ -70,31 +88,43 @@ class CameraSupervisor:
     ) -> None:
         self._ctx = mp.get_context("spawn")
         self.messages: queue.Queue[Any] = queue.Queue()
-        self._stop = StopFlag(self._ctx)
+        self._stopping = threading.Event()
         self._clock = clock
-        specs = specs or [WorkerSpec(cam, lpr, data_dir) for cam in cameras]
+        self._lpr = lpr
+        self._budget = partial(
+            RestartBudget, limit=max_restarts, window_s=restart_window_s, pause_s=failed_retry_s
+        )
+        specs = specs or [WorkerSpec(c, lpr, data_dir) for c in cameras]
         # lpr.detector = shared: one detector process serves every camera that would otherwise
-        # load the default models itself.
+        # load the default models itself (created here, or by ``apply`` when one first does).
         self.detector: DetectorHost | None = None
-        if lpr.detector == "shared" and any(s.recognizer == DEFAULT_RECOGNIZER for s in specs):
-            self.detector = DetectorHost(lpr, ctx=self._ctx)
-            client = self.detector.client()
-            specs = [replace(s, recognizer=client) if s.recognizer == DEFAULT_RECOGNIZER else s
-                     for s in specs]
-        self._slots = {
-            s.camera.id: _Slot(s, RestartBudget(limit=max_restarts, window_s=restart_window_s,
-                                                pause_s=failed_retry_s))
-            for s in specs if s.camera.enabled
-        }
-        self._lock = threading.Lock()
+        self._slots = {s.camera.id: self._slot(s) for s in specs if s.camera.enabled}
+        self._ensure_detector()
+        self._lock = threading.Lock()  # slot processes and readers (the relay reads them)
+        self._changing = threading.RLock()  # apply and the watchdog, one at a time
+        self._retiring: dict[Any, StatusMessage | None] = {}  # reader -> message after its EOF
         self._threads: list[threading.Thread] = []
         self._halt = threading.Event()
+        self._started = False
+
+    def _slot(self, spec: WorkerSpec) -> _Slot:
+        return _Slot(spec, self._budget(), StopFlag(self._ctx))
+
+    def _ensure_detector(self) -> None:
+        wants = any(s.spec.recognizer == DEFAULT_RECOGNIZER for s in self._slots.values())
+        if self.detector is None and self._lpr.detector == "shared" and wants:
+            self.detector = DetectorHost(self._lpr, ctx=self._ctx)
+
+    def _runnable(self, spec: WorkerSpec) -> WorkerSpec:
+        if self.detector is not None and spec.recognizer == DEFAULT_RECOGNIZER:
+            return replace(spec, recognizer=self.detector.client())
+        return spec
 
     def _spawn(self, slot: _Slot) -> None:
         reader, writer = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(
             target=_child,
-            args=(slot.spec, writer, self._stop),
+            args=(self._runnable(slot.spec), writer, slot.stop),
             name=f"camera-{slot.spec.camera.id}",
             daemon=True,
         )
@@ -104,6 +134,7 @@ class CameraSupervisor:
             slot.process, slot.reader = proc, reader
 
     def start(self) -> None:
+        self._started = True
         if self.detector is not None:
             self.detector.start()
         for slot in self._slots.values():
@@ -117,6 +148,7 @@ class CameraSupervisor:
         while not self._halt.is_set():
             with self._lock:
                 readers = [s.reader for s in self._slots.values() if s.reader is not None]
+                readers += list(self._retiring)
             if not readers:
                 self._halt.wait(0.2)
                 continue
@@ -134,17 +166,22 @@ class CameraSupervisor:
             for slot in self._slots.values():
                 if slot.reader is conn:
                     slot.reader = None
+            last = self._retiring.pop(conn, None)
         conn.close()
+        if last is not None:  # after everything the stopped worker sent
+            self.messages.put(last)
 
     def _watch(self) -> None:
         while not self._halt.wait(0.5):
-            host = self.detector
-            if host is not None and not host.process.is_alive() and not self._stop.is_set():
-                log.warning("detector host exited with code %s; restarting",
-                            host.process.exitcode)
-                host.start()  # its cameras error out meanwhile and are restarted as usual
-            for cam_id, slot in self._slots.items():
-                self._check(cam_id, slot)
+            with self._changing:
+                host = self.detector
+                process = host.process if host is not None else None
+                if process is not None and not process.is_alive() and not self._stopping.is_set():
+                    assert host is not None
+                    log.warning("detector host exited with code %s; restarting", process.exitcode)
+                    host.start()  # its cameras error out meanwhile and are restarted as usual
+                for cam_id, slot in list(self._slots.items()):
+                    self._check(cam_id, slot)
 
     def _check(self, cam_id: str, slot: _Slot) -> None:
         now, budget = self._clock.monotonic(), slot.budget
@@ -153,24 +190,103 @@ class CameraSupervisor:
                 self._status(cam_id, "starting", "retrying after repeated crashes", slot)
                 self._spawn(slot)
             return
-        if slot.process is None or slot.process.is_alive() or self._stop.is_set():
+        if slot.process is None or slot.process.is_alive() or self._stopping.is_set():
             return
         code = slot.process.exitcode
         if budget.on_exit(now) is Verdict.FAILED:
-            self._status(cam_id, "failed", f"worker crashed {budget.limit + 1} times in "
-                         f"{budget.window_s:g} s (last exit code {code}); retrying in "
-                         f"{budget.pause_s:g} s", slot)
+            self._status(
+                cam_id,
+                "failed",
+                f"worker crashed {budget.limit + 1} times in "
+                f"{budget.window_s:g} s (last exit code {code}); retrying in "
+                f"{budget.pause_s:g} s",
+                slot,
+            )
             return
         log.warning("camera %s: worker exited with code %s; restarting", cam_id, code)
         self._status(cam_id, "error", f"worker exited with code {code}; restarting", slot)
         self._spawn(slot)
 
     def _status(self, cam_id: str, state: str, message: str, slot: _Slot) -> None:
-        self.messages.put(StatusMessage(cam_id, state, self._clock.now(), message,
-                                        restarts=slot.budget.total))
+        self.messages.put(
+            StatusMessage(cam_id, state, self._clock.now(), message, restarts=slot.budget.total)
+        )
+
+    def apply(self, specs: list[WorkerSpec], *, timeout: float = 10.0) -> Applied:
+        """Run exactly the enabled cameras of ``specs``: start the new ones, stop those gone
+        (their status then says ``offline``, disabled), restart those whose spec changed; the
+        others keep their process and restart budget. A stopping worker gets ``timeout``
+        seconds to finish cleanly (its segment closed) before it is killed."""
+        wanted = {s.camera.id: s for s in specs if s.camera.enabled}
+        with self._changing:
+            if self._stopping.is_set():
+                return Applied()
+            current = dict(self._slots)
+            gone = sorted(set(current) - set(wanted))
+            changed = sorted(c for c in set(current) & set(wanted) if current[c].spec != wanted[c])
+            new = sorted(set(wanted) - set(current))
+            leaving = [(current[c], "disabled") for c in gone]
+            self._retire(leaving + [(current[c], None) for c in changed], timeout)
+            with self._lock:
+                for cid in gone:
+                    del self._slots[cid]
+                for cid in new:
+                    self._slots[cid] = self._slot(wanted[cid])
+            for cid in changed:
+                slot = current[cid]
+                slot.spec, slot.stop = wanted[cid], StopFlag(self._ctx)
+                slot.budget.reset()  # a fixed definition deserves a fresh start
+            self._ensure_detector()
+            if self._started:
+                if self.detector is not None and self.detector.process is None:
+                    self.detector.start()
+                for cid in changed + new:
+                    self._spawn(self._slots[cid])
+        for cid in changed:
+            log.info("camera %s: definition changed; worker restarted", cid)
+        return Applied(tuple(new), tuple(changed), tuple(gone))
+
+    def _retire(self, leaving: list[tuple[_Slot, str | None]], timeout: float) -> None:
+        """Stop the workers of the slots (together, each cleanly, killed after ``timeout``);
+        their pipes are read to the end, then ``why`` (if any) goes out as their camera's
+        offline status."""
+        slots = [slot for slot, _ in leaving]
+        for slot, why in leaving:
+            slot.stop.set()
+            last = None
+            if why is not None:
+                last = StatusMessage(
+                    slot.spec.camera.id,
+                    "offline",
+                    self._clock.now(),
+                    why,
+                    restarts=slot.budget.total,
+                )
+            with self._lock:
+                reader, slot.reader = slot.reader, None
+                if reader is not None:
+                    self._retiring[reader] = last
+            if reader is None and last is not None:  # its pipe already ended
+                self.messages.put(last)
+        self._join([slot.process for slot in slots if slot.process is not None], timeout)
+        for slot in slots:
+            slot.process = None
+
+    @staticmethod
+    def _join(processes: list[Any], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for proc in processes:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        for proc in processes:
+            if proc.is_alive():
+                log.warning("%s did not stop in %g s; killed", proc.name, timeout)
+                proc.kill()
+                proc.join(2)
 
     def pids(self) -> dict[str, int | None]:
-        return {k: (s.process.pid if s.process else None) for k, s in self._slots.items()}
+        with self._lock:
+            slots = dict(self._slots)
+        return {k: (s.process.pid if s.process else None) for k, s in slots.items()}
 
     def restarts(self, cam_id: str) -> int:
         return self._slots[cam_id].budget.total
@@ -179,13 +295,12 @@ class CameraSupervisor:
         return self._slots[cam_id].budget.failed
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        for slot in self._slots.values():
-            if slot.process is not None:
-                slot.process.join(timeout)
-                if slot.process.is_alive():
-                    slot.process.kill()
-                    slot.process.join(2)
+        self._stopping.set()
+        with self._changing:
+            slots = list(self._slots.values())
+            for slot in slots:
+                slot.stop.set()
+            self._join([slot.process for slot in slots if slot.process is not None], timeout)
         self._halt.set()
         for thread in self._threads:
             thread.join(timeout)

@@ -172,7 +172,7 @@ def lattice_of(
         dist = {c: float(p) for c, p in alts if c in ALPHABET and p > 0}
         if ch not in dist:
             return None
-        for other in (lookalikes or {}).get(ch, ""):
+        for other in (lookalikes or {}).get(ch, "") if lookalike_floor > 0 else "":
             dist[other] = max(dist.get(other, 0.0), lookalike_floor)
         out.append(dist)
     return tuple(out)
@@ -292,6 +292,24 @@ class Policy:
     limit: int  # strings summed into the posterior's normaliser
 
 
+def _outside_mass(plate: str, lattice: Lattice, background: Background, floor: float) -> float:
+    """sum of q(X) B(X) over the strings one substitution from ``plate`` by a character outside
+    its position's top-k: per position, all letters and all digits outside it (each at the
+    position's leftover probability; ``B`` taken at one representative of each)."""
+    base = log_q(plate, lattice, floor)
+    total = 0.0
+    for i, dist in enumerate(lattice):
+        rest = math.log(max(_rest(dist, floor), floor)) - math.log(
+            max(dist.get(plate[i], floor), floor)
+        )
+        for chars in (LETTERS, DIGITS):
+            outside = [c for c in chars if c not in dist]
+            if outside:
+                rep = plate[:i] + outside[0] + plate[i + 1 :]
+                total += len(outside) * math.exp(base + rest + background.log_prob_plate(rep))
+    return total
+
+
 def accepted(
     plate: str,
     lattice: Lattice,
@@ -307,8 +325,7 @@ def accepted(
         for s in strings
         if len(s) == len(lattice)
     }
-    covered = sum(math.exp(log_q(s, lattice, policy.floor)) for s in joint)
-    z = sum(joint.values()) + max(0.0, 1.0 - covered) * len(ALPHABET) ** -len(lattice)
+    z = sum(joint.values()) + _outside_mass(plate, lattice, background, policy.floor)
     budget = policy.false_hits_per_million / 1e6
     wanted = set(listed)
     out: dict[str, float] = {}

@@ -14,7 +14,6 @@ from typing import Protocol
 import numpy as np
 
 from lpr.recognizer import PlateObservation, Recognizer
-from rtcc.config import LprSettings
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,6 @@ def recognize_batch(
         result: list[list[PlateObservation]] = many(frames)
         return result
     return [recognizer.recognize(f) for f in frames]  # type: ignore[union-attr]
-
-
-def service_settings(lpr: LprSettings, cores: int) -> LprSettings:
-    """The settings the one service of a host loads its models with: every core for the
-    intra-op pool (inter-op 1, no spinning: see ``lpr.recognizer.session_options``)."""
-    return lpr.model_copy(update={"threads": max(1, cores)})
 
 
 def serve(recognizer: Recognizer | BatchRecognizer, frames: list[np.ndarray]) -> list[DetectReply]:

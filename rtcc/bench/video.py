@@ -96,7 +96,8 @@ class _Run:
         return recorded, holes, backlog
 
 
-def _cpu(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the processes ``pids`` (those gone count 0)."""
     total = 0.0
     for pid in pids:
         try:
@@ -183,13 +184,13 @@ def _workers(specs: list[WorkerSpec], seconds: float, data: Path,
             _drain(sup, run, time.monotonic() + 0.5)
         pids = [p for p in sup.pids().values() if p]
         run.window_start = datetime.now(UTC)
-        cam0 = _cpu([camera_pid]) if camera_pid else 0.0
-        cpu0, t0 = _cpu(pids), time.monotonic()
+        cam0 = cpu_seconds([camera_pid]) if camera_pid else 0.0
+        cpu0, t0 = cpu_seconds(pids), time.monotonic()
         if during is not None:
             threading.Thread(target=during, args=(pids,), daemon=True).start()
         _drain(sup, run, t0 + seconds)
-        cpu1, t1 = _cpu(pids), time.monotonic()
-        run.camera_cpu = ((_cpu([camera_pid]) - cam0) / (t1 - t0)) if camera_pid else 0.0
+        cpu1, t1 = cpu_seconds(pids), time.monotonic()
+        run.camera_cpu = ((cpu_seconds([camera_pid]) - cam0) / (t1 - t0)) if camera_pid else 0.0
         run.window_end = datetime.now(UTC)
     finally:
         sup.stop(timeout=20)

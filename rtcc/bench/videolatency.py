@@ -3,7 +3,8 @@
 A live RTSP camera (``videostamp_server.py`` under Debian's python3 with GStreamer) makes each
 frame with the wall-clock milliseconds burnt in as a pattern of black and white squares and
 encodes it to H.264 in real time. The real server (``create_app`` + ``Runtime`` behind uvicorn,
-with that camera, ``lpr: false``) serves it as live fragmented MP4; headless Chromium plays it
+with that camera, ``lpr: false``) serves it as live fragmented MP4 (from the camera worker's live
+feed when the worker serves one: ``live_via`` in the output); headless Chromium plays it
 with the console's own player (``/static/js/msevideo.js``, Media Source Extensions). At each
 displayed frame (``requestVideoFrameCallback``) the page draws the frame on a canvas, reads the
 pattern back and takes the display time minus the time the frame was made. The first
@@ -129,8 +130,8 @@ def _viewer_token(services: Any) -> str:
 
 
 @contextmanager
-def console(url: str, tmp: Path, config: Path | None) -> Iterator[tuple[str, str]]:
-    """The real server with one live camera on ``url``; yields (base URL, API token)."""
+def console(url: str, tmp: Path, config: Path | None) -> Iterator[tuple[str, str, Any]]:
+    """The real server with one live camera on ``url``; yields (base URL, API token, app)."""
     from rtcc.config import load_settings
     from rtcc.runtime.runtime import Runtime
     from rtcc.runtime.services import build_services
@@ -146,7 +147,7 @@ def console(url: str, tmp: Path, config: Path | None) -> Iterator[tuple[str, str
         app = create_app(services, Runtime(services))
         token = _viewer_token(services)
         with _serve(app) as base:
-            yield base, token
+            yield base, token, app
     finally:
         services.engine.dispose()
 
@@ -198,7 +199,10 @@ def latency(args: argparse.Namespace, tmp: Path, port: int) -> dict[str, Any]:
     if args.url or args.video:
         raise InvalidInputError("--mode latency uses its own stamped camera: no --url or --video")
     with stamp_camera(port) as url, console(url, tmp, getattr(args, "config", None)) as (
-            base, token):
+            base, token, app):
         page = watch(base, token, args.seconds)
-    return figures(page.get("samples", []), int(page.get("unreadable", 0)),
-                   float(page.get("start") or 0.0), args.seconds)
+        hub = getattr(app.state, "live_hub", None)
+        via = sorted({str(m.stats.via) for m in hub.muxers()}) if hub is not None else []
+    result = figures(page.get("samples", []), int(page.get("unreadable", 0)),
+                     float(page.get("start") or 0.0), args.seconds)
+    return {**result, "live_via": via}  # worker: the camera worker's feed; camera: the server's

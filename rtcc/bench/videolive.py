@@ -12,7 +12,6 @@ it gets: what the first viewer of a camera starts); then the V HTTP viewers on t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import multiprocessing as mp
 import threading
 import time
@@ -31,6 +30,7 @@ from starlette.routing import Route
 
 from cameras.live import LiveHub
 from cameras.live_feed import feed_dir
+from rtcc.bench.video import cpu_seconds
 from rtcc.clock import SystemClock
 from rtcc.config import CameraSettings
 from web.routes.video import live_fragments
@@ -73,25 +73,16 @@ def _self_cpu() -> float:
     return float(t.user + t.system)
 
 
-def _cpu_of(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            t = psutil.Process(pid).cpu_times()
-            total += t.user + t.system
-    return total
-
-
 def _discard(data: bytes | None) -> None:
     return None
 
 
 def _window(seconds: float, workers: list[int]) -> tuple[float, float]:
     """The CPU (s/s) of this process and of the ``workers`` over the next ``seconds``."""
-    c0, w0, t0 = _self_cpu(), _cpu_of(workers), time.monotonic()
+    c0, w0, t0 = _self_cpu(), cpu_seconds(workers), time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - t0
-    return (_self_cpu() - c0) / wall, (_cpu_of(workers) - w0) / wall
+    return (_self_cpu() - c0) / wall, (cpu_seconds(workers) - w0) / wall
 
 
 def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable[..., Any],
@@ -138,22 +129,22 @@ def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable
     received = 0
     while not out.empty():
         received += out.get()
-    server = {k: percent(v[0]) for k, v in phase.items()}
+    srv = {k: percent(v[0]) for k, v in phase.items()}
     work = {k: percent(v[1]) for k, v in phase.items()}
-    total = {k: server[k] + work[k] for k in phase}
+    total = {k: srv[k] + work[k] for k in phase}
     return {
         "mode": "live", "cameras": len(urls), "viewers": args.viewers,
         "cpu_percent": percent(cpu), "decoded_frames": 0,
-        "server_cpu_percent_no_viewers": server.get("none", 0.0),
-        "server_cpu_percent_muxers_only": server.get("muxers", 0.0),
-        "server_cpu_percent_viewers": server.get("viewers", 0.0),
+        "server_cpu_percent_no_viewers": srv.get("none", 0.0),
+        "server_cpu_percent_muxers_only": srv.get("muxers", 0.0),
+        "server_cpu_percent_viewers": srv.get("viewers", 0.0),
         "workers_cpu_percent_no_viewers": work.get("none", 0.0),
         "workers_cpu_percent_muxers_only": work.get("muxers", 0.0),
         "workers_cpu_percent_viewers": work.get("viewers", 0.0),
         # the headline: what V viewers add to the machine (server and workers)
         "viewers_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("none", 0.0), 1),
         "server_viewers_add_cpu_percent": round(
-            server.get("viewers", 0.0) - server.get("none", 0.0), 1),
+            srv.get("viewers", 0.0) - srv.get("none", 0.0), 1),
         "fanout_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("muxers", 0.0), 1),
         "viewer_megabytes": round(received / 1e6, 1), "live_demuxes": seen.get("muxers", 0),
         "live_via": seen.get("via", {}),  # worker: the worker's feed; camera: our own connection

@@ -55,7 +55,9 @@ def _node(args: argparse.Namespace) -> int:
         try:
             services = ctx.open()
             outbox = Outbox(settings.data_dir / f"outbox-{args.node_id}.db")
-            forwarder = Forwarder(conn, outbox, node_id=args.node_id).start()
+            forwarder = Forwarder(
+                conn, outbox, node_id=args.node_id, data_dir=settings.data_dir
+            ).start()
             node = Node(services, conn, forwarder, args.node_id).start()
             _serve_metrics(args.metrics_port, node)
             print(f"rtcc node {args.node_id}: running", flush=True)

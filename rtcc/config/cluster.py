@@ -47,3 +47,6 @@ class BusSettings(Section):
     duplicate_window_s: float = Field(default=86400.0, gt=0)  # Nats-Msg-Id de-duplication
     ingest_ack_wait_s: float = Field(default=30.0, ge=1)  # unacknowledged: redelivered after
     ingest_batch: int = Field(default=200, ge=1, le=10_000)
+    # A read's snapshot and crop travel with it from its node up to this many bytes together
+    # (base64 in the message: JetStream's default limit is 1 MiB); 0: photos stay on the node.
+    media_max_bytes: int = Field(default=512 * 1024, ge=0, le=700_000)

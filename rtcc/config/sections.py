@@ -54,7 +54,7 @@ class LprSettings(Section):
     min_length: int = Field(default=2, ge=1, le=12)
     threads: int = Field(default=1, ge=1, le=64)
     # per_camera: every camera worker loads its own models; shared: one detector service per
-    # host (models loaded once, onnxruntime on every core, OCR batched across cameras).
+    # host (models loaded once, lpr.threads intra-op threads, OCR batched across cameras).
     detector: Literal["per_camera", "shared"] = "per_camera"
     regions: list[str] = Field(default_factory=lambda: ["us"])
     drop_unformatted: bool = False
@@ -180,10 +180,10 @@ class MatchSettings(Section):
     # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit needs the read's
     # posterior on the entry to reach lattice_min_posterior, and the false hits its accepted
     # alternatives risk to stay within lattice_false_hits_per_million for that read (a cap per
-    # read: sure reads risk nothing, so the rate over all reads is far lower; README figures).
-    lattice: bool = False
+    # read; the rate over all reads is far lower: README, benchmarks).
+    lattice: bool = True
     lattice_false_hits_per_million: float = Field(default=5000.0, gt=0)
-    lattice_min_posterior: float = Field(default=0.1, gt=0.0, le=1.0)
+    lattice_min_posterior: float = Field(default=0.001, gt=0.0, le=1.0)
     # Each look-alike (confusion_groups) of a read character is given at least this probability:
     # the OCR is overconfident there (on the development images about 0.3% of characters read
     # at >= 0.98 were wrong, most of them look-alikes). 0 = the OCR's probabilities as they are.

@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from nats.js import JetStreamContext
 
-from cameras.messages import WorkerMessage
+from cameras.messages import ReadMessage, WorkerMessage
 from rtcc.bus.connection import NatsConnection
 from rtcc.bus.outbox import Outbox, Pending
 from rtcc.bus.streams import ensure_ingest_stream, ingest_subject
+from rtcc.runtime import media_relay
 from rtcc.runtime.wire import encode, kind_of, message_id
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,17 @@ NODE_HEADER = "Rtcc-Node"  # the node a message comes from (sets the camera's ``
 
 class Forwarder:
     def __init__(
-        self, conn: NatsConnection, outbox: Outbox, *, batch: int = 500, node_id: str | None = None
+        self,
+        conn: NatsConnection,
+        outbox: Outbox,
+        *,
+        batch: int = 500,
+        node_id: str | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.conn = conn
         self.node_id = node_id
+        self.data_dir = data_dir  # a read's photos are sent along from here (``media_relay``)
         self.settings = conn.settings
         self.outbox = outbox
         self.batch = batch
@@ -55,10 +64,16 @@ class Forwarder:
 
     def submit_many(self, msgs: list[WorkerMessage]) -> None:
         self.outbox.put_many(
-            (message_id(m), ingest_subject(self.settings, kind_of(m), m.camera_id), encode(m))
+            (message_id(m), ingest_subject(self.settings, kind_of(m), m.camera_id), self._wire(m))
             for m in msgs
         )
         self._wake.set()
+
+    def _wire(self, msg: WorkerMessage) -> bytes:
+        limit = self.settings.media_max_bytes
+        if self.data_dir is None or not limit or not isinstance(msg, ReadMessage):
+            return encode(msg)
+        return encode(msg, media=media_relay.gather(self.data_dir, msg, max_bytes=limit))
 
     def _run(self) -> None:
         backoff = 0.2

@@ -28,11 +28,12 @@ from rtcc.bus.streams import ensure_ingest_stream, ingest_stream
 from rtcc.db import transaction
 from rtcc.events import NewHitEvent
 from rtcc.models import Camera, IngestedMessage
+from rtcc.runtime import media_relay
 from rtcc.runtime.forwarder import NODE_HEADER
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.read_batch import store_batch
 from rtcc.runtime.services import Services
-from rtcc.runtime.wire import WireError, decode
+from rtcc.runtime.wire import WireError, unpack
 
 log = logging.getLogger(__name__)
 DURABLE = "ingest"
@@ -50,6 +51,7 @@ class IngestConsumer:
         self.rejected = 0
         self.hits = 0
         self.bulk_stored = 0  # of ``stored``, by a batch's multi-row insert
+        self.photos = 0  # read photos written here, sent by the node that took them
         self.lag_s = 0.0  # store time minus the last stored read's last sighting
         self._psub: Any = None
         self._stop = threading.Event()
@@ -98,22 +100,25 @@ class IngestConsumer:
 
     def _process(self, batch: list[Any]) -> None:
         reads: list[tuple[str, ReadMessage, Any]] = []
+        media: dict[str, bytes] = {}
         for msg in batch:
             if self._stop.is_set():
                 return  # unacknowledged messages are redelivered to someone else
             message_id = _message_id(msg)
             try:
-                worker_msg = decode(msg.data)
+                worker_msg, photos = unpack(msg.data)
             except WireError as exc:
                 self._reject(msg, message_id, exc)
                 continue
             if isinstance(worker_msg, ReadMessage):
                 reads.append((message_id, worker_msg, msg))
+                media.update(photos)
             else:
                 self._one(msg)  # status and segments: small, idempotent, one at a time
         if not reads or self._stop.is_set():
             return
         try:
+            self.photos += media_relay.keep(self.s.settings.data_dir, media)
             done = self.store_reads([(mid, read) for mid, read, _ in reads])
         except Exception:  # noqa: BLE001 - find the message at fault one by one
             log.warning(
@@ -149,7 +154,7 @@ class IngestConsumer:
 
     def handle(self, data: bytes, message_id: str, *, node: str | None = None) -> None:
         """Store one message exactly once (raises on failure: the caller does not acknowledge)."""
-        worker_msg = decode(data)
+        worker_msg, photos = unpack(data)
         if isinstance(worker_msg, StatusMessage):
             self.ingestor.handle(worker_msg)
             if node is not None:
@@ -158,6 +163,7 @@ class IngestConsumer:
         if not isinstance(worker_msg, ReadMessage):
             self.ingestor.handle(worker_msg)  # segments are idempotent already
             return
+        self.photos += media_relay.keep(self.s.settings.data_dir, photos)
         self.store_reads([(message_id, worker_msg)])
 
     def store_reads(self, reads: list[tuple[str, ReadMessage]]) -> bool:

@@ -2,10 +2,11 @@
 
 Every ``renew_s`` one thread heartbeats and renews each lease the node holds (a failed renewal
 stops that camera at once); another reads the live nodes and the camera list, computes the
-placement (pins, then rendezvous hashing by capacity), releases cameras placed elsewhere and
-acquires and starts those placed here. A watchdog thread kills any camera whose lease was not
-renewed in time locally, well before the lease can expire on the server and another node take
-it; a worker whose node died exits by itself (``cameras.supervisor``): no camera runs twice.
+placement (pins, then rendezvous hashing by capacity), releases cameras placed elsewhere,
+restarts those it keeps whose definition changed and acquires and starts those placed here.
+A watchdog thread kills any camera whose lease was not renewed in time locally, well before the
+lease can expire on the server and another node take it; a worker whose node died exits by
+itself (``cameras.supervisor``): no camera runs twice.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class Node:
                    if place(cid, capacities, pin=cam.pin_node) == self.node_id}
         for cid in sorted(set(self.running) - desired):
             self._stop_camera(cid, release=True, why="placed on another node")
+        for cid in sorted(desired & set(self.running)):
+            self._follow_changes(cid)
         for cid in sorted(desired - set(self.running)):
             if self._cameras[cid].pin_node == self.node_id:
                 # Pinned here: nobody else may run it, so no lease — a trailer cut off from the
@@ -177,6 +180,14 @@ class Node:
         supervisor.start()
         threading.Thread(target=self._relay, args=(run,), name=f"relay-{cid}", daemon=True).start()
         log.info("node %s: camera %s started", self.node_id, cid)
+
+    def _follow_changes(self, cid: str) -> None:
+        """A running camera whose definition changed (url, lpr, ...) restarts on its lease;
+        what counts as a change is the supervisor's, as on a single host."""
+        run = self.running.get(cid)
+        spec = worker_spec(self.s, self._cameras[cid])
+        if run is not None and spec is not None:
+            run.supervisor.apply([spec], timeout=1.5)
 
     def _relay(self, run: _Running) -> None:
         while not run.stop_relay.is_set():

@@ -7,12 +7,14 @@ import queue
 from datetime import timedelta
 
 from cameras.supervisor import CameraSupervisor
+from cameras.worker import DEFAULT_RECOGNIZER, RecognizerFactory
 from hotlist.importer import read_file
 from hotlist.service import replace_list
 from retention.scheduler import RetentionScheduler
 from rtcc.audit_anchor import anchor_from_settings
 from rtcc.db import transaction
 from rtcc.runtime.anchoring import CheckpointScheduler
+from rtcc.runtime.camera_reload import RELOAD_INTERVAL_S, CameraReloader
 from rtcc.runtime.camera_specs import local_worker_specs, seed_cameras
 from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
@@ -56,11 +58,20 @@ def load_configured_hotlists(services: Services) -> None:
 
 
 class Runtime:
-    def __init__(self, services: Services, *, cameras: bool = True) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        cameras: bool = True,
+        recognizer: str | RecognizerFactory = DEFAULT_RECOGNIZER,
+        camera_reload_s: float = RELOAD_INTERVAL_S,
+    ) -> None:
         self.services = services
         self.supervisor: CameraSupervisor | None = None
+        self.camera_reload: CameraReloader | None = None  # camera changes applied live
         self.ingest: IngestThread | None = None
         self._cameras = cameras
+        self._recognizer, self._camera_reload_s = recognizer, camera_reload_s
         self.retention: RetentionScheduler | None = None
         self.anchoring: CheckpointScheduler | None = None
         self.oversight: OversightScheduler | None = None
@@ -88,16 +99,8 @@ class Runtime:
         self.storage.start()  # storage_degraded alerts (first check now)
         self.consumer = start_bus_consumer(s)
         self._start_outbound()
-        specs = local_worker_specs(s) if self._cameras else []
-        if specs:
-            self.supervisor = CameraSupervisor(
-                [], lpr=s.settings.lpr, data_dir=s.settings.data_dir, clock=s.clock, specs=specs
-            )
-            self.ingest = IngestThread(
-                Ingestor(s), self.supervisor.messages, IngestSpool.open(s.settings.data_dir)
-            )
-            self.ingest.start()  # stores what an earlier run left in the spool first
-            self.supervisor.start()
+        if self._cameras:
+            self._start_cameras()
         elif (s.settings.data_dir / SPOOL_FILE).exists():  # no cameras now: store the leftovers
             self.ingest = IngestThread(
                 Ingestor(s), queue.Queue(), IngestSpool.open(s.settings.data_dir)
@@ -132,6 +135,29 @@ class Runtime:
             )
             self.tallies.start()
 
+    def _start_cameras(self) -> None:
+        """The workers of the enabled cameras, and the reloader that keeps them in step with
+        the database (even with none yet: the first camera added starts without a restart)."""
+        s = self.services
+        specs = local_worker_specs(s, recognizer=self._recognizer)
+        self.supervisor = CameraSupervisor(
+            [], lpr=s.settings.lpr, data_dir=s.settings.data_dir, clock=s.clock, specs=specs
+        )
+        self.ingest = IngestThread(
+            Ingestor(s), self.supervisor.messages, IngestSpool.open(s.settings.data_dir)
+        )
+        self.ingest.start()  # stores what an earlier run left in the spool first
+        self.supervisor.start()
+        self.camera_reload = CameraReloader(
+            s, self.supervisor, recognizer=self._recognizer, interval_s=self._camera_reload_s
+        )
+        self.camera_reload.start()
+
+    def cameras_changed(self) -> None:
+        """An admin changed the cameras: apply them now rather than at the next pass."""
+        if self.camera_reload is not None:
+            self.camera_reload.poke()
+
     def spooled(self) -> int | None:
         """Worker messages waiting in the local spool for the database (None: no spool)."""
         return len(self.ingest.spool) if self.ingest is not None else None
@@ -160,6 +186,8 @@ class Runtime:
             self.retention.stop()
         if self.tallies is not None:
             self.tallies.stop()
+        if self.camera_reload is not None:
+            self.camera_reload.stop()
         if self.supervisor is not None:
             self.supervisor.stop()
         if self.ingest is not None:

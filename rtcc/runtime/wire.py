@@ -7,6 +7,7 @@ a read travel but each exactly once (``Nats-Msg-Id`` de-duplication, then the in
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import asdict
@@ -52,7 +53,9 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def encode(msg: WorkerMessage) -> bytes:
+def encode(msg: WorkerMessage, *, media: dict[str, bytes] | None = None) -> bytes:
+    """``msg`` as bytes; ``media``: a read's photo files by relative path, carried along
+    (``rtcc.runtime.media_relay``)."""
     body: dict[str, Any]
     if isinstance(msg, ReadMessage):
         record = asdict(msg.record)
@@ -62,6 +65,8 @@ def encode(msg: WorkerMessage) -> bytes:
     else:
         body = asdict(msg)
     wrapped = {"v": WIRE_VERSION, "kind": kind_of(msg), "body": body}
+    if media:
+        wrapped["media"] = {rel: base64.b64encode(data).decode() for rel, data in media.items()}
     return json.dumps(wrapped, default=_json_default, separators=(",", ":")).encode()
 
 
@@ -85,23 +90,36 @@ def _record(data: dict[str, Any]) -> PlateReadRecord:
 
 def decode(data: bytes) -> WorkerMessage:
     """The message in ``data``; raises :class:`WireError` for anything else."""
+    return unpack(data)[0]
+
+
+def unpack(data: bytes) -> tuple[WorkerMessage, dict[str, bytes]]:
+    """The message in ``data`` and the photo files it carries; raises :class:`WireError`."""
     try:
         wrapped = json.loads(data)
-        if wrapped.get("v") != WIRE_VERSION:
-            raise WireError(f"wire version {wrapped.get('v')!r} not understood")
-        body, kind = wrapped["body"], wrapped["kind"]
-        if kind == "read":
-            return ReadMessage(camera_id=str(body["camera_id"]), record=_record(body["record"]),
-                               snapshot_path=body["snapshot_path"], crop_path=body["crop_path"])
-        if kind == "status":
-            return StatusMessage(**{**body, "at": _time(body["at"]),
-                                    "last_frame_at": body["last_frame_at"] and _time(
-                                        body["last_frame_at"])})
-        if kind == "segment":
-            return SegmentMessage(**{**body, "start_at": _time(body["start_at"]),
-                                     "end_at": _time(body["end_at"])})
+        media = {
+            str(rel): base64.b64decode(text, validate=True)
+            for rel, text in (wrapped.get("media") or {}).items()
+        }
+        return _message(wrapped), media
     except WireError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise WireError(f"bad worker message: {type(exc).__name__}: {exc}") from None
+
+
+def _message(wrapped: dict[str, Any]) -> WorkerMessage:
+    if wrapped.get("v") != WIRE_VERSION:
+        raise WireError(f"wire version {wrapped.get('v')!r} not understood")
+    body, kind = wrapped["body"], wrapped["kind"]
+    if kind == "read":
+        return ReadMessage(camera_id=str(body["camera_id"]), record=_record(body["record"]),
+                           snapshot_path=body["snapshot_path"], crop_path=body["crop_path"])
+    if kind == "status":
+        return StatusMessage(**{**body, "at": _time(body["at"]),
+                                "last_frame_at": body["last_frame_at"] and _time(
+                                    body["last_frame_at"])})
+    if kind == "segment":
+        return SegmentMessage(**{**body, "start_at": _time(body["start_at"]),
+                                 "end_at": _time(body["end_at"])})
     raise WireError(f"unknown worker message kind {kind!r}")

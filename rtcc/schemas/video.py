@@ -43,6 +43,8 @@ class LiveMuxerOut(ReadModel):
     connects: int
     frames_decoded: int  # always 0: live video is stream copy
     error: str | None
+    # "worker": the camera worker's own connection (no extra one); "camera": the server's own
+    via: str | None = None
 
 
 class VideoViewIn(BaseModel):

@@ -45,15 +45,16 @@ def test_bench_video_live_viewers(capsys: pytest.CaptureFixture[str]) -> None:
                   "--viewers", "4", "--json"], capsys)
     assert r["live_demuxes"] == 2  # one demux per camera, however many viewers
     assert float(r["viewer_megabytes"]) > 0  # type: ignore[arg-type]
-    for key in ("server_cpu_percent_no_viewers", "server_cpu_percent_muxers_only",
-                "server_cpu_percent_viewers", "viewers_add_cpu_percent",
-                "fanout_add_cpu_percent", "cpu_percent"):
-        assert key in r, key
-    none, muxers, viewers = (float(r[k]) for k in (  # type: ignore[arg-type]
-        "server_cpu_percent_no_viewers", "server_cpu_percent_muxers_only",
-        "server_cpu_percent_viewers"))
-    assert r["viewers_add_cpu_percent"] == round(viewers - none, 1)
-    assert r["fanout_add_cpu_percent"] == round(viewers - muxers, 1)
+    phases = ("no_viewers", "muxers_only", "viewers")
+    server = {p: float(r[f"server_cpu_percent_{p}"]) for p in phases}  # type: ignore[arg-type]
+    workers = {p: float(r[f"workers_cpu_percent_{p}"]) for p in phases}  # type: ignore[arg-type]
+    total = {p: server[p] + workers[p] for p in phases}
+    assert r["viewers_add_cpu_percent"] == round(total["viewers"] - total["no_viewers"], 1)
+    assert r["server_viewers_add_cpu_percent"] == round(
+        server["viewers"] - server["no_viewers"], 1)
+    assert r["fanout_add_cpu_percent"] == round(total["viewers"] - total["muxers_only"], 1)
+    via = r["live_via"]  # each muxer reads the worker's feed or the camera
+    assert isinstance(via, dict) and sum(via.values()) == 2 and set(via) <= {"worker", "camera"}
     baseline = r["mjpeg_baseline"]  # today's MJPEG path, from the same run
     assert isinstance(baseline, dict) and baseline["decoded_frames"] > 0
 
@@ -70,3 +71,4 @@ def test_bench_video_latency_reads_the_time_back_from_displayed_frames(
     low, p50, p95 = (float(r[k]) for k in ("min_s", "p50_s", "p95_s"))  # type: ignore[arg-type]
     assert 0 < low <= p50 <= p95 < 10  # after the frame was made, and not absurdly late
     assert r["cpu_model"] and r["under_target"] == (p95 < 1.5)
+    assert r["live_via"]  # the server's live muxer of the camera served the page

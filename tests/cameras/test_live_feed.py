@@ -18,7 +18,16 @@ import av
 import pytest
 
 from cameras.live import LiveHub, LiveMuxer
-from cameras.live_feed import FeedClient, LiveFeed, feed_dir, socket_path
+from cameras.live_feed import (
+    FRAGMENT,
+    INIT,
+    KEY,
+    FeedClient,
+    LiveFeed,
+    _Reader,
+    feed_dir,
+    socket_path,
+)
 from cameras.sources import SourceError
 from rtcc.clock import SystemClock
 from rtcc.config import CameraSettings
@@ -50,18 +59,20 @@ def test_a_feed_muxes_only_while_read_and_its_reader_gets_playable_fmp4(tmp_path
     feed = LiveFeed(path)
     feed.start()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     with av.open(str(clip.path)) as inp:
         stream = inp.streams.video[0]
         packets = [p for p in inp.demux(stream) if p.size]
+        t = {id(p): float((p.pts or 0) * p.time_base) for p in packets}
         for p in packets[:15]:
-            feed.feed(p, stream, float(p.pts * p.time_base))
+            feed.feed(p, stream, t[id(p)])
         assert feed.fragments == 0  # nobody reads: nothing is muxed
         client = FeedClient.connect(path)
         assert client is not None
         _until(lambda: feed.readers == 1, 5, "the reader")
         before = [(p.pts, p.dts) for p in packets[15:]]
         for p in packets[15:]:
-            feed.feed(p, stream, float(p.pts * p.time_base))
+            feed.feed(p, stream, t[id(p)])
         assert [(p.pts, p.dts) for p in packets[15:]] == before  # the recorder's are untouched
     got: list[tuple[str, bytes, bool]] = []
     for unit in client.units(silence_s=2, stop=lambda: len(got) > len(packets) - 30):
@@ -120,7 +131,7 @@ def _recorded_camera(runs: CameraRuns, server: RtspServer, **supervisor: Any
             "segment_seconds": 4}
     sup, msgs = runs.start([spec], **supervisor)
     msgs.wait_for(state_is("gate", "online"), 30, "the camera online")
-    return sup, CameraSettings(id="gate", url=server.url(), **QUICK)
+    return sup, CameraSettings.model_validate({"id": "gate", "url": server.url(), **QUICK})
 
 
 def _muxer(hub: LiveHub) -> LiveMuxer:
@@ -172,3 +183,44 @@ def test_viewers_fall_back_to_a_connection_of_the_hub_when_the_worker_is_gone(
             for go in leave:
                 go()
             hub.close()
+
+
+def test_a_reader_that_falls_behind_resumes_at_the_next_keyframe_after_the_init() -> None:
+    ours, theirs = socket.socketpair()
+    gone: list[Any] = []
+    reader = _Reader(ours, 4, gone.append)
+    reader.offer(INIT, b"init")
+    for i in range(6):  # the fourth unit overflows: all queued is dropped
+        reader.offer(KEY if i == 0 else FRAGMENT, f"f{i}".encode())
+    reader.offer(KEY, b"k")
+    reader.offer(FRAGMENT, b"g")
+    assert reader.dropped == 4
+    reader.start()
+    client = FeedClient(theirs)
+    got: list[tuple[str, bytes, bool]] = []
+    for unit in client.units(silence_s=2, stop=lambda: len(got) == 3):
+        got.append(unit)
+    assert got == [("init", b"init", False), ("fragment", b"k", True), ("fragment", b"g", False)]
+    client.close()
+    reader.offer(FRAGMENT, b"h")  # a reader that hung up is noticed at the next unit
+    _until(lambda: gone == [reader], 5, "the reader to leave")
+
+
+def test_a_live_mux_failure_lets_the_readers_go_and_never_reaches_the_worker(
+    tmp_path: Path,
+) -> None:
+    clip = write_clip(tmp_path / "c.mp4", seconds=1, passes=[])
+    feed = LiveFeed(socket_path(tmp_path, "c", "main"))
+    feed.start()
+    client = FeedClient.connect(feed.path)
+    assert client is not None
+    _until(lambda: feed.readers == 1, 5, "the reader")
+    with av.open(str(clip.path)) as inp:
+        packet = next(p for p in inp.demux(video=0) if p.size)
+        feed.feed(packet, "not a stream", 0.0)  # the muxer cannot be made: no exception here
+    assert feed.readers == 0
+    with pytest.raises(SourceError, match="ended"):
+        for _ in client.units(silence_s=2, stop=lambda: False):
+            pass
+    client.close()
+    feed.close()

@@ -37,12 +37,13 @@ def test_live_read_raises_hit_with_list_details(services: Services, bus_events: 
     bus_events()
     Ingestor(services).handle(read_message(services, "A8C1234", region="CA"))
     (hit,) = all_hits(services)
-    assert (hit.match_type, hit.needs_confirmation, hit.historical) == ("confusable", True, False)
-    assert hit.diff == [[1, "8", "B"]] and hit.priority == 95 and hit.score is None
+    assert (hit.match_type, hit.needs_confirmation, hit.historical) == ("lattice", True, False)
+    # scored on the read's lattice: the log-likelihood ratio is the hit's score
+    assert hit.diff == [[1, "8", "B"]] and hit.priority == 95 and hit.score is not None
     event = next(e for e in bus_events() if e.type == "hit")
     data = event.to_message()  # the JSON the websocket and the bus carry
     assert data["hotlist"] == "stolen" and data["priority"] == 95
-    assert data["match_type"] == "confusable" and data["needs_confirmation"] is True
+    assert data["match_type"] == "lattice" and data["needs_confirmation"] is True
     assert data["diff"] == [{"position": 1, "read": "8", "entry": "B"}]
     assert data["crop_url"] == "/media/cam1/c.jpg" and data["snapshot_url"] == "/media/cam1/s.jpg"
     assert (data["case_number"], data["description"], data["entry_state"]) == (

@@ -209,6 +209,7 @@ def test_kill_a_node_and_its_cameras_move_once(cluster: Cluster) -> None:
 
         obs.wait(lambda _: online_on({**expected, PINNED: "n1"}), 90,
                  "every camera online on its node")
+        _changed_url_restarts_that_camera_only(cluster, obs, expected)
         moved = [c for c in cams if expected[c] == "n1"]
         print(f"kill at {time.time():.1f}; n1 pid {cluster.procs['n1'].pid}")
         os.kill(cluster.procs["n1"].pid, signal.SIGKILL)
@@ -231,6 +232,28 @@ def test_kill_a_node_and_its_cameras_move_once(cluster: Cluster) -> None:
         assert 'rtcc_node_outbox{node="n2"}' in scraped
     finally:
         obs.conn.close()
+
+
+def _changed_url_restarts_that_camera_only(
+    cluster: Cluster, obs: Observer, expected: dict[str, str | None]
+) -> None:
+    """An admin's new url reaches the node running the camera: its worker restarts there, and
+    no other camera's worker does."""
+    def pids() -> dict[str, int]:
+        beats = obs.conn.run(obs.kv.live_nodes())
+        return {c: int(p) for info in beats.values() for c, p in info.get("pids", {}).items() if p}
+
+    before = pids()
+    cam = next(c for c, node in expected.items() if node == "n2")
+    clip = write_clip(cluster.root / "other.mp4", seconds=4, passes=[], fps=10).path
+    with cluster.engine.begin() as conn:
+        conn.execute(text("UPDATE camera SET url = :url WHERE id = :id"),
+                     {"url": str(clip), "id": cam})
+    obs.wait(lambda _: pids().get(cam) not in (None, before[cam]), 30, f"{cam} restarted")
+    after = pids()
+    assert {c: p for c, p in after.items() if c != cam} == {
+        c: p for c, p in before.items() if c != cam}
+    assert not _alive(before[cam])
 
 
 def _check_api(cluster: Cluster, cams: list[str]) -> None:

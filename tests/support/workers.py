@@ -101,17 +101,31 @@ class CameraRuns:
         **supervisor: Any,
     ) -> tuple[CameraSupervisor, Collector]:
         """Cameras as in the YAML file; ``supervisor`` passes restart-budget settings on."""
-        settings = load_settings(None, environ={}, overrides={
-            "data_dir": str(self.data_dir), "lpr": lpr or {},
-            "cameras": [{**QUICK, **c} for c in cameras],
-        })
-        specs = [WorkerSpec(cam, settings.lpr, settings.data_dir, recognizer=recognizer)
-                 for cam in settings.cameras]
+        settings = self._settings(lpr)
         sup = CameraSupervisor([], lpr=settings.lpr, data_dir=settings.data_dir,
-                               clock=SystemClock(), specs=specs, **supervisor)
+                               clock=SystemClock(),
+                               specs=self.specs(cameras, recognizer=recognizer, lpr=lpr),
+                               **supervisor)
         sup.start()
         self._started.append(sup)
         return sup, Collector(sup.messages)
+
+    def specs(
+        self,
+        cameras: list[dict[str, Any]],
+        *,
+        recognizer: str | RecognizerFactory = DEFAULT_RECOGNIZER,
+        lpr: dict[str, Any] | None = None,
+    ) -> list[WorkerSpec]:
+        """Worker specs of cameras as in the YAML file (what ``start`` and ``apply`` take)."""
+        settings = self._settings(lpr, [{**QUICK, **c} for c in cameras])
+        return [WorkerSpec(cam, settings.lpr, settings.data_dir, recognizer=recognizer)
+                for cam in settings.cameras]
+
+    def _settings(self, lpr: dict[str, Any] | None, cameras: list[Any] | None = None) -> Any:
+        return load_settings(None, environ={}, overrides={
+            "data_dir": str(self.data_dir), "lpr": lpr or {}, "cameras": cameras or [],
+        })
 
     def close(self) -> None:
         while self._started:

@@ -29,7 +29,7 @@ QUICK = {"read_timeout_s": 3, "connect_timeout_s": 3, "reconnect_max_s": 2}
 def servers(rtsp_clip: Path, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[tuple[RtspServer, RtspServer]]:
     sub = scaled(rtsp_clip, tmp_path_factory.mktemp("sub") / "sub.mp4", SUB_WIDTH)
-    pair = (RtspServer(rtsp_clip), RtspServer(sub))
+    pair = (RtspServer(rtsp_clip, count_clients=True), RtspServer(sub))
     for s in pair:
         s.start()
     yield pair
@@ -86,7 +86,7 @@ def api_client(console: VideoConsole, user: str = "ada") -> Iterator[httpx.Clien
 
 def test_a_live_tile_plays_the_substream_and_the_enlarged_tile_the_main_stream(
     console: VideoConsole, new_page: Callable[..., Page], screenshots: Path,
-    rtsp_clip: Path,
+    rtsp_clip: Path, servers: tuple[RtspServer, RtspServer],
 ) -> None:
     page = new_page()
     assert page.evaluate("""() => MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E"')""")
@@ -108,6 +108,16 @@ def test_a_live_tile_plays_the_substream_and_the_enlarged_tile_the_main_stream(
     assert main_w > SUB_WIDTH
     _wait_playing(page, tile)
     page.screenshot(path=screenshots / "live-02-enlarged.png")
+    # The main stream comes from the recording worker's connection: the camera has one session.
+    with api_client(console) as client:
+        end = time.monotonic() + 20
+        while True:
+            muxers = client.get("/api/video/live").json()
+            via = [m["via"] for m in muxers if m["camera_id"] == "street" and m["stream"] == "main"]
+            if via == ["worker"] and servers[0].clients == 1:
+                break
+            assert time.monotonic() < end, f"main stream via {via}, {servers[0].clients} sessions"
+            time.sleep(0.5)
 
 
 def test_viewers_share_one_demux_and_nothing_is_decoded(

@@ -1,7 +1,8 @@
 """Camera administration: list, create, change and disable cameras (they live in the database).
 
-Every change is audited. A changed camera is picked up by the node that runs it (or, on a single
-host, at the next start); camera URLs leave with their credentials redacted.
+Every change is audited. A changed camera is picked up by the node that runs it, or on a single
+host by the runtime at once (``Runtime.cameras_changed``); camera URLs leave with their
+credentials redacted.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Literal, Self
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -26,6 +27,13 @@ from web.security import CurrentUser, require
 
 router = APIRouter()
 MANAGE = [Depends(require("cameras:manage"))]
+
+
+def _apply_now(request: Request) -> None:
+    """Start, stop or restart the changed camera's worker now (single host; nodes poll)."""
+    runtime = request.app.state.runtime
+    if runtime is not None:
+        runtime.cameras_changed()
 
 
 class CameraConfigOut(ReadModel):
@@ -66,13 +74,15 @@ def list_camera_configs(session: SessionDep) -> list[CameraConfigOut]:
     "/api/admin/cameras", dependencies=MANAGE, response_model=CameraConfigOut, status_code=201
 )
 def add_camera(
-    body: CameraSpec, session: SessionDep, services: ServicesDep, user: CurrentUser
+    body: CameraSpec, session: SessionDep, services: ServicesDep, user: CurrentUser,
+    request: Request,
 ) -> CameraConfigOut:
     now = services.clock.now()
     cam = create_camera(session, body, now=now, origin="api")
     record(session, now=now, actor=user.actor, action="camera.create", target=cam.id,
            details={"site": cam.site, "lpr": cam.lpr, "record": cam.record})
     session.commit()
+    _apply_now(request)
     return CameraConfigOut.of(cam)
 
 
@@ -81,7 +91,7 @@ def add_camera(
 )
 def change_camera(
     camera_id: str, body: CameraPatch, session: SessionDep, services: ServicesDep,
-    user: CurrentUser,
+    user: CurrentUser, request: Request,
 ) -> CameraConfigOut:
     now = services.clock.now()
     cam = update_camera(session, camera_id, body, now=now)
@@ -89,6 +99,7 @@ def change_camera(
     record(session, now=now, actor=user.actor, action="camera.update", target=cam.id,
            details={"fields": changed})
     session.commit()
+    _apply_now(request)
     return CameraConfigOut.of(cam)
 
 
@@ -96,12 +107,14 @@ def change_camera(
     "/api/admin/cameras/{camera_id}/disable", dependencies=MANAGE, response_model=CameraConfigOut
 )
 def disable(
-    camera_id: str, session: SessionDep, services: ServicesDep, user: CurrentUser
+    camera_id: str, session: SessionDep, services: ServicesDep, user: CurrentUser,
+    request: Request,
 ) -> CameraConfigOut:
     now = services.clock.now()
     cam = disable_camera(session, camera_id, now=now)
     record(session, now=now, actor=user.actor, action="camera.disable", target=cam.id)
     session.commit()
+    _apply_now(request)
     return CameraConfigOut.of(cam)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -82,7 +82,7 @@ def _settings_of(services: Services, scope: Scope, camera_id: str) -> CameraSett
             raise NotFoundError(f"camera {camera_id!r} cannot stream: {why}") from None
 
 
-class _Viewer:
+class LiveViewer:
     """One viewer's fragments not yet sent, and the future its stream waits on."""
 
     __slots__ = ("chunks", "ended", "waiter")
@@ -103,9 +103,9 @@ class LiveBridge:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._lock = threading.Lock()
-        self._pending: list[tuple[_Viewer, bytes | None]] = []
+        self._pending: list[tuple[LiveViewer, bytes | None]] = []
 
-    def post(self, viewer: _Viewer, data: bytes | None) -> None:
+    def post(self, viewer: LiveViewer, data: bytes | None) -> None:
         """From any thread."""
         with self._lock:
             self._pending.append((viewer, data))
@@ -143,11 +143,12 @@ def _bridge(loop: asyncio.AbstractEventLoop) -> LiveBridge:
     return bridge
 
 
-async def live_fragments(hub: LiveHub, cfg: CameraSettings, stream: str) -> AsyncIterator[bytes]:
+async def live_fragments(hub: LiveHub, cfg: CameraSettings,
+                         stream: str) -> AsyncGenerator[bytes, None]:
     """The init segment and fragments of ``cfg``'s ``stream`` for one viewer; what piled up
     while the previous write was under way goes out in one write."""
     loop = asyncio.get_running_loop()
-    bridge, viewer = _bridge(loop), _Viewer()
+    bridge, viewer = _bridge(loop), LiveViewer()
 
     def push(data: bytes | None) -> None:  # called on the muxer's thread
         if len(viewer.chunks) > MAX_BACKLOG:  # a viewer that cannot keep up is dropped
@@ -205,7 +206,7 @@ def live_muxers(scope: VisibleScope, hub: LiveHubDep) -> list[LiveMuxerOut]:
         out.append(LiveMuxerOut(
             camera_id=m.camera.id, stream=m.which,
             viewers=m.viewers, packets=s.packets, fragments=s.fragments, bytes_out=s.bytes_out,
-            connects=s.connects, frames_decoded=s.frames_decoded, error=s.error,
+            connects=s.connects, frames_decoded=s.frames_decoded, error=s.error, via=s.via,
         ))
     return out
 
