@@ -135,8 +135,21 @@ class Outbox:
             self._db.execute("COMMIT")
             self.syncs += 1
 
-    def pending(self, limit: int = 100) -> list[Pending]:
+    def pending(self, limit: int = 100, *, max_bytes: int | None = None) -> list[Pending]:
+        """The oldest waiting messages, in order: at most ``limit``, and (``max_bytes``) no more
+        payload bytes than that together, but always the first one (reads carry photos)."""
         with self._lock:
+            if max_bytes is not None:
+                sizes = self._db.execute(
+                    "SELECT length(payload) FROM outbox ORDER BY seq LIMIT ?", (limit,)
+                ).fetchall()
+                total, count = 0, 0
+                for (size,) in sizes:
+                    total += int(size)
+                    if count and total > max_bytes:
+                        break
+                    count += 1
+                limit = count
             rows = self._db.execute(
                 "SELECT seq, message_id, subject, payload FROM outbox ORDER BY seq LIMIT ?",
                 (limit,),

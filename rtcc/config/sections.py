@@ -182,7 +182,7 @@ class MatchSettings(Section):
     # alternatives risk to stay within lattice_false_hits_per_million for that read (a cap per
     # read; the rate over all reads is far lower: README, benchmarks).
     lattice: bool = True
-    lattice_false_hits_per_million: float = Field(default=5000.0, gt=0)
+    lattice_false_hits_per_million: float = Field(default=3500.0, gt=0)
     lattice_min_posterior: float = Field(default=0.001, gt=0.0, le=1.0)
     # Each look-alike (confusion_groups) of a read character is given at least this probability:
     # the OCR is overconfident there (on the development images about 0.3% of characters read

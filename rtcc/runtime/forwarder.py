@@ -1,10 +1,12 @@
 """A node's worker messages to the hub: into the local outbox, then JetStream, then deleted.
 
-``submit`` never blocks on the network: the message is on disk when it returns. A thread
-publishes the outbox in order with ``Nats-Msg-Id`` set to the message's stable id and deletes
-each message once JetStream acknowledged it. While the hub cannot be reached the outbox grows
-(store and forward); a message published twice (acked, but the ack was lost) is dropped by the
-stream's de-duplication window, and the ingest inbox catches anything later.
+``submit`` never blocks on the network: the message is on disk when it returns (the camera
+relay threads' submits share disk syncs: ``Outbox`` group commit). A read carries its photos
+(``rtcc.runtime.media_relay``). A thread publishes the outbox in order, a batch at a time with
+every acknowledgement outstanding at once, ``Nats-Msg-Id`` set to the message's stable id, and
+deletes the batch's acknowledged messages together. While the hub cannot be reached the outbox
+grows (store and forward); a message published twice (acked, but the ack was lost) is dropped
+by the stream's de-duplication window, and the ingest inbox catches anything later.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rtcc.runtime import media_relay
 from rtcc.runtime.wire import encode, kind_of, message_id
 
 log = logging.getLogger(__name__)
+BATCH_BYTES = 8 * 1024 * 1024  # a batch of reads with photos stays this small in memory
 ACK_TIMEOUT_S = 5.0  # a batch's acknowledgements not back by then: kept, sent again
 NODE_HEADER = "Rtcc-Node"  # the node a message comes from (sets the camera's ``node``)
 
@@ -78,7 +81,7 @@ class Forwarder:
     def _run(self) -> None:
         backoff = 0.2
         while not self._stop.is_set():
-            pending = self.outbox.pending(self.batch)
+            pending = self.outbox.pending(self.batch, max_bytes=BATCH_BYTES)
             if not pending:
                 self._wake.wait(0.5)
                 self._wake.clear()

@@ -60,5 +60,18 @@ def test_dwell_delays_recovery_and_says_so() -> None:
 
 def test_reason_names_both_causes() -> None:
     assert health_reason(input_fps=12.9, nominal_fps=30, lag_s=2.0) == (
-        "analysis 2.0 s behind, input 12.9 of 30 fps")
+        "analysis 2.0 s behind, input 12.9 of 30 fps"
+    )
     assert health_reason(input_fps=0, nominal_fps=30, lag_s=0) == ""  # no window yet
+
+
+def test_an_overloaded_host_degrades_the_camera_with_its_share_of_the_detect_rate() -> None:
+    clock = FakeClock()
+    damper = StateDamper(clock.monotonic)
+    steady = {"input_fps": 10.0, "nominal_fps": 10.0, "lag_s": 0.4, "detect_fps": 5.0}
+    assert damper.update(**steady, analysed_share=0.9) == ("online", None)  # small dips: fine
+    assert damper.update(**steady, analysed_share=0.62) == ("degraded", "analysing 3.1 of 5 fps")
+    clock.advance(MIN_DWELL_S)
+    # better, not yet comfortably: still degraded, with the figure
+    assert damper.update(**steady, analysed_share=0.9) == ("degraded", "analysing 4.5 of 5 fps")
+    assert damper.update(**steady, analysed_share=1.0) == ("online", None)

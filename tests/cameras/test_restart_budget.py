@@ -58,3 +58,12 @@ def test_zero_limit_fails_on_the_first_crash() -> None:
 def test_rejects_nonsense(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="need"):
         RestartBudget(**kwargs)  # type: ignore[arg-type]
+
+
+def test_reset_after_a_changed_definition_ends_the_pause_and_keeps_the_total() -> None:
+    budget = RestartBudget(limit=1, window_s=60.0, pause_s=60.0)
+    assert budget.on_exit(0.0) is RESTART
+    assert budget.on_exit(1.0) is FAILED
+    budget.reset()  # the admin fixed the url: no waiting out the pause
+    assert not budget.failed and budget.recent(2.0) == 0 and budget.total == 1
+    assert budget.on_exit(2.0) is RESTART and budget.total == 2

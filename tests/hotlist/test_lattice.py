@@ -83,7 +83,7 @@ def test_paths_are_best_first_and_bounded() -> None:
 
 
 def policy(**kw: float) -> lat.Policy:
-    base = {"entries": 1_000_000, "false_hits_per_million": 5000.0, "min_posterior": 0.001}
+    base = {"entries": 1_000_000, "false_hits_per_million": 3500.0, "min_posterior": 0.001}
     args = base | kw
     return lat.Policy(
         int(args["entries"]), args["false_hits_per_million"], args["min_posterior"], FLOOR, 32
@@ -129,7 +129,7 @@ def test_a_doubt_between_two_formatted_plates_is_risky_on_a_big_list() -> None:
     post = lat.accepted("ABC123", lattice, BG, policy(entries=1), ["ABCI23"])["ABCI23"]
     assert 0.1 < post < 0.5
     risk = (1 - post) * 1_000_000 * math.exp(BG.log_prob_plate("ABCI23"))
-    assert 1000 / 1e6 < risk < 5000 / 1e6
+    assert 1000 / 1e6 < risk < 3500 / 1e6
     assert (
         lat.accepted("ABC123", lattice, BG, policy(false_hits_per_million=1000), ["ABCI23"]) == {}
     )

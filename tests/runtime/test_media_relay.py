@@ -91,8 +91,7 @@ def test_the_hub_serves_a_photo_taken_on_a_node(tmp_path: Path) -> None:
                 timeout=90,
             )
             assert node.returncode == 0, node.stderr.decode()[-3000:]
-            login = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
-            assert login.status_code == 200, login.text
+            _log_in_as_officer(client)
             item = _first_read(client)
             assert item["snapshot_url"] == "/media/reads/cam-b/2026-03-01/trk-1.jpg"
             for url, rel in ((item["snapshot_url"], SNAPSHOT), (item["crop_url"], CROP)):
@@ -117,6 +116,23 @@ def _wait_until_up(client: httpx.Client, api: subprocess.Popen[bytes], log: Path
             pass
         assert api.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
         time.sleep(0.3)
+
+
+def _log_in_as_officer(client: httpx.Client) -> None:
+    """The admin makes an officer account (admins do not see reads), who then logs in."""
+    login = {"username": "admin", "password": PASSWORD}
+    resp = client.post("/api/auth/login", json=login)
+    assert resp.status_code == 200, resp.text
+    made = client.post(
+        "/api/users",
+        json={"username": "officer1", "roles": ["officer"], "password": PASSWORD},
+        headers={"X-CSRF-Token": resp.json()["csrf_token"]},
+    )
+    assert made.status_code == 201, made.text
+    client.cookies.clear()
+    login = {"username": "officer1", "password": PASSWORD}
+    resp = client.post("/api/auth/login", json=login)
+    assert resp.status_code == 200, resp.text
 
 
 def _first_read(client: httpx.Client) -> dict[str, Any]:

@@ -59,3 +59,16 @@ def test_a_failed_write_fails_its_puts_and_the_outbox_goes_on() -> None:
             assert [p.message_id for p in outbox.pending()] == ["small"]
         finally:
             outbox.close()
+
+
+def test_pending_stays_within_a_byte_budget_but_always_moves(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db")
+    try:
+        outbox.put_many([(f"m{i}", "s", b"x" * size) for i, size in enumerate((600, 300, 200))])
+        assert [p.message_id for p in outbox.pending(10, max_bytes=1000)] == ["m0", "m1"]
+        assert [p.message_id for p in outbox.pending(1, max_bytes=1000)] == ["m0"]
+        assert [p.message_id for p in outbox.pending(10, max_bytes=100)] == ["m0"]  # too big
+        assert len(outbox.pending(10)) == 3
+        assert outbox.syncs == 1  # one put_many, one transaction
+    finally:
+        outbox.close()
