@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rtcc.audit import SYSTEM
-from rtcc.auth import users
 from rtcc.clock import FakeClock
 from rtcc.runtime.services import Services
 from tests.support import tinyfs
-from tests.support.accounts import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD, add_user
 from web.app import create_app
 
 CREDS = {"username": "kim", "password": TEST_PASSWORD}
@@ -37,17 +35,7 @@ def tiny(
     request: pytest.FixtureRequest, make_settings: Any, clock: FakeClock
 ) -> Iterator[tuple[Services, Any]]:
     with tinyfs.services_on_tmpfs(request.param, make_settings, clock) as (svc, mount):
-        with svc.sessions() as session:
-            users.create_user(
-                session,
-                username="kim",
-                roles=["detective"],
-                password=TEST_PASSWORD,
-                now=clock.now(),
-                actor=SYSTEM,
-                min_password_length=svc.settings.auth.min_password_length,
-            )
-            session.commit()
+        add_user(svc, "kim", ["detective"])
         yield svc, mount
 
 

@@ -10,12 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rtcc.audit import SYSTEM
-from rtcc.auth import users
 from rtcc.clock import FakeClock
 from rtcc.runtime.services import Services
 from tests.support import tinyfs
-from tests.support.accounts import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD, add_user
 from web.app import create_app
 
 MIN_FREE_MB = 8
@@ -34,17 +32,7 @@ def clients(
 
 
 def _clients(svc: Services) -> tuple[TestClient, TestClient]:
-    with svc.sessions() as session:
-        users.create_user(
-            session,
-            username="ops",
-            roles=["supervisor"],
-            password=TEST_PASSWORD,
-            now=svc.clock.now(),
-            actor=SYSTEM,
-            min_password_length=svc.settings.auth.min_password_length,
-        )
-        session.commit()
+    add_user(svc, "ops", ["supervisor"])
     app = create_app(svc)
     signed = TestClient(app)
     resp = signed.post("/api/auth/login", json={"username": "ops", "password": TEST_PASSWORD})

@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rtcc.audit import SYSTEM
-from rtcc.auth import users
 from rtcc.clock import FakeClock
 from rtcc.runtime.runtime import Runtime
 from rtcc.runtime.services import Services
 from rtcc.runtime.spool import IngestSpool
-from tests.support.accounts import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD, add_user
 from tests.support.db_outage import Outage, services_with_outage
 from tests.support.hotlists import add_camera
 from tests.support.reads import CAMERAS, read
@@ -32,17 +30,7 @@ def served(
     with services_with_outage(db_url, make_settings, clock) as (svc, outage):
         for cam in CAMERAS:
             add_camera(svc, cam)
-        with svc.sessions() as session:
-            users.create_user(
-                session,
-                username="ops",
-                roles=["officer"],
-                password=TEST_PASSWORD,
-                now=clock.now(),
-                actor=SYSTEM,
-                min_password_length=svc.settings.auth.min_password_length,
-            )
-            session.commit()
+        add_user(svc, "ops", ["officer"])
         IngestSpool.open(svc.settings.data_dir).close()  # a spool: the runtime drains it
         runtime = Runtime(svc, cameras=False)
         runtime.start()
