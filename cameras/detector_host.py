@@ -6,6 +6,17 @@ analysed frame into its own ``multiprocessing.shared_memory`` block and sends a 
 are waiting as one batch (``lpr.service.serve``) and answers each camera with its plates.
 Camera processes keep decode, motion gating and tracking. A camera whose host is gone raises
 ``ModelError``: the worker goes to ``error`` and the supervisor restarts it.
+
+Fair under overload by construction: a camera has at most one request outstanding (its client
+waits for the reply) and a batch takes the waiting request of every camera, so each camera gets
+one frame per batch and none starves. Cameras never queue old frames for it: a frame that went
+stale while waiting is dropped in the worker (``cameras.pacing``), so the cameras' analysed
+rates drop evenly and their lag stays bounded.
+
+The detector model (``yolo-v9-t-416-license-plate-end2end``) has a fixed batch of 1 (input
+``[1, 3, 416, 416]``; a batch of 2 is refused), so the detector runs frame by frame; the
+default OCR models (cct-xs-v2 and v1 global) take any batch: one OCR batch per model serves
+the plates of every frame of the batch.
 """
 
 from __future__ import annotations

@@ -64,10 +64,19 @@ def session_options(threads: int) -> ort.SessionOptions:
     return opts
 
 
-def load_detector(settings: LprSettings) -> Any:
+def detection_floor(settings: LprSettings) -> float:
+    """The lowest detection confidence a recognizer looks at (the rescue threshold if lower)."""
+    rescue = settings.detector_rescue_threshold
+    main = settings.detector_conf_threshold
+    return main if rescue is None else min(main, rescue)
+
+
+def load_detector(settings: LprSettings, conf: float | None = None) -> Any:
+    """The plate detector, keeping boxes of at least ``conf`` (default: the configured one)."""
     from open_image_models.detection.core.hub import DETECTION_MODELS
     from open_image_models.detection.factory import create_detector
 
+    threshold = settings.detector_conf_threshold if conf is None else conf
     opts = session_options(settings.threads)
     providers = ["CPUExecutionProvider"]
     name = settings.detector_model
@@ -79,13 +88,13 @@ def load_detector(settings: LprSettings) -> Any:
                 path,
                 backend=spec.backend if spec else "yolo_v9",
                 class_labels=spec.class_labels if spec else ["License Plate"],
-                conf_thresh=settings.detector_conf_threshold,
+                conf_thresh=threshold,
                 providers=providers,
                 sess_options=opts,
             )
         return create_detector(
             name,
-            conf_thresh=settings.detector_conf_threshold,
+            conf_thresh=threshold,
             providers=providers,
             sess_options=opts,
         )
@@ -129,7 +138,7 @@ class FastAlprRecognizer:
 
     def __init__(self, settings: LprSettings) -> None:
         self.settings = settings
-        self.detector = load_detector(settings)
+        self.detector = load_detector(settings, detection_floor(settings))
         names = [
             settings.ocr_model,
             *[m for m in settings.extra_ocr_models if m != settings.ocr_model],
@@ -190,6 +199,15 @@ class FastAlprRecognizer:
             region_prob=read.region_prob,
         )
 
+    def _rescued(self, obs: PlateObservation) -> bool:
+        """A weak detection counts only as a plate read sure of every one of at least four
+        characters, in a region's format unless the OCR is sure the plate is from a region
+        without format rules here."""
+        sure = min(obs.char_confidences, default=0.0) >= self.settings.rescue_min_confidence
+        if not sure or len(obs.text) < 4:
+            return False
+        return obs.format_ok or not formats.applicable(self.rules, obs.region, obs.region_prob)
+
     def recognize(self, frame: np.ndarray) -> list[PlateObservation]:
         return self.recognize_many([frame])[0]
 
@@ -203,6 +221,8 @@ class FastAlprRecognizer:
             if obs is None or len(obs.text) < self.settings.min_length:
                 continue
             if self.settings.drop_unformatted and not obs.format_ok:
+                continue
+            if det_conf < self.settings.detector_conf_threshold and not self._rescued(obs):
                 continue
             out[i].append(obs)
         return out

@@ -70,4 +70,4 @@ def ocr_read(
     kept = tuple(
         tuple((c, round(p, 4)) for c, p in pos if p >= KEEP or c == pos[0][0]) for pos in lattice
     )
-    return [pos[0][1] for pos in lattice], kept
+    return [pos[0][1] for pos in kept], kept

@@ -8,9 +8,13 @@ python3 with GStreamer) serving N sessions of a 720p H.264 clip it makes (or ``-
 seconds. Next to it, from the same run, today's MJPEG path: the same cameras decoded (what the
 JPEG live frames and the MJPEG stream need).
 
-``--mode live``: the same record-only workers plus the live muxers of this process (one demux
-per camera), measured with no viewer and with ``--viewers`` real HTTP viewers (a separate
-process) reading the fragmented MP4 streams: the server CPU with V viewers vs none.
+``--mode live``: the same record-only workers plus the live muxers of this process (one per
+camera, reading the worker's live feed), measured with no viewer, with the muxers alone and with
+``--viewers`` real HTTP viewers (a separate process) reading the fragmented MP4 streams: the
+server's and the workers' CPU with V viewers vs none (:mod:`rtcc.bench.videolive`).
+
+``--mode latency``: glass-to-glass latency of live video through the real server into headless
+Chromium, p50/p95 over at least 100 displayed frames (:mod:`rtcc.bench.videolatency`).
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--cameras", type=int, default=4)
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--mode", choices=["record", "live", "latency"], default="record",
-                   help="latency: glass-to-glass latency of live video in headless Chromium")
+                   help="latency: glass-to-glass latency of live video in headless Chromium "
+                        "(one stamped live camera of its own; --seconds: how long to measure)")
     p.add_argument("--viewers", type=int, default=0, help="live mode: HTTP viewers")
     p.add_argument("--video", type=Path, default=None, help="an H.264 MP4 to serve")
     p.add_argument("--url", default=None, help="a camera URL instead of the built-in server")

@@ -31,8 +31,13 @@ STAMP_SERVER = Path(__file__).with_name("videostamp_server.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [  # as the browser tests launch it (tests/support/browser.py)
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",
 ]
 CAMERA = "latency"
@@ -97,9 +102,22 @@ def stamp_camera(port: int) -> Iterator[str]:
     if not Path(SYSTEM_PYTHON).exists():
         raise InvalidInputError("the latency camera needs Debian's python3 with GStreamer")
     proc = subprocess.Popen(
-        [SYSTEM_PYTHON, str(STAMP_SERVER), "--port", str(port), "--width", str(WIDTH),
-         "--height", str(HEIGHT), "--fps", str(FPS)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            SYSTEM_PYTHON,
+            str(STAMP_SERVER),
+            "--port",
+            str(port),
+            "--width",
+            str(WIDTH),
+            "--height",
+            str(HEIGHT),
+            "--fps",
+            str(FPS),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
@@ -120,11 +138,18 @@ def _viewer_token(services: Any) -> str:
 
     now = services.clock.now()
     with services.sessions() as session:
-        users.create_user(session, username="bench-viewer", roles=["detective"], password=None,
-                          now=now, actor=SYSTEM,
-                          min_password_length=services.settings.auth.min_password_length)
-        _, secret = tokens.issue(session, username="bench-viewer", now=now, actor=SYSTEM,
-                                 name="video latency bench")
+        users.create_user(
+            session,
+            username="bench-viewer",
+            roles=["detective"],
+            password=None,
+            now=now,
+            actor=SYSTEM,
+            min_password_length=services.settings.auth.min_password_length,
+        )
+        _, secret = tokens.issue(
+            session, username="bench-viewer", now=now, actor=SYSTEM, name="video latency bench"
+        )
         session.commit()
     return str(secret)
 
@@ -159,36 +184,49 @@ def watch(base: str, token: str, seconds: float) -> dict[str, Any]:
     if not CHROMIUM.exists():
         raise InvalidInputError(f"the latency bench needs Chromium at {CHROMIUM}")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})
             page = context.new_page()
-            page.route(f"{base}/bench/latency", lambda route: route.fulfill(
-                status=200, content_type="text/html", body=PAGE))
+            page.route(
+                f"{base}/bench/latency",
+                lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE),
+            )
             page.goto(f"{base}/bench/latency")
             url = f"/api/video/{CAMERA}/live.mp4?stream=main"
-            return dict(page.evaluate(MEASURE_JS, {"url": url, "seconds": seconds,
-                                                   "warmup": WARMUP_S, "minFrames": MIN_FRAMES}))
+            return dict(
+                page.evaluate(
+                    MEASURE_JS,
+                    {"url": url, "seconds": seconds, "warmup": WARMUP_S, "minFrames": MIN_FRAMES},
+                )
+            )
         finally:
             browser.close()
 
 
-def figures(samples: list[list[float]], unreadable: int, start: float,
-            seconds: float) -> dict[str, Any]:
+def figures(
+    samples: list[list[float]], unreadable: int, start: float, seconds: float
+) -> dict[str, Any]:
     """p50/p95 of the latencies (s) of the frames displayed from ``start`` (epoch ms: the end
     of the warm-up) on."""
     kept = [lat / 1000 for shown, lat in samples if shown >= start]
     stats = summarize(kept)
     frames = stats.pop("passes")
     return {
-        "mode": "latency", "cameras": 1, "cpu_model": cpu_model(),
+        "mode": "latency",
+        "cameras": 1,
+        "cpu_model": cpu_model(),
         "cpu_count": psutil.cpu_count() or 1,
         "source": f"live {WIDTH}x{HEIGHT} {FPS} fps H.264 (x264 zerolatency, keyframe every 1 s)",
-        "frames": frames, "unreadable_frames": unreadable, "warmup_s": WARMUP_S,
+        "frames": frames,
+        "unreadable_frames": unreadable,
+        "warmup_s": WARMUP_S,
         # the first frame read: the player joins at the last keyframe, then catches up
         "first_frame_s": round(samples[0][1] / 1000, 3) if samples else None,
-        "seconds": seconds, **stats,
+        "seconds": seconds,
+        **stats,
         "min_s": round(min(kept), 3) if kept else None,
         "target_s": TARGET_S,
         "under_target": bool(kept) and stats["p95_s"] < TARGET_S,
@@ -198,11 +236,17 @@ def figures(samples: list[list[float]], unreadable: int, start: float,
 def latency(args: argparse.Namespace, tmp: Path, port: int) -> dict[str, Any]:
     if args.url or args.video:
         raise InvalidInputError("--mode latency uses its own stamped camera: no --url or --video")
-    with stamp_camera(port) as url, console(url, tmp, getattr(args, "config", None)) as (
-            base, token, app):
+    with (
+        stamp_camera(port) as url,
+        console(url, tmp, getattr(args, "config", None)) as (base, token, app),
+    ):
         page = watch(base, token, args.seconds)
         hub = getattr(app.state, "live_hub", None)
         via = sorted({str(m.stats.via) for m in hub.muxers()}) if hub is not None else []
-    result = figures(page.get("samples", []), int(page.get("unreadable", 0)),
-                     float(page.get("start") or 0.0), args.seconds)
+    result = figures(
+        page.get("samples", []),
+        int(page.get("unreadable", 0)),
+        float(page.get("start") or 0.0),
+        args.seconds,
+    )
     return {**result, "live_via": via}  # worker: the camera worker's feed; camera: the server's

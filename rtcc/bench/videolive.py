@@ -85,6 +85,26 @@ def _window(seconds: float, workers: list[int]) -> tuple[float, float]:
     return (_self_cpu() - c0) / wall, (cpu_seconds(workers) - w0) / wall
 
 
+def _phase_figures(phase: dict[str, tuple[float, float]],
+                   percent: Callable[[float], float]) -> dict[str, float]:
+    """Server and workers' CPU per phase, and what the muxers and the viewers add."""
+    srv = {k: percent(v[0]) for k, v in phase.items()}
+    work = {k: percent(v[1]) for k, v in phase.items()}
+    total = {k: srv[k] + work[k] for k in phase}
+    figures = {}
+    for name, key in (("no_viewers", "none"), ("muxers_only", "muxers"), ("viewers", "viewers")):
+        figures[f"server_cpu_percent_{name}"] = srv.get(key, 0.0)
+        figures[f"workers_cpu_percent_{name}"] = work.get(key, 0.0)
+    return {
+        **figures,
+        # the headline: what V viewers add to the machine (server and workers)
+        "viewers_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("none", 0.0), 1),
+        "server_viewers_add_cpu_percent": round(
+            srv.get("viewers", 0.0) - srv.get("none", 0.0), 1),
+        "fanout_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("muxers", 0.0), 1),
+    }
+
+
 def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable[..., Any],
          specs: Callable[..., Any], percent: Callable[[float], float]) -> dict[str, Any]:
     hub = LiveHub(SystemClock(), linger_s=2.0, feeds=feed_dir(tmp / "rec"))  # as the server
@@ -129,23 +149,10 @@ def live(args: argparse.Namespace, urls: list[str], tmp: Path, workers: Callable
     received = 0
     while not out.empty():
         received += out.get()
-    srv = {k: percent(v[0]) for k, v in phase.items()}
-    work = {k: percent(v[1]) for k, v in phase.items()}
-    total = {k: srv[k] + work[k] for k in phase}
     return {
         "mode": "live", "cameras": len(urls), "viewers": args.viewers,
         "cpu_percent": percent(cpu), "decoded_frames": 0,
-        "server_cpu_percent_no_viewers": srv.get("none", 0.0),
-        "server_cpu_percent_muxers_only": srv.get("muxers", 0.0),
-        "server_cpu_percent_viewers": srv.get("viewers", 0.0),
-        "workers_cpu_percent_no_viewers": work.get("none", 0.0),
-        "workers_cpu_percent_muxers_only": work.get("muxers", 0.0),
-        "workers_cpu_percent_viewers": work.get("viewers", 0.0),
-        # the headline: what V viewers add to the machine (server and workers)
-        "viewers_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("none", 0.0), 1),
-        "server_viewers_add_cpu_percent": round(
-            srv.get("viewers", 0.0) - srv.get("none", 0.0), 1),
-        "fanout_add_cpu_percent": round(total.get("viewers", 0.0) - total.get("muxers", 0.0), 1),
+        **_phase_figures(phase, percent),
         "viewer_megabytes": round(received / 1e6, 1), "live_demuxes": seen.get("muxers", 0),
         "live_via": seen.get("via", {}),  # worker: the worker's feed; camera: our own connection
         "segments": len(run.segments),

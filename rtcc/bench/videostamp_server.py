@@ -49,8 +49,12 @@ class Frames:
         w, b = self.width, self.block
         parts = []
         for row in pattern_rows(ms):
-            line = b"".join(self._on if row >> (15 - i) & 1 else self._off
-                            for i in range(BITS_PER_ROW)) + self._pad
+            line = (
+                b"".join(
+                    self._on if row >> (15 - i) & 1 else self._off for i in range(BITS_PER_ROW)
+                )
+                + self._pad
+            )
             parts.append(line * b)
         x = (index * 8) % (w - 32)
         bar = bytes([GREY]) * x + bytes([WHITE]) * 32 + bytes([GREY]) * (w - x - 32)

@@ -6,9 +6,9 @@ and ``kill -9`` (SQLite WAL, synchronous=FULL: a put that returned is on disk).
 
 Group commit: a put returns only once its row is synced, but puts made at the same time share
 one transaction and one sync. A caller that finds nobody writing writes everything queued so
-far; the puts arriving during that sync queue up and are written together by the first of
-them. Nothing waits on purpose, so a lone put costs one sync and a busy node (a relay thread
-per camera) syncs once per batch, not once per read.
+far, after lingering 2 ms for company; the puts arriving during that sync queue up and are
+written together by the first of them. A lone put costs one sync and 2 ms, a busy node (a relay
+thread per camera) syncs once per batch, not once per read.
 
 Acknowledgements are synced lazily (synchronous=NORMAL for that transaction): one lost to a
 power cut only makes the forwarder send a message again, which the stream's duplicate window
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,9 +66,10 @@ def waiting_in(path: Path) -> int:
 
 
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, linger_s: float = 0.002) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.linger_s = linger_s  # a writer waits this long for more puts before its sync
         self.syncs = 0  # transactions that stored puts (each one sync to disk)
         self._lock = threading.Lock()  # the connection
         self._queue = threading.Lock()  # the waiting puts and who writes them
@@ -105,6 +107,8 @@ class Outbox:
     def _write_waiting(self) -> None:
         """Write every waiting put in one transaction, wake their callers, then hand the
         writing over to the first caller that queued meanwhile (only it is woken)."""
+        if self.linger_s > 0:
+            time.sleep(self.linger_s)  # the puts of the same moment join this sync
         with self._queue:
             batch, self._waiting = self._waiting, []
         error: BaseException | None = None

@@ -50,6 +50,11 @@ class LprSettings(Section):
     extra_ocr_models: list[str] = Field(default_factory=lambda: ["cct-xs-v1-global-model"])
     model_dir: Path | None = None  # offline model bundle; None -> fast-alpr hub names
     detector_conf_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    # Rescue: a detection between this and detector_conf_threshold is kept only when every
+    # character of its read (4 or more) is at least rescue_min_confidence sure and it fits a
+    # region format (unless the OCR is sure of a region without rules here). None: off.
+    detector_rescue_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    rescue_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     min_length: int = Field(default=2, ge=1, le=12)
     threads: int = Field(default=1, ge=1, le=64)

@@ -28,6 +28,7 @@ from rtcc.runtime.wire import encode, kind_of, message_id
 
 log = logging.getLogger(__name__)
 BATCH_BYTES = 8 * 1024 * 1024  # a batch of reads with photos stays this small in memory
+LINGER_S = 0.005  # after being idle, wait this long for more before publishing
 ACK_TIMEOUT_S = 5.0  # a batch's acknowledgements not back by then: kept, sent again
 NODE_HEADER = "Rtcc-Node"  # the node a message comes from (sets the camera's ``node``)
 
@@ -83,8 +84,9 @@ class Forwarder:
         while not self._stop.is_set():
             pending = self.outbox.pending(self.batch, max_bytes=BATCH_BYTES)
             if not pending:
-                self._wake.wait(0.5)
-                self._wake.clear()
+                if self._wake.wait(0.5):
+                    self._wake.clear()
+                    self._stop.wait(LINGER_S)  # the reads of the same moment join the batch
                 continue
             try:
                 done, error = self.conn.run(self._publish(pending), timeout=ACK_TIMEOUT_S * 3)

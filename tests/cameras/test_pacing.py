@@ -17,6 +17,7 @@ from cameras.messages import StatusMessage
 from cameras.pacing import STALE_S, DecodeMode, Pacer
 from rtcc.config import LprSettings
 from tests.support.clips import Clip, reencode, write_clip
+from tests.support.rtsp import RtspServer
 from tests.support.scripted import Reading, ScriptedFactory
 from tests.support.workers import MODEL_LOAD_S, CameraRuns, Collector, final_read, state_is
 
@@ -164,3 +165,37 @@ def test_the_real_models_read_the_plate_decoding_fewer_frames(
     got.wait_for(final_read("real", "LS15EBC"), MODEL_LOAD_S + 60, "LS15EBC at 1 fps")
     end = _ended(got, "real")
     assert end.decoded_frames < 0.85 * frames, (end.decoded_frames, frames)
+
+
+def test_a_live_camera_behind_its_recognizer_drops_to_the_live_edge(
+    runs: CameraRuns, rtsp_server: RtspServer
+) -> None:
+    """A real RTSP stream (15 fps) and a recognizer that takes 0.6 s a frame for a camera that
+    wants 5 fps: frames would pile up in the socket; the worker analyses the newest instead."""
+    slow = ScriptedFactory((), fps=15, delay_s=0.6)
+    sup, got = runs.start(
+        [
+            {
+                "id": "live",
+                "url": rtsp_server.url(),
+                "lpr": True,
+                "detect_fps": 5,
+                "motion": {"enabled": False},
+            }
+        ],
+        recognizer=slow,
+    )
+    first = got.wait_for(state_is("live", "online", "degraded"), 30, "the stream playing")
+    got.wait_for(
+        lambda m: (
+            state_is("live", "online", "degraded")(m) and (m.at - first.at).total_seconds() >= 12
+        ),
+        40,
+        "12 s of the stream",
+    )
+    last = [m for m in got.messages if state_is("live", "online", "degraded")(m)][-1]
+    assert last.max_lag_s <= 2.0, last  # the estimate of how far behind the live edge
+    assert last.overload_skipped >= 20 and 12 <= last.analysed_frames <= 30, last
+    assert last.state == "degraded" and re.search(
+        r"analysing [0-3]\.\d of 5 fps", last.message or ""
+    ), last

@@ -14,7 +14,7 @@ from tests.support.tinyfs import tmpfs
 
 
 def test_puts_waiting_for_a_sync_share_the_next_one(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "outbox.db")
+    outbox = Outbox(tmp_path / "outbox.db", linger_s=0)  # the first put does not wait
     other = sqlite3.connect(tmp_path / "outbox.db", isolation_level=None)
     returned: list[int] = []
 
