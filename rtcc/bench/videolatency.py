@@ -26,20 +26,10 @@ import psutil
 from rtcc.bench.cameras import cpu_model
 from rtcc.bench.latency import _serve, summarize
 from rtcc.errors import InvalidInputError
+from rtcc.headless import CHROMIUM, PLAYBACK_ARGS
 
 STAMP_SERVER = Path(__file__).with_name("videostamp_server.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [  # as the browser tests launch it (tests/support/browser.py)
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 CAMERA = "latency"
 WIDTH, HEIGHT, FPS = 640, 360, 25
 WARMUP_S = 2.0
@@ -185,7 +175,7 @@ def watch(base: str, token: str, seconds: float) -> dict[str, Any]:
         raise InvalidInputError(f"the latency bench needs Chromium at {CHROMIUM}")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=list(PLAYBACK_ARGS)
         )
         try:
             context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from rtcc.config.sections import Section
+from rtcc.headless import CHROMIUM
 
 
 class AuthSettings(Section):
@@ -63,7 +64,7 @@ class TransparencySettings(Section):
 
     public_page: bool = False  # GET /public/transparency without login: aggregate figures only
     suppress_below: int = Field(default=5, ge=0, le=1000)  # public counts below this: "<N"
-    chromium: str = "/usr/bin/chromium"  # renders the PDF (headless --print-to-pdf)
+    chromium: str = str(CHROMIUM)  # renders the PDF (headless --print-to-pdf)
     pdf_timeout_s: float = Field(default=60.0, gt=0, le=600)
 
 

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from rtcc.errors import RtccError
+from rtcc.headless import HEADLESS_ARGS
 
 
 class PdfRenderError(RtccError):
@@ -20,10 +21,8 @@ def html_to_pdf(html: str, *, chromium: str, timeout_s: float = 60.0) -> bytes:
         page = Path(tmp) / "report.html"
         out = Path(tmp) / "report.pdf"
         page.write_text(html, encoding="utf-8")
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update",
-               f"--user-data-dir={Path(tmp) / 'profile'}", "--no-pdf-header-footer",
-               f"--print-to-pdf={out}", page.as_uri()]
+        cmd = [chromium, *HEADLESS_ARGS, f"--user-data-dir={Path(tmp) / 'profile'}",
+               "--no-pdf-header-footer", f"--print-to-pdf={out}", page.as_uri()]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
         except FileNotFoundError:

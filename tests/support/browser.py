@@ -3,19 +3,14 @@ screenshots go, and signing in through the console's login form."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from playwright.sync_api import Page
 
+from rtcc import headless
 from tests.support.console_server import PASSWORD
 from tests.support.paths import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM = headless.CHROMIUM
+CHROMIUM_ARGS = list(headless.PLAYBACK_ARGS)
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
