@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             app = create_app(services, Runtime(services))
             token = _officer_token(services)
-            with _serve(app) as base:
+            with serve_app(app) as base:
                 ws_url = base.replace("http", "ws", 1) + "/ws/events"
                 lat = asyncio.run(
                     _listen(ws_url, token, args.plate, max(1, args.passes), args.timeout)
@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _serve(app: Any) -> Any:
+def serve_app(app: Any) -> Any:
     """uvicorn on a free loopback port in a thread (the same server ``rtcc serve`` runs)."""
     import socket
     import threading

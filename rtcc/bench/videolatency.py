@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 
 from rtcc.bench.cameras import cpu_model
-from rtcc.bench.latency import _serve, summarize
+from rtcc.bench.latency import serve_app, summarize
 from rtcc.errors import InvalidInputError
 from rtcc.headless import CHROMIUM, PLAYBACK_ARGS
 
@@ -161,7 +161,7 @@ def console(url: str, tmp: Path, config: Path | None) -> Iterator[tuple[str, str
     try:
         app = create_app(services, Runtime(services))
         token = _viewer_token(services)
-        with _serve(app) as base:
+        with serve_app(app) as base:
             yield base, token, app
     finally:
         services.engine.dispose()

@@ -85,6 +85,24 @@ def test_format_prior_on_real_plates(
     assert read.raw_text == plain.raw_text  # the OCR's own string is kept on the read
 
 
+def test_a_weak_detection_is_rescued_by_a_sure_read(recognizer: FastAlprRecognizer) -> None:
+    # The detector gives this plate 0.38, under the 0.4 threshold; its read is sure.
+    img = cv2.imread(str(shared_path("data/plates-dev/images/WXD1620.jpg")))
+    assert img is not None
+    assert recognizer.settings.detector_rescue_threshold is None
+    assert recognizer.recognize(img) == []
+    rescue = build_recognizer(
+        recognizer.settings.model_copy(update={"detector_rescue_threshold": 0.2})
+    )
+    assert [o.text for o in rescue.recognize(img)] == ["WXD1620"]
+    strict = build_recognizer(
+        recognizer.settings.model_copy(
+            update={"detector_rescue_threshold": 0.2, "rescue_min_confidence": 1.0}
+        )
+    )
+    assert strict.recognize(img) == []
+
+
 def run_video(recognizer: FastAlprRecognizer, path: Path) -> list[ReadOut]:
     pipeline = ReadPipeline(recognizer, recognizer.settings, key_prefix="t")
     cap = cv2.VideoCapture(str(path))
