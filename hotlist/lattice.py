@@ -11,15 +11,16 @@ the region: a mixture over the region's public formats of that length (``@`` any
 any digit) plus a small share of vanity plates that fit no format.
 
 Decision. ``B`` is also the prior of the plate behind a read, so the read's posterior on a string
-``E`` is ``P(E) = q(E) B(E) / Z`` with ``Z`` summed over the read's likeliest strings (plus the
-rest of its mass at the uniform ``36 ** -n``). A listed ``E`` other than the read's top string is
-a hit when ``P(E)`` reaches ``min_posterior`` and the false hits it risks fit the per-read
-budget ``r``: if the read's plate is not ``E`` (``1 - P(E)``), ``E`` is on a list of ``N``
-random plates with probability ``N B(E)``, so strings are accepted in order of posterior while
-``sum (1 - P(E)) N B(E) <= r``. A read whose top string fits no format but whose neighbour does
-(``A8C1234``) gives the neighbour most of its posterior and risks little; a doubt between two
-well-formed strings risks much more; a sure read spends nothing, because no alternative reaches
-``min_posterior``.
+``E`` is ``P(E) = q(E) B(E) / Z``, ``Z`` summed over the read's likeliest strings and over the
+strings one substitution away by a character outside a position's top-k. A listed ``E`` other
+than the read itself is a hit when ``P(E)`` reaches ``min_posterior`` and the false hits it
+risks fit the per-read budget ``r``: if the read's plate is not ``E`` (``1 - P(E)``), ``E`` is
+on a list of ``N`` random plates with probability ``N B(E)``, so strings are accepted in order
+of posterior while ``sum (1 - P(E)) N B(E) <= r`` (summed over every string accepted, listed or
+not). A read whose text fits no format but whose neighbour does (``A8C1234``) gives the
+neighbour much of its posterior and risks little; a doubt between two well-formed strings risks
+much more; the alternatives of a sure read stay under ``min_posterior`` except look-alikes,
+which ``lattice_of`` gives a floor because the OCR is overconfident exactly there.
 """
 
 from __future__ import annotations
