@@ -100,6 +100,11 @@ def clean_plate(raw: str) -> tuple[str | None, str | None]:
     return plate, None
 
 
+def is_state_code(text: str) -> bool:
+    """``CA``, ``ON``: the shape of a state column (not an OCR's ``United States``)."""
+    return _STATE.match(text) is not None
+
+
 def clean_state(raw: str | None) -> tuple[str | None, str | None]:
     if (why := _not_ascii(raw or "", "state")) is not None:
         return None, why

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotlist.hits import record_hit
-from hotlist.matcher import HotlistIndex, load_index
+from hotlist.matcher import HotlistIndex, load_index, read_state
 from rtcc.config import MatchSettings
 from rtcc.models import Hit, PlateRead
 from rtcc.plates import alternatives_from_json
@@ -63,7 +63,12 @@ def match_past_reads(
             conf = read.char_confidences or None
             alts = alternatives_from_json(read.char_alternatives) or None
             found = index.match(
-                read.plate, state=read.region, now=now, confidences=conf, alternatives=alts
+                read.plate,
+                state=read_state(read.region),
+                now=now,
+                confidences=conf,
+                alternatives=alts,
+                region=read.region,
             )
             for match in found:
                 hit, is_new = record_hit(

@@ -143,12 +143,13 @@ class PlateIndex:
         return out
 
     def lattice_candidates(
-        self, plate: str, lattice: lat.Lattice, min_score: float
+        self, plate: str, lattice: lat.Lattice, min_score: float, bg: lat.Background
     ) -> list[Candidate]:
         """Entries of ``plate``'s length scored on its lattice: the read itself, every string
         through the top-k alternatives scoring at least ``min_score`` (looked up by key) and
-        the one-edit neighbours; exact ones always kept, others only at ``min_score``."""
-        rules, bg = self.rules, lat.region_background(self.rules.lattice_region)
+        the one-edit neighbours; exact ones always kept, others only at ``min_score``. ``bg``:
+        the background of the read's region."""
+        rules = self.rules
         _, best, changes = lat.substitutions(
             lattice, bg, min_score - lat.ENUM_SLACK, rules.lattice_max_paths
         )

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from rtcc.plates import CharAlternatives
 
@@ -145,13 +146,49 @@ def _letter_weight(ch: str) -> float:
     return 0.0 if ch.isdigit() else 1.0
 
 
+@lru_cache(maxsize=1)
+def _regions() -> dict[str, dict[str, Any]]:
+    """The regions of ``lpr/data/plate_formats.json`` (public format rules; the data file is
+    shared, the code is not imported)."""
+    text = resources.files("lpr").joinpath("data/plate_formats.json").read_text("utf-8")
+    regions: dict[str, dict[str, Any]] = json.loads(text)["regions"]
+    return regions
+
+
 @lru_cache(maxsize=8)
 def region_background(region: str = "us") -> Background:
-    """The background of a region in ``lpr/data/plate_formats.json`` (public format rules; the
-    data file is shared, the code is not imported)."""
-    text = resources.files("lpr").joinpath("data/plate_formats.json").read_text("utf-8")
-    regions = json.loads(text)["regions"]
-    return background_from_patterns(regions.get(region, {}).get("patterns", []))
+    """The background of a region code; a code without format rules (``GENERIC``) gets the
+    generic one: any character anywhere, every length alike."""
+    return background_from_patterns(_regions().get(region, {}).get("patterns", []))
+
+
+GENERIC = "generic"  # no format rules: the uniform background
+
+
+@lru_cache(maxsize=256)
+def background_code(region: str | None, default: str) -> str:
+    """The region code whose background scores a read the OCR placed in ``region``: a region
+    with format rules by its code, one of its ``names`` (the OCR's labels, ``United States``)
+    or ``subdivisions`` (``CA``); ``default`` for a read without a region (an OCR without a
+    region head); ``GENERIC`` for any other (a region we have no rules for, ``Unknown``), so
+    that one region's formats never judge another's plates (``25810X`` read in Canada as
+    ``2581DX``: under the US formats ``Z581DX`` would explain it better)."""
+    if region is None or not region.strip():
+        return default
+    label = region.strip()
+    for code, spec in _regions().items():
+        if (
+            label.lower() == code
+            or label in spec.get("names", ())
+            or label in spec.get("subdivisions", ())
+        ):
+            return code
+    return GENERIC
+
+
+def background_for(region: str | None, default: str) -> Background:
+    """``region_background`` of ``background_code``."""
+    return region_background(background_code(region, default))
 
 
 def lattice_of(

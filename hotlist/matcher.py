@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotlist import lattice as lat
+from hotlist.formats import is_state_code
 from hotlist.index import Candidate, PlateIndex
 from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
@@ -132,10 +133,12 @@ class HotlistIndex:
         now: datetime,
         confidences: Sequence[float] | None = None,
         alternatives: CharAlternatives | None = None,
+        region: str | None = None,
         exclude: frozenset[int] = frozenset(),
     ) -> list[Match]:
         """Entries ``plate`` hits. With a lattice (``alternatives`` covering every character)
-        candidates are scored on it (``hotlist.lattice``); otherwise by the look-alike rules."""
+        candidates are scored on it (``hotlist.lattice``) against the background of the read's
+        ``region`` (``lattice.background_code``); otherwise by the look-alike rules."""
         if not plate or not self.size:
             return []
         out = []
@@ -148,7 +151,8 @@ class HotlistIndex:
             else None
         )
         if lattice is not None:
-            cands = self._lattice_candidates(plate, lattice)
+            bg = lat.background_for(region, self.rules.lattice_region)
+            cands = self._lattice_candidates(plate, lattice, bg)
         else:
             cands = self._plates.candidates(plate, confidences)
         for cand in cands:
@@ -172,11 +176,13 @@ class HotlistIndex:
             )
         return out
 
-    def _lattice_candidates(self, plate: str, lattice: lat.Lattice) -> list[Candidate]:
+    def _lattice_candidates(
+        self, plate: str, lattice: lat.Lattice, bg: lat.Background
+    ) -> list[Candidate]:
         """Every entry the read could hit on its lattice, then the inexact ones kept only when
         ``hotlist.lattice.accepted`` accepts them."""
         rules = self.rules
-        cands = self._plates.lattice_candidates(plate, lattice, -math.inf)
+        cands = self._plates.lattice_candidates(plate, lattice, -math.inf, bg)
         listed = [self._rows[c.slot][2] for c in cands if c.match_type == "lattice"]
         if not listed:
             return cands
@@ -187,7 +193,6 @@ class HotlistIndex:
             rules.lattice_floor,
             rules.lattice_max_paths,
         )
-        bg = lat.region_background(rules.lattice_region)
         keep = lat.accepted(plate, lattice, bg, policy, listed)
         return [c for c in cands if c.match_type != "lattice" or self._rows[c.slot][2] in keep]
 
@@ -229,6 +234,7 @@ class Matcher:
         now: datetime,
         confidences: Sequence[float] | None = None,
         alternatives: CharAlternatives | None = None,
+        region: str | None = None,
     ) -> list[Match]:
         index, overlay, removed = self._index, self._overlay, self._removed
         found = [
@@ -240,6 +246,7 @@ class Matcher:
                 now=now,
                 confidences=confidences,
                 alternatives=alternatives,
+                region=region,
                 exclude=removed,
             )
         ]
@@ -248,14 +255,23 @@ class Matcher:
         return found
 
     def match_read(self, read: PlateReadRecord, *, now: datetime) -> list[Match]:
-        """Entries a tracked read hits, with its confidences and per-character alternatives."""
+        """Entries a tracked read hits, with its confidences and per-character alternatives,
+        scored in the read's region (``read_state``: the state rule sees only a state code)."""
         return self.match(
             read.plate,
-            state=read.region,
+            state=read_state(read.region),
             now=now,
             confidences=read.char_confidences or None,
             alternatives=read.char_alternatives or None,
+            region=read.region,
         )
+
+
+def read_state(region: str | None) -> str | None:
+    """The state a read's ``region`` names for the state rule (``require_same_state``): a
+    state code (``CA``) is one; a country the OCR names (``United States``, ``Unknown``) says
+    nothing about the state, and an entry's state must not reject it."""
+    return region if region is not None and is_state_code(region) else None
 
 
 def list_ref(hotlist: Hotlist) -> ListRef:

@@ -1,8 +1,9 @@
 """``rtcc bench lpr --hotlist-size N``: plant the labelled plates in a random hotlist of N entries,
 match every recognized read, and score hits.
 
-``hotlist_metrics(pairs, size=N)`` takes ``(label, read text, char confidences or None)`` for each
-read (a label with no read at all is passed once with text ``""``) and returns ``hit_recall``
+``hotlist_metrics(pairs, size=N)`` takes ``(label, read text, char confidences or None, lattice or
+None, OCR region or None)`` for each read (a label with no read at all is passed once with text
+``""``; the region picks the matcher's background as on the live path) and returns ``hit_recall``
 (labelled plates with a hit on their own entry) and ``false_hit_rate`` (reads with a hit on any
 other entry, per read). ``for_lpr_args(args)`` collects those pairs with the real recognizer.
 """
@@ -24,8 +25,8 @@ from rtcc.bench import plategen as gen
 from rtcc.config import MatchSettings, load_settings
 from rtcc.plates import CharAlternatives
 
-# (label, read text, char confidences or None, per-character lattice or None)
-Pair = tuple[str, str, Sequence[float] | None, CharAlternatives | None]
+# (label, read text, char confidences or None, per-character lattice or None, OCR region)
+Pair = tuple[str, str, Sequence[float] | None, CharAlternatives | None, str | None]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -47,12 +48,14 @@ def hotlist_metrics(
     reads = false = 0
     kinds: Counter[str] = Counter()
     us: list[float] = []
-    for label, text, conf, alts in pairs:
+    for label, text, conf, alts, region in pairs:
         if not text:
             continue
         reads += 1
         t = time.perf_counter_ns()
-        matches = index.match(text, state=None, now=NOW, confidences=conf, alternatives=alts)
+        matches = index.match(
+            text, state=None, now=NOW, confidences=conf, alternatives=alts, region=region
+        )
         us.append((time.perf_counter_ns() - t) / 1000)
         own = [m for m in matches if m.entry.plate == label]
         if own:
@@ -93,9 +96,10 @@ def collect_pairs(args: argparse.Namespace) -> list[Pair]:
                     o.text,
                     o.char_confidences,
                     o.alternatives,  # the matcher drops a lattice that does not cover the text
+                    o.region,
                 )
                 for o in obs
-            ] or [(label.plate, "", None, None)]
+            ] or [(label.plate, "", None, None, None)]
         return pairs
     by_file: dict[Any, list[str]] = {}
     for plabel in ev.load_pass_labels(args.labels):
@@ -108,13 +112,13 @@ def collect_pairs(args: argparse.Namespace) -> list[Pair]:
             outs += pipeline.process(frame, NOW + timedelta(seconds=i / fps))
         outs += pipeline.flush(NOW + timedelta(seconds=len(frames) / fps + 3600))
         finals = [
-            (r.plate, r.char_confidences, r.char_alternatives)
+            (r.plate, r.char_confidences, r.char_alternatives, r.region)
             for r in (o.record for o in outs)
             if r.status == "final" and r.plate
         ]
-        pairs += [(_closest(t, labels), t, c, a) for t, c, a in finals]
+        pairs += [(_closest(t, labels), t, c, a, g) for t, c, a, g in finals]
         seen = {p[0] for p in pairs}
-        pairs += [(lab, "", None, None) for lab in labels if lab not in seen]
+        pairs += [(lab, "", None, None, None) for lab in labels if lab not in seen]
     return pairs
 
 

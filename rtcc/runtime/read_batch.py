@@ -60,7 +60,7 @@ def store_batch(
             slow.append((i, msg))  # a track's later versions follow it, in order
         else:
             new[key] = (i, msg)
-    rows = [read_row(msg, now=now) for _, msg in new.values()]
+    rows = [read_row(new[key][1], now=now) for key in sorted(new)]  # one lock order for all
     ids = _insert_ignore(session, PlateRead.__table__, rows, ("id", "camera_id", "track_key"))
     stored = {(cam, track): rid for rid, cam, track in ids}
     matched: dict[int, list[Match]] = {}

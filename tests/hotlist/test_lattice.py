@@ -219,3 +219,44 @@ def test_probe_keys_by_arithmetic_equal_the_keys_of_the_strings() -> None:
     strings = [s for _, s in lat.paths(lattice, BG, -math.inf, 51)]
     table = ix._table
     assert ix._change_keys(best, changes) == [plate_key(s.translate(table)) for s in strings]
+
+
+def test_the_region_on_the_read_picks_the_background() -> None:
+    assert lat.background_code("United States", "us") == "us"  # the OCR's label
+    assert lat.background_code("United Kingdom", "us") == "gb"
+    assert lat.background_code("nl", "us") == "nl"  # a region code
+    assert lat.background_code("CA", "gb") == "us"  # a US state code
+    assert lat.background_code(None, "us") == "us"  # no region: the configured one
+    assert lat.background_code(" ", "nl") == "nl"
+    # A region without format rules, or one the OCR does not know: no region's formats.
+    for region in ("Canada", "Unknown", "ON", "Georgia"):
+        assert lat.background_code(region, "us") == lat.GENERIC, region
+    generic = lat.background_for("Canada", "us")
+    assert generic.log_prob_plate("25810X") == pytest.approx(-6 * math.log(36))
+    assert generic.log_prob_plate("Z581DX") == generic.log_prob_plate("25810X")
+    assert lat.background_for("United States", "gb") is BG
+
+
+# A Canadian plate 25810X as the development set's OCR read it: a sure D (the lattice's own
+# probabilities, rounded). Under the US formats "Z581DX" (and 2581DX itself) explain the read
+# better than the entry does; in Canada, where we have no format rules, the look-alike floor
+# alone gives the entry its share.
+CANADIAN = (
+    (("2", 0.99996), ("3", 1.4e-05), ("1", 7.5e-06)),
+    (("5", 0.99995), ("2", 8.4e-06), ("4", 7.2e-06)),
+    (("8", 0.9999), ("9", 2.4e-05), ("5", 2.0e-05)),
+    (("1", 0.99972), ("I", 1.8e-04), ("L", 5.7e-05)),
+    (("D", 0.99987), ("O", 6.7e-05), ("0", 4.4e-05)),
+    (("X", 0.99993), ("Y", 3.9e-05), ("K", 2.5e-05)),
+)
+
+
+@pytest.mark.parametrize(
+    ("region", "hits"),
+    [("Canada", ["25810X"]), ("Unknown", ["25810X"]), ("United States", []), (None, [])],
+)
+def test_the_read_region_decides_a_look_alike_hit(region: str | None, hits: list[str]) -> None:
+    ix = index("25810X", filler=1_000)
+    found = ix.match("2581DX", state=None, now=NOW, alternatives=CANADIAN, region=region)
+    assert [m.entry.plate for m in found] == hits
+    assert all(m.match_type == "lattice" and m.diff == ((4, "D", "0"),) for m in found)

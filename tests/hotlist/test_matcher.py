@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotlist.matcher import EntryRef, HotlistIndex, ListRef, Matcher
+from hotlist.matcher import EntryRef, HotlistIndex, ListRef, Matcher, read_state
 from rtcc.config import MatchSettings
+from rtcc.plates import PlateReadRecord
+from rtcc.vocab import ReadStatus
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 STOLEN = ListRef(1, "stolen", priority=90)
@@ -134,6 +136,34 @@ def test_state_rule() -> None:
     assert ix.match("ABC1234", state="NV", now=NOW) == []
     lax = index("ABC1234", state="CA", rules=MatchSettings(require_same_state=False))
     assert len(lax.match("ABC1234", state="NV", now=NOW)) == 1
+
+
+def read_in(region: str | None, plate: str = "ABC1234") -> PlateReadRecord:
+    return PlateReadRecord(
+        track_key="t1",
+        status=ReadStatus.FINAL,
+        plate=plate,
+        confidence=0.97,
+        char_confidences=(0.97,) * len(plate),
+        char_alternatives=tuple(((ch, 0.97),) for ch in plate),
+        alternatives=(),
+        region=region,
+        format_ok=True,
+        frames=3,
+        first_seen=NOW,
+        last_seen=NOW,
+        box=(1, 2, 3, 4),
+    )
+
+
+def test_a_live_read_meets_the_state_rule_only_with_a_state_code() -> None:
+    # The OCR names countries ("United States"): that says nothing about an entry's state.
+    matcher = Matcher(index("ABC1234", state="CA"))
+    assert read_state("United States") is None and read_state("Unknown") is None
+    assert read_state("CA") == "CA"
+    for region in ("United States", "Unknown", None, "CA"):
+        assert len(matcher.match_read(read_in(region), now=NOW)) == 1, region
+    assert matcher.match_read(read_in("NV"), now=NOW) == []
 
 
 def test_expired_entries_never_hit() -> None:
