@@ -101,21 +101,25 @@ class Outbox:
             ticket.wake.wait()  # written by another caller, or asked to write next
         if not ticket.done:
             self._write_waiting()
-        if ticket.error is not None:
+        if not ticket.done or ticket.error is not None:
             raise OutboxWriteError(f"outbox: not stored: {ticket.error}") from ticket.error
 
     def _write_waiting(self) -> None:
         """Write every waiting put in one transaction, wake their callers, then hand the
         writing over to the first caller that queued meanwhile (only it is woken)."""
-        if self.linger_s > 0:
-            time.sleep(self.linger_s)  # the puts of the same moment join this sync
-        with self._queue:
-            batch, self._waiting = self._waiting, []
         error: BaseException | None = None
         try:
-            self._write([row for t in batch for row in t.rows])
-        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
+            if self.linger_s > 0:
+                time.sleep(self.linger_s)  # the puts of the same moment join this sync
+        except BaseException as exc:  # noqa: BLE001 - interrupted: the batch fails, nobody hangs
             error = exc
+        with self._queue:
+            batch, self._waiting = self._waiting, []
+        if error is None:
+            try:
+                self._write([row for t in batch for row in t.rows])
+            except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
+                error = exc
         for t in batch:
             t.done, t.error = True, error
             t.wake.set()

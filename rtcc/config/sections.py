@@ -185,8 +185,10 @@ class MatchSettings(Section):
     # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit needs the read's
     # posterior on the entry to reach lattice_min_posterior, and the false hits its accepted
     # alternatives risk to stay within lattice_false_hits_per_million for that read (a cap per
-    # read; the rate over all reads is far lower: README, benchmarks).
-    lattice: bool = True
+    # read; the rate over all reads is far lower: README, benchmarks). The background is that of
+    # the read's region (``hotlist.lattice.background_code``). Off by default: on the development
+    # set it hits fewer plates than the look-alike groups (README, benchmarks).
+    lattice: bool = False
     lattice_false_hits_per_million: float = Field(default=3500.0, gt=0)
     lattice_min_posterior: float = Field(default=0.001, gt=0.0, le=1.0)
     # Each look-alike (confusion_groups) of a read character is given at least this probability:
@@ -195,7 +197,7 @@ class MatchSettings(Section):
     lattice_lookalike_floor: float = Field(default=0.002, ge=0.0, lt=0.1)
     lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
     lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read
-    lattice_region: str = "us"  # background model: formats of this region
+    lattice_region: str = "us"  # background of reads that carry no region (the OCR gave none)
 
     @field_validator("confusion_groups")
     @classmethod
@@ -225,8 +227,10 @@ class VideoFreeSpaceSettings(Section):
     def _target_not_below(self) -> VideoFreeSpaceSettings:
         if self.target_mb is not None and self.below_mb is None:
             raise ValueError("target_mb needs below_mb")
-        if self.target_mb is not None and self.below_mb is not None and (
-            self.target_mb < self.below_mb
+        if (
+            self.target_mb is not None
+            and self.below_mb is not None
+            and (self.target_mb < self.below_mb)
         ):
             raise ValueError(f"target_mb ({self.target_mb}) is below below_mb ({self.below_mb})")
         return self
@@ -248,14 +252,19 @@ class RetentionSettings(Section):
     video_free_space: VideoFreeSpaceSettings = Field(default_factory=VideoFreeSpaceSettings)
     # The longest the law or policy lets this site keep each class (days), e.g. {plate_reads: 90};
     # ``rtcc check-config`` warns when a setting above goes beyond it.
-    legal_max_days: dict[Literal["video", "plate_reads", "hit_reads", "hits", "camera_status"],
-                         int] = Field(default_factory=dict)
+    legal_max_days: dict[
+        Literal["video", "plate_reads", "hit_reads", "hits", "camera_status"], int
+    ] = Field(default_factory=dict)
 
     def days_of(self, data_class: str) -> int:
         """Effective days kept for a class (hit reads and hits default to plate reads)."""
-        given = {"video": self.video_days, "plate_reads": self.plate_reads_days,
-                 "hit_reads": self.hit_reads_days, "hits": self.hits_days,
-                 "camera_status": self.camera_status_days}[data_class]
+        given = {
+            "video": self.video_days,
+            "plate_reads": self.plate_reads_days,
+            "hit_reads": self.hit_reads_days,
+            "hits": self.hits_days,
+            "camera_status": self.camera_status_days,
+        }[data_class]
         return given if given is not None else self.plate_reads_days
 
 

@@ -101,7 +101,6 @@ class Forwarder:
             except Exception as exc:  # noqa: BLE001 - the hub is away: keep the outbox, retry
                 self.failures += 1
                 self._stream_ready = False  # a new server may have lost the stream
-                self._js = None
                 log.debug("forwarder: %d waiting, hub unreachable: %r", len(pending), exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -110,7 +109,9 @@ class Forwarder:
         """Publish ``pending`` with every acknowledgement outstanding at once: the ids the
         stream stored, and the first failure (the rest stay in the outbox, sent again)."""
         if self._js is None:
-            self._js = self.conn.jetstream()  # one context: one reply subscription for acks
+            # One context for good: its reply subscription (for every acknowledgement) is
+            # re-established by the client after a reconnect.
+            self._js = self.conn.jetstream()
         js = self._js
         if not self._stream_ready:
             await ensure_ingest_stream(js, self.settings)

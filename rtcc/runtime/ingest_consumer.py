@@ -103,7 +103,8 @@ class IngestConsumer:
         the wait ran out: a second of latency for a hit on a quiet system.)"""
         batch = list(await self._psub.fetch(1, timeout=1.0))
         if self.settings.ingest_batch > 1:
-            with contextlib.suppress(NatsTimeout, TimeoutError):
+            # Nothing more (a timeout), or the hub went away: store the one in hand first.
+            with contextlib.suppress(Exception):
                 batch += await self._psub.fetch(self.settings.ingest_batch - 1, timeout=0.05)
         return batch
 

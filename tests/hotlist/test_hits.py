@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from rtcc.errors import ConflictError, InvalidInputError
 from rtcc.models import AuditEvent, Hit, HitEvent
 from rtcc.runtime.hotlists import entry_added
 from rtcc.runtime.ingest import Ingestor
-from rtcc.runtime.services import Services
+from rtcc.runtime.services import Services, build_services
 from tests.support.hotlists import add_read, import_csv, read_message
 
 OFFICER = Actor(username="o.smith", roles=("officer",))
@@ -27,23 +29,45 @@ def all_hits(services: Services) -> list[Hit]:
         return list(s.scalars(select(Hit).order_by(Hit.id)))
 
 
-def test_live_read_raises_hit_with_list_details(services: Services, bus_events: Any) -> None:
+@pytest.fixture(params=["confusable", "lattice"])
+def lattice_or_not(
+    request: pytest.FixtureRequest, make_settings: Any, db_url: str, clock: FakeClock
+) -> Any:
+    """Services matching by the look-alike groups (the default) or on the read's lattice."""
+    settings = make_settings(
+        database={"url": db_url}, matching={"lattice": request.param == "lattice"}
+    )
+    svc = build_services(settings, clock=clock)
+    try:
+        yield request.param, svc
+    finally:
+        svc.engine.dispose()
+
+
+def test_live_read_raises_hit_with_list_details(lattice_or_not: Any) -> None:
+    kind, services = lattice_or_not
+    sub = services.bus.subscribe()
     import_csv(
         services,
         "stolen",
         "plate,state,reason,case_number,description\nABC1234,CA,stolen,K-9,blue van\n",
         list_fields={"priority": 95},
     )
-    bus_events()
     Ingestor(services).handle(read_message(services, "A8C1234", region="CA"))
     (hit,) = all_hits(services)
-    assert (hit.match_type, hit.needs_confirmation, hit.historical) == ("lattice", True, False)
-    # scored on the read's lattice: the log-likelihood ratio is the hit's score
-    assert hit.diff == [[1, "8", "B"]] and hit.priority == 95 and hit.score is not None
-    event = next(e for e in bus_events() if e.type == "hit")
+    assert (hit.match_type, hit.needs_confirmation, hit.historical) == (kind, True, False)
+    # on the read's lattice the log-likelihood ratio is the hit's score
+    assert hit.diff == [[1, "8", "B"]] and hit.priority == 95
+    assert (hit.score is not None) == (kind == "lattice")
+    events = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            events.append(sub.get(timeout=0))
+    sub.close()
+    event = next(e for e in events if e.type == "hit")
     data = event.to_message()  # the JSON the websocket and the bus carry
     assert data["hotlist"] == "stolen" and data["priority"] == 95
-    assert data["match_type"] == "lattice" and data["needs_confirmation"] is True
+    assert data["match_type"] == kind and data["needs_confirmation"] is True
     assert data["diff"] == [{"position": 1, "read": "8", "entry": "B"}]
     assert data["crop_url"] == "/media/cam1/c.jpg" and data["snapshot_url"] == "/media/cam1/s.jpg"
     assert (data["case_number"], data["description"], data["entry_state"]) == (

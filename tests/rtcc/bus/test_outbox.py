@@ -72,3 +72,27 @@ def test_pending_stays_within_a_byte_budget_but_always_moves(tmp_path: Path) -> 
         assert outbox.syncs == 1  # one put_many, one transaction
     finally:
         outbox.close()
+
+
+def test_many_relay_threads_all_stored_in_fewer_syncs(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db")  # the default 2 ms linger gathers company
+    start = threading.Barrier(16)
+
+    def relay(n: int) -> None:
+        start.wait()
+        for i in range(25):
+            outbox.put(f"cam{n}-{i}", f"rtcc.ingest.read.cam{n}", b"read")
+
+    threads = [threading.Thread(target=relay, args=(n,)) for n in range(16)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(outbox) == 16 * 25
+        assert outbox.syncs < 16 * 25 / 2  # puts shared their syncs
+        assert [p.message_id for p in outbox.pending(1000) if p.message_id.startswith("cam3-")] == [
+            f"cam3-{i}" for i in range(25)
+        ]  # each thread's puts in the order it made them
+    finally:
+        outbox.close()
