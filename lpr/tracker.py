@@ -227,12 +227,11 @@ class Tracker:
         frame_size: tuple[int, int] | None = None,
     ) -> list[TrackRead]:
         """Add one frame's observations (``frame_size`` = width, height); return reads due now."""
-        out: list[TrackRead] = []
-        last, self._last_at = self._last_at, at
-        if last is not None and (at - last).total_seconds() > self.settings.track_gap_s:
-            # No frame for longer than a gap (stream stalled, gate closed without advance()):
-            # what was open has ended; a later pass of the same plate must start a new track.
-            out = self._expire(at)
+        self._last_at = at
+        # What has been unseen for longer than a gap has ended before this frame is matched
+        # (the stream stalled, the gate was closed, only keyframes were decoded): a later pass
+        # of the same plate starts a new track instead of reviving the old one.
+        out: list[TrackRead] = self._expire(at)
         taken = self._assign(observations, at)
         for i, obs in enumerate(observations):
             track = taken.get(i)

@@ -121,6 +121,23 @@ def test_same_plate_after_a_gap_with_no_frames_between_is_a_new_pass() -> None:
     assert min(r.record.first_seen for r in reads if r.track_key == first[1].track_key) == later
 
 
+def test_a_track_unseen_longer_than_the_gap_is_not_revived_by_sparse_frames() -> None:
+    """Only keyframes are decoded while the street is still (one frame a second): a frame that
+    arrives after the gap has ended the track starts a new pass, even in the same place."""
+    settings = LprSettings()
+    tracker = Tracker(settings, key_prefix="cam")
+    reads = []
+    for i in range(4):
+        reads += tracker.update([obs("ABC1234", 300)], T0 + timedelta(seconds=i / 5))
+    gone = T0 + timedelta(seconds=0.6)
+    reads += tracker.advance(gone + timedelta(seconds=settings.track_gap_s * 0.9))  # still open
+    back = gone + timedelta(seconds=settings.track_gap_s + 0.2)  # the next decoded frame
+    reads += tracker.update([obs("ABC1234", 300)], back)
+    reads += tracker.flush()
+    assert finals(reads) == ["ABC1234", "ABC1234"]
+    assert len({r.track_key for r in reads}) == 2
+
+
 def test_advance_closes_tracks_while_no_frames_are_analysed() -> None:
     tracker = Tracker(LprSettings(), key_prefix="cam")
     for i in range(3):
