@@ -41,7 +41,7 @@ class PlateRead(Base):
     char_confidences: Mapped[list[Any] | None]
     # Per character: its likeliest characters with probabilities, [[["C", 0.7], ["G", 0.2]], ...]
     char_alternatives: Mapped[list[Any] | None]
-    region: Mapped[str | None] = mapped_column(String(16))  # state / country code if known
+    region: Mapped[str | None] = mapped_column(String(64))  # state code or OCR country name
     format_ok: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="final")  # preview | final
     frames: Mapped[int] = mapped_column(Integer, default=1)

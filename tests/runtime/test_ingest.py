@@ -94,3 +94,21 @@ def test_tracker_alternatives_reach_the_row_and_the_matcher(
     assert all(r.track_key == row.track_key for r in matcher.reads)
     assert matcher.lattices == [r.char_alternatives for r in matcher.reads]
     assert stored == matcher.reads[-1].char_alternatives
+
+
+def test_every_region_name_the_ocr_gives_is_stored(services: Services) -> None:
+    """The OCR names countries in full ("Bosnia and Herzegovina", 22 characters): a read must
+    never be refused for its region (PostgreSQL checks the column length)."""
+    from tests.support.reads import CAMERAS, read
+
+    now = services.clock.now()
+    with transaction(services.sessions) as session:
+        for cam in CAMERAS:
+            session.add(Camera(id=cam, name=cam, created_at=now, updated_at=now))
+    msg = read(1)
+    msg = dataclasses.replace(msg, record=dataclasses.replace(
+        msg.record, region="Bosnia and Herzegovina"))
+    Ingestor(services).handle(msg)
+    with services.sessions() as session:
+        [row] = session.scalars(select(PlateRead)).all()
+    assert row.region == "Bosnia and Herzegovina"

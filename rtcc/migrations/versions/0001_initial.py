@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 17:18:27.357069
+Create Date: 2026-12-01 19:32:55.227065
 """
 from collections.abc import Sequence
 
@@ -414,7 +414,7 @@ def upgrade() -> None:
     sa.Column('confidence', sa.Float(), nullable=False),
     sa.Column('char_confidences', sa.JSON(), nullable=True),
     sa.Column('char_alternatives', sa.JSON(), nullable=True),
-    sa.Column('region', sa.String(length=16), nullable=True),
+    sa.Column('region', sa.String(length=64), nullable=True),
     sa.Column('format_ok', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('frames', sa.Integer(), nullable=False),
