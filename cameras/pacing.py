@@ -51,8 +51,12 @@ class Pacer:
     """Decides, per camera connection, which frames are decoded and which sampled frames are
     current enough to analyse. The worker passes in every time (a monotonic clock)."""
 
-    def __init__(self, detect_fps: float, nominal_fps: float, live: bool) -> None:
+    def __init__(
+        self, detect_fps: float, nominal_fps: float, live: bool, *,
+        keyframes_when_still: bool = True,
+    ) -> None:
         self.detect_fps, self.nominal_fps, self.live = detect_fps, nominal_fps, live
+        self.keyframes_when_still = keyframes_when_still  # camera.motion.keyframes_when_still
         self.reorders = False  # the stream has B-frames: the decoder holds frames back
         self._at_edge = True  # the first packet of a connection is waited for
         self._baseline: float | None = None
@@ -111,7 +115,8 @@ class Pacer:
         catching_up = self.last_behind > CATCH_UP_S
         gap = self.keyframe_gap_s
         keyframes = gap is not None and gap <= KEYFRAME_ONLY_MAX_GAP_S
-        if (still or catching_up) and keyframes and not self.reorders:
+        if ((still and self.keyframes_when_still) or catching_up) and keyframes \
+                and not self.reorders:
             return DecodeMode.KEYFRAMES
         if catching_up or self.nominal_fps >= NONREF_SOURCE_FRAMES * self.detect_fps:
             return DecodeMode.NONREF

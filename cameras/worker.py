@@ -287,7 +287,9 @@ class CameraWorker:
         recorder = self.recorder if link.record else None
         try:
             pacer = (
-                Pacer(self.cam.detect_fps, source.nominal_fps, source.live) if link.decode else None
+                Pacer(self.cam.detect_fps, source.nominal_fps, source.live,
+                      keyframes_when_still=self.cam.motion.keyframes_when_still)
+                if link.decode else None
             )
             for packet in source.packets():
                 if self.stop.is_set():

@@ -102,6 +102,10 @@ class MotionSettings(Section):
     sensitivity: float = Field(default=0.5, ge=0.0, le=1.0)
     # Polygons (lists of [x, y] in frame pixels) whose pixels never count as motion.
     masks: list[list[tuple[int, int]]] = Field(default_factory=list)
+    # While nothing moves, decode keyframes only (when they come at least once a second and the
+    # stream has no B-frames): far less CPU, but a vehicle is first looked at on the next
+    # keyframe, up to a second after it appears (off: every sampled frame is decoded).
+    keyframes_when_still: bool = True
 
 
 class CameraSettings(Section):

@@ -51,6 +51,8 @@ def test_still_scenes_decode_keyframes_only_unless_the_stream_reorders(tmp_path:
     still = _decoded(plain.path, Pacer(5, 10, live=False), still=True)
     # until two keyframes showed the GOP (1 s), everything; then one frame a second
     assert still == [0.0, *[i / 10 for i in range(1, 11)], 2.0, 3.0, 4.0]
+    every = _decoded(plain.path, Pacer(5, 10, live=False, keyframes_when_still=False), still=True)
+    assert len(every) == 50  # motion.keyframes_when_still off: still scenes are decoded whole
     behind = Pacer(5, 10, live=False)
     behind.behind(1.5, 0.0)  # decoding is 1.5 s behind: skip to the next keyframe
     assert _decoded(plain.path, behind, still=False)[-3:] == [2.0, 3.0, 4.0]
