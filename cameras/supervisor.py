@@ -11,12 +11,15 @@ replaced on restart — a shared ``multiprocessing.Queue`` could be left locked 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
 import queue
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from multiprocessing.connection import wait as wait_any
@@ -53,6 +56,44 @@ class Applied:
 
     def __bool__(self) -> bool:
         return bool(self.started or self.restarted or self.stopped)
+
+
+# glibc gives each thread that allocates its own malloc arena (up to 8 per core), each keeping
+# the memory it freed: a camera process's few threads share two. Read by glibc at exec, so it is
+# put in the environment the child inherits; a value the operator set is kept.
+CHILD_ENV = {"MALLOC_ARENA_MAX": "2"}
+_starting = threading.Lock()  # the environment and ``__main__`` are the process's
+
+
+def _from_main(obj: object) -> bool:
+    return any(
+        getattr(o, "__module__", None) in ("__main__", "__mp_main__") for o in (obj, type(obj))
+    )
+
+
+@contextlib.contextmanager
+def _lean_child(*, needs_main: bool = False) -> Iterator[None]:
+    """Start a camera or detector process lean. A spawned child first re-runs the parent's
+    main script or module (the ``rtcc`` console script imports the whole CLI: SQLAlchemy, the
+    models, every command; ~20 MB a process) unless ``__main__`` has neither spec nor file. The
+    child needs nothing from it (its target and spec are importable), so ``__main__`` is hidden
+    while it starts; not when the spec holds a callable defined there (``needs_main``)."""
+    main = sys.modules["__main__"]
+    saved: dict[str, Any] = {
+        k: main.__dict__[k] for k in ("__spec__", "__file__") if k in main.__dict__
+    }
+    env = {k: v for k, v in CHILD_ENV.items() if k not in os.environ}
+    with _starting:
+        os.environ.update(env)
+        if not needs_main:
+            main.__spec__ = None
+            main.__dict__.pop("__file__", None)
+        try:
+            yield
+        finally:
+            main.__dict__.update(saved)
+            for key in env:
+                os.environ.pop(key, None)
 
 
 def _child(spec: WorkerSpec, conn: Any, stop: StopFlag) -> None:
@@ -128,7 +169,8 @@ class CameraSupervisor:
             name=f"camera-{slot.spec.camera.id}",
             daemon=True,
         )
-        proc.start()
+        with _lean_child(needs_main=_from_main(slot.spec.recognizer)):
+            proc.start()
         writer.close()  # the child holds the only writer: its death means EOF here
         with self._lock:
             slot.process, slot.reader = proc, reader
@@ -136,7 +178,8 @@ class CameraSupervisor:
     def start(self) -> None:
         self._started = True
         if self.detector is not None:
-            self.detector.start()
+            with _lean_child():
+                self.detector.start()
         for slot in self._slots.values():
             self._spawn(slot)
         for target, name in ((self._watch, "camera-supervisor"), (self._relay, "camera-relay")):
@@ -239,7 +282,8 @@ class CameraSupervisor:
             self._ensure_detector()
             if self._started:
                 if self.detector is not None and self.detector.process is None:
-                    self.detector.start()
+                    with _lean_child():
+                        self.detector.start()
                 for cid in changed + new:
                     self._spawn(self._slots[cid])
         for cid in changed:

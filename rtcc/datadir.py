@@ -18,8 +18,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from rtcc.errors import ConfigError
 
 PRIVATE_UMASK = 0o077
@@ -90,6 +88,8 @@ def _sync_folder(folder: Path) -> None:
 
 def private_database(url: str) -> None:
     """Make a SQLite database file (and its WAL and shared-memory files) 0600."""
+    from sqlalchemy.engine import make_url  # here: camera workers use this module without a DB
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return
