@@ -103,7 +103,8 @@ async def _listen(url: str, token: str, plate: str, passes: int, timeout: float)
     return first_hit_latencies(messages, plate)[:passes]
 
 
-def _officer_token(services: Any) -> str:
+def service_token(services: Any, *, username: str, role: str, purpose: str) -> str:
+    """An API token of a new service account (no password) with one role, for a bench client."""
     from rtcc.audit import SYSTEM
     from rtcc.auth import tokens, users
 
@@ -111,16 +112,14 @@ def _officer_token(services: Any) -> str:
     with services.sessions() as session:
         users.create_user(
             session,
-            username="bench-officer",
-            roles=["officer"],
+            username=username,
+            roles=[role],
             password=None,
             now=now,
             actor=SYSTEM,
             min_password_length=services.settings.auth.min_password_length,
         )
-        _, secret = tokens.issue(
-            session, username="bench-officer", now=now, actor=SYSTEM, name="latency bench"
-        )
+        _, secret = tokens.issue(session, username=username, now=now, actor=SYSTEM, name=purpose)
         session.commit()
     return str(secret)
 
@@ -152,7 +151,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         services = build_services(settings)
         try:
             app = create_app(services, Runtime(services))
-            token = _officer_token(services)
+            token = service_token(services, username="bench-officer", role="officer",
+                                  purpose="latency bench")
             with serve_app(app) as base:
                 ws_url = base.replace("http", "ws", 1) + "/ws/events"
                 lat = asyncio.run(

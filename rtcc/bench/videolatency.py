@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 
 from rtcc.bench.cameras import cpu_model
-from rtcc.bench.latency import serve_app, summarize
+from rtcc.bench.latency import serve_app, service_token, summarize
 from rtcc.errors import InvalidInputError
 from rtcc.headless import CHROMIUM, PLAYBACK_ARGS
 
@@ -121,29 +121,6 @@ def stamp_camera(port: int) -> Iterator[str]:
             proc.stdout.close()
 
 
-def _viewer_token(services: Any) -> str:
-    """An API token of a service account allowed to watch live video."""
-    from rtcc.audit import SYSTEM
-    from rtcc.auth import tokens, users
-
-    now = services.clock.now()
-    with services.sessions() as session:
-        users.create_user(
-            session,
-            username="bench-viewer",
-            roles=["detective"],
-            password=None,
-            now=now,
-            actor=SYSTEM,
-            min_password_length=services.settings.auth.min_password_length,
-        )
-        _, secret = tokens.issue(
-            session, username="bench-viewer", now=now, actor=SYSTEM, name="video latency bench"
-        )
-        session.commit()
-    return str(secret)
-
-
 @contextmanager
 def console(url: str, tmp: Path, config: Path | None) -> Iterator[tuple[str, str, Any]]:
     """The real server with one live camera on ``url``; yields (base URL, API token, app)."""
@@ -160,7 +137,9 @@ def console(url: str, tmp: Path, config: Path | None) -> Iterator[tuple[str, str
     services = build_services(load_settings(config, overrides=overrides))
     try:
         app = create_app(services, Runtime(services))
-        token = _viewer_token(services)
+        token = service_token(
+            services, username="bench-viewer", role="detective", purpose="video latency bench"
+        )
         with serve_app(app) as base:
             yield base, token, app
     finally:
