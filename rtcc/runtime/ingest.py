@@ -21,6 +21,7 @@ from cameras.logs import replay
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage, WorkerMessage
 from cameras.sources import redact_url
 from hotlist import sightings
+from hotlist.matcher import Match
 from rtcc.db import transaction
 from rtcc.events import CameraStatusEvent, Event, HitUpdatedEvent, NewHitEvent, ReadEvent
 from rtcc.integrations.trailers import locate_read
@@ -112,21 +113,34 @@ def store_read_and_hits(
 ) -> list[Event]:
     """Store ``msg``'s read, match it and record its hits (flushed, not committed); the events
     to publish once the caller has committed. Shared by the in-process ingest thread and the
-    bus consumer (``rtcc.runtime.read_consumer``)."""
+    bus consumer (``rtcc.runtime.read_batch`` for what it cannot batch)."""
     read = store_read(session, msg, now=now)
-    events: list[Event] = [ReadEvent.of(read)]
+    matches = services.matcher.match_read(msg.record, now=now)
+    return [ReadEvent.of(read), *hit_events(session, services, read, matches, now=now)]
+
+
+def hit_events(
+    session: Session,
+    services: Services,
+    read: PlateRead,
+    matches: list[Match],
+    *,
+    now: datetime,
+    new_read: bool = False,
+) -> list[Event]:
+    """Record what ``read`` matching ``matches`` means for the hits; their events.
+    (``new_read``: inserted in this transaction, see ``sightings.record``.)"""
     rules = services.settings.matching
     fold = sightings.FoldRules(rules.dedup_window_s, rules.realert_after_s)
-    for match in services.matcher.match_read(msg.record, now=now):
-        got = sightings.record(session, read=read, match=match, now=now, rules=fold)
+    events: list[Event] = []
+    for match in matches:
+        got = sightings.record(
+            session, read=read, match=match, now=now, rules=fold, new_read=new_read
+        )
         if got.created:
             entry, hotlist = match.entry, match.entry.hotlist
-            events.append(
-                NewHitEvent(
-                    **NewHitEvent.fields_of(got.hit, read, entry=entry, hotlist=hotlist),
-                    alert=got.alert,
-                )
-            )
+            fields = NewHitEvent.fields_of(got.hit, read, entry=entry, hotlist=hotlist)
+            events.append(NewHitEvent(**fields, alert=got.alert))
         else:
             events.append(HitUpdatedEvent.load(session, got.hit))
     return events
@@ -145,6 +159,31 @@ def stale_preview(session: Session, msg: ReadMessage) -> bool:
     return status == ReadStatus.FINAL.value
 
 
+def read_row(msg: ReadMessage, *, now: datetime) -> dict[str, Any]:
+    """The ``plate_read`` columns of ``msg``'s read (a new track's row as it is inserted)."""
+    rec = msg.record
+    return {
+        "camera_id": msg.camera_id,
+        "track_key": rec.track_key,
+        "plate": rec.plate,
+        "raw_text": rec.raw_text,
+        "confidence": rec.confidence,
+        "char_confidences": list(rec.char_confidences),
+        "char_alternatives": alternatives_to_json(rec.char_alternatives),
+        "region": rec.region,
+        "format_ok": rec.format_ok,
+        "status": rec.status.value,
+        "frames": rec.frames,
+        "observed_at": rec.first_seen,
+        "last_seen_at": rec.last_seen,
+        "box": list(rec.box),
+        "snapshot_path": msg.snapshot_path,
+        "crop_path": msg.crop_path,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def store_read(session: Session, msg: ReadMessage, *, now: datetime) -> PlateRead:
     """Insert or update (preview, then final) the row of ``msg``'s track; flushed, not committed."""
     rec = msg.record
@@ -153,28 +192,20 @@ def store_read(session: Session, msg: ReadMessage, *, now: datetime) -> PlateRea
             PlateRead.camera_id == msg.camera_id, PlateRead.track_key == rec.track_key
         )
     )
+    row = read_row(msg, now=now)
     if read is None:
-        read = PlateRead(camera_id=msg.camera_id, track_key=rec.track_key, created_at=now)
+        read = PlateRead(**row)
         session.add(read)
-    elif read.status == "preview" and rec.status == "final":
-        # the preview's files stay on disk and named (a hit may rest on them)
-        read.preview_snapshot_path = read.preview_snapshot_path or read.snapshot_path
-        read.preview_crop_path = read.preview_crop_path or read.crop_path
-    read.plate = rec.plate
-    read.raw_text = rec.raw_text
-    read.confidence = rec.confidence
-    read.char_confidences = list(rec.char_confidences)
-    read.char_alternatives = alternatives_to_json(rec.char_alternatives)
-    read.region = rec.region
-    read.format_ok = rec.format_ok
-    read.status = rec.status
-    read.frames = rec.frames
-    read.observed_at = rec.first_seen
-    read.last_seen_at = rec.last_seen
-    read.box = list(rec.box)
-    read.snapshot_path = msg.snapshot_path or read.snapshot_path
-    read.crop_path = msg.crop_path or read.crop_path
-    read.updated_at = now
+    else:
+        if read.status == "preview" and rec.status == "final":
+            # the preview's files stay on disk and named (a hit may rest on them)
+            read.preview_snapshot_path = read.preview_snapshot_path or read.snapshot_path
+            read.preview_crop_path = read.preview_crop_path or read.crop_path
+        row["snapshot_path"] = msg.snapshot_path or read.snapshot_path
+        row["crop_path"] = msg.crop_path or read.crop_path
+        del row["created_at"]
+        for column, value in row.items():
+            setattr(read, column, value)
     locate_read(session, read)  # a mobile camera: where it was at the read
     session.flush()
     return read

@@ -25,12 +25,10 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from cameras.messages import ReadMessage
-from hotlist import sightings
 from hotlist.matcher import Match
-from rtcc.events import Event, HitUpdatedEvent, NewHitEvent, ReadEvent
+from rtcc.events import Event, ReadEvent
 from rtcc.models import Camera, IngestedMessage, PlateRead
-from rtcc.plates import alternatives_to_json
-from rtcc.runtime.ingest import stale_preview, store_read_and_hits
+from rtcc.runtime.ingest import hit_events, read_row, stale_preview, store_read_and_hits
 from rtcc.runtime.services import Services
 
 Key = tuple[str, str]  # (camera id, track key): one plate_read row
@@ -87,33 +85,6 @@ def store_batch(
     return out
 
 
-def hit_events(
-    session: Session,
-    services: Services,
-    read: PlateRead,
-    matches: list[Match],
-    *,
-    now: datetime,
-    new_read: bool = False,
-) -> list[Event]:
-    """Record what ``read`` matching ``matches`` means for the hits; their events.
-    (``new_read``: inserted in this transaction, see ``sightings.record``.)"""
-    rules = services.settings.matching
-    fold = sightings.FoldRules(rules.dedup_window_s, rules.realert_after_s)
-    events: list[Event] = []
-    for match in matches:
-        got = sightings.record(
-            session, read=read, match=match, now=now, rules=fold, new_read=new_read
-        )
-        if got.created:
-            entry, hotlist = match.entry, match.entry.hotlist
-            fields = NewHitEvent.fields_of(got.hit, read, entry=entry, hotlist=hotlist)
-            events.append(NewHitEvent(**fields, alert=got.alert))
-        else:
-            events.append(HitUpdatedEvent.load(session, got.hit))
-    return events
-
-
 def claim(
     session: Session, reads: list[tuple[str, ReadMessage]], *, now: datetime
 ) -> list[ReadMessage]:
@@ -128,31 +99,6 @@ def claim(
             got.discard(mid)
             fresh.append(msg)
     return fresh
-
-
-def read_row(msg: ReadMessage, *, now: datetime) -> dict[str, Any]:
-    """The ``plate_read`` row of a new track's read (as ``store_read`` fills it)."""
-    rec = msg.record
-    return {
-        "camera_id": msg.camera_id,
-        "track_key": rec.track_key,
-        "plate": rec.plate,
-        "raw_text": rec.raw_text,
-        "confidence": rec.confidence,
-        "char_confidences": list(rec.char_confidences),
-        "char_alternatives": alternatives_to_json(rec.char_alternatives),
-        "region": rec.region,
-        "format_ok": rec.format_ok,
-        "status": rec.status.value,
-        "frames": rec.frames,
-        "observed_at": rec.first_seen,
-        "last_seen_at": rec.last_seen,
-        "box": list(rec.box),
-        "snapshot_path": msg.snapshot_path,
-        "crop_path": msg.crop_path,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def _read_event(read_id: int, row: dict[str, Any]) -> ReadEvent:
