@@ -4,9 +4,10 @@
 disabled ones stop (each worker has its own stop flag, so one stops cleanly and its recorder
 finishes its segment), those whose spec changed restart; the others and their budgets stay.
 
-Each worker writes to its own pipe; a relay thread moves messages into ``self.messages`` (a
-thread queue the core drains). A worker killed mid-write can only spoil its own pipe, which is
-replaced on restart — a shared ``multiprocessing.Queue`` could be left locked for everyone.
+Each worker writes to its own pipe; a relay thread (``cameras.relay``) moves messages into
+``self.messages`` (a thread queue the core drains), or hands them to a node's shared relay.
+A worker killed mid-write can only spoil its own pipe, which is replaced on restart — a
+shared ``multiprocessing.Queue`` could be left locked for everyone.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
-from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 from typing import Any
 
 from cameras.control import Outbox, StopFlag
 from cameras.detector_host import DetectorHost
 from cameras.messages import StatusMessage
+from cameras.relay import PipeRelay
 from cameras.restart_budget import RestartBudget, Verdict
 from cameras.worker import DEFAULT_RECOGNIZER, WorkerSpec, run_worker
 from rtcc.clock import Clock
@@ -126,9 +127,14 @@ class CameraSupervisor:
         restart_window_s: float = 60.0,
         failed_retry_s: float = 60.0,
         specs: list[WorkerSpec] | None = None,
+        relay: PipeRelay | None = None,
     ) -> None:
         self._ctx = mp.get_context("spawn")
         self.messages: queue.Queue[Any] = queue.Queue()
+        # The workers' pipes are read by ``relay`` (a node's, shared by the supervisors of all
+        # its cameras: handed the messages) or by one of its own that puts them in ``messages``.
+        self._own_relay = relay is None
+        self._relay = relay or PipeRelay(self._queue_all)
         self._stopping = threading.Event()
         self._clock = clock
         self._lpr = lpr
@@ -174,6 +180,7 @@ class CameraSupervisor:
         writer.close()  # the child holds the only writer: its death means EOF here
         with self._lock:
             slot.process, slot.reader = proc, reader
+        self._relay.add(reader, self._drop_reader)
 
     def start(self) -> None:
         self._started = True
@@ -182,27 +189,19 @@ class CameraSupervisor:
                 self.detector.start()
         for slot in self._slots.values():
             self._spawn(slot)
-        for target, name in ((self._watch, "camera-supervisor"), (self._relay, "camera-relay")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        if self._own_relay:
+            self._relay.start()
+        thread = threading.Thread(target=self._watch, name="camera-supervisor", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
-    def _relay(self) -> None:
-        while not self._halt.is_set():
-            with self._lock:
-                readers = [s.reader for s in self._slots.values() if s.reader is not None]
-                readers += list(self._retiring)
-            if not readers:
-                self._halt.wait(0.2)
-                continue
-            for conn in wait_any(readers, timeout=0.2):
-                try:
-                    self.messages.put(conn.recv())  # type: ignore[union-attr,call-arg]
-                except (EOFError, OSError):
-                    self._drop_reader(conn)
-                except Exception:  # noqa: BLE001 - a garbled message from a killed worker
-                    log.exception("unreadable message from a camera worker")
-                    self._drop_reader(conn)
+    def _queue_all(self, messages: list[Any]) -> None:
+        for msg in messages:
+            self.messages.put(msg)
+
+    def _emit(self, msg: Any) -> None:
+        """The supervisor's own messages (statuses) go where its workers' messages go."""
+        self._relay.deliver([msg])
 
     def _drop_reader(self, conn: Any) -> None:
         with self._lock:
@@ -212,7 +211,7 @@ class CameraSupervisor:
             last = self._retiring.pop(conn, None)
         conn.close()
         if last is not None:  # after everything the stopped worker sent
-            self.messages.put(last)
+            self._emit(last)
 
     def _watch(self) -> None:
         while not self._halt.wait(0.5):
@@ -251,7 +250,7 @@ class CameraSupervisor:
         self._spawn(slot)
 
     def _status(self, cam_id: str, state: str, message: str, slot: _Slot) -> None:
-        self.messages.put(
+        self._emit(
             StatusMessage(cam_id, state, self._clock.now(), message, restarts=slot.budget.total)
         )
 
@@ -311,7 +310,7 @@ class CameraSupervisor:
                 if reader is not None:
                     self._retiring[reader] = last
             if reader is None and last is not None:  # its pipe already ended
-                self.messages.put(last)
+                self._emit(last)
         self._join([slot.process for slot in slots if slot.process is not None], timeout)
         for slot in slots:
             slot.process = None
@@ -348,5 +347,7 @@ class CameraSupervisor:
         self._halt.set()
         for thread in self._threads:
             thread.join(timeout)
+        if self._own_relay:
+            self._relay.stop(timeout)
         if self.detector is not None:
             self.detector.stop(timeout)

@@ -277,6 +277,10 @@ class InProcessBus:
             self._subs.append(sub)
         return sub
 
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
     def _remove(self, sub: SyncSubscription | AsyncSubscription) -> None:
         with self._lock:
             if sub in self._subs:

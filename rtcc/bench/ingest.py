@@ -244,6 +244,7 @@ def run_bus(
         "cpu_ms_per_read": {  # this process: ingest consumers, events, the watcher
             "ingest": round(cpu * 1000 / len(reads), 3),
             "nodes": round(sum(r.cpu_seconds for r in reports) * 1000 / len(reads), 3),
+            "cameras": round(sum(r.cameras_cpu_seconds for r in reports) * 1000 / len(reads), 3),
         },
         "bulk_stored": sum(c.bulk_stored for c in cons),
         "node_errors": [f"{r.node_id}: {r.error}" for r in reports if r.error]

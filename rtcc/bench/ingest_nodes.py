@@ -1,9 +1,10 @@
 """Simulated camera nodes for ``rtcc bench ingest``, each a process of its own as on a node host.
 
-A node holds an outbox and a forwarder, and one relay thread per camera submits that camera's
-reads (``rtcc.runtime.node`` runs one relay thread per camera the same way), read ``i`` at
-``t0 + i / rate`` (``rate`` 0: all at once). When they are all submitted the node waits until
-its outbox is empty and reports when it first submitted each plate. Times are
+A node holds an outbox, a forwarder and the relay of ``rtcc node``: one thread reading every
+camera's pipe and handing what it read to the outbox (``rtcc.runtime.node.relay_to``). Its
+cameras are one child process (standing in for the camera workers) that sends read ``i`` down
+its camera's pipe at ``t0 + i / rate`` (``rate`` 0: all at once). When every pipe has ended
+the node waits until its outbox is empty and reports when each plate was first sent. Times are
 ``time.monotonic()``, one clock for every process on a Linux host.
 """
 
@@ -11,17 +12,19 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
-import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cameras.messages import ReadMessage
+from cameras.relay import PipeRelay
 from rtcc.bus.connection import NatsConnection
 from rtcc.bus.outbox import Outbox
 from rtcc.config import BusSettings
 from rtcc.runtime.forwarder import Forwarder
+from rtcc.runtime.node import relay_to
 
 
 @dataclass(frozen=True)
@@ -43,48 +46,68 @@ class NodeReport:
     syncs: int = 0  # outbox transactions (group commits)
     submit_seconds: float = 0.0
     cpu_seconds: float = 0.0  # this node process's CPU time while it ran
+    cameras_cpu_seconds: float = 0.0  # its simulated camera workers' (pickling, pipe writes)
     error: str | None = None
 
 
-def _submit(job: NodeJob, fwd: Forwarder, go: Any, t0: Any, report: NodeReport) -> None:
-    by_camera: dict[str, list[tuple[int, ReadMessage]]] = {}
-    for i, msg in job.reads:
-        by_camera.setdefault(msg.camera_id, []).append((i, msg))
-    start = threading.Event()
-
-    def camera(items: list[tuple[int, ReadMessage]]) -> None:
-        start.wait()
-        for i, msg in items:
-            if job.rate > 0:
-                time.sleep(max(0.0, t0.value + i / job.rate - time.monotonic()))
-            report.sent.setdefault(msg.record.plate, time.monotonic())
-            fwd.submit(msg)
-
-    threads = [threading.Thread(target=camera, args=(items,)) for items in by_camera.values()]
-    for thread in threads:
-        thread.start()
+def _cameras_main(job: NodeJob, writers: dict[str, Any], go: Any, t0: Any, out: Any) -> None:
+    """The camera workers of a node: each read down its camera's pipe at its time."""
+    out.put("ready")
     go.wait()
-    start.set()
-    for thread in threads:
-        thread.join()
-    report.submit_seconds = time.monotonic() - t0.value
-    report.submitted = len(job.reads)
+    cpu0 = time.process_time()
+    sent: dict[str, float] = {}
+    for i, msg in job.reads:
+        if job.rate > 0:
+            time.sleep(max(0.0, t0.value + i / job.rate - time.monotonic()))
+        sent.setdefault(msg.record.plate, time.monotonic())
+        writers[msg.camera_id].send(msg)
+    for conn in writers.values():
+        conn.close()
+    out.put((sent, time.process_time() - cpu0))
+
+
+def _cameras(job: NodeJob, relay: PipeRelay, go: Any, t0: Any) -> tuple[Any, Any]:
+    """Start the node's camera process, a pipe per camera read by ``relay``; once it is up."""
+    ctx = mp.get_context("spawn")
+    writers: dict[str, Any] = {}
+    for _, msg in job.reads:
+        if msg.camera_id not in writers:
+            reader, writers[msg.camera_id] = ctx.Pipe(duplex=False)
+            relay.add(reader, lambda conn: conn.close())
+    out = ctx.Queue()
+    cams = ctx.Process(
+        target=_cameras_main, args=(job, writers, go, t0, out), name="cameras", daemon=True
+    )
+    cams.start()
+    for conn in writers.values():
+        conn.close()  # the cameras hold the only writers: their end is the pipes' end
+    out.get(timeout=120.0)
+    return cams, out
 
 
 def node_main(job: NodeJob, ready: Any, go: Any, t0: Any, results: Any) -> None:
-    """The node process: connect, submit, drain the outbox, report."""
+    """The node process: connect, relay its cameras' reads, drain the outbox, report."""
     report = NodeReport(job.node_id)
     cpu0 = time.process_time()
     try:
         conn = NatsConnection.open(job.bus)
         outbox = Outbox(job.outbox)
         fwd = Forwarder(conn, outbox, node_id=job.node_id).start()
-        ready.put(job.node_id)
+        relay = PipeRelay(partial(relay_to, fwd), name="node-relay")  # as ``rtcc node``'s
         try:
-            _submit(job, fwd, go, t0, report)
+            cams, out = _cameras(job, relay, go, t0)
+            relay.start()
+            ready.put(job.node_id)
+            report.sent, report.cameras_cpu_seconds = out.get(timeout=job.flush_timeout_s)
+            report.submit_seconds = time.monotonic() - t0.value
+            cams.join(10.0)
+            while len(relay):  # every pipe read to its end
+                time.sleep(0.01)
+            report.submitted = len(job.reads)
             if not fwd.flush(job.flush_timeout_s):
                 report.error = f"{len(outbox)} reads still in the outbox"
         finally:
+            relay.stop()
             fwd.stop()
             report.forwarded, report.syncs = fwd.forwarded, outbox.syncs
             outbox.close()

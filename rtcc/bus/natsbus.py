@@ -3,7 +3,7 @@
 ``publish`` sends the event in its one JSON encoding (``rtcc.events.encode``) to
 ``<prefix>.events.<type>`` (a core NATS publish, buffered by the client while disconnected).
 Every bus follows the stream with its own consumer starting at the newest message, and hands
-each event to its local subscribers (an ``InProcessBus``):
+each event to its local subscribers (an ``InProcessBus``; with none, it is not even decoded):
 a console on any API instance sees events published on any host, including its own, once.
 
 The bus remembers the stream sequence of the last event it delivered. After a reconnect (a
@@ -116,6 +116,8 @@ class NatsBus:
         if seq <= self.last_seq:
             return  # already delivered before a re-subscription
         self.last_seq = seq
+        if not self.local.subscribers:
+            return  # nobody here listens (an ingest-only host): not worth decoding
         try:
             event = decode(msg.data)  # the one JSON encoding; unknown types are refused
         except EventDecodeError as exc:

@@ -14,18 +14,19 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import queue
 import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psutil
 
 from cameras.catalog import runnable_cameras
 from cameras.logs import replay
+from cameras.relay import PipeRelay
 from cameras.supervisor import CameraSupervisor
 from rtcc import __version__
 from rtcc.bus.connection import NatsConnection
@@ -47,7 +48,6 @@ class _Running:
     lease: Lease | None  # None: pinned here, runs without a lease (no other node may run it)
     valid_until: float  # monotonic
     supervisor: CameraSupervisor
-    stop_relay: threading.Event = field(default_factory=threading.Event)
 
 
 class Node:
@@ -58,23 +58,32 @@ class Node:
         known = {n.id: n.capacity for n in cluster.nodes}
         if node_id not in known:
             names = ", ".join(sorted(known)) or "none configured (cluster.nodes)"
-            raise ConfigError(f"--node-id {node_id!r}: not a configured node; known: {names}",
-                              field="node_id")
+            raise ConfigError(
+                f"--node-id {node_id!r}: not a configured node; known: {names}", field="node_id"
+            )
         self.s, self.conn, self.forwarder, self.node_id = services, conn, forwarder, node_id
         self.cluster, self.capacities = cluster, known
         self.kv = ClusterKV(conn, cluster)
         self.running: dict[str, _Running] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        # One thread relays the workers of every camera here (each camera has a supervisor of
+        # its own, on its own lease): their reads reach the outbox a batch per disk sync.
+        self.relay = PipeRelay(partial(relay_to, forwarder), name="node-relay")
         self._cameras: dict[str, Any] = {}  # id -> Camera row (detached)
         self._cameras_at = -1e9
         self._threads = [
-            threading.Thread(target=self._loop, args=(self._renew,), name="node-renew",
-                             daemon=True),
+            threading.Thread(
+                target=self._loop, args=(self._renew,), name="node-renew", daemon=True
+            ),
             # Placement starts after the peers' next heartbeats: a node starting alone must
             # not grab every camera just to hand most of them back.
-            threading.Thread(target=self._loop, args=(self.tick, cluster.renew_s * 1.5),
-                             name="node-place", daemon=True),
+            threading.Thread(
+                target=self._loop,
+                args=(self.tick, cluster.renew_s * 1.5),
+                name="node-place",
+                daemon=True,
+            ),
             threading.Thread(target=self._watchdog, name="node-watchdog", daemon=True),
         ]
         self.started_at = time.monotonic()
@@ -82,6 +91,7 @@ class Node:
     def start(self) -> Node:
         self.conn.run(self.kv.open())
         self.conn.run(self.kv.beat(self.node_id, self.info()))
+        self.relay.start()
         for thread in self._threads:
             thread.start()
         return self
@@ -109,8 +119,11 @@ class Node:
         live = self.conn.run(self.kv.live_nodes(), timeout=10.0)
         capacities = {n: self.capacities[n] for n in live if n in self.capacities}
         capacities[self.node_id] = self.capacities[self.node_id]
-        desired = {cid for cid, cam in self._camera_rows().items()
-                   if place(cid, capacities, pin=cam.pin_node) == self.node_id}
+        desired = {
+            cid
+            for cid, cam in self._camera_rows().items()
+            if place(cid, capacities, pin=cam.pin_node) == self.node_id
+        }
         for cid in sorted(set(self.running) - desired):
             self._stop_camera(cid, release=True, why="placed on another node")
         for cid in sorted(desired & set(self.running)):
@@ -172,13 +185,17 @@ class Node:
             return
         settings = self.s.settings
         supervisor = CameraSupervisor(
-            [], lpr=settings.lpr, data_dir=settings.data_dir, clock=self.s.clock, specs=[spec]
+            [],
+            lpr=settings.lpr,
+            data_dir=settings.data_dir,
+            clock=self.s.clock,
+            specs=[spec],
+            relay=self.relay,
         )
         run = _Running(lease, valid_until, supervisor)
         with self._lock:
             self.running[cid] = run
         supervisor.start()
-        threading.Thread(target=self._relay, args=(run,), name=f"relay-{cid}", daemon=True).start()
         log.info("node %s: camera %s started", self.node_id, cid)
 
     def _follow_changes(self, cid: str) -> None:
@@ -189,17 +206,6 @@ class Node:
         if run is not None and spec is not None:
             run.supervisor.apply([spec], timeout=1.5)
 
-    def _relay(self, run: _Running) -> None:
-        while not run.stop_relay.is_set():
-            try:
-                msg = run.supervisor.messages.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if isinstance(msg, logging.LogRecord):
-                replay(msg)
-            else:
-                self.forwarder.submit(msg)
-
     def _stop_camera(self, cid: str, *, release: bool, why: str) -> None:
         with self._lock:
             run = self.running.pop(cid, None)
@@ -208,7 +214,6 @@ class Node:
         log.warning("node %s: camera %s stopped: %s", self.node_id, cid, why)
         # Still leased: a clean stop. Lease lost or about to lapse: kill the worker at once.
         run.supervisor.stop(timeout=1.5 if release else 0.2)
-        run.stop_relay.set()
         if release and run.lease is not None:
             try:
                 self.conn.run(self.kv.release(run.lease), timeout=5.0)
@@ -221,9 +226,15 @@ class Node:
         with self._lock:
             running = {cid: run.supervisor.pids().get(cid) for cid, run in self.running.items()}
         return {
-            "id": self.node_id, "host": socket.gethostname(), "pid": os.getpid(),
-            "cameras": sorted(running), "pids": running, "cpu": psutil.cpu_percent(None),
-            "version": __version__, "python": platform.python_version(), "at": time.time(),
+            "id": self.node_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "cameras": sorted(running),
+            "pids": running,
+            "cpu": psutil.cpu_percent(None),
+            "version": __version__,
+            "python": platform.python_version(),
+            "at": time.time(),
             "outbox": len(self.forwarder.outbox),
         }
 
@@ -233,3 +244,16 @@ class Node:
             self._stop_camera(cid, release=True, why="node stopping")
         for thread in self._threads:
             thread.join(10.0)
+        self.relay.stop()
+
+
+def relay_to(forwarder: Forwarder, messages: list[Any]) -> None:
+    """Hand a batch of worker messages on: log records to this process's logging, the rest
+    into the outbox together (one disk sync)."""
+    out = []
+    for msg in messages:
+        if isinstance(msg, logging.LogRecord):
+            replay(msg)
+        else:
+            out.append(msg)
+    forwarder.submit_many(out)
