@@ -134,7 +134,7 @@ class CameraSupervisor:
         # The workers' pipes are read by ``relay`` (a node's, shared by the supervisors of all
         # its cameras: handed the messages) or by one of its own that puts them in ``messages``.
         self._own_relay = relay is None
-        self._relay = relay or PipeRelay(self._queue_all)
+        self._relay = relay if relay is not None else PipeRelay(self._queue_all)
         self._stopping = threading.Event()
         self._clock = clock
         self._lpr = lpr

@@ -2,10 +2,10 @@
 
 A node holds an outbox, a forwarder and the relay of ``rtcc node``: one thread reading every
 camera's pipe and handing what it read to the outbox (``rtcc.runtime.node.relay_to``). Its
-cameras are one child process (standing in for the camera workers) that sends read ``i`` down
-its camera's pipe at ``t0 + i / rate`` (``rate`` 0: all at once). When every pipe has ended
-the node waits until its outbox is empty and reports when each plate was first sent. Times are
-``time.monotonic()``, one clock for every process on a Linux host.
+cameras are one more process (standing in for the camera workers) that sends read ``i`` down
+its camera's pipe at ``t0 + i / rate`` (``rate`` 0: all at once) and reports when it first sent
+each plate. When every pipe has ended the node waits until its outbox is empty and reports.
+Times are ``time.monotonic()``, one clock for every process on a Linux host.
 """
 
 from __future__ import annotations
@@ -50,9 +50,19 @@ class NodeReport:
     error: str | None = None
 
 
-def _cameras_main(job: NodeJob, writers: dict[str, Any], go: Any, t0: Any, out: Any) -> None:
-    """The camera workers of a node: each read down its camera's pipe at its time."""
-    out.put("ready")
+@dataclass
+class CamerasReport:
+    node_id: str
+    sent: dict[str, float]  # plate -> first sent (monotonic)
+    seconds: float  # from t0 to the last read sent
+    cpu_seconds: float  # pickling and pipe writes, as a camera worker does them
+
+
+def cameras_main(
+    job: NodeJob, writers: dict[str, Any], ready: Any, go: Any, t0: Any, results: Any
+) -> None:
+    """A node's camera workers: each read down its camera's pipe at its time."""
+    ready.put(f"{job.node_id} cameras")
     go.wait()
     cpu0 = time.process_time()
     sent: dict[str, float] = {}
@@ -61,32 +71,15 @@ def _cameras_main(job: NodeJob, writers: dict[str, Any], go: Any, t0: Any, out: 
             time.sleep(max(0.0, t0.value + i / job.rate - time.monotonic()))
         sent.setdefault(msg.record.plate, time.monotonic())
         writers[msg.camera_id].send(msg)
+    took = time.monotonic() - t0.value
     for conn in writers.values():
         conn.close()
-    out.put((sent, time.process_time() - cpu0))
+    results.put(CamerasReport(job.node_id, sent, took, time.process_time() - cpu0))
 
 
-def _cameras(job: NodeJob, relay: PipeRelay, go: Any, t0: Any) -> tuple[Any, Any]:
-    """Start the node's camera process, a pipe per camera read by ``relay``; once it is up."""
-    ctx = mp.get_context("spawn")
-    writers: dict[str, Any] = {}
-    for _, msg in job.reads:
-        if msg.camera_id not in writers:
-            reader, writers[msg.camera_id] = ctx.Pipe(duplex=False)
-            relay.add(reader, lambda conn: conn.close())
-    out = ctx.Queue()
-    cams = ctx.Process(
-        target=_cameras_main, args=(job, writers, go, t0, out), name="cameras", daemon=True
-    )
-    cams.start()
-    for conn in writers.values():
-        conn.close()  # the cameras hold the only writers: their end is the pipes' end
-    out.get(timeout=120.0)
-    return cams, out
-
-
-def node_main(job: NodeJob, ready: Any, go: Any, t0: Any, results: Any) -> None:
-    """The node process: connect, relay its cameras' reads, drain the outbox, report."""
+def node_main(job: NodeJob, readers: list[Any], ready: Any, results: Any) -> None:
+    """The node process: connect, relay its cameras' reads until their pipes end, drain the
+    outbox, report."""
     report = NodeReport(job.node_id)
     cpu0 = time.process_time()
     try:
@@ -94,13 +87,11 @@ def node_main(job: NodeJob, ready: Any, go: Any, t0: Any, results: Any) -> None:
         outbox = Outbox(job.outbox)
         fwd = Forwarder(conn, outbox, node_id=job.node_id).start()
         relay = PipeRelay(partial(relay_to, fwd), name="node-relay")  # as ``rtcc node``'s
+        for reader in readers:
+            relay.add(reader, _close)
+        relay.start()
+        ready.put(job.node_id)
         try:
-            cams, out = _cameras(job, relay, go, t0)
-            relay.start()
-            ready.put(job.node_id)
-            report.sent, report.cameras_cpu_seconds = out.get(timeout=job.flush_timeout_s)
-            report.submit_seconds = time.monotonic() - t0.value
-            cams.join(10.0)
             while len(relay):  # every pipe read to its end
                 time.sleep(0.01)
             report.submitted = len(job.reads)
@@ -119,8 +110,12 @@ def node_main(job: NodeJob, ready: Any, go: Any, t0: Any, results: Any) -> None:
     results.put(report)
 
 
+def _close(conn: Any) -> None:
+    conn.close()
+
+
 class SimulatedNodes:
-    """Node processes (``spawn``: no threads or connections inherited)."""
+    """Node processes and their cameras' (``spawn``: no threads or connections inherited)."""
 
     def __init__(self, jobs: list[NodeJob]) -> None:
         ctx = mp.get_context("spawn")
@@ -129,19 +124,36 @@ class SimulatedNodes:
         self._results = ctx.Queue()
         self._go = ctx.Event()
         self._t0 = ctx.Value("d", 0.0)
-        self._procs = [
-            ctx.Process(
-                target=node_main,
-                args=(job, self._ready, self._go, self._t0, self._results),
-                name=f"bench-{job.node_id}",
-                daemon=True,
-            )
-            for job in jobs
-        ]
+        self._procs = []
+        self._pipes: list[Any] = []  # closed here once the processes hold them
+        for job in jobs:
+            pipes = {
+                cid: ctx.Pipe(duplex=False)
+                for cid in dict.fromkeys(m.camera_id for _, m in job.reads)
+            }
+            readers = [r for r, _ in pipes.values()]
+            writers = {cid: w for cid, (_, w) in pipes.items()}
+            self._pipes += readers + list(writers.values())
+            self._procs += [
+                ctx.Process(
+                    target=node_main,
+                    args=(job, readers, self._ready, self._results),
+                    name=f"bench-{job.node_id}",
+                    daemon=True,
+                ),
+                ctx.Process(
+                    target=cameras_main,
+                    args=(job, writers, self._ready, self._go, self._t0, self._results),
+                    name=f"bench-{job.node_id}-cameras",
+                    daemon=True,
+                ),
+            ]
 
     def start(self, timeout_s: float = 120.0) -> SimulatedNodes:
         for proc in self._procs:
             proc.start()
+        for conn in self._pipes:
+            conn.close()  # a pipe ends when its camera process closes the only writer
         for _ in self._procs:
             self._ready.get(timeout=timeout_s)
         return self
@@ -154,15 +166,22 @@ class SimulatedNodes:
         return t0
 
     def reports(self, timeout_s: float) -> list[NodeReport]:
-        out = []
+        got: list[Any] = []
         deadline = time.monotonic() + timeout_s
         for _ in self._procs:
             try:
-                out.append(self._results.get(timeout=max(0.1, deadline - time.monotonic())))
+                got.append(self._results.get(timeout=max(0.1, deadline - time.monotonic())))
             except queue.Empty:
                 break
         for proc in self._procs:
             proc.join(5.0)
             if proc.is_alive():
                 proc.kill()
+        cams = {r.node_id: r for r in got if isinstance(r, CamerasReport)}
+        out = [r for r in got if isinstance(r, NodeReport)]
+        for report in out:
+            if report.node_id in cams:
+                c = cams[report.node_id]
+                report.sent, report.submit_seconds = c.sent, c.seconds
+                report.cameras_cpu_seconds = c.cpu_seconds
         return out

@@ -54,6 +54,7 @@ class NatsBus:
         self.dropped = 0
         self._sub: Any = None
         self._lock = threading.Lock()
+        self._outgoing: list[tuple[str, bytes]] = []  # published, not yet on the loop
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -146,24 +147,32 @@ class NatsBus:
     # --- EventBus ---------------------------------------------------------------------------
 
     def publish(self, event: Event) -> None:
+        """Events published meanwhile (a batch of reads' events) go to the loop together, in
+        order: one wake-up of the loop for them all, not one each."""
         data = encode(event).encode()
         subject = f"{self.prefix}.events.{event.type.value}"
         with self._lock:
             self.published += 1
-        self.conn.call_soon(self._start_publish, subject, data)
+            self._outgoing.append((subject, data))
+            first = len(self._outgoing) == 1
+        if first:
+            self.conn.call_soon(self._start_publish)
 
-    def _start_publish(self, subject: str, data: bytes) -> None:
-        self.conn.loop.create_task(self._publish(subject, data))
+    def _start_publish(self) -> None:
+        with self._lock:
+            batch, self._outgoing = self._outgoing, []
+        self.conn.loop.create_task(self._publish(batch))
 
-    async def _publish(self, subject: str, data: bytes) -> None:
-        try:
-            await self.conn.client.publish(subject, data)
-        except OutboundBufferLimitError:
-            self.dropped += 1
-            log.warning("events: client buffer full while disconnected; event dropped")
-        except Exception:  # noqa: BLE001 - a publish must never raise into the publisher
-            self.dropped += 1
-            log.exception("events: publish failed")
+    async def _publish(self, batch: list[tuple[str, bytes]]) -> None:
+        for subject, data in batch:
+            try:
+                await self.conn.client.publish(subject, data)
+            except OutboundBufferLimitError:
+                self.dropped += 1
+                log.warning("events: client buffer full while disconnected; event dropped")
+            except Exception:  # noqa: BLE001 - a publish must never raise into the publisher
+                self.dropped += 1
+                log.exception("events: publish failed")
 
     def subscribe(self, maxsize: int = 1000) -> SyncSubscription:
         return self.local.subscribe(maxsize)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from rtcc.vocab import ReadStatus
 
 WIRE_VERSION = 1
 KINDS = {ReadMessage: "read", StatusMessage: "status", SegmentMessage: "segment"}
+_RECORD_FIELDS = tuple(f.name for f in fields(PlateReadRecord))
 
 
 class WireError(RtccError):
@@ -58,7 +59,7 @@ def encode(msg: WorkerMessage, *, media: dict[str, bytes] | None = None) -> byte
     (``rtcc.runtime.media_relay``)."""
     body: dict[str, Any]
     if isinstance(msg, ReadMessage):
-        record = asdict(msg.record)
+        record = {name: getattr(msg.record, name) for name in _RECORD_FIELDS}  # no deep copy
         record["char_alternatives"] = alternatives_to_json(msg.record.char_alternatives)
         body = {"camera_id": msg.camera_id, "snapshot_path": msg.snapshot_path,
                 "crop_path": msg.crop_path, "record": record}

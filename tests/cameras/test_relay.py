@@ -5,9 +5,15 @@ from __future__ import annotations
 import multiprocessing as mp
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from cameras.messages import StatusMessage
 from cameras.relay import PipeRelay
+from cameras.supervisor import CameraSupervisor
+from rtcc.clock import SystemClock
+from tests.support.scripted import ScriptedFactory
+from tests.support.workers import CameraRuns
 
 
 def _wait(cond: Any, timeout: float = 5.0) -> bool:
@@ -23,11 +29,21 @@ def test_one_thread_relays_every_pipe_in_order_then_ends_each() -> None:
     batches: list[list[Any]] = []
     ended: list[Any] = []
     events: list[str] = []
-    relay = PipeRelay(lambda batch: (batches.append(batch), events.append("batch")))
+
+    def deliver(batch: list[Any]) -> None:
+        batches.append(batch)
+        events.append("batch")
+
+    def on_end(conn: Any) -> None:
+        ended.append(conn)
+        events.append("end")
+        conn.close()
+
+    relay = PipeRelay(deliver)
     writers = []
     for _ in range(50):
         reader, writer = mp.Pipe(duplex=False)
-        relay.add(reader, lambda conn: (ended.append(conn), events.append("end"), conn.close()))
+        relay.add(reader, on_end)
         writers.append(writer)
     threads_before = threading.active_count()
     relay.start()
@@ -52,7 +68,12 @@ def test_messages_of_an_ending_pipe_come_before_its_end() -> None:
     order: list[Any] = []
     relay = PipeRelay(order.extend)
     reader, writer = mp.Pipe(duplex=False)
-    relay.add(reader, lambda conn: (order.append("end"), conn.close()))
+
+    def on_end(conn: Any) -> None:
+        order.append("end")
+        conn.close()
+
+    relay.add(reader, on_end)
     for i in range(5):
         writer.send(i)
     writer.close()
@@ -80,3 +101,38 @@ def test_a_failing_hand_over_does_not_stop_the_relay() -> None:
     writer.close()
     assert _wait(lambda: len(relay) == 0)
     relay.stop()
+
+
+def test_supervisors_share_one_relay(tmp_path: Path) -> None:
+    """A node's cameras (a supervisor each) are relayed by the node's one thread: their
+    workers' messages and the supervisors' own statuses reach its hand-over, not their queues."""
+    got: list[Any] = []
+    relay = PipeRelay(got.extend, name="node-relay").start()
+    runs = CameraRuns(tmp_path)
+    cams = [{"id": c, "url": str(tmp_path / "missing.mp4")} for c in ("a", "b")]
+    sups = [
+        CameraSupervisor(
+            [],
+            lpr=runs._settings(None).lpr,
+            data_dir=tmp_path,
+            clock=SystemClock(),
+            specs=[spec],
+            relay=relay,
+        )
+        for spec in runs.specs(cams, recognizer=ScriptedFactory(()))
+    ]
+    for sup in sups:
+        sup.start()
+    try:
+        assert _wait(lambda: {m.camera_id for m in got if _error(m)} == {"a", "b"}, 30)
+        assert all(sup.messages.empty() for sup in sups)
+        assert not [t for t in threading.enumerate() if t.name == "camera-relay"]
+    finally:
+        for sup in sups:
+            sup.stop(timeout=2)
+    assert _wait(lambda: len(relay) == 0)  # the stopped workers' pipes ended and were closed
+    relay.stop()
+
+
+def _error(msg: Any) -> bool:
+    return isinstance(msg, StatusMessage) and msg.state == "error"
