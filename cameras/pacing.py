@@ -53,10 +53,11 @@ class Pacer:
 
     def __init__(
         self, detect_fps: float, nominal_fps: float, live: bool, *,
-        keyframes_when_still: bool = True,
+        keyframes_when_still: bool = True, drop_stale: bool = True,
     ) -> None:
         self.detect_fps, self.nominal_fps, self.live = detect_fps, nominal_fps, live
         self.keyframes_when_still = keyframes_when_still  # camera.motion.keyframes_when_still
+        self.drop_stale = drop_stale  # lpr.drop_stale_frames (off: every frame, late or not)
         self.reorders = False  # the stream has B-frames: the decoder holds frames back
         self._at_edge = True  # the first packet of a connection is waited for
         self._baseline: float | None = None
@@ -104,15 +105,14 @@ class Pacer:
         self.last_behind = max(0.0, delay_s - self._baseline)
         return self.last_behind
 
-    @staticmethod
-    def stale(behind_s: float) -> bool:
-        return behind_s > STALE_S
+    def stale(self, behind_s: float) -> bool:
+        return self.drop_stale and behind_s > STALE_S
 
     def mode(self, *, still: bool) -> DecodeMode:
         """What to decode next: ``still`` while the motion gate is closed. A camera so far
         behind that decoding is the bottleneck (a starved CPU) skips to the next keyframe, or
         at least skips the B-frames, until a frame is current again."""
-        catching_up = self.last_behind > CATCH_UP_S
+        catching_up = self.drop_stale and self.last_behind > CATCH_UP_S
         gap = self.keyframe_gap_s
         keyframes = gap is not None and gap <= KEYFRAME_ONLY_MAX_GAP_S
         if ((still and self.keyframes_when_still) or catching_up) and keyframes \

@@ -288,7 +288,8 @@ class CameraWorker:
         try:
             pacer = (
                 Pacer(self.cam.detect_fps, source.nominal_fps, source.live,
-                      keyframes_when_still=self.cam.motion.keyframes_when_still)
+                      keyframes_when_still=self.cam.motion.keyframes_when_still,
+                      drop_stale=self.spec.lpr.drop_stale_frames)
                 if link.decode else None
             )
             for packet in source.packets():

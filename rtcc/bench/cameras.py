@@ -204,8 +204,10 @@ def _run(args: argparse.Namespace) -> int:
         work = build_workload(args.video, Path(tmp), fps=args.source_fps, duty=args.duty, lpr=lpr)
         results = {}
         for mode in modes:
-            # naive is the baseline as it was: every camera loads its own models
-            mode_lpr = lpr if mode == "gated" else lpr.model_copy(update={"detector": "per_camera"})
+            # naive is the baseline as it was: every camera loads its own models and analyses
+            # every sampled frame, however late (no stale-frame dropping)
+            mode_lpr = lpr if mode == "gated" else lpr.model_copy(
+                update={"detector": "per_camera", "drop_stale_frames": False})
             results[mode] = _measure(mode, args, work, mode_lpr, Path(tmp) / mode)
     _print(_combine(results, args.mode), args.json)
     return 0

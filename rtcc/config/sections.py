@@ -77,6 +77,10 @@ class LprSettings(Section):
     format_prior_weight: float = Field(default=1.0, ge=0.0, le=10.0)
     unformatted_penalty: float = Field(default=0.8, ge=0.0, le=1.0)  # confidence factor
     top_k: int = Field(default=3, ge=1, le=10)  # alternatives kept per character
+    # A sampled frame more than 0.5 s behind the newest is not analysed (an overloaded host
+    # lowers every camera's analysed rate instead of falling behind). Off: every sampled frame
+    # is analysed however late (the naive baseline of ``rtcc bench cameras``).
+    drop_stale_frames: bool = True
     # Polygons ([x, y] frame pixels) where plate detections are ignored (signs, lettering).
     masks: list[list[tuple[int, int]]] = Field(default_factory=list)
     # Tracking: a track closes after track_gap_s unseen; a stopped car is finalised after

@@ -65,6 +65,16 @@ def test_still_scenes_decode_keyframes_only_unless_the_stream_reorders(tmp_path:
     assert low.decoding is DecodeMode.NONREF
 
 
+def test_without_dropping_every_sampled_frame_is_analysed_however_late() -> None:
+    """``lpr.drop_stale_frames: false`` (the naive baseline): nothing is stale, and a camera far
+    behind does not skip to keyframes."""
+    naive = Pacer(5, 10, live=False, drop_stale=False)
+    assert not naive.stale(naive.behind(30.0, 0.0))
+    assert naive.mode(still=False) is DecodeMode.ALL
+    dropping = Pacer(5, 10, live=False)
+    assert dropping.stale(dropping.behind(30.0, 0.0))
+
+
 def test_live_lag_is_measured_from_the_live_edge(tmp_path: Path) -> None:
     """Delays: wall time since connecting less the frame's media time; times: monotonic."""
     pacer = Pacer(5, 10, live=True)
