@@ -85,7 +85,9 @@ export function renderDetail(hit, { act, canAct, canExport = false, canVideo = f
     el("button", { class: "btn btn-ghost", "data-action": "note", onclick: () => act("note") }, el("kbd", {}, "N"), " Note"),
   ) : el("p", { class: "muted" }, "Your role can view hits but not act on them.");
   const exporter = canExport ? el("div", { class: "actions" },
+    // Enabled once the full detail (with the entry's case number) is here, not from the list row.
     el("button", { class: "btn", "data-action": "export-evidence", "data-testid": "export-evidence",
+      disabled: hit.history === undefined,
       onclick: () => openExport({ hit_id: hit.id, plate: hit.plate, case_number: e.case_number || "" }) },
     "Export evidence…")) : "";
 
