@@ -76,19 +76,33 @@ def begin_login(session: Session, *, username: str, now: datetime, policy: Polic
     if ordinal is None:  # locked already
         return Attempt(username, user.id, 0, locked=True)
     if ordinal > policy.lockout_attempts:
-        _lock(session, user_id=user.id, now=now, policy=policy)
+        # Over the budget in a burst: lock (and audit it, once) even when the attempt that
+        # crossed the budget was the right password and reset the counter meanwhile.
+        if _lock(session, user_id=user.id, now=now, policy=policy):
+            _audit_lockout(session, user=user, now=now, policy=policy, source=None)
         return Attempt(username, user.id, ordinal, locked=True)
     return Attempt(username, user.id, ordinal, locked=False)
 
 
-def _lock(session: Session, *, user_id: int, now: datetime, policy: Policy) -> None:
-    session.execute(
+def _lock(session: Session, *, user_id: int, now: datetime, policy: Policy) -> bool:
+    """Lock the account unless it is locked already; whether this call locked it."""
+    result = session.execute(
         update(User)
         .where(User.id == user_id)
         .where(or_(User.locked_until_at.is_(None), User.locked_until_at <= now))
         .values(locked_until_at=now + policy.lockout, failed_logins=0)
         .execution_options(synchronize_session=False)
     )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _audit_lockout(
+    session: Session, *, user: User, now: datetime, policy: Policy, source: str | None
+) -> None:
+    actor = Actor(username=user.username, roles=tuple(user.roles), source=source)
+    audit.record(session, now=now, actor=actor, action="auth.lockout", outcome="denied",
+                 target=f"user:{user.username}",
+                 details={"until": (now + policy.lockout).isoformat()})
 
 
 def finish_login(
@@ -113,17 +127,18 @@ def finish_login(
         return _refused(session, actor=actor, now=now, reason="locked" if user else "unknown_user")
     good = verify_password(user.password_hash, password)
     if not good:
-        if attempt.ordinal >= policy.lockout_attempts:
-            _lock(session, user_id=user.id, now=now, policy=policy)
-            audit.record(session, now=now, actor=actor, action="auth.lockout", outcome="denied",
-                         target=f"user:{username}",
-                         details={"until": (now + policy.lockout).isoformat()})
+        if attempt.ordinal >= policy.lockout_attempts and _lock(
+            session, user_id=user.id, now=now, policy=policy
+        ):
+            _audit_lockout(session, user=user, now=now, policy=policy, source=source)
         return _refused(session, actor=actor, now=now, reason="bad_credentials",
                         failed_logins=attempt.ordinal)
     if user.disabled:
         return _refused(session, actor=actor, now=now, reason="disabled")
-    session.execute(
-        update(User).where(User.id == user.id).values(failed_logins=0, locked_until_at=None)
+    session.execute(  # a lock set meanwhile by an over-budget attempt of the burst stays
+        update(User).where(User.id == user.id)
+        .where(or_(User.locked_until_at.is_(None), User.locked_until_at <= now))
+        .values(failed_logins=0, locked_until_at=None)
         .execution_options(synchronize_session=False)
     )
     cookie = secrets.token_urlsafe(32)

@@ -77,7 +77,10 @@ def test_parallel_guesses_cannot_bypass_the_lockout(open_app: Any) -> None:
     # the right password, inside the first budget, reset the counter mid-burst).
     assert len(checked) <= attempts * (2 if right_in_burst else 1)
     with services.sessions() as s:
-        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "auth.lockout"))
+        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "auth.lockout")), (
+            sorted(answers, key=lambda a: a[1]),
+            [(r.id, (r.details or {}).get("reason"), (r.details or {}).get("failed_logins"))
+             for r in rows])
     after = TestClient(open_app).post(
         "/api/auth/login", json={"username": "victim", "password": TEST_PASSWORD})
     assert after.status_code == 401  # locked, although the password is right
