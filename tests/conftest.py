@@ -4,20 +4,19 @@ settings, services and the RTSP clip. Shared helpers (paths, accounts, servers) 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from rtcc.clock import FakeClock
 from rtcc.config import Settings, load_settings
 from rtcc.runtime.services import Services, build_services
 from tests.support.accounts import TEST_PASSWORD
 from tests.support.paths import POSTGRES_URL, shared_path
+from tests.support.pgdb import scratch_database
 from tests.support.rtsp import gst_available, make_rtsp_clip
 
 
@@ -39,24 +38,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not POSTGRES_URL:
         pytest.skip("RTCC_TEST_POSTGRES_URL not set")
-    name = f"rtcc_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture
@@ -85,8 +68,9 @@ def services(make_settings: Any, db_url: str, clock: FakeClock) -> Iterator[Serv
 def rtsp_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The H.264 clip the RTSP servers serve (``tests.support.rtsp.make_rtsp_clip``)."""
     if not gst_available():
-        pytest.skip("GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) or ffmpeg "
-                    "not installed")
+        pytest.skip(
+            "GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) or ffmpeg not installed"
+        )
     return make_rtsp_clip(tmp_path_factory.mktemp("rtsp"))
 
 
@@ -149,14 +133,21 @@ def api_client(api_app: Any) -> Iterator[Any]:
         name = username or f"{role or 'user'}{next(counter)}"
         with svc.sessions() as session:
             users.create_user(
-                session, username=name, roles=roles or [role], password=TEST_PASSWORD,
-                now=svc.clock.now(), actor=SYSTEM, cameras=cameras, hotlists=hotlists,
+                session,
+                username=name,
+                roles=roles or [role],
+                password=TEST_PASSWORD,
+                now=svc.clock.now(),
+                actor=SYSTEM,
+                cameras=cameras,
+                hotlists=hotlists,
                 min_password_length=svc.settings.auth.min_password_length,
             )
             secret = None
             if bearer:
-                _, secret = tokens.issue(session, username=name, now=svc.clock.now(),
-                                         actor=SYSTEM, name="test")
+                _, secret = tokens.issue(
+                    session, username=name, now=svc.clock.now(), actor=SYSTEM, name="test"
+                )
             session.commit()
         if bearer:
             client.headers["Authorization"] = f"Bearer {secret}"

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from rtcc.config import load_settings
 from tests.support.clips import write_clip
 from tests.support.natsserver import NatsServer, free_port
 from tests.support.paths import POSTGRES_URL, ROOT
+from tests.support.pgdb import scratch_database
 
 pytestmark = pytest.mark.slow
 NODES = {"n1": 1.0, "n2": 1.0}
@@ -71,19 +73,32 @@ class Cluster:
         self.port = free_port()
         self.cameras = _split_cameras()
         clip = write_clip(root / "clip.mp4", seconds=4, passes=[], fps=10).path
-        cams = [{"id": c, "url": str(clip), "lpr": False, "detect_fps": 2, **QUICK}
-                for c in [*self.cameras, PINNED]]
+        cams = [
+            {"id": c, "url": str(clip), "lpr": False, "detect_fps": 2, **QUICK}
+            for c in [*self.cameras, PINNED]
+        ]
         self.config = root / "rtcc.yaml"
-        self.config.write_text(yaml.safe_dump({
-            "environment": "test", "data_dir": str(root / "data"), "log_level": "WARNING",
-            "database": {"url": db_url}, "server": {"port": self.port},
-            "bus": {"url": server.url, "ingest_ack_wait_s": 5},
-            "cluster": {"nodes": [{"id": n} for n in NODES], "renew_s": 1, "lease_ttl_s": 6,
-                        "node_ttl_s": 4},
-            "auth": {"bootstrap_admin": "admin", "bootstrap_password": PASSWORD},
-            "retention": {"enabled": False},
-            "cameras": cams,
-        }))
+        self.config.write_text(
+            yaml.safe_dump(
+                {
+                    "environment": "test",
+                    "data_dir": str(root / "data"),
+                    "log_level": "WARNING",
+                    "database": {"url": db_url},
+                    "server": {"port": self.port},
+                    "bus": {"url": server.url, "ingest_ack_wait_s": 5},
+                    "cluster": {
+                        "nodes": [{"id": n} for n in NODES],
+                        "renew_s": 1,
+                        "lease_ttl_s": 6,
+                        "node_ttl_s": 4,
+                    },
+                    "auth": {"bootstrap_admin": "admin", "bootstrap_password": PASSWORD},
+                    "retention": {"enabled": False},
+                    "cameras": cams,
+                }
+            )
+        )
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.engine = create_engine(db_url)
 
@@ -92,7 +107,10 @@ class Cluster:
         log = (self.root / f"{name}.log").open("wb")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "rtcc.cli.main", *args, "--config", str(self.config)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 
@@ -124,26 +142,14 @@ class Cluster:
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     server = NatsServer(tmp_path / "jetstream").start()
-    db_url = f"sqlite:///{tmp_path / 'rtcc.db'}"
-    name = None
-    if POSTGRES_URL:  # the multi-host database
-        import uuid
-
-        name = f"rtcc_n_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        db_url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
-    c = Cluster(tmp_path, server, db_url)
-    try:
+    with ExitStack() as stack:
+        stack.callback(server.stop)
+        db_url = f"sqlite:///{tmp_path / 'rtcc.db'}"
+        if POSTGRES_URL:  # the multi-host database
+            db_url = stack.enter_context(scratch_database(POSTGRES_URL, prefix="rtcc_n"))
+        c = Cluster(tmp_path, server, db_url)
+        stack.callback(c.stop)
         yield c
-    finally:
-        c.stop()
-        server.stop()
-        if name is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 class Observer:
@@ -168,9 +174,11 @@ class Observer:
         for (node, cam, pid), started in self.pids.items():
             if _alive(pid, started):
                 running.setdefault(cam, set()).add(f"{node}:{pid}")
-        self.violations += [f"{cam} on {sorted(nodes)} at {time.time():.1f}"
-                            for cam, nodes in running.items()
-                            if len({n.split(':')[0] for n in nodes}) > 1]
+        self.violations += [
+            f"{cam} on {sorted(nodes)} at {time.time():.1f}"
+            for cam, nodes in running.items()
+            if len({n.split(":")[0] for n in nodes}) > 1
+        ]
         return dict(self.conn.run(self.kv.holders()))
 
     def wait(self, cond: Any, timeout: float, what: str) -> float:
@@ -207,15 +215,17 @@ def test_kill_a_node_and_its_cameras_move_once(cluster: Cluster) -> None:
             db = cluster.cameras_in_db()
             return all(db.get(c) == ("online", n) for c, n in want.items())
 
-        obs.wait(lambda _: online_on({**expected, PINNED: "n1"}), 90,
-                 "every camera online on its node")
+        obs.wait(
+            lambda _: online_on({**expected, PINNED: "n1"}), 90, "every camera online on its node"
+        )
         _changed_url_restarts_that_camera_only(cluster, obs, expected)
         moved = [c for c in cams if expected[c] == "n1"]
         print(f"kill at {time.time():.1f}; n1 pid {cluster.procs['n1'].pid}")
         os.kill(cluster.procs["n1"].pid, signal.SIGKILL)
         cluster.procs["n1"].wait(5)
-        took = obs.wait(lambda _: online_on(dict.fromkeys(cams, "n2")), 20,
-                        "n1's cameras online on n2")
+        took = obs.wait(
+            lambda _: online_on(dict.fromkeys(cams, "n2")), 20, "n1's cameras online on n2"
+        )
         assert obs.sample() == dict.fromkeys(cams, "n2")
         print(f"failover: {moved} online on n2 {took:.1f} s after kill -9 of n1")
         for _ in range(10):  # a little longer: nothing flaps back or doubles
@@ -223,8 +233,9 @@ def test_kill_a_node_and_its_cameras_move_once(cluster: Cluster) -> None:
             time.sleep(0.3)
         assert obs.violations == [], obs.violations[:3]
         assert all(not _alive(pid, t) for (node, _, pid), t in obs.pids.items() if node == "n1")
-        assert (("n1", PINNED) in {(n, c) for n, c, _ in obs.pids}
-                and ("n2", PINNED) not in {(n, c) for n, c, _ in obs.pids})  # it stays pinned
+        assert ("n1", PINNED) in {(n, c) for n, c, _ in obs.pids} and ("n2", PINNED) not in {
+            (n, c) for n, c, _ in obs.pids
+        }  # it stays pinned
         _check_api(cluster, cams)
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
             scraped = resp.read().decode()
@@ -239,6 +250,7 @@ def _changed_url_restarts_that_camera_only(
 ) -> None:
     """An admin's new url reaches the node running the camera: its worker restarts there, and
     no other camera's worker does."""
+
     def pids() -> dict[str, int]:
         beats = obs.conn.run(obs.kv.live_nodes())
         return {c: int(p) for info in beats.values() for c, p in info.get("pids", {}).items() if p}
@@ -247,12 +259,14 @@ def _changed_url_restarts_that_camera_only(
     cam = next(c for c, node in expected.items() if node == "n2")
     clip = write_clip(cluster.root / "other.mp4", seconds=4, passes=[], fps=10).path
     with cluster.engine.begin() as conn:
-        conn.execute(text("UPDATE camera SET url = :url WHERE id = :id"),
-                     {"url": str(clip), "id": cam})
+        conn.execute(
+            text("UPDATE camera SET url = :url WHERE id = :id"), {"url": str(clip), "id": cam}
+        )
     obs.wait(lambda _: pids().get(cam) not in (None, before[cam]), 30, f"{cam} restarted")
     after = pids()
     assert {c: p for c, p in after.items() if c != cam} == {
-        c: p for c, p in before.items() if c != cam}
+        c: p for c, p in before.items() if c != cam
+    }
     assert not _alive(before[cam])
 
 
@@ -273,10 +287,15 @@ def test_node_with_unknown_id_or_no_bus_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = tmp_path / "rtcc.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "data_dir": str(tmp_path / "d"), "bus": {"url": f"nats://127.0.0.1:{free_port()}"},
-        "cluster": {"nodes": [{"id": "n1"}]},
-    }))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": str(tmp_path / "d"),
+                "bus": {"url": f"nats://127.0.0.1:{free_port()}"},
+                "cluster": {"nodes": [{"id": "n1"}]},
+            }
+        )
+    )
     assert main(["node", "--node-id", "n9", "--config", str(cfg)]) == 2
     assert "--node-id 'n9': not in cluster.nodes (known: n1)" in capsys.readouterr().err
     assert main(["node", "--node-id", "n1", "--config", str(cfg)]) == 2

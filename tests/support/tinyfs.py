@@ -27,6 +27,7 @@ from rtcc.clock import Clock
 from rtcc.config import Settings
 from rtcc.runtime.services import Services, build_services
 from tests.support.paths import POSTGRES_URL
+from tests.support.pgdb import scratch_database
 
 MIB = 1024 * 1024
 
@@ -94,19 +95,18 @@ def postgres_database_on(folder: Path, admin_url: str) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f"CREATE TABLESPACE {name} LOCATION '{folder}'"))
-            conn.execute(text(f'CREATE DATABASE "{name}" TABLESPACE {name}'))
-        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
-    finally:
+        with scratch_database(admin_url, prefix="rtcc_full", tablespace=name) as url:
+            try:
+                yield url
+            finally:
+                # Give the disk back before the drop: the server may still hold dirty pages
+                # of this database that it can only write (at the drop's checkpoint, or any
+                # other test's) once there is room.
+                for filler in folder.parent.rglob("filler-*"):
+                    filler.unlink(missing_ok=True)
         with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f"DROP TABLESPACE IF EXISTS {name}"))
+    finally:
         admin.dispose()
 
 
