@@ -1,4 +1,5 @@
-"""One detector service per host: a process that loads the models once and serves every camera.
+"""One detector service per host: a process (or a small pool, ``lpr.detector_processes``) that
+loads the models once and serves every camera.
 
 Camera workers get ``DetectorHost.client()`` as their recognizer factory. The client copies each
 analysed frame into its own ``multiprocessing.shared_memory`` block and sends a small request
@@ -22,6 +23,7 @@ the plates of every frame of the batch.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing as mp
 import os
 import shutil
@@ -109,7 +111,8 @@ class SharedDetectorClient:
 
 
 class DetectorHost:
-    """Starts and stops the one detector process of this host (spawned, daemonic)."""
+    """Starts, restarts and stops this host's detector processes (``lpr.detector_processes``,
+    spawned, daemonic), each with its own socket and its own copy of the models."""
 
     def __init__(
         self,
@@ -121,37 +124,68 @@ class DetectorHost:
         self.lpr, self.recognizer = lpr, recognizer
         self._ctx = ctx or mp.get_context("spawn")
         self._dir = tempfile.mkdtemp(prefix="rtcc-detector-")
-        self.address = os.path.join(self._dir, "detector.sock")
+        self.addresses = tuple(
+            os.path.join(self._dir, f"detector-{k}.sock") for k in range(lpr.detector_processes)
+        )
         self._authkey = os.urandom(16)
         self._stop = self._ctx.Event()
-        # served frames, batches, largest batch: written by the host, read by tests and benches
-        self.stats = self._ctx.Array("q", 3)
-        self.process: Any = None
+        # per process: served frames, batches, largest batch (read by tests and benches)
+        self.stats = [self._ctx.Array("q", 3) for _ in self.addresses]
+        self.processes: list[Any] = [None] * len(self.addresses)
+        self._turn = itertools.count()
+
+    @property
+    def started(self) -> bool:
+        return any(p is not None for p in self.processes)
 
     def client(self) -> SharedDetectorFactory:
-        return SharedDetectorFactory(self.address, self._authkey)
+        """A factory for one more camera: the pool's processes take cameras in turn."""
+        address = self.addresses[next(self._turn) % len(self.addresses)]
+        return SharedDetectorFactory(address, self._authkey)
 
-    def start(self) -> None:
-        self.process = self._ctx.Process(
-            target=run_host,
-            args=(self.address, self._authkey, self.recognizer, self.lpr, self._stop, self.stats),
-            name="detector-host",
-            daemon=True,
-        )
-        self.process.start()
+    def start(self) -> list[int]:
+        """Start every detector process not running (all at first; later the ones that died).
+        Returns the exit codes of the dead ones it replaced."""
+        replaced = []
+        for k, address in enumerate(self.addresses):
+            old = self.processes[k]
+            if old is not None and (old.is_alive() or old.exitcode is None):
+                continue
+            if old is not None:
+                replaced.append(old.exitcode)
+            self.processes[k] = self._ctx.Process(
+                target=run_host,
+                args=(address, self._authkey, self.recognizer, self.lpr, self._stop, self.stats[k]),
+                name=f"detector-host-{k}",
+                daemon=True,
+            )
+            self.processes[k].start()
+        return replaced
+
+    def dead(self) -> bool:
+        return any(p is not None and not p.is_alive() for p in self.processes)
 
     def served(self) -> tuple[int, int, int]:
-        """(frames served, batches, largest batch)."""
-        with self.stats.get_lock():
-            return int(self.stats[0]), int(self.stats[1]), int(self.stats[2])
+        """(frames served, batches, largest batch), over the whole pool."""
+        each = self.served_each()
+        return sum(e[0] for e in each), sum(e[1] for e in each), max(e[2] for e in each)
+
+    def served_each(self) -> list[tuple[int, int, int]]:
+        """(frames served, batches, largest batch) of each detector process."""
+        out = []
+        for stats in self.stats:
+            with stats.get_lock():
+                out.append((int(stats[0]), int(stats[1]), int(stats[2])))
+        return out
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        if self.process is not None:
-            self.process.join(timeout)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join(2)
+        for process in self.processes:
+            if process is not None:
+                process.join(timeout)
+                if process.is_alive():
+                    process.kill()
+                    process.join(2)
         shutil.rmtree(self._dir, ignore_errors=True)
 
 

@@ -32,6 +32,7 @@ from cameras.messages import StatusMessage
 from cameras.relay import PipeRelay
 from cameras.restart_budget import RestartBudget, Verdict
 from cameras.worker import DEFAULT_RECOGNIZER, WorkerSpec, run_worker
+from rtcc import datadir
 from rtcc.clock import Clock
 from rtcc.config import CameraSettings, LprSettings
 
@@ -184,6 +185,7 @@ class CameraSupervisor:
 
     def start(self) -> None:
         self._started = True
+        self._sweep(list(self._slots))
         if self.detector is not None:
             with _lean_child():
                 self.detector.start()
@@ -194,6 +196,16 @@ class CameraSupervisor:
         thread = threading.Thread(target=self._watch, name="camera-supervisor", daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def _sweep(self, camera_ids: list[str]) -> None:
+        """Before a camera's first worker starts: remove the temporary files a worker killed
+        mid-write left in its photo folder and the live folder (``rtcc.datadir``)."""
+        now = self._clock.now().timestamp()
+        for cam_id in camera_ids:
+            data_dir = self._slots[cam_id].spec.data_dir
+            for folder in (data_dir / "media" / "reads" / cam_id, data_dir / "live"):
+                if removed := datadir.sweep_temp_files(folder, now=now):
+                    log.info("camera %s: %d stale temporary files removed", cam_id, removed)
 
     def _queue_all(self, messages: list[Any]) -> None:
         for msg in messages:
@@ -217,11 +229,10 @@ class CameraSupervisor:
         while not self._halt.wait(0.5):
             with self._changing:
                 host = self.detector
-                process = host.process if host is not None else None
-                if process is not None and not process.is_alive() and not self._stopping.is_set():
-                    assert host is not None
-                    log.warning("detector host exited with code %s; restarting", process.exitcode)
-                    host.start()  # its cameras error out meanwhile and are restarted as usual
+                if host is not None and host.dead() and not self._stopping.is_set():
+                    # its cameras error out meanwhile and are restarted as usual
+                    for code in host.start():
+                        log.warning("detector host exited with code %s; restarted", code)
                 for cam_id, slot in list(self._slots.items()):
                     self._check(cam_id, slot)
 
@@ -280,7 +291,8 @@ class CameraSupervisor:
                 slot.budget.reset()  # a fixed definition deserves a fresh start
             self._ensure_detector()
             if self._started:
-                if self.detector is not None and self.detector.process is None:
+                self._sweep(new)
+                if self.detector is not None and not self.detector.started:
                     with _lean_child():
                         self.detector.start()
                 for cid in changed + new:

@@ -319,11 +319,35 @@ def likeliest(lattice: Lattice, limit: int) -> list[str]:
     return out
 
 
+class ListDensity:
+    """How likely a string is to be on the lists by coincidence, measured on the lists
+    themselves: per letter/digit shape (``@@@####``), the share of that shape's strings that are
+    listed. A format the region's background does not know (or a list of another region's
+    plates) is then priced as it really is, not as the background assumes."""
+
+    __slots__ = ("_share",)
+
+    def __init__(self, plates: Sequence[str]) -> None:
+        counts: dict[str, int] = {}
+        for plate in plates:
+            if plate.isalnum():
+                shape = plate.translate(_SHAPE)
+                counts[shape] = counts.get(shape, 0) + 1
+        self._share = {
+            shape: n / (len(LETTERS) ** shape.count("@") * len(DIGITS) ** shape.count("#"))
+            for shape, n in counts.items()
+        }
+
+    def chance(self, text: str) -> float:
+        """Probability that ``text`` (not a listed plate's read) is listed all the same."""
+        return self._share.get(text.translate(_SHAPE), 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """How inexact lattice hits are accepted (see the module docstring)."""
 
-    entries: int  # N, plates on the lists
+    listed: ListDensity  # the chance of a string being listed by coincidence
     false_hits_per_million: float  # r, per read
     min_posterior: float
     floor: float
@@ -364,19 +388,14 @@ def accepted(
         if len(s) == len(lattice)
     }
     z = sum(joint.values()) + _outside_mass(plate, lattice, background, policy.floor)
-    budget = policy.false_hits_per_million / 1e6
-    wanted = set(listed)
+    rate = policy.false_hits_per_million / 1e6
     out: dict[str, float] = {}
-    for s in sorted(joint, key=lambda k: joint[k], reverse=True):
+    for s in dict.fromkeys(listed):
+        if s == plate or s not in joint:
+            continue
         post = joint[s] / z
         if post < policy.min_posterior:
-            break
-        if s == plate:
             continue
-        risk = (1.0 - post) * policy.entries * math.exp(background.log_prob_plate(s))
-        if risk > budget:
-            continue
-        budget -= risk
-        if s in wanted:
+        if post >= (1.0 - post) * policy.listed.chance(s) / rate:
             out[s] = post
     return out

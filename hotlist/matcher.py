@@ -115,6 +115,7 @@ class HotlistIndex:
         small = {hid for hid, n in sizes.items() if n <= self.rules.fuzzy_max_list_size}
         fuzzy = None if len(small) == len(sizes) else [r[1] in small for r in rows]
         self._plates = PlateIndex([r[2] for r in rows], self.rules, fuzzy)
+        self._density = lat.ListDensity(self._plates.plates)
         self.size = len(rows)
 
     def ref(self, slot: int) -> EntryRef:
@@ -187,7 +188,7 @@ class HotlistIndex:
         if not listed:
             return cands
         policy = lat.Policy(
-            self.size,
+            self._density,
             rules.lattice_false_hits_per_million,
             rules.lattice_min_posterior,
             rules.lattice_floor,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from hotlist.matcher import Match
@@ -67,6 +67,82 @@ def record(
     session.flush()
     alert = not historical or _alerts_on_historical(session, hit)
     return HitOutcome(hit, created=True, alert=alert)
+
+
+def record_new(
+    session: Session, *, items: list[tuple[PlateRead, Match]], now: datetime, rules: FoldRules
+) -> list[HitOutcome]:
+    """:func:`record` for live reads inserted in this transaction (``new_read``), many at once:
+    the same outcomes as recording each in turn, in a fixed number of statements — one look
+    for the hits they may fold into, one insert of the new hits. Two items of the same car
+    (entry, camera, plate) depend on each other: then each is recorded in turn."""
+    keys = [(m.entry.entry_id, r.camera_id, r.plate) for r, m in items]
+    if len(set(keys)) < len(keys):
+        return [
+            record(session, read=r, match=m, now=now, rules=rules, new_read=True)
+            for r, m in items
+        ]
+    into = _foldable_many(session, items, keys, now, rules)
+    rows = [
+        _hit_row(read, match, now) for i, (read, match) in enumerate(items) if into[i] is None
+    ]
+    new = iter(zip(_insert_hits(session, rows), rows, strict=True))
+    out = []
+    for i, (read, _) in enumerate(items):
+        hit_id = into[i]
+        if hit_id is None:  # a new hit, built from the row it was stored from (no reload)
+            new_id, row = next(new)
+            out.append(HitOutcome(Hit(id=new_id, **row), created=True, alert=True))
+            continue
+        existing = session.get(Hit, hit_id)
+        assert existing is not None  # found in this transaction, under its lock order
+        append_sighting(session, hit=existing, read=read, now=now)
+        out.append(HitOutcome(existing, created=False, alert=False))
+    return out
+
+
+def _foldable_many(
+    session: Session,
+    items: list[tuple[PlateRead, Match]],
+    keys: list[tuple[int, str, str]],
+    now: datetime,
+    rules: FoldRules,
+) -> list[int | None]:
+    """:func:`_foldable`'s answer (a live pass) for each item, in one query: the newest hit
+    of the item's entry, camera and plate whose time overlaps the pass within the window."""
+    if rules.dedup_window_s <= 0 or not items:
+        return [None] * len(items)
+    window = timedelta(seconds=rules.dedup_window_s)
+    stmt = select(Hit.id, Hit.entry_id, Hit.camera_id, Hit.plate, Hit.observed_at,
+                  Hit.last_seen_at).where(
+        tuple_(Hit.entry_id, Hit.camera_id, Hit.plate).in_(sorted(set(keys))),
+        Hit.last_seen_at >= min(r.observed_at for r, _ in items) - window,
+        Hit.observed_at <= max(r.last_seen_at for r, _ in items) + window,
+        Hit.historical.is_(False),
+        _quiet(now, rules.realert_after_s),
+    )
+    found: dict[tuple[int, str, str], list[Any]] = {}
+    for row in session.execute(stmt):
+        found.setdefault((row.entry_id, row.camera_id, row.plate), []).append(row)
+    out: list[int | None] = []
+    for (read, _), key in zip(items, keys, strict=True):
+        fits = [
+            h.id for h in found.get(key, ())
+            if h.last_seen_at >= read.observed_at - window
+            and h.observed_at <= read.last_seen_at + window
+        ]
+        out.append(max(fits, default=None))
+    return out
+
+
+def _insert_hits(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert hit rows in one statement; their ids, in the rows' order."""
+    if not rows:
+        return []
+    stmt = insert(Hit.__table__).returning(  # type: ignore[arg-type]
+        Hit.__table__.c.id, sort_by_parameter_order=True
+    )
+    return [int(r[0]) for r in session.execute(stmt, rows)]
 
 
 def _hit_of_read(session: Session, read_id: int, entry_id: int) -> Hit | None:
@@ -151,37 +227,51 @@ def append_sighting(session: Session, *, hit: Hit, read: PlateRead, now: datetim
 
 
 def _new_hit(read: PlateRead, match: Match, now: datetime, *, historical: bool) -> Hit:
+    return Hit(**_hit_row(read, match, now, historical=historical))
+
+
+def _hit_row(
+    read: PlateRead, match: Match, now: datetime, *, historical: bool = False
+) -> dict[str, Any]:
+    """Every column of a new hit but its id (write-once evidence: the read's images and the
+    entry's facts as they were matched)."""
     entry = match.entry
-    return Hit(
-        read_id=read.id,
-        entry_id=entry.entry_id,
-        hotlist_id=entry.hotlist_id,
-        camera_id=read.camera_id,
-        plate=read.plate,
-        entry_plate=entry.plate,
-        hotlist_name=entry.hotlist_name,
-        reason=entry.reason,
-        entry_state=entry.state,
-        case_number=entry.case_number,
-        entry_description=entry.description,
-        entry_expires_at=entry.expires_at,
-        priority=entry.priority,
-        match_type=match.match_type,
-        distance=match.distance,
-        score=match.llr,
-        diff=[list(d) for d in match.diff] or None,
-        needs_confirmation=match.needs_confirmation,
-        historical=historical,
-        status=HitStatus.NEW.value,
-        occurrences=1,
-        snapshot_path=read.snapshot_path,
-        crop_path=read.crop_path,
-        read_confidence=read.confidence,
-        observed_at=read.observed_at,
-        last_seen_at=read.last_seen_at,
-        created_at=now,
-        updated_at=now,
-    )
+    return {
+        "read_id": read.id,
+        "entry_id": entry.entry_id,
+        "hotlist_id": entry.hotlist_id,
+        "camera_id": read.camera_id,
+        "plate": read.plate,
+        "entry_plate": entry.plate,
+        "hotlist_name": entry.hotlist_name,
+        "reason": entry.reason,
+        "entry_state": entry.state,
+        "case_number": entry.case_number,
+        "entry_description": entry.description,
+        "entry_expires_at": entry.expires_at,
+        "priority": entry.priority,
+        "match_type": match.match_type,
+        "distance": match.distance,
+        "score": match.llr,
+        "diff": [list(d) for d in match.diff] or None,
+        "needs_confirmation": match.needs_confirmation,
+        "historical": historical,
+        "status": HitStatus.NEW.value,
+        "status_by": None,
+        "status_at": None,
+        "reject_reason": None,
+        "reject_text": None,
+        "visually_confirmed": False,
+        "occurrences": 1,
+        "snapshot_path": read.snapshot_path,
+        "crop_path": read.crop_path,
+        "read_confidence": read.confidence,
+        "confirm_requested_by": None,
+        "observed_at": read.observed_at,
+        "last_seen_at": read.last_seen_at,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _alerts_on_historical(session: Session, hit: Hit) -> bool:

@@ -6,7 +6,9 @@ Videos: every final read of a clip is assigned to the clip's most similar labell
 detected when it got at least one read, ``exact_accuracy`` is the share of passes whose reads are
 all exactly right (a pass with no read or with an extra wrong read fails), and ``reads_per_pass``
 is the number of reads per labelled pass (1.0 is ideal; a per-frame reader gets one per frame);
-``read_accuracy`` is the share of all reads that are exactly right.
+``read_accuracy`` is the share of all reads that are exactly right; ``false_reads`` counts the
+reads that are not even a misread of a labelled plate of their clip (less than half their
+characters in common: a sign, an overlay, another vehicle).
 """
 
 from __future__ import annotations
@@ -128,12 +130,13 @@ def score_videos(labels: Sequence[PassLabel], reads: dict[Path, list[str]]) -> d
     for label in labels:
         by_file[label.file].append(label)
     assigned: dict[int, list[str]] = defaultdict(list)
-    total_reads = 0
+    total_reads = false_reads = 0
     for file, passes in by_file.items():
         for text in reads.get(file, []):
             total_reads += 1
             best = max(passes, key=lambda p: text_similarity(p.plate, text))
             assigned[id(best)].append(text)
+            false_reads += text_similarity(best.plate, text) < 0.5
     exact = folded = detected = 0
     right_reads = sum(t == p.plate for p in labels for t in assigned.get(id(p), []))
     for label in labels:
@@ -149,4 +152,6 @@ def score_videos(labels: Sequence[PassLabel], reads: dict[Path, list[str]]) -> d
         "detection_recall": round(detected / n, 4),
         "reads_per_pass": round(total_reads / n, 3),
         "read_accuracy": round(right_reads / max(total_reads, 1), 4),  # share of reads exact
+        "reads": total_reads,
+        "false_reads": false_reads,
     }

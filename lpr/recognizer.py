@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import cv2
 import numpy as np
 
-from lpr import bundle, formats
+from lpr import bundle, formats, zoom
 from lpr.ocr import OcrEnsemble, OcrModel, SlotProbs, top_k
 from lpr.prior import Decoder
 from rtcc.config import LprSettings
@@ -65,10 +65,10 @@ def session_options(threads: int) -> ort.SessionOptions:
 
 
 def detection_floor(settings: LprSettings) -> float:
-    """The lowest detection confidence a recognizer looks at (the rescue threshold if lower)."""
-    rescue = settings.detector_rescue_threshold
-    main = settings.detector_conf_threshold
-    return main if rescue is None else min(main, rescue)
+    """The lowest detection confidence a recognizer looks at (the rescue threshold or the
+    second look's floor if lower)."""
+    floors = (settings.detector_rescue_threshold, settings.zoom_floor)
+    return min([settings.detector_conf_threshold, *[f for f in floors if f is not None]])
 
 
 def load_detector(settings: LprSettings, conf: float | None = None) -> Any:
@@ -151,11 +151,12 @@ class FastAlprRecognizer:
         self.rules = formats.rules_for(settings.regions)
         self.decoder = Decoder(self.rules, settings.format_prior_weight, settings.format_margin)
         self.masks = [np.asarray(m, dtype=np.float32).reshape(-1, 1, 2) for m in settings.masks]
+        self.input_side = int(getattr(self.detector, "img_size", (416, 416))[0])
 
-    def detect(self, frame: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
-        height, width = frame.shape[:2]
-        boxes = []
-        for det in self.detector.predict(frame):
+    def _boxes(self, image: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
+        height, width = image.shape[:2]
+        out = []
+        for det in self.detector.predict(image):
             bb = det.bounding_box
             box = (
                 max(int(bb.x1), 0),
@@ -163,9 +164,28 @@ class FastAlprRecognizer:
                 min(int(bb.x2), width),
                 min(int(bb.y2), height),
             )
-            if box[2] - box[0] < 4 or box[3] - box[1] < 4 or _in_masks(box, self.masks):
+            out.append((box, float(det.confidence)))
+        return sorted(out, key=lambda bc: -bc[1])
+
+    def detect(self, frame: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
+        """Plate boxes at the detector threshold, weak ones confirmed by a second look, and
+        weak ones down to the rescue threshold (kept later only if their read is sure)."""
+        s = self.settings
+        main, rescue = s.detector_conf_threshold, s.detector_rescue_threshold
+        keep_floor = main if rescue is None else min(rescue, main)
+        size, looks = (frame.shape[1], frame.shape[0]), 0
+        boxes: list[tuple[tuple[int, int, int, int], float]] = []
+        for box, conf in self._boxes(frame):
+            weak = s.zoom_floor is not None and s.zoom_floor <= conf < main
+            if weak and looks < s.zoom_max_boxes and zoom.window(box, size, self.input_side):
+                looks += 1
+                seen = zoom.second_look(frame, box, self._boxes, self.input_side, main)
+                box, conf = seen if seen is not None else (box, conf)
+            if conf < keep_floor or box[2] - box[0] < 4 or box[3] - box[1] < 4:
                 continue
-            boxes.append((box, float(det.confidence)))
+            if _in_masks(box, self.masks) or any(zoom.same_place(box, b) for b, _ in boxes):
+                continue
+            boxes.append((box, conf))
         return boxes
 
     def observe(

@@ -8,13 +8,16 @@ A directory that cannot be created or written raises ``ConfigError`` naming it (
 CLI) instead of failing with a traceback deep inside the first write.
 
 :func:`write_atomic` is how a file in it is written: all or nothing, so a full disk or a crash
-never leaves an empty, cut-off or temporary file, nor spoils the file it was replacing.
+never leaves an empty, cut-off or temporary file, nor spoils the file it was replacing. A
+process killed mid-write (a camera worker under ``kill -9``) does leave its temporary file;
+:func:`sweep_temp_files` removes such leftovers at the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -27,6 +30,9 @@ SUBDIRS = ("media", "video", "live")
 # Worker messages waiting for the database (``rtcc.runtime.spool``; retention reads its size).
 INGEST_SPOOL = Path("spool") / "ingest.sqlite"
 _PROBE = ".rtcc-write-probe"
+# The temporary files of :func:`write_atomic` (``tempfile.mkstemp``: 8 random characters).
+TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+STALE_TEMP_S = 60.0  # no write takes this long: an older temporary file's writer is gone
 
 
 def make_private_umask() -> int:
@@ -74,6 +80,27 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
     if durable:
         _sync_folder(path.parent)
+
+
+def sweep_temp_files(folder: Path, *, now: float, min_age_s: float = STALE_TEMP_S) -> int:
+    """Remove the temporary files of :func:`write_atomic` under ``folder`` (all depths) last
+    modified more than ``min_age_s`` before ``now`` (epoch seconds): leftovers of a writer
+    killed mid-write. Nothing else is touched, not even a file named alike but younger (a write
+    in progress). How many were removed; a missing folder has none."""
+    removed = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            if TEMP_NAME.match(name) is None:
+                continue
+            path = Path(root) / name
+            try:
+                info = path.lstat()
+                if not path.is_symlink() and now - info.st_mtime > min_age_s:
+                    path.unlink()
+                    removed += 1
+            except OSError:  # gone meanwhile (renamed into place), or not ours to remove
+                continue
+    return removed
 
 
 def _sync_folder(folder: Path) -> None:

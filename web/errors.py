@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rtcc.errors import RtccError, StorageFullError
 from rtcc.storage import is_disk_full
+from web.looks import look_recorder
 
 STORAGE_FULL = "the server's storage is full: nothing was saved; try again once space is freed"
 
@@ -35,15 +39,44 @@ ERROR_SCHEMA = {
 }
 
 
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+STORAGE_FULL_RESPONSE = {
+    "description": "storage_full: the disk (of the data folder or the database) is full; "
+    "nothing was saved",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def may_write(route: APIRoute, method: str) -> bool:
+    """Whether an operation writes, so a full disk can refuse it (507): every change, and every
+    look at personal data (its audit entry is committed first; an image may be fetched from
+    another instance and kept)."""
+    return method in WRITING_METHODS or _depends_on(route.dependant, look_recorder)
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
 def document_errors(app: FastAPI) -> None:
-    """Make the OpenAPI schema describe 422 bodies as they really are (``ERROR_SCHEMA``)."""
+    """Make the OpenAPI schema describe 422 bodies as they really are (``ERROR_SCHEMA``), and
+    list the 507 ``storage_full`` answer on every operation that writes (``may_write``)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = generate()
-        components = schema.get("components", {}).get("schemas", {})
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
         if "HTTPValidationError" in components:
             components["HTTPValidationError"] = ERROR_SCHEMA
+        components["Error"] = ERROR_SCHEMA
+        paths = schema.get("paths", {})
+        for route in app.routes:
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            for method in route.methods or ():
+                operation = paths.get(route.path_format, {}).get(method.lower())
+                if operation is not None and may_write(route, method):
+                    operation.setdefault("responses", {})["507"] = STORAGE_FULL_RESPONSE
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

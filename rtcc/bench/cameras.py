@@ -57,6 +57,12 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
         default=None,
         help="gated mode: models per camera or one service per host (default: lpr.detector)",
     )
+    p.add_argument(
+        "--detector-processes",
+        type=int,
+        default=None,
+        help="shared detector: processes in the pool (default: lpr.detector_processes)",
+    )
     p.add_argument("--model-dir", type=Path, default=None, help="offline model bundle")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run)
@@ -192,11 +198,14 @@ def _collect(
 def _run(args: argparse.Namespace) -> int:
     if not 0 < args.duty <= 1 or args.cameras < 1 or args.seconds <= 0:
         raise InvalidInputError("need 0 < --duty <= 1, --cameras >= 1, --seconds > 0")
+    if args.detector_processes is not None and not 1 <= args.detector_processes <= 64:
+        raise InvalidInputError("--detector-processes: need 1 to 64")
     settings: Settings = load_settings(getattr(args, "config", None))
     lpr = settings.lpr.model_copy(
         update={
             "model_dir": args.model_dir or settings.lpr.model_dir,
             "detector": args.detector or settings.lpr.detector,
+            "detector_processes": args.detector_processes or settings.lpr.detector_processes,
         }
     )
     modes = ["gated", "naive"] if args.mode == "both" else [args.mode]
@@ -313,6 +322,8 @@ def _measure(
         sup.stop()
     result = _summary(mode, args, w, cams, base, (cpu1 - cpu0) / (t1 - t0))
     result["detector"] = lpr.detector
+    if lpr.detector == "shared":
+        result["detector_processes"] = lpr.detector_processes
     result["rss_mb_per_camera"] = round(rss_mb / n, 1)
     result["pss_mb_per_camera"] = round(pss_mb / n, 1)
     return result

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+import yaml
+from pydantic import ValidationError
 
 from lpr import evaluation as ev
 from lpr.pipeline import ReadPipeline
@@ -39,6 +41,14 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--model-dir", type=Path, default=None, help="model bundle (default: config)")
     p.add_argument("--stride", type=int, default=1, help="videos: analyse every Nth frame")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--compare", action="append", default=[], metavar="KEY=VALUE",
+        help="also run ours with lpr.KEY=VALUE (repeatable), e.g. zoom_floor=0.1",
+    )
+    p.add_argument(
+        "--unlabelled", action="append", default=[], type=Path, metavar="VIDEO",
+        help="videos: also count the reads on this clip without labels (repeatable)",
+    )
     p.add_argument(
         "--hotlist-size", type=int, default=0,
         help="plant the labels in a random hotlist of N entries; add hit_recall/false_hit_rate",
@@ -93,15 +103,54 @@ def _image(path: Path) -> np.ndarray:
     return img
 
 
+def variant(settings: LprSettings, spec: str) -> LprSettings:
+    """``settings`` with one ``KEY=VALUE`` of ``--compare`` applied (VALUE as YAML, so
+    ``null``, numbers and lists work) and validated like the config file."""
+    key, sep, raw = spec.partition("=")
+    if not sep or not key.strip():
+        raise InvalidInputError(f"--compare {spec!r}: expected KEY=VALUE", field="compare")
+    try:
+        value = yaml.safe_load(raw)
+        return LprSettings.model_validate(settings.model_dump() | {key.strip(): value})
+    except (yaml.YAMLError, ValidationError) as exc:
+        msg = str(exc).splitlines()[0] if isinstance(exc, yaml.YAMLError) else _first_error(exc)
+        raise InvalidInputError(f"--compare {spec!r}: {msg}", field="compare") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+
+
+class Clock:
+    """Wall and CPU (process) time of each input; CPU time is what a frame costs the host
+    whatever else runs on it."""
+
+    def __init__(self) -> None:
+        self.ms: list[float] = []
+        self.cpu_ms: list[float] = []
+
+    def __enter__(self) -> Clock:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ms.append((time.perf_counter() - self._wall) * 1000)
+        self.cpu_ms.append((time.process_time() - self._cpu) * 1000)
+
+    def figures(self) -> dict[str, float]:
+        cpu = round(sum(self.cpu_ms) / len(self.cpu_ms), 2) if self.cpu_ms else 0.0
+        return ev.timing(self.ms) | {"cpu_ms_mean": cpu}
+
+
 def run_images(labels: list[ev.ImageLabel], reader: Reader) -> dict[str, Any]:
     images = [_image(label.file) for label in labels]
     reader(images[0])  # warm-up
-    reads, ms = [], []
+    reads, clock = [], Clock()
     for img in images:
-        start = time.perf_counter()
-        reads.append(reader(img))
-        ms.append((time.perf_counter() - start) * 1000)
-    return ev.score_images(labels, reads) | ev.timing(ms)
+        with clock:
+            reads.append(reader(img))
+    return ev.score_images(labels, reads) | clock.figures()
 
 
 def _frames(path: Path, stride: int) -> tuple[list[np.ndarray], float]:
@@ -121,76 +170,83 @@ def _frames(path: Path, stride: int) -> tuple[list[np.ndarray], float]:
     return frames, fps / stride
 
 
+FrameReader = Callable[[Path, Clock], list[str]]
+
+
 def run_videos(
-    labels: list[ev.PassLabel],
-    frame_reader: Callable[[Path], tuple[list[str], list[float]]],
+    labels: list[ev.PassLabel], frame_reader: FrameReader, unlabelled: Sequence[Path] = ()
 ) -> dict[str, Any]:
     reads: dict[Path, list[str]] = {}
-    ms: list[float] = []
+    clock = Clock()
     for file in dict.fromkeys(label.file for label in labels):
-        texts, times = frame_reader(file)
-        reads[file] = texts
-        ms.extend(times)
-    return ev.score_videos(labels, reads) | ev.timing(ms)
+        reads[file] = frame_reader(file, clock)
+    result: dict[str, Any] = ev.score_videos(labels, reads) | clock.figures()
+    if unlabelled:  # no labels: every read is listed, to be judged by eye (signs, overlays)
+        texts = [t for file in unlabelled for t in frame_reader(file, Clock())]
+        result |= {"unlabelled_reads": len(texts), "unlabelled_texts": sorted(texts)}
+    return result
 
 
-def pipeline_video(settings: LprSettings, recognizer: Any, stride: int) -> Callable[..., Any]:
-    def run(file: Path) -> tuple[list[str], list[float]]:
+def pipeline_video(settings: LprSettings, recognizer: Any, stride: int) -> FrameReader:
+    def run(file: Path, clock: Clock) -> list[str]:
         frames, fps = _frames(file, stride)
         pipeline = ReadPipeline(recognizer, settings, key_prefix=file.stem)
         t0 = datetime(2026, 1, 1, tzinfo=UTC)
-        finals, ms = [], []
+        finals = []
         for i, frame in enumerate(frames):
-            start = time.perf_counter()
-            out = pipeline.process(frame, t0 + timedelta(seconds=i / fps))
-            ms.append((time.perf_counter() - start) * 1000)
+            with clock:
+                out = pipeline.process(frame, t0 + timedelta(seconds=i / fps))
             finals += [r.record.plate for r in out if r.record.status == "final"]
         end = t0 + timedelta(seconds=len(frames) / fps + settings.track_gap_s + 1)
         finals += [r.record.plate for r in pipeline.flush(end) if r.record.status == "final"]
-        return finals, ms
+        return finals
 
     return run
 
 
-def per_frame_video(reader: Reader, stride: int) -> Callable[..., Any]:
-    def run(file: Path) -> tuple[list[str], list[float]]:
+def per_frame_video(reader: Reader, stride: int) -> FrameReader:
+    def run(file: Path, clock: Clock) -> list[str]:
         frames, _ = _frames(file, stride)
-        texts, ms = [], []
+        texts = []
         for frame in frames:
-            start = time.perf_counter()
-            texts += [t for t, _ in reader(frame)]
-            ms.append((time.perf_counter() - start) * 1000)
-        return texts, ms
+            with clock:
+                texts += [t for t, _ in reader(frame)]
+        return texts
 
     return run
+
+
+def measure_ours(args: argparse.Namespace, settings: LprSettings) -> dict[str, Any]:
+    recognizer = build_recognizer(settings)
+    if args.video:
+        vlabels = ev.load_pass_labels(args.labels)
+        reader = pipeline_video(settings, recognizer, args.stride)
+        return run_videos(vlabels, reader, args.unlabelled)
+    ilabels = ev.load_image_labels(args.labels)
+    if not ilabels:
+        raise InvalidInputError(f"{args.labels}: no rows", field="labels")
+    return run_images(ilabels, lambda frame: [(o.text, o.box) for o in recognizer.recognize(frame)])
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     settings = lpr_settings(args)
-    recognizer = build_recognizer(settings)
-
-    def ours(frame: np.ndarray) -> list[tuple[str, tuple[int, int, int, int]]]:
-        return [(o.text, o.box) for o in recognizer.recognize(frame)]
-
-    if args.video:
-        vlabels = ev.load_pass_labels(args.labels)
-        result = run_videos(vlabels, pipeline_video(settings, recognizer, args.stride))
-        if args.baseline:
-            base = baseline_reader(settings)
+    variants = {spec: variant(settings, spec) for spec in args.compare}  # bad specs fail first
+    result = measure_ours(args, settings)
+    if args.baseline:
+        base = baseline_reader(settings)
+        if args.video:
+            vlabels = ev.load_pass_labels(args.labels)
             result["baseline"] = run_videos(vlabels, per_frame_video(base, args.stride))
-    else:
-        ilabels = ev.load_image_labels(args.labels)
-        if not ilabels:
-            raise InvalidInputError(f"{args.labels}: no rows", field="labels")
-        result = run_images(ilabels, ours)
-        if args.baseline:
-            result["baseline"] = run_images(ilabels, baseline_reader(settings))
+        else:
+            result["baseline"] = run_images(ev.load_image_labels(args.labels), base)
+    if variants:
+        result["variants"] = {spec: measure_ours(args, v) for spec, v in variants.items()}
     return result
 
 
 def _print(result: dict[str, Any]) -> None:
     base = result.get("baseline")
-    keys = [k for k in result if k != "baseline"]
+    keys = [k for k in result if k not in ("baseline", "variants", "unlabelled_texts")]
     print(f"{'metric':<18}{'ours':>10}" + (f"{'baseline':>10}{'ratio':>8}" if base else ""))
     for key in keys:
         line = f"{key:<18}{result[key]:>10}"
@@ -199,11 +255,16 @@ def _print(result: dict[str, Any]) -> None:
             ratio = f"{result[key] / b:.2f}" if b else "-"
             line += f"{b:>10}{ratio:>8}"
         print(line)
+    for spec, figures in result.get("variants", {}).items():
+        shown = {k: v for k, v in figures.items() if k != "unlabelled_texts"}
+        print(f"with {spec}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.stride < 1:
         raise InvalidInputError("--stride must be at least 1", field="stride")
+    if args.unlabelled and not args.video:
+        raise InvalidInputError("--unlabelled needs --video", field="unlabelled")
     result = measure(args)
     if args.hotlist_size:
         from rtcc.bench.hotlist_lpr import for_lpr_args

@@ -55,12 +55,22 @@ class LprSettings(Section):
     # region format (unless the OCR is sure of a region without rules here). None: off.
     detector_rescue_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     rescue_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    # Second look: a detection between zoom_floor and detector_conf_threshold that is small in
+    # the detector's input is looked at again on a crop around it scaled up to the detector's
+    # input, and kept (with the second look's box) only when that finds a plate there at
+    # detector_conf_threshold; at most zoom_max_boxes per frame. None: off.
+    zoom_floor: float | None = Field(default=None, ge=0.0, le=1.0)
+    zoom_max_boxes: int = Field(default=2, ge=1, le=16)
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     min_length: int = Field(default=2, ge=1, le=12)
     threads: int = Field(default=1, ge=1, le=64)
     # per_camera: every camera worker loads its own models; shared: one detector service per
     # host (models loaded once, lpr.threads intra-op threads, OCR batched across cameras).
-    detector: Literal["per_camera", "shared"] = "per_camera"
+    # shared is the default: models once per host (about half the memory per camera) and fair
+    # degradation across cameras; per_camera suits a host with one or two cameras.
+    detector: Literal["per_camera", "shared"] = "shared"
+    # shared: how many detector processes (each with its own models) serve the host's cameras.
+    detector_processes: int = Field(default=1, ge=1, le=64)
     regions: list[str] = Field(default_factory=lambda: ["us"])
     drop_unformatted: bool = False
     # Each plate crop is read once per padding (share of the box width added on each side);

@@ -130,20 +130,34 @@ def hit_events(
 ) -> list[Event]:
     """Record what ``read`` matching ``matches`` means for the hits; their events.
     (``new_read``: inserted in this transaction, see ``sightings.record``.)"""
-    rules = services.settings.matching
-    fold = sightings.FoldRules(rules.dedup_window_s, rules.realert_after_s)
-    events: list[Event] = []
-    for match in matches:
-        got = sightings.record(
-            session, read=read, match=match, now=now, rules=fold, new_read=new_read
+    fold = fold_rules(services)
+    return [
+        outcome_event(
+            session,
+            read,
+            match,
+            sightings.record(
+                session, read=read, match=match, now=now, rules=fold, new_read=new_read
+            ),
         )
-        if got.created:
-            entry, hotlist = match.entry, match.entry.hotlist
-            fields = NewHitEvent.fields_of(got.hit, read, entry=entry, hotlist=hotlist)
-            events.append(NewHitEvent(**fields, alert=got.alert))
-        else:
-            events.append(HitUpdatedEvent.load(session, got.hit))
-    return events
+        for match in matches
+    ]
+
+
+def fold_rules(services: Services) -> sightings.FoldRules:
+    rules = services.settings.matching
+    return sightings.FoldRules(rules.dedup_window_s, rules.realert_after_s)
+
+
+def outcome_event(
+    session: Session, read: PlateRead, match: Match, got: sightings.HitOutcome
+) -> Event:
+    """The event of what a read did to the hits: a new hit, or the hit it folded into."""
+    if got.created:
+        entry, hotlist = match.entry, match.entry.hotlist
+        fields = NewHitEvent.fields_of(got.hit, read, entry=entry, hotlist=hotlist)
+        return NewHitEvent(**fields, alert=got.alert)
+    return HitUpdatedEvent.load(session, got.hit)
 
 
 def stale_preview(session: Session, msg: ReadMessage) -> bool:

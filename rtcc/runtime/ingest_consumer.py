@@ -53,6 +53,10 @@ class IngestConsumer:
         self.hits = 0
         self.bulk_stored = 0  # of ``stored``, by a batch's multi-row insert
         self.photos = 0  # read photos written here, sent by the node that took them
+        # ... and put in the media bucket for the other API instances (media_relay)
+        self.shared = media_relay.SharedMedia(
+            conn, retention=services.settings.retention, clock=services.clock
+        )
         self.lag_s = 0.0  # store time minus the last stored read's last sighting
         self._psub: Any = None
         self._stop = threading.Event()
@@ -128,7 +132,9 @@ class IngestConsumer:
         if not reads or self._stop.is_set():
             return
         try:
-            self.photos += media_relay.keep(self.s.settings.data_dir, media)
+            self.photos += self.shared.keep(
+                self.s.settings.data_dir, media, [read for _, read, _ in reads]
+            )
             done = self.store_reads([(mid, read) for mid, read, _ in reads])
         except Exception:  # noqa: BLE001 - find the message at fault one by one
             log.warning(
@@ -173,7 +179,7 @@ class IngestConsumer:
         if not isinstance(worker_msg, ReadMessage):
             self.ingestor.handle(worker_msg)  # segments are idempotent already
             return
-        self.photos += media_relay.keep(self.s.settings.data_dir, photos)
+        self.photos += self.shared.keep(self.s.settings.data_dir, photos, [worker_msg])
         self.store_reads([(message_id, worker_msg)])
 
     def store_reads(self, reads: list[tuple[str, ReadMessage]]) -> bool:
@@ -225,6 +231,7 @@ class IngestConsumer:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(20.0)
+        self.shared.flush(10.0)  # photos still being put in the media bucket
 
 
 def _message_id(msg: Any) -> str:

@@ -10,18 +10,44 @@ console's ``/media/…`` links work on every API instance that shares that folde
 Photos are evidence and written once: a file already there (a redelivery, or a hub that shares
 its data folder with the node) is left as it is. A path that is not a JPEG under ``media/`` is
 refused (logged, never written).
+
+**Every API instance serves every photo** (each has its own data folder): the ingest that
+stores a read also puts its photos into the JetStream object store ``<prefix>_media``
+(:class:`SharedMedia`, in the background: a slow bucket never delays a read or a hit), and an
+instance asked for a photo it lacks fetches it from there and keeps it, written once and
+atomically (:func:`fetch_missing`). Retention stays honest by the bucket's lifetime, not by
+deletions: objects expire ``max_age`` after they were put, and only photos of reads at most
+``max_lateness`` old when stored are put, so no copy in the bucket outlives the shortest read
+retention (:func:`lifetime`). Copies kept by an instance are files without a row once their
+read is deleted, and that instance's retention removes them as orphans.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+from nats.js.api import ObjectStoreConfig, StorageType
+from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
+from nats.js.object_store import ObjectStore
 
 from cameras.messages import ReadMessage
 from rtcc import datadir
+from rtcc.bus.connection import BusUnavailableError, NatsConnection
+from rtcc.clock import Clock
+from rtcc.config import RetentionSettings
+from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
 SUFFIXES = {".jpg", ".jpeg"}
+DAY = 86400.0
+MAX_PENDING = 32  # batches of photos being put at once; the ingest waits beyond that
 
 
 def media_path(data_dir: Path, rel: str) -> Path | None:
@@ -78,3 +104,172 @@ def keep(data_dir: Path, media: dict[str, bytes]) -> int:
         datadir.write_atomic(path, data)
         written += 1
     return written
+
+
+# --- shared across API instances: the media bucket ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    max_age_s: float  # the bucket's TTL: an object expires this long after it was put
+    max_lateness_s: float  # a read older than this when stored: its photos are not put
+
+
+def lifetime(retention: RetentionSettings) -> Lifetime:
+    """How long the bucket keeps a photo: never past the shortest read retention (plain or
+    hit reads). A read's photos are put at most ``max_lateness_s`` after it was made and kept
+    ``max_age_s``; the two add up to that retention. A hit read kept longer, or a held one,
+    keeps its photo where it was stored and wherever it was fetched, not in the bucket."""
+    shortest = min(retention.days_of("plate_reads"), retention.days_of("hit_reads")) * DAY
+    late = min(DAY, shortest / 2)
+    return Lifetime(max_age_s=shortest - late, max_lateness_s=late)
+
+
+def bucket_name(conn: NatsConnection) -> str:
+    return f"{conn.settings.subject_prefix}_media"
+
+
+class SharedMedia:
+    """The media bucket on a NATS connection: photos put by the ingest, fetched by the API."""
+
+    def __init__(
+        self, conn: NatsConnection, *, retention: RetentionSettings, clock: Clock
+    ) -> None:
+        self.conn, self.clock = conn, clock
+        self.name = bucket_name(conn)
+        self.life = lifetime(retention)
+        self._store: ObjectStore | None = None
+        self._pending: deque[Future[None]] = deque()
+        self.shared = 0  # photos put
+        self.failed = 0  # photos that could not be put (logged)
+
+    async def bucket(self) -> ObjectStore:
+        """The bucket, made on first use, its TTL set to :func:`lifetime` (shortened at once
+        when the retention policy was shortened)."""
+        if self._store is not None:
+            return self._store
+        js = self.conn.jetstream()
+        try:
+            store = await js.object_store(self.name)
+        except BucketNotFoundError:
+            config = ObjectStoreConfig(
+                description="read photos, for every API instance (rtcc.runtime.media_relay)",
+                ttl=self.life.max_age_s,
+                storage=StorageType.FILE,
+            )
+            store = await js.create_object_store(self.name, config=config)
+        else:
+            info = await js.stream_info(f"OBJ_{self.name}")
+            if abs((info.config.max_age or 0.0) - self.life.max_age_s) > 1.0:
+                await js.update_stream(replace(info.config, max_age=self.life.max_age_s))
+                log.info("media bucket %s: TTL set to %g s", self.name, self.life.max_age_s)
+        self._store = store
+        return store
+
+    def sharable(self, media: dict[str, bytes], reads: Iterable[ReadMessage]) -> dict[str, bytes]:
+        """The photos of ``reads`` (among ``media``) recent enough to be put."""
+        now = self.clock.now()
+        out: dict[str, bytes] = {}
+        for msg in reads:
+            if (now - msg.record.first_seen).total_seconds() > self.life.max_lateness_s:
+                continue
+            for rel in (msg.snapshot_path, msg.crop_path):
+                if rel is not None and rel in media:
+                    out[rel] = media[rel]
+        return out
+
+    def keep(self, data_dir: Path, media: dict[str, bytes], reads: Iterable[ReadMessage]) -> int:
+        """:func:`keep` here, then put the reads' photos into the bucket in the background;
+        how many were written here."""
+        written = keep(data_dir, media)
+        if photos := self.sharable(media, reads):
+            self.share(photos)
+        return written
+
+    def share(self, photos: dict[str, bytes]) -> None:
+        """Put ``photos`` (relative path -> bytes) in the background, each once; beyond
+        ``MAX_PENDING`` batches in flight, wait for the oldest first."""
+        while len(self._pending) >= MAX_PENDING:
+            try:
+                self._pending.popleft().result(30.0)
+            except Exception:  # noqa: BLE001 - counted and logged by _put_all
+                continue
+        while self._pending and self._pending[0].done():
+            self._pending.popleft()
+        self._pending.append(self.conn.submit(self._put_all(photos)))
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait for the photos being put (tests, and a consumer that stops)."""
+        while self._pending:
+            try:
+                self._pending.popleft().result(timeout)
+            except Exception:  # noqa: BLE001 - counted and logged by _put_all
+                continue
+
+    async def _put_all(self, photos: dict[str, bytes]) -> None:
+        try:
+            store = await self.bucket()
+        except Exception as exc:  # noqa: BLE001 - the bus away: these stay on this host
+            self.failed += len(photos)
+            log.warning("media bucket %s unavailable: %r", self.name, exc)
+            return
+        await asyncio.gather(*(self._put(store, rel, data) for rel, data in photos.items()))
+
+    async def _put(self, store: ObjectStore, rel: str, data: bytes) -> None:
+        try:
+            try:
+                await store.get_info(rel)
+                return  # written once: a redelivered read
+            except ObjectNotFoundError:
+                pass
+            await store.put(rel, data)
+            self.shared += 1
+        except Exception as exc:  # noqa: BLE001 - e.g. JetStream storage full: stays here
+            self.failed += 1
+            log.warning("read photo %s not put in %s: %r", rel, self.name, exc)
+
+    async def get(self, rel: str) -> bytes | None:
+        """The bytes of ``rel`` in the bucket (None: not there, or no bucket yet)."""
+        js = self.conn.jetstream()
+        try:
+            store = await js.object_store(self.name)
+            result = await store.get(rel)
+        except (BucketNotFoundError, ObjectNotFoundError):
+            return None
+        return bytes(result.data) if result.data else None
+
+
+def fetch_missing(services: Services, rel: str, *, timeout: float = 15.0) -> Path | None:
+    """Where the photo ``rel`` (a JPEG under ``media/``) is in this instance's data folder,
+    fetched from the media bucket first when it is not there (None: in neither, or no NATS
+    bus). Raises ``BusUnavailableError`` when the bucket cannot be asked, ``OSError`` when the
+    copy cannot be written (a full disk)."""
+    data_dir = services.settings.data_dir
+    path = media_path(data_dir, rel)
+    if path is None or path.is_file():
+        return path
+    shared = shared_media(services)
+    if shared is None:
+        return None
+    try:
+        data = shared.conn.run(shared.get(rel), timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - NATS down or slow: say so, not "absent"
+        raise BusUnavailableError(f"the media bucket cannot be reached: {exc!r}") from None
+    if data is None:
+        return None
+    keep(data_dir, {rel: data})
+    return path
+
+
+def shared_media(services: Services) -> SharedMedia | None:
+    """The bucket on the services' NATS bus (None with the in-process bus)."""
+    conn = _bus_connection(services.bus)
+    if conn is None:
+        return None
+    return SharedMedia(conn, retention=services.settings.retention, clock=services.clock)
+
+
+def _bus_connection(bus: Any) -> NatsConnection | None:
+    from rtcc.bus.natsbus import NatsBus
+
+    return bus.conn if isinstance(bus, NatsBus) else None

@@ -30,12 +30,14 @@ from cameras.relay import PipeRelay
 from cameras.supervisor import CameraSupervisor
 from rtcc import __version__
 from rtcc.bus.connection import NatsConnection
+from rtcc.bus.natsbus import NatsBus
 from rtcc.cluster.kv import ClusterKV, Lease
 from rtcc.cluster.placement import place
 from rtcc.errors import ConfigError
 from rtcc.runtime.camera_specs import worker_spec
 from rtcc.runtime.forwarder import Forwarder
 from rtcc.runtime.services import Services
+from rtcc.runtime.storage import StorageWatcher
 
 log = logging.getLogger(__name__)
 # A lease counts as ours locally for this share of its TTL after the renewal was asked; then
@@ -87,11 +89,21 @@ class Node:
             threading.Thread(target=self._watchdog, name="node-watchdog", daemon=True),
         ]
         self.started_at = time.monotonic()
+        # This host's disk, watched as on an API host; the alerts name the node and go out on
+        # the bus (a bus that only publishes: a node listens to no events).
+        self.storage = StorageWatcher(
+            data_dir=services.settings.data_dir,
+            settings=services.settings.storage,
+            bus=NatsBus(conn, services.settings.bus),
+            clock=services.clock,
+            origin=f"node {node_id}",
+        )
 
     def start(self) -> Node:
         self.conn.run(self.kv.open())
         self.conn.run(self.kv.beat(self.node_id, self.info()))
         self.relay.start()
+        self.storage.start()  # first check now
         for thread in self._threads:
             thread.start()
         return self
@@ -124,8 +136,12 @@ class Node:
             for cid, cam in self._camera_rows().items()
             if place(cid, capacities, pin=cam.pin_node) == self.node_id
         }
+        rows = self._cameras
         for cid in sorted(set(self.running) - desired):
-            self._stop_camera(cid, release=True, why="placed on another node")
+            if cid in rows:  # runs on: the other node announces its state
+                self._stop_camera(cid, release=True, why="placed on another node")
+            else:  # runs nowhere now: its last word is offline, or it shows online forever
+                self._stop_camera(cid, release=True, why="disabled or removed", final=True)
         for cid in sorted(desired & set(self.running)):
             self._follow_changes(cid)
         for cid in sorted(desired - set(self.running)):
@@ -206,12 +222,16 @@ class Node:
         if run is not None and spec is not None:
             run.supervisor.apply([spec], timeout=1.5)
 
-    def _stop_camera(self, cid: str, *, release: bool, why: str) -> None:
+    def _stop_camera(self, cid: str, *, release: bool, why: str, final: bool = False) -> None:
+        """``final``: the camera runs nowhere any more; after everything its worker sent, its
+        status says ``offline`` (the supervisor's own retirement of a camera gone)."""
         with self._lock:
             run = self.running.pop(cid, None)
         if run is None:
             return
         log.warning("node %s: camera %s stopped: %s", self.node_id, cid, why)
+        if final:
+            run.supervisor.apply([], timeout=1.5)
         # Still leased: a clean stop. Lease lost or about to lapse: kill the worker at once.
         run.supervisor.stop(timeout=1.5 if release else 0.2)
         if release and run.lease is not None:
@@ -240,6 +260,7 @@ class Node:
 
     def stop(self) -> None:
         self._stop.set()
+        self.storage.stop()
         for cid in list(self.running):
             self._stop_camera(cid, release=True, why="node stopping")
         for thread in self._threads:

@@ -3,8 +3,9 @@
 Per batch, whatever its size: one insert-or-ignore of the message ids (returning the new ones:
 a redelivered or concurrently stored id is skipped, never an error), one look at which of the
 batch's cameras are mobile, and one insert-or-ignore of the reads that start a new track,
-returning their ids. Matching stays per read, in memory; the reads that hit load back as ORM
-rows (one query) for ``hotlist.sightings``. On PostgreSQL the inserts are pipelined
+returning their ids. Matching stays per read, in memory; the batch's hits are recorded
+together (``sightings.record_new``: one look for hits to fold into, one insert of the new
+ones), from the rows as inserted (no ORM reload). On PostgreSQL the inserts are pipelined
 executions of one prepared statement (psycopg ``executemany(returning=True)``): a multi-row
 ``VALUES`` statement costs more to build and parse than the rows cost to store.
 
@@ -25,10 +26,17 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from cameras.messages import ReadMessage
+from hotlist import sightings
 from hotlist.matcher import Match
 from rtcc.events import Event, ReadEvent
 from rtcc.models import Camera, IngestedMessage, PlateRead
-from rtcc.runtime.ingest import hit_events, read_row, stale_preview, store_read_and_hits
+from rtcc.runtime.ingest import (
+    fold_rules,
+    outcome_event,
+    read_row,
+    stale_preview,
+    store_read_and_hits,
+)
 from rtcc.runtime.services import Services
 
 Key = tuple[str, str]  # (camera id, track key): one plate_read row
@@ -61,7 +69,7 @@ def store_batch(
     rows = [read_row(new[key][1], now=now) for key in sorted(new)]  # one lock order for all
     ids = _insert_ignore(session, PlateRead.__table__, rows, ("id", "camera_id", "track_key"))
     stored = {(cam, track): rid for rid, cam, track in ids}
-    matched: dict[int, list[Match]] = {}
+    hit_reads: list[tuple[PlateRead, Match]] = []
     for row in rows:
         key = (row["camera_id"], row["track_key"])
         i, msg = new[key]
@@ -69,16 +77,16 @@ def store_batch(
             slow.append((i, msg))
             continue
         out.bulk += 1
-        matches = services.matcher.match_read(msg.record, now=now)
-        if matches:
-            matched[stored[key]] = matches
-        else:
-            out.events.append(_read_event(stored[key], row))
-    if matched:
-        for read in session.scalars(select(PlateRead).where(PlateRead.id.in_(matched))):
-            out.events.append(ReadEvent.of(read))
-            hits = hit_events(session, services, read, matched[read.id], now=now, new_read=True)
-            out.events.extend(hits)
+        read = _stored_read(stored[key], row)
+        out.events.append(ReadEvent(**ReadEvent.fields_of(read)))
+        for match in services.matcher.match_read(msg.record, now=now):
+            hit_reads.append((read, match))
+    if hit_reads:
+        got = sightings.record_new(session, items=hit_reads, now=now, rules=fold_rules(services))
+        out.events.extend(
+            outcome_event(session, read, match, outcome)
+            for (read, match), outcome in zip(hit_reads, got, strict=True)
+        )
     for _, msg in sorted(slow, key=lambda item: item[0]):
         if not stale_preview(session, msg):
             out.events.extend(store_read_and_hits(session, services, msg, now=now))
@@ -101,10 +109,10 @@ def claim(
     return fresh
 
 
-def _read_event(read_id: int, row: dict[str, Any]) -> ReadEvent:
-    """The event of a stored row, without building an ORM object for it (that costs five times
-    what the event does)."""
-    return ReadEvent(**ReadEvent.fields_of(cast(PlateRead, SimpleNamespace(id=read_id, **row))))
+def _stored_read(read_id: int, row: dict[str, Any]) -> PlateRead:
+    """A read just inserted from ``row``, as its events and hits see it, without building an
+    ORM object for it (that costs five times what the event does)."""
+    return cast(PlateRead, SimpleNamespace(id=read_id, **row))
 
 
 def _insert_ignore(

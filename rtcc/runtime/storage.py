@@ -4,8 +4,10 @@ Every ``storage.check_interval_s`` (the first check at start) the folder is chec
 (``rtcc.storage.check``). When it leaves the ok state a ``storage_degraded`` system alert is
 published (warning while only under the free-space minimum, critical when full or not writable;
 published again when that changes), and when it is back to ok the same alert with
-``active: false``. Recovery needs nobody: recordings resume by themselves once space is free
-(``cameras.recorder``) and database writes simply succeed again.
+``active: false``. On a camera node (``rtcc node``) the alert names the node (``origin``) and
+reaches the consoles of every API instance over the bus. Recovery needs nobody: recordings
+resume by themselves once space is free (``cameras.recorder``) and database writes simply
+succeed again.
 """
 
 from __future__ import annotations
@@ -33,8 +35,16 @@ class StorageWatcher(PeriodicJob):
     """Publishes a ``storage_degraded`` alert on each change of the data folder's state."""
 
     def __init__(
-        self, *, data_dir: Path, settings: StorageSettings, bus: EventBus, clock: Clock
+        self,
+        *,
+        data_dir: Path,
+        settings: StorageSettings,
+        bus: EventBus,
+        clock: Clock,
+        origin: str | None = None,
     ) -> None:
+        """``origin``: where the folder is, when not on the API host (``node n1``): it begins
+        every alert's message."""
         super().__init__(
             name="storage-watch", interval_s=settings.check_interval_s, first_delay_s=0.0
         )
@@ -42,6 +52,7 @@ class StorageWatcher(PeriodicJob):
         self.min_free_bytes = settings.min_free_mb * MIB
         self.state = StorageState.OK  # as last announced
         self.since: datetime | None = None  # when the current degradation began
+        self.where = f"{origin}: " if origin else ""
 
     def run_once(self) -> StorageStatus:
         status = check(self.data_dir, min_free_bytes=self.min_free_bytes)
@@ -52,21 +63,21 @@ class StorageWatcher(PeriodicJob):
     def _announce(self, status: StorageStatus) -> None:
         now = self.clock.now()
         if status.ok:
-            log.info("storage recovered: %s", status.detail)
+            log.info("%sstorage recovered: %s", self.where, status.detail)
             event = SystemAlertEvent(
                 kind=SystemAlertKind.STORAGE_DEGRADED,
                 severity=severity_of(self.state),
                 active=False,
-                message=f"storage recovered: {status.detail}",
+                message=f"{self.where}storage recovered: {status.detail}",
                 since=now,
             )
         else:
-            log.warning("storage %s: %s", status.state, status.detail)
+            log.warning("%sstorage %s: %s", self.where, status.state, status.detail)
             event = SystemAlertEvent(
                 kind=SystemAlertKind.STORAGE_DEGRADED,
                 severity=severity_of(status.state),
                 active=True,
-                message=f"storage {status.state}: {status.detail}",
+                message=f"{self.where}storage {status.state}: {status.detail}",
                 since=self.since or now,
             )
         self.bus.publish(event)  # a failure leaves the state as it was: announced next pass

@@ -144,3 +144,45 @@ def test_the_real_models_read_the_clip_through_the_shared_service(
     served, _, _ = sup.detector.served()
     assert served > 0
     assert not any(state_is("real", "error", "failed")(m) for m in got.messages)
+
+
+def test_a_pool_of_detector_processes_takes_the_cameras_in_turn(
+    clip: Clip, runs: CameraRuns
+) -> None:
+    pool = DetectorHost(LprSettings(detector_processes=2),
+                        recognizer=replace(SCRIPT, delay_s=0.03))
+    pool.start()
+    try:
+        cams = [_camera(c, clip.path) for c in ("n", "e", "s", "w")]
+        specs = [replace(s, recognizer=pool.client()) for s in runs.specs(cams)]
+        assert len({s.recognizer.address for s in specs}) == 2  # type: ignore[union-attr]
+        sup, got = runs.start(cams, specs=specs)
+        for cam in ("n", "e", "s", "w"):
+            got.wait_for(state_is(cam, "offline"), 60, f"end of file on {cam}")
+        got.pump(0.5)
+        for cam in ("n", "e", "s", "w"):
+            finals = [r.record.plate for r in got.reads(cam) if r.record.status == "final"]
+            assert finals == ["ABC123", "XYZ789"], (cam, finals)
+        each = pool.served_each()
+        assert all(frames > 0 for frames, _, _ in each), each  # both processes served
+        assert pool.served()[0] == sum(frames for frames, _, _ in each)
+    finally:
+        pool.stop()
+
+
+def test_a_dead_detector_process_is_replaced_and_serves_again() -> None:
+    pool = DetectorHost(LprSettings(detector_processes=2), recognizer=SCRIPT)
+    pool.start()
+    try:
+        victim = pool.processes[1]
+        victim.kill()
+        victim.join(10)
+        assert pool.dead()
+        assert pool.start() == [-9]  # only the dead one, with its exit code
+        assert not pool.dead() and pool.processes[0].is_alive()
+        client = replace(pool.client(), connect_timeout_s=30.0)
+        client = replace(client, address=pool.addresses[1])
+        assert client(LprSettings()).recognize(np.zeros((36, 64, 3), np.uint8)) == []
+        assert pool.served_each()[1][0] == 1
+    finally:
+        pool.stop()

@@ -98,13 +98,15 @@ class CameraRuns:
         *,
         recognizer: str | RecognizerFactory = DEFAULT_RECOGNIZER,
         lpr: dict[str, Any] | None = None,
+        specs: list[WorkerSpec] | None = None,
         **supervisor: Any,
     ) -> tuple[CameraSupervisor, Collector]:
-        """Cameras as in the YAML file; ``supervisor`` passes restart-budget settings on."""
+        """Cameras as in the YAML file (or ready ``specs``); ``supervisor`` passes
+        restart-budget settings on."""
         settings = self._settings(lpr)
         sup = CameraSupervisor([], lpr=settings.lpr, data_dir=settings.data_dir,
                                clock=SystemClock(),
-                               specs=self.specs(cameras, recognizer=recognizer, lpr=lpr),
+                               specs=specs or self.specs(cameras, recognizer=recognizer, lpr=lpr),
                                **supervisor)
         sup.start()
         self._started.append(sup)

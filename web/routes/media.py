@@ -1,4 +1,6 @@
-"""Snapshots and crops from the data directory, never anything outside it."""
+"""Snapshots and crops from the data directory, never anything outside it. A photo stored by
+another API instance (its own data folder) is fetched from the media bucket and kept here
+(``rtcc.runtime.media_relay.fetch_missing``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from fastapi.responses import FileResponse
 
 from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError, NotFoundError
+from rtcc.runtime.media_relay import fetch_missing
 from rtcc.schemas.common import file_response
 from web.deps import ServicesDep
 from web.looks import Looks
@@ -28,7 +31,11 @@ def media(path: str, services: ServicesDep, scope: VisibleScope, looks: Looks) -
         raise InvalidInputError("media path leaves the media folder", field="path")
     # Another camera's image, or a file of no known camera: as if absent.
     visibility.require_media(scope, PurePosixPath(target.relative_to(root).as_posix()))
-    if target.suffix.lower() not in {".jpg", ".jpeg"} or not target.is_file():
+    if target.suffix.lower() not in {".jpg", ".jpeg"}:
         raise NotFoundError(f"no media file {path!r}")
+    if not target.is_file():
+        rel = f"media/{target.relative_to(root).as_posix()}"
+        if fetch_missing(services, rel) is None or not target.is_file():
+            raise NotFoundError(f"no media file {path!r}")
     looks.saw("media", target=f"media:{target.relative_to(root).as_posix()}")
     return FileResponse(target, media_type="image/jpeg")

@@ -1,0 +1,56 @@
+"""The 507 ``storage_full`` answer (a full disk, ``web.errors``) is in the OpenAPI document on
+every operation that writes — changes, and looks at personal data, whose audit entry is
+committed first — with the error body it really has, and not on operations that only read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+
+from rtcc.errors import StorageFullError
+from web.errors import STORAGE_FULL
+
+WRITING = {"post", "put", "patch", "delete"}
+
+
+def _spec(api_client: Any) -> dict[str, Any]:
+    resp = api_client("auditor").get("/openapi.json")
+    assert resp.status_code == 200
+    return dict(resp.json())
+
+
+def _with_507(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method, path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if "507" in op.get("responses", {})
+    }
+
+
+def test_every_writing_operation_lists_507_storage_full(api_client: Any) -> None:
+    spec = _spec(api_client)
+    listed = _with_507(spec)
+    writing = {(m, p) for p, ops in spec["paths"].items() for m in ops if m in WRITING}
+    assert len(writing) >= 30 and writing <= listed, sorted(writing - listed)[:5]
+    # Looks at personal data write their audit entry first: a search, a hit, an image.
+    for op in [("get", "/api/reads"), ("get", "/api/hits/{hit_id}"), ("get", "/media/{path}")]:
+        assert op in listed, op
+    # Reads of no personal data write nothing: no 507 there.
+    for op in [("get", "/api/health"), ("get", "/api/meta"), ("get", "/api/cameras")]:
+        assert op in {(m, p) for p, ops in spec["paths"].items() for m in ops}, op
+        assert op not in listed, op
+    response = spec["paths"]["/api/auth/login"]["post"]["responses"]["507"]
+    assert "storage_full" in response["description"]
+
+
+def test_the_documented_507_body_is_the_one_sent(api_client: Any) -> None:
+    spec = _spec(api_client)
+    ref = spec["paths"]["/api/reads"]["get"]["responses"]["507"]["content"]["application/json"]
+    assert ref["schema"] == {"$ref": "#/components/schemas/Error"}
+    root = {"components": spec["components"], "$ref": "#/components/schemas/Error"}
+    validator = jsonschema_rs.validator_for(root)
+    body = StorageFullError(STORAGE_FULL).to_dict()  # what the handler answers with
+    assert body["error"] == "storage_full" and validator.is_valid(body)
+    assert not validator.is_valid({"detail": "no error code"})
