@@ -48,6 +48,14 @@ class _Slot:
     reader: Any = None
 
 
+def _restart_needed(running: WorkerSpec, wanted: WorkerSpec) -> bool:
+    """Whether ``wanted`` differs from ``running`` in anything its worker uses."""
+    if replace(running, camera=wanted.camera) != wanted:
+        return True
+    skip = set(CameraSettings.DESCRIPTIVE)
+    return running.camera.model_dump(exclude=skip) != wanted.camera.model_dump(exclude=skip)
+
+
 @dataclass(frozen=True)
 class Applied:
     """What :meth:`CameraSupervisor.apply` changed (camera ids, sorted)."""
@@ -276,7 +284,10 @@ class CameraSupervisor:
                 return Applied()
             current = dict(self._slots)
             gone = sorted(set(current) - set(wanted))
-            changed = sorted(c for c in set(current) & set(wanted) if current[c].spec != wanted[c])
+            kept = set(current) & set(wanted)
+            changed = sorted(c for c in kept if _restart_needed(current[c].spec, wanted[c]))
+            for cid in kept - set(changed):
+                current[cid].spec = wanted[cid]  # a new name or place: the worker runs on
             new = sorted(set(wanted) - set(current))
             leaving = [(current[c], "disabled") for c in gone]
             self._retire(leaving + [(current[c], None) for c in changed], timeout)

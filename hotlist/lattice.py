@@ -1,44 +1,64 @@
-"""Scoring a hotlist plate against a read's OCR lattice.
+"""Scoring hotlist plates against a read's OCR lattice: the one matching rule.
 
-A read carries, per character, its likeliest characters with probabilities (``CharAlternatives``).
-An entry ``E`` is scored by the log-likelihood ratio
+A read carries, per character, its likeliest characters with probabilities (``CharAlternatives``;
+a read without them is given one from its per-character confidences). ``q_i`` is the read's
+distribution at position ``i``: characters outside the top-k share the leftover mass, never less
+than ``floor``, and each look-alike of a read character (``confusion_groups``) gets at least
+``lookalike_floor``, because the OCR is overconfident exactly there (a sure 0 that was an O).
+``B`` is the background of the read's region (``hotlist.background``), the prior of the plate
+behind a read; ``score`` is the log-likelihood ratio ``log q(E) - log B(E)`` recorded on a hit.
 
-    score(E) = sum_i log q_i(E_i) - log B(E)
+Decision. The read's posterior on a string ``E`` of its length is
+``P(E) = (1 - 2 indel) q(E) B(E) / Z``, ``Z`` summed over the read's likeliest strings and the
+strings one substitution away by a character outside a position's top-k. A string one character
+longer or shorter (the OCR dropped or added one) shares the probability ``indel`` of each kind
+(``indel_posterior``). A listed ``E`` other than the read itself is a hit when
 
-where ``q_i`` is the read's distribution at position ``i`` (characters outside the top-k share
-the leftover mass, never less than ``floor``) and ``B`` a background model of plate strings in
-the region: a mixture over the region's public formats of that length (``@`` any letter, ``#``
-any digit) plus a small share of vanity plates that fit no format.
+    P(E) >= min_odds * (1 - P(E)) * chance(E)
 
-Decision. ``B`` is also the prior of the plate behind a read, so the read's posterior on a string
-``E`` is ``P(E) = q(E) B(E) / Z``, ``Z`` summed over the read's likeliest strings and over the
-strings one substitution away by a character outside a position's top-k. A listed ``E`` other
-than the read itself is a hit when ``P(E)`` reaches ``min_posterior`` and the false hits it
-risks fit the per-read budget ``r``: if the read's plate is not ``E`` (``1 - P(E)``), ``E`` is
-on a list of ``N`` random plates with probability ``N B(E)``, so strings are accepted in order
-of posterior while ``sum (1 - P(E)) N B(E) <= r`` (summed over every string accepted, listed or
-not). A read whose text fits no format but whose neighbour does (``A8C1234``) gives the
-neighbour much of its posterior and risks little; a doubt between two well-formed strings risks
-much more; the alternatives of a sure read stay under ``min_posterior`` except look-alikes,
-which ``lattice_of`` gives a floor because the OCR is overconfident exactly there.
+where ``chance(E)`` is the probability that ``E`` is on the lists by coincidence, measured on
+the lists themselves (``ListDensity``: the share of strings of ``E``'s letter/digit shape that
+are listed). That is a Bayes factor of at least ``min_odds`` for "the read is ``E``" against
+"``E`` is listed and the read is another plate", and it bounds a read's expected false hits by
+its accepted posterior over ``min_odds``. Which look-alikes, which substitutions, whether a
+dropped character may hit: all follow from the read's doubts and the list's density (a
+million-entry list is dense in the common formats, so a lone doubtful character must carry more
+posterior there than on a list of fifty), not from fixed groups or list-size switches. A sure
+read keeps a floor ``min_posterior`` under which nothing hits.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from typing import Any
+from dataclasses import dataclass
 
+from hotlist.background import (
+    ALPHABET,
+    DIGITS,
+    GENERIC,
+    LETTERS,
+    Background,
+    background_code,
+    background_for,
+    background_from_patterns,
+    region_background,
+    shape,
+)
 from rtcc.plates import CharAlternatives
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-DIGITS = "0123456789"
-ALPHABET = LETTERS + DIGITS
-VANITY_SHARE = 0.1  # plates that fit no format: any character anywhere
+__all__ = [
+    "ALPHABET",
+    "DIGITS",
+    "GENERIC",
+    "LETTERS",
+    "Background",
+    "background_code",
+    "background_for",
+    "background_from_patterns",
+    "region_background",
+]
+
 DEFAULT_FLOOR = 1e-4
 # The enumeration orders strings by a per-position summary of the background; it goes this far
 # (nats) below the threshold so that strings the full mixture scores higher are still probed.
@@ -47,169 +67,31 @@ ENUM_SLACK = 1.0
 Lattice = tuple[dict[str, float], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Background:
-    """A mixture over the region's formats of each length (each format equally likely, every
-    letter or digit equally likely in its slot) plus a share of vanity plates (any character).
-
-    ``letter_share`` (per length, per position: probability of a letter) is the per-position
-    summary used to order the lattice enumeration; ``prob_plate`` is the full mixture."""
-
-    letter_share: dict[int, tuple[float, ...]]
-    formats: dict[int, tuple[str, ...]]
-    _log_char: dict[int, tuple[dict[str, float], ...]] = field(default_factory=dict)
-    _by_shape: dict[str, float] = field(default_factory=dict)
-
-    def log_chars(self, length: int) -> tuple[dict[str, float], ...]:
-        """Per position: log ``prob`` of every character (cached per length)."""
-        table = self._log_char.get(length)
-        if table is None:
-            table = tuple(
-                {c: math.log(self.prob(length, i, c)) for c in ALPHABET} for i in range(length)
-            )
-            self._log_char[length] = table
-        return table
-
-    def prob(self, length: int, pos: int, ch: str) -> float:
-        shares = self.letter_share.get(length)
-        p_letter = shares[pos] if shares else len(LETTERS) / len(ALPHABET)
-        if ch.isdigit():
-            return (1.0 - p_letter) / len(DIGITS)
-        return p_letter / len(LETTERS)
-
-    def log_prob_plate(self, plate: str) -> float:
-        """log B(plate). Formats made only of ``@``/``#``/``?`` see a plate's letter/digit
-        shape alone, so the value is cached per shape."""
-        shape = plate.translate(_SHAPE)
-        cached = self._by_shape.get(shape)
-        if cached is not None:
-            return cached
-        vanity = len(plate) * math.log(1 / len(ALPHABET))
-        pats = self.formats.get(len(plate), ())
-        if not pats:
-            return vanity
-        fit = sum(math.exp(_log_fit(plate, pat)) for pat in pats) / len(pats)
-        value = math.log(VANITY_SHARE * math.exp(vanity) + (1 - VANITY_SHARE) * fit)
-        if all(set(p) <= set("@#?") for p in pats):
-            self._by_shape[shape] = value
-        return value
-
-
-_SHAPE = str.maketrans({**{c: "@" for c in LETTERS}, **{c: "#" for c in DIGITS}})
-
-
-def _log_fit(plate: str, pattern: str) -> float:
-    total = 0.0
-    for ch, slot in zip(plate, pattern, strict=True):
-        if slot == "@":
-            if not ch.isalpha():
-                return -math.inf
-            total -= _LOG_LETTERS
-        elif slot == "#":
-            if not ch.isdigit():
-                return -math.inf
-            total -= _LOG_DIGITS
-        elif slot == "?":
-            total -= _LOG_ALPHABET
-        elif slot != ch:
-            return -math.inf
-    return total
-
-
-_LOG_LETTERS, _LOG_DIGITS = math.log(len(LETTERS)), math.log(len(DIGITS))
-_LOG_ALPHABET = math.log(len(ALPHABET))
-
-
-def background_from_patterns(patterns: Sequence[str]) -> Background:
-    """Patterns use ``@`` letter, ``#`` digit, ``?`` either; other characters are literals."""
-    by_len: dict[int, list[str]] = {}
-    for pat in patterns:
-        by_len.setdefault(len(pat), []).append(pat)
-    uniform = len(LETTERS) / len(ALPHABET)
-    shares: dict[int, tuple[float, ...]] = {}
-    for length, pats in by_len.items():
-        row = []
-        for i in range(length):
-            letter = sum(_letter_weight(p[i]) for p in pats) / len(pats)
-            row.append((1 - VANITY_SHARE) * letter + VANITY_SHARE * uniform)
-        shares[length] = tuple(row)
-    return Background(shares, {n: tuple(p) for n, p in by_len.items()})
-
-
-def _letter_weight(ch: str) -> float:
-    if ch == "@":
-        return 1.0
-    if ch == "#":
-        return 0.0
-    if ch == "?":
-        return len(LETTERS) / len(ALPHABET)
-    return 0.0 if ch.isdigit() else 1.0
-
-
-@lru_cache(maxsize=1)
-def _regions() -> dict[str, dict[str, Any]]:
-    """The regions of ``lpr/data/plate_formats.json`` (public format rules; the data file is
-    shared, the code is not imported)."""
-    text = resources.files("lpr").joinpath("data/plate_formats.json").read_text("utf-8")
-    regions: dict[str, dict[str, Any]] = json.loads(text)["regions"]
-    return regions
-
-
-@lru_cache(maxsize=8)
-def region_background(region: str = "us") -> Background:
-    """The background of a region code; a code without format rules (``GENERIC``) gets the
-    generic one: any character anywhere, every length alike."""
-    return background_from_patterns(_regions().get(region, {}).get("patterns", []))
-
-
-GENERIC = "generic"  # no format rules: the uniform background
-
-
-@lru_cache(maxsize=256)
-def background_code(region: str | None, default: str) -> str:
-    """The region code whose background scores a read the OCR placed in ``region``: a region
-    with format rules by its code, one of its ``names`` (the OCR's labels, ``United States``)
-    or ``subdivisions`` (``CA``); ``default`` for a read without a region (an OCR without a
-    region head); ``GENERIC`` for any other (a region we have no rules for, ``Unknown``), so
-    that one region's formats never judge another's plates (``25810X`` read in Canada as
-    ``2581DX``: under the US formats ``Z581DX`` would explain it better)."""
-    if region is None or not region.strip():
-        return default
-    label = region.strip()
-    for code, spec in _regions().items():
-        if (
-            label.lower() == code
-            or label in spec.get("names", ())
-            or label in spec.get("subdivisions", ())
-        ):
-            return code
-    return GENERIC
-
-
-def background_for(region: str | None, default: str) -> Background:
-    """``region_background`` of ``background_code``."""
-    return region_background(background_code(region, default))
-
-
 def lattice_of(
     plate: str,
     alternatives: CharAlternatives | None,
+    confidences: Sequence[float] | None = None,
     lookalikes: dict[str, str] | None = None,
     lookalike_floor: float = 0.0,
-) -> Lattice | None:
-    """The read's per-position distributions, or None when no lattice fits the text (the top-k
-    must cover every character of ``plate``); missing mass is spread as the floor.
-
-    ``lookalikes`` maps a character to the others of its look-alike group: each of them gets
-    at least ``lookalike_floor``, because the OCR's own probabilities are overconfident
-    exactly there (a sure 0 that was an O)."""
-    if not alternatives or len(alternatives) != len(plate):
-        return None
+) -> Lattice:
+    """The read's per-position distributions: its ``alternatives`` when they cover every
+    character of ``plate``, else each character at its confidence (1 without one); missing
+    mass is spread as the floor. Each look-alike of a read character (``lookalikes``: a
+    character to the others of its group) gets at least ``lookalike_floor``."""
+    covered = (
+        alternatives is not None
+        and len(alternatives) == len(plate)
+        and all(ch in dict(alts) for ch, alts in zip(plate, alternatives, strict=True))
+    )
+    conf = confidences if confidences and len(confidences) == len(plate) else None
     out = []
-    for ch, alts in zip(plate, alternatives, strict=True):
-        dist = {c: float(p) for c, p in alts if c in ALPHABET and p > 0}
-        if ch not in dist:
-            return None
+    for i, ch in enumerate(plate):
+        if covered:
+            assert alternatives is not None
+            dist = {c: float(p) for c, p in alternatives[i] if c in ALPHABET and p > 0}
+            dist[ch] = max(dist.get(ch, 0.0), 1e-9)
+        else:
+            dist = {ch: min(1.0, max(float(conf[i]), 1e-9)) if conf else 1.0}
         for other in (lookalikes or {}).get(ch, "") if lookalike_floor > 0 else "":
             dist[other] = max(dist.get(other, 0.0), lookalike_floor)
         out.append(dist)
@@ -245,6 +127,19 @@ def log_q(entry: str, lattice: Lattice, floor: float) -> float:
     for ch, dist in zip(entry, lattice, strict=True):
         q = dist.get(ch)
         total += math.log(max(q if q is not None else _rest(dist, floor), floor))
+    return total
+
+
+def log_q_change(plate: str, entry: str, lattice: Lattice, floor: float) -> float:
+    """``log_q(entry) - log_q(plate)`` for two strings of the lattice's length, from the
+    positions where they differ alone."""
+    total = 0.0
+    for i, (r, e) in enumerate(zip(plate, entry, strict=True)):
+        if r != e:
+            dist = lattice[i]
+            qe, qr = dist.get(e), dist.get(r)
+            total += math.log(max(qe if qe is not None else _rest(dist, floor), floor))
+            total -= math.log(max(qr if qr is not None else _rest(dist, floor), floor))
     return total
 
 
@@ -322,8 +217,8 @@ def likeliest(lattice: Lattice, limit: int) -> list[str]:
 class ListDensity:
     """How likely a string is to be on the lists by coincidence, measured on the lists
     themselves: per letter/digit shape (``@@@####``), the share of that shape's strings that are
-    listed. A format the region's background does not know (or a list of another region's
-    plates) is then priced as it really is, not as the background assumes."""
+    listed. A format the region's background does not know, or a list of another region's
+    plates, is priced as it is, not as the background assumes."""
 
     __slots__ = ("_share",)
 
@@ -331,27 +226,28 @@ class ListDensity:
         counts: dict[str, int] = {}
         for plate in plates:
             if plate.isalnum():
-                shape = plate.translate(_SHAPE)
-                counts[shape] = counts.get(shape, 0) + 1
+                key = shape(plate)
+                counts[key] = counts.get(key, 0) + 1
         self._share = {
-            shape: n / (len(LETTERS) ** shape.count("@") * len(DIGITS) ** shape.count("#"))
-            for shape, n in counts.items()
+            key: n / (len(LETTERS) ** key.count("@") * len(DIGITS) ** key.count("#"))
+            for key, n in counts.items()
         }
 
     def chance(self, text: str) -> float:
-        """Probability that ``text`` (not a listed plate's read) is listed all the same."""
-        return self._share.get(text.translate(_SHAPE), 0.0)
+        """Probability that ``text``, not being the plate read, is listed all the same."""
+        return self._share.get(shape(text), 0.0)
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
     """How inexact lattice hits are accepted (see the module docstring)."""
 
-    listed: ListDensity  # the chance of a string being listed by coincidence
-    false_hits_per_million: float  # r, per read
+    listed: ListDensity
+    min_odds: float
     min_posterior: float
     floor: float
     limit: int  # strings summed into the posterior's normaliser
+    indel: float = 0.0  # probability that the OCR dropped (or, as much, added) one character
 
 
 def _outside_mass(plate: str, lattice: Lattice, background: Background, floor: float) -> float:
@@ -372,6 +268,41 @@ def _outside_mass(plate: str, lattice: Lattice, background: Background, floor: f
     return total
 
 
+def _joint(text: str, lattice: Lattice, background: Background, floor: float) -> float:
+    return math.exp(log_q(text, lattice, floor) + background.log_prob_plate(text))
+
+
+def indel_posterior(
+    entry: str, top: str, top_share: float, lattice: Lattice, background: Background, policy: Policy
+) -> float:
+    """Posterior that the plate is ``entry``, one character longer or shorter than the read
+    whose likeliest string ``top`` has posterior ``top_share``: ``indel`` times the share of
+    ``entry`` among the strings of its length that the read could be. A character the read
+    added (``entry`` shorter) is free; one it dropped could have been any of 36 anywhere, so
+    those strings share the mass (normalisers taken at ``top``, scaled by ``top_share``)."""
+    n, floor = len(lattice), policy.floor
+    if len(entry) == n - 1:  # the read has an extra character at some j
+        num = den = 0.0
+        for j in range(n):
+            sub = lattice[:j] + lattice[j + 1 :]
+            b = background.log_prob_plate
+            num += math.exp(log_q(entry, sub, floor) + b(entry))
+            den += math.exp(log_q(top[:j] + top[j + 1 :], sub, floor) + b(top[:j] + top[j + 1 :]))
+    elif len(entry) == n + 1:  # the read dropped the character at some j
+        num = sum(math.exp(log_q(entry[:j] + entry[j + 1 :], lattice, floor)) for j in range(n + 1))
+        num *= math.exp(background.log_prob_plate(entry))
+        # The background sees a character's class only (formats of @ # ?): one letter and one
+        # digit stand for all 26 and 10 that could have been dropped.
+        den = math.exp(log_q(top, lattice, floor)) * sum(
+            k * math.exp(background.log_prob_plate(top[:j] + c + top[j:]))
+            for j in range(n + 1)
+            for c, k in (("A", len(LETTERS)), ("0", len(DIGITS)))
+        )
+    else:
+        return 0.0
+    return policy.indel * top_share * num / den if den > 0 else 0.0
+
+
 def accepted(
     plate: str,
     lattice: Lattice,
@@ -379,23 +310,38 @@ def accepted(
     policy: Policy,
     listed: Sequence[str],
 ) -> dict[str, float]:
-    """Of the ``listed`` strings (entries the read ``plate`` could hit), those accepted as
-    inexact hits, with the read's posterior on each."""
-    strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit), *listed])
-    joint = {
-        s: math.exp(log_q(s, lattice, policy.floor) + background.log_prob_plate(s))
-        for s in strings
-        if len(s) == len(lattice)
-    }
-    z = sum(joint.values()) + _outside_mass(plate, lattice, background, policy.floor)
-    rate = policy.false_hits_per_million / 1e6
-    out: dict[str, float] = {}
+    """Of the ``listed`` strings (entries the read ``plate`` could hit: its length or one
+    character off), those accepted as inexact hits, with the read's posterior on each."""
+    n, floor = len(lattice), policy.floor
+    chance = policy.listed.chance
+    # Cheap bounds first: a same-length string's posterior is at most its joint over the read's
+    # own; a dropped or added character's at most ``indel``.
+    b_own = background.log_prob_plate(plate)
+    maybe = {}
     for s in dict.fromkeys(listed):
-        if s == plate or s not in joint:
+        if s == plate:
             continue
-        post = joint[s] / z
-        if post < policy.min_posterior:
-            continue
-        if post >= (1.0 - post) * policy.listed.chance(s) / rate:
+        if len(s) == n:
+            change = log_q_change(plate, s, lattice, floor) + background.log_prob_plate(s) - b_own
+            bound = math.exp(min(0.0, change))
+        else:
+            bound = policy.indel
+        if bound >= policy.min_posterior and bound >= policy.min_odds * (1 - bound) * chance(s):
+            maybe[s] = bound
+    if not maybe:
+        return {}
+    strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit)])
+    strings.update(dict.fromkeys(s for s in maybe if len(s) == n))
+    joint = {s: _joint(s, lattice, background, floor) for s in strings}
+    z = sum(joint.values()) + _outside_mass(plate, lattice, background, floor)
+    sub_share = (1.0 - 2.0 * policy.indel) / z
+    top = max(joint, key=lambda k: joint[k])
+    out: dict[str, float] = {}
+    for s in maybe:
+        if len(s) == n:
+            post = joint[s] * sub_share
+        else:
+            post = indel_posterior(s, top, joint[top] * sub_share, lattice, background, policy)
+        if post >= policy.min_posterior and post >= policy.min_odds * (1.0 - post) * chance(s):
             out[s] = post
     return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,11 +58,12 @@ class EntryRef:
 @dataclass(frozen=True, slots=True)
 class Match:
     entry: EntryRef
-    match_type: str  # exact | lattice | confusable | fuzzy | wildcard
+    match_type: str  # exact | lattice | wildcard (confusable, fuzzy: older hits)
     distance: float = 0.0
     diff: tuple[tuple[int, str, str], ...] = ()  # (position, read char, entry char)
     score: float = 0.0
-    llr: float | None = None  # lattice log-likelihood ratio, when the read carried a lattice
+    llr: float | None = None  # lattice log-likelihood ratio (``hotlist.lattice.score``)
+    posterior: float | None = None  # the read's posterior on the entry (an inexact hit)
 
     @property
     def needs_confirmation(self) -> bool:
@@ -111,10 +111,7 @@ class HotlistIndex:
         self._lookalikes = lat.lookalike_map(self.rules.confusion_groups)
         self._rows = rows
         self._lists = lists
-        sizes = Counter(r[1] for r in rows)
-        small = {hid for hid, n in sizes.items() if n <= self.rules.fuzzy_max_list_size}
-        fuzzy = None if len(small) == len(sizes) else [r[1] in small for r in rows]
-        self._plates = PlateIndex([r[2] for r in rows], self.rules, fuzzy)
+        self._plates = PlateIndex([r[2] for r in rows], self.rules)
         self._density = lat.ListDensity(self._plates.plates)
         self.size = len(rows)
 
@@ -137,26 +134,22 @@ class HotlistIndex:
         region: str | None = None,
         exclude: frozenset[int] = frozenset(),
     ) -> list[Match]:
-        """Entries ``plate`` hits. With a lattice (``alternatives`` covering every character)
-        candidates are scored on it (``hotlist.lattice``) against the background of the read's
-        ``region`` (``lattice.background_code``); otherwise by the look-alike rules."""
+        """Entries ``plate`` hits, scored on the read's lattice (``hotlist.lattice``: its
+        ``alternatives``, else one from its ``confidences``) against the background of its
+        ``region`` (``lattice.background_code``)."""
         if not plate or not self.size:
             return []
         out = []
         same_state = self.rules.require_same_state
-        lattice = (
-            lat.lattice_of(
-                plate, alternatives, self._lookalikes, self.rules.lattice_lookalike_floor
-            )
-            if self.rules.lattice
-            else None
+        lattice = lat.lattice_of(
+            plate,
+            alternatives,
+            confidences,
+            self._lookalikes,
+            self.rules.lattice_lookalike_floor,
         )
-        if lattice is not None:
-            bg = lat.background_for(region, self.rules.lattice_region)
-            cands = self._lattice_candidates(plate, lattice, bg)
-        else:
-            cands = self._plates.candidates(plate, confidences)
-        for cand in cands:
+        bg = lat.background_for(region, self.rules.lattice_region)
+        for cand, post in self._lattice_candidates(plate, lattice, bg):
             row = self._rows[cand.slot]
             if row[0] in exclude:
                 continue
@@ -173,29 +166,35 @@ class HotlistIndex:
                     cand.diff,
                     cand.score,
                     cand.llr,
+                    post,
                 )
             )
         return out
 
     def _lattice_candidates(
         self, plate: str, lattice: lat.Lattice, bg: lat.Background
-    ) -> list[Candidate]:
-        """Every entry the read could hit on its lattice, then the inexact ones kept only when
-        ``hotlist.lattice.accepted`` accepts them."""
+    ) -> list[tuple[Candidate, float | None]]:
+        """Every entry the read could hit on its lattice, the inexact ones kept only when
+        ``hotlist.lattice.accepted`` accepts them (with their posterior)."""
         rules = self.rules
-        cands = self._plates.lattice_candidates(plate, lattice, -math.inf, bg)
+        cands = self._plates.lattice_candidates(plate, lattice, bg)
         listed = [self._rows[c.slot][2] for c in cands if c.match_type == "lattice"]
         if not listed:
-            return cands
+            return [(c, None) for c in cands]
         policy = lat.Policy(
             self._density,
-            rules.lattice_false_hits_per_million,
+            rules.lattice_min_odds,
             rules.lattice_min_posterior,
             rules.lattice_floor,
             rules.lattice_max_paths,
+            rules.lattice_indel,
         )
         keep = lat.accepted(plate, lattice, bg, policy, listed)
-        return [c for c in cands if c.match_type != "lattice" or self._rows[c.slot][2] in keep]
+        return [
+            (c, keep.get(self._rows[c.slot][2]))
+            for c in cands
+            if c.match_type != "lattice" or self._rows[c.slot][2] in keep
+        ]
 
 
 class Matcher:

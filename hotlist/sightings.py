@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from hotlist.matcher import Match
+from rtcc.db import insert_ignore
 from rtcc.models import Hit, HitSighting, Hotlist, PlateRead
 from rtcc.vocab import HitStatus
 
@@ -115,7 +116,7 @@ def _foldable_many(
     window = timedelta(seconds=rules.dedup_window_s)
     stmt = select(Hit.id, Hit.entry_id, Hit.camera_id, Hit.plate, Hit.observed_at,
                   Hit.last_seen_at).where(
-        tuple_(Hit.entry_id, Hit.camera_id, Hit.plate).in_(sorted(set(keys))),
+        Hit.entry_id.in_(sorted({k[0] for k in keys})),  # the rest of the key: below
         Hit.last_seen_at >= min(r.observed_at for r, _ in items) - window,
         Hit.observed_at <= max(r.last_seen_at for r, _ in items) + window,
         Hit.historical.is_(False),
@@ -136,13 +137,12 @@ def _foldable_many(
 
 
 def _insert_hits(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert hit rows in one statement; their ids, in the rows' order."""
-    if not rows:
-        return []
-    stmt = insert(Hit.__table__).returning(  # type: ignore[arg-type]
-        Hit.__table__.c.id, sort_by_parameter_order=True
-    )
-    return [int(r[0]) for r in session.execute(stmt, rows)]
+    """Insert hit rows in one statement; their ids, in the rows' order (a hit has no key but
+    its id: nothing is ignored)."""
+    got = insert_ignore(session, Hit.__table__, rows, ("id",))
+    if len(got) != len(rows):
+        raise RuntimeError(f"{len(rows)} hits inserted, {len(got)} ids returned")
+    return [int(r[0]) for r in got]
 
 
 def _hit_of_read(session: Session, read_id: int, entry_id: int) -> Hit | None:

@@ -124,19 +124,31 @@ def score_images(
     }
 
 
+def false_reads(labels: Sequence[PassLabel], reads: dict[Path, list[str]]) -> list[str]:
+    """The reads that are not even a misread of a labelled plate of their clip."""
+    plates: dict[Path, list[str]] = defaultdict(list)
+    for label in labels:
+        plates[label.file].append(label.plate)
+    return [
+        text
+        for file, texts in reads.items()
+        for text in texts
+        if max((text_similarity(p, text) for p in plates[file]), default=0.0) < 0.5
+    ]
+
+
 def score_videos(labels: Sequence[PassLabel], reads: dict[Path, list[str]]) -> dict[str, float]:
     """``reads[file]``: the final plate texts emitted for that clip."""
     by_file: dict[Path, list[PassLabel]] = defaultdict(list)
     for label in labels:
         by_file[label.file].append(label)
     assigned: dict[int, list[str]] = defaultdict(list)
-    total_reads = false_reads = 0
+    total_reads = 0
     for file, passes in by_file.items():
         for text in reads.get(file, []):
             total_reads += 1
             best = max(passes, key=lambda p: text_similarity(p.plate, text))
             assigned[id(best)].append(text)
-            false_reads += text_similarity(best.plate, text) < 0.5
     exact = folded = detected = 0
     right_reads = sum(t == p.plate for p in labels for t in assigned.get(id(p), []))
     for label in labels:
@@ -153,5 +165,5 @@ def score_videos(labels: Sequence[PassLabel], reads: dict[Path, list[str]]) -> d
         "reads_per_pass": round(total_reads / n, 3),
         "read_accuracy": round(right_reads / max(total_reads, 1), 4),  # share of reads exact
         "reads": total_reads,
-        "false_reads": false_reads,
+        "false_reads": len(false_reads(labels, {f: reads.get(f, []) for f in by_file})),
     }

@@ -9,13 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rtcc.errors import RtccError, StorageFullError
 from rtcc.storage import is_disk_full
-from web.looks import look_recorder
+from web.deps import get_services, get_session
 
 STORAGE_FULL = "the server's storage is full: nothing was saved; try again once space is freed"
 
@@ -47,11 +47,14 @@ STORAGE_FULL_RESPONSE = {
 }
 
 
-def may_write(route: APIRoute, method: str) -> bool:
-    """Whether an operation writes, so a full disk can refuse it (507): every change, and every
-    look at personal data (its audit entry is committed first; an image may be fetched from
-    another instance and kept)."""
-    return method in WRITING_METHODS or _depends_on(route.dependant, look_recorder)
+def may_need_space(route: APIRoute, method: str) -> bool:
+    """Whether a full disk can refuse an operation (507): every change, and every operation
+    that reaches the database or the data folder (a session, or the services): a look at
+    personal data commits its audit entry first, a search or a download is audited, an image
+    may be copied from another instance, and even a plain query can spill a sort to disk."""
+    return method in WRITING_METHODS or any(
+        _depends_on(route.dependant, call) for call in (get_session, get_services)
+    )
 
 
 def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
@@ -60,7 +63,7 @@ def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
 
 def document_errors(app: FastAPI) -> None:
     """Make the OpenAPI schema describe 422 bodies as they really are (``ERROR_SCHEMA``), and
-    list the 507 ``storage_full`` answer on every operation that writes (``may_write``)."""
+    list the 507 ``storage_full`` answer where a full disk can refuse (``may_need_space``)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -70,12 +73,13 @@ def document_errors(app: FastAPI) -> None:
             components["HTTPValidationError"] = ERROR_SCHEMA
         components["Error"] = ERROR_SCHEMA
         paths = schema.get("paths", {})
-        for route in app.routes:
+        for context in iter_route_contexts(app.routes):  # through the included routers
+            route = context.original_route
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
-            for method in route.methods or ():
-                operation = paths.get(route.path_format, {}).get(method.lower())
-                if operation is not None and may_write(route, method):
+            for method in context.methods or ():
+                operation = paths.get(context.path_format, {}).get(method.lower())
+                if operation is not None and may_need_space(route, method):
                     operation.setdefault("responses", {})["507"] = STORAGE_FULL_RESPONSE
         return schema
 

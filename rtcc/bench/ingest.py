@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import queue
 import random
 import statistics
@@ -24,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import func, select
 
 from cameras.messages import ReadMessage
@@ -31,6 +33,7 @@ from hotlist.formats import ParsedEntry
 from hotlist.service import create_list, import_entries
 from rtcc.audit import SYSTEM
 from rtcc.bench import plategen as gen
+from rtcc.bench.cameras import cpu_model
 from rtcc.bench.ingest_nodes import NodeJob, SimulatedNodes
 from rtcc.bus import make_bus
 from rtcc.bus.connection import NatsConnection
@@ -162,6 +165,18 @@ def _p95(values: list[float]) -> float | None:
     return round(values[max(0, int(len(values) * 0.95) - 1)], 1)
 
 
+def _host_cpu() -> dict[str, float]:
+    """CPU seconds so far of this host's PostgreSQL and nats-server processes (everything they
+    serve, not only this run: a figure for an otherwise quiet host; 0 where they run elsewhere)."""
+    out = {"postgres": 0.0, "nats_server": 0.0}
+    names = {"postgres": "postgres", "nats-server": "nats_server"}
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        key, times = names.get(proc.info["name"] or ""), proc.info["cpu_times"]
+        if key is not None and times is not None:
+            out[key] += times.user + times.system
+    return out
+
+
 def _hit_watch(bus: Any, got: dict[str, float], stop: threading.Event) -> None:
     """When each plate's first new hit reached this bus's subscribers (monotonic)."""
     sub = bus.subscribe(maxsize=1_000_000)
@@ -209,11 +224,13 @@ def run_bus(
     conns = [NatsConnection.open(settings.bus) for _ in range(consumers)]
     cons = [IngestConsumer(services, c).start() for c in conns]
     sim = SimulatedNodes(_jobs(settings, reads, nodes, tmp, rate)).start()
+    host0 = _host_cpu()
     t0, cpu0 = sim.go(), time.process_time()
     deadline = t0 + timeout_s
     while sum(c.stored for c in cons) < len(reads) and time.monotonic() < deadline:
         time.sleep(0.02)
     took, cpu = time.monotonic() - t0, time.process_time() - cpu0
+    host = {k: v - host0[k] for k, v in _host_cpu().items()}
     reports = sim.reports(timeout_s=30.0)
     time.sleep(1.0)  # the last events on their way to the watcher
     stop.set()
@@ -245,6 +262,7 @@ def run_bus(
             "ingest": round(cpu * 1000 / len(reads), 3),
             "nodes": round(sum(r.cpu_seconds for r in reports) * 1000 / len(reads), 3),
             "cameras": round(sum(r.cameras_cpu_seconds for r in reports) * 1000 / len(reads), 3),
+            **{k: round(v * 1000 / len(reads), 3) for k, v in host.items()},  # host-wide
         },
         "bulk_stored": sum(c.bulk_stored for c in cons),
         "node_errors": [f"{r.node_id}: {r.error}" for r in reports if r.error]
@@ -317,6 +335,9 @@ def _run(args: argparse.Namespace) -> int:
             services.engine.dispose()
             getattr(services.bus, "close")()  # noqa: B009 - NatsBus.close
     result.update(
+        cpu_model=cpu_model(),
+        cpu_count=psutil.cpu_count() or 1,
+        load_average=[round(x, 2) for x in os.getloadavg()],  # at the end: other work here
         cameras=args.cameras,
         hotlist_size=args.hotlist_size,
         rate=args.rate,

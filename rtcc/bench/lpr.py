@@ -43,7 +43,7 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--compare", action="append", default=[], metavar="KEY=VALUE",
-        help="also run ours with lpr.KEY=VALUE (repeatable), e.g. zoom_floor=0.1",
+        help="also run ours with lpr.KEY=VALUE ... (repeatable), e.g. 'zoom_floor=0.1'",
     )
     p.add_argument(
         "--unlabelled", action="append", default=[], type=Path, metavar="VIDEO",
@@ -104,16 +104,22 @@ def _image(path: Path) -> np.ndarray:
 
 
 def variant(settings: LprSettings, spec: str) -> LprSettings:
-    """``settings`` with one ``KEY=VALUE`` of ``--compare`` applied (VALUE as YAML, so
-    ``null``, numbers and lists work) and validated like the config file."""
-    key, sep, raw = spec.partition("=")
-    if not sep or not key.strip():
-        raise InvalidInputError(f"--compare {spec!r}: expected KEY=VALUE", field="compare")
+    """``settings`` with the ``KEY=VALUE`` pairs (separated by spaces) of one ``--compare``
+    applied (VALUE as YAML: ``null``, numbers, lists) and validated like the config file."""
+    update: dict[str, Any] = {}
+    for pair in spec.split() or [""]:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"--compare {spec!r}: expected KEY=VALUE", field="compare")
+        try:
+            update[key] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            msg = str(exc).splitlines()[0]
+            raise InvalidInputError(f"--compare {spec!r}: {msg}", field="compare") from None
     try:
-        value = yaml.safe_load(raw)
-        return LprSettings.model_validate(settings.model_dump() | {key.strip(): value})
-    except (yaml.YAMLError, ValidationError) as exc:
-        msg = str(exc).splitlines()[0] if isinstance(exc, yaml.YAMLError) else _first_error(exc)
+        return LprSettings.model_validate(settings.model_dump() | update)
+    except ValidationError as exc:
+        msg = _first_error(exc)
         raise InvalidInputError(f"--compare {spec!r}: {msg}", field="compare") from None
 
 
@@ -181,6 +187,7 @@ def run_videos(
     for file in dict.fromkeys(label.file for label in labels):
         reads[file] = frame_reader(file, clock)
     result: dict[str, Any] = ev.score_videos(labels, reads) | clock.figures()
+    result["false_texts"] = sorted(ev.false_reads(labels, reads))  # to judge by eye
     if unlabelled:  # no labels: every read is listed, to be judged by eye (signs, overlays)
         texts = [t for file in unlabelled for t in frame_reader(file, Clock())]
         result |= {"unlabelled_reads": len(texts), "unlabelled_texts": sorted(texts)}
@@ -246,7 +253,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def _print(result: dict[str, Any]) -> None:
     base = result.get("baseline")
-    keys = [k for k in result if k not in ("baseline", "variants", "unlabelled_texts")]
+    keys = [k for k in result if k not in ("baseline", "variants") and not k.endswith("_texts")]
     print(f"{'metric':<18}{'ours':>10}" + (f"{'baseline':>10}{'ratio':>8}" if base else ""))
     for key in keys:
         line = f"{key:<18}{result[key]:>10}"
@@ -256,7 +263,7 @@ def _print(result: dict[str, Any]) -> None:
             line += f"{b:>10}{ratio:>8}"
         print(line)
     for spec, figures in result.get("variants", {}).items():
-        shown = {k: v for k, v in figures.items() if k != "unlabelled_texts"}
+        shown = {k: v for k, v in figures.items() if not k.endswith("_texts")}
         print(f"with {spec}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
 
 

@@ -5,7 +5,7 @@ matching and retention.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -123,6 +123,12 @@ class MotionSettings(Section):
 
 
 class CameraSettings(Section):
+    # What only the catalog, the map and the console use: editing these never restarts the
+    # camera's worker (it neither reads nor sends them).
+    DESCRIPTIVE: ClassVar[frozenset[str]] = frozenset(
+        {"name", "location", "heading_deg", "fov_deg", "range_m", "mobile"}
+    )
+
     id: CameraId
     name: str = ""
     url: str = Field(min_length=1)
@@ -171,49 +177,36 @@ class HotlistFile(Section):
 class MatchSettings(Section):
     """How reads are matched against hotlist entries (see ``hotlist.index``)."""
 
-    confusable: bool = True
-    # Groups of characters an OCR engine mistakes for each other (cheap substitutions).
+    # Characters an OCR engine mistakes for each other: each look-alike of a read character
+    # gets at least lattice_lookalike_floor in the read's lattice (``hotlist.lattice``).
     confusion_groups: list[str] = Field(
         default_factory=lambda: ["O0QD", "I1L", "B8", "S5", "Z2", "G6"]
     )
-    max_confusable: int = Field(default=3, ge=0, le=10)  # confusable substitutions per match
-    # One substitution, missing or extra character beyond the confusables ("fuzzy").
-    max_other_edits: int = Field(default=1, ge=0, le=1)
-    min_length_for_edits: int = Field(default=5, ge=1, le=12)
-    # A fuzzy substitution/extra character must sit on a read character whose OCR confidence is
-    # below this (1.0 = any); reads without per-character confidences are not restricted.
-    fuzzy_max_char_confidence: float = Field(default=1.0, ge=0.0, le=1.0)
-    # Fuzzy edits only against lists of at most this many entries: on a million-plate list a
-    # random read has a one-edit neighbour far too often (measured by ``rtcc bench hotlist``).
-    fuzzy_max_list_size: int = Field(default=1_000, ge=0)
-    # Non-exact matches need a read whose mean character confidence reaches this (garbage reads
-    # such as "11111" at 0.15 otherwise match by look-alikes).
-    inexact_min_read_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
-    # Also accept a missing or extra character as the fuzzy edit (costly in false hits on big
-    # lists: a random 7-character read has many one-indel neighbours among a million plates).
-    fuzzy_indels: bool = False
-    # Drop fuzzy candidates when the same read already matches an entry exactly or by confusables.
-    fuzzy_only_without_closer: bool = True
     require_same_state: bool = True
     dedup_window_s: float = Field(default=600.0, ge=0)
     # A live pass alerts again once a handled hit's quiet period is over (a new hit).
     realert_after_s: float = Field(default=600.0, ge=0)
     historical: bool = True  # match past reads (within retention) when entries are added
-    # Reads with a per-character lattice are scored against entries by log-likelihood ratio
-    # (``hotlist.lattice``) instead of the look-alike groups; an inexact hit needs the read's
-    # posterior on the entry to reach lattice_min_posterior, and the false hits its accepted
-    # alternatives risk to stay within lattice_false_hits_per_million for that read (a cap per
-    # read; the rate over all reads is far lower: README, benchmarks). The background is that of
-    # the read's region (``hotlist.lattice.background_code``). Off by default: on the development
-    # set it hits fewer plates than the look-alike groups (README, benchmarks).
-    lattice: bool = False
-    lattice_false_hits_per_million: float = Field(default=3500.0, gt=0)
-    lattice_min_posterior: float = Field(default=0.001, gt=0.0, le=1.0)
+    # Every read is scored against entries on its per-character lattice (``hotlist.lattice``;
+    # a read without one gets one from its confidences). An inexact hit needs the read's
+    # posterior P on the entry to reach lattice_min_odds * (1 - P) * the chance that the entry
+    # is on the lists by coincidence (measured per letter/digit shape on the lists themselves):
+    # a Bayes factor of at least lattice_min_odds for "the read is this entry" over "listed by
+    # coincidence". There are no look-alike groups or list-size switches besides.
+    lattice_min_odds: float = Field(default=10.0, gt=0)
+    # Nothing below this posterior hits: the look-alike floor (0.002) times the largest format
+    # advantage one plate has over another (about 1/300) is ~7e-6, so it never vetoes a
+    # look-alike on format alone.
+    lattice_min_posterior: float = Field(default=1e-6, gt=0.0, le=1.0)
     # Each look-alike (confusion_groups) of a read character is given at least this probability:
     # the OCR is overconfident there (on the development images about 0.3% of characters read
     # at >= 0.98 were wrong, most of them look-alikes). 0 = the OCR's probabilities as they are.
     lattice_lookalike_floor: float = Field(default=0.002, ge=0.0, lt=0.1)
     lattice_floor: float = Field(default=1e-4, gt=0, lt=0.1)  # P of a character outside top-k
+    # Probability that a read dropped one character (and, as much, that it added one): an
+    # assumption, not a measurement. Such an entry shares it with the 36 x (n + 1) strings it
+    # could be, so on a dense list a dropped character rarely clears lattice_min_odds.
+    lattice_indel: float = Field(default=0.01, ge=0.0, lt=0.5)
     lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read
     lattice_region: str = "us"  # background of reads that carry no region (the OCR gave none)
 

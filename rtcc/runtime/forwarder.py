@@ -12,12 +12,16 @@ by the stream's de-duplication window, and the ingest inbox catches anything lat
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nats.js import JetStreamContext
+from nats.js.errors import APIError, NoStreamResponseError
 
 from cameras.messages import ReadMessage, WorkerMessage
 from rtcc.bus.connection import NatsConnection
@@ -56,6 +60,9 @@ class Forwarder:
         self._thread = threading.Thread(target=self._run, name="forwarder", daemon=True)
         self._stream_ready = False
         self._js: JetStreamContext | None = None
+        self._inbox: str | None = None  # acknowledgements come back under it
+        self._round = 0
+        self._acks: _Round | None = None  # the round being acknowledged
 
     def start(self) -> Forwarder:
         self._thread.start()
@@ -107,44 +114,60 @@ class Forwarder:
 
     async def _publish(self, pending: list[Pending]) -> tuple[list[str], BaseException | None]:
         """Publish ``pending`` with every acknowledgement outstanding at once: the ids the
-        stream stored, and the first failure (the rest stay in the outbox, sent again)."""
+        stream stored, and the first failure (the rest stay in the outbox, sent again).
+        Each message asks for its acknowledgement on ``<inbox>.<round>.<index>`` of one
+        subscription of ours (the client restores it after a reconnect): per message, a
+        publish and a look at the answer — no future, timer or decoded JSON each."""
         if self._js is None:
-            # One context for good: its reply subscription (for every acknowledgement) is
-            # re-established by the client after a reconnect.
             self._js = self.conn.jetstream()
-        js = self._js
         if not self._stream_ready:
-            await ensure_ingest_stream(js, self.settings)
+            await ensure_ingest_stream(self._js, self.settings)
             self._stream_ready = True
-        futures: list[asyncio.Future[Any]] = []
+        client = self.conn.client
+        if self._inbox is None:
+            self._inbox = client.new_inbox()
+            await client.subscribe(f"{self._inbox}.*.*", cb=self._on_ack)
+        self._round += 1
+        acks = self._acks = _Round(self._round, len(pending))
         error: BaseException | None = None
-        for p in pending:
+        sent = 0
+        for i, p in enumerate(pending):
             headers = {"Nats-Msg-Id": p.message_id}
             if self.node_id:
                 headers[NODE_HEADER] = self.node_id
             try:
-                futures.append(
-                    await js.publish_async(
-                        p.subject, p.payload, headers=headers, wait_stall=ACK_TIMEOUT_S
-                    )
+                await client.publish(
+                    p.subject, p.payload, reply=f"{self._inbox}.{acks.number}.{i}", headers=headers
                 )
             except Exception as exc:  # noqa: BLE001 - disconnected: wait for those sent
                 error = exc
                 break
-        if futures:
-            await asyncio.wait(futures, timeout=ACK_TIMEOUT_S)
+            sent += 1
+        acks.expected = sent
+        if sent and len(acks.answers) < sent:
+            acks.complete.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(acks.complete.wait(), ACK_TIMEOUT_S)
+        self._acks = None
         done = []
-        for p, fut in zip(pending, futures, strict=False):
-            if not fut.done():
-                fut.cancel()  # no answer: sent again later, the duplicate window drops it
-                error = error or TimeoutError(f"no acknowledgement in {ACK_TIMEOUT_S:g} s")
-            elif fut.cancelled():
-                error = error or TimeoutError("acknowledgement cancelled")
-            elif fut.exception() is not None:
-                error = error or fut.exception()
-            else:
+        for i, p in enumerate(pending[:sent]):
+            failure = acks.answers.get(i, _NO_ANSWER)
+            if failure is None:
                 done.append(p.message_id)
+            else:  # no answer: sent again later, the duplicate window drops it
+                error = error or failure
         return done, error
+
+    async def _on_ack(self, msg: Any) -> None:
+        """A stream's answer to one message of the current round (late answers of an earlier
+        round are ignored: those messages are still in the outbox and sent again)."""
+        acks = self._acks
+        _, number, index = msg.subject.rsplit(".", 2)
+        if acks is None or int(number) != acks.number:
+            return
+        acks.answers[int(index)] = _failure(msg)
+        if len(acks.answers) >= acks.expected:
+            acks.complete.set()
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until the outbox is empty (tests, orderly shutdown); False on timeout."""
@@ -160,3 +183,28 @@ class Forwarder:
         self._stop.set()
         self._wake.set()
         self._thread.join(10.0)
+
+
+@dataclass
+class _Round:
+    """The acknowledgements of one published batch: index -> None (stored) or the failure."""
+
+    number: int
+    expected: int
+    answers: dict[int, BaseException | None] = field(default_factory=dict)
+    complete: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+_NO_ANSWER = TimeoutError(f"no acknowledgement in {ACK_TIMEOUT_S:g} s")
+
+
+def _failure(msg: Any) -> BaseException | None:
+    """None when the stream stored the message (or already had it: a duplicate); else why not."""
+    if msg.headers and msg.headers.get("Status") == "503":
+        return NoStreamResponseError()
+    if b'"error"' not in msg.data:
+        return None  # {"stream": ..., "seq": ...[, "duplicate": true]}
+    try:
+        return APIError.from_error(json.loads(msg.data)["error"])
+    except (ValueError, KeyError, TypeError) as exc:
+        return APIError(description=f"unreadable acknowledgement: {exc}")

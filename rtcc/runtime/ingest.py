@@ -27,6 +27,7 @@ from rtcc.events import CameraStatusEvent, Event, HitUpdatedEvent, NewHitEvent, 
 from rtcc.integrations.trailers import locate_read
 from rtcc.models import Camera, CameraStatus, PlateRead, VideoSegment
 from rtcc.plates import alternatives_to_json
+from rtcc.runtime import media_relay
 from rtcc.runtime.services import Services
 from rtcc.runtime.spool import IngestSpool, SpoolWriter
 from rtcc.vocab import ReadStatus
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 class Ingestor:
     def __init__(self, services: Services) -> None:
         self.s = services
+        self.shared = media_relay.shared_media(services)  # with NATS: photos for every instance
 
     def handle(self, msg: Any) -> None:
         if isinstance(msg, ReadMessage):
@@ -58,6 +60,8 @@ class Ingestor:
             events = store_read_and_hits(session, self.s, msg, now=now)
         for event in events:
             self.s.bus.publish(event)
+        if self.shared is not None:  # this host's own cameras (``serve --role all``)
+            self.shared.share_stored(self.s.settings.data_dir, msg)
 
     def _status(self, msg: StatusMessage) -> None:
         now = self.s.clock.now()

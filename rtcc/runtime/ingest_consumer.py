@@ -64,6 +64,7 @@ class IngestConsumer:
 
     def start(self) -> IngestConsumer:
         self.conn.run(self._setup())
+        self.conn.run(self.shared.bucket())  # its TTL follows the retention policy at once
         self._thread.start()
         return self
 

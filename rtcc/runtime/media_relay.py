@@ -5,17 +5,18 @@ directory, under ``media/``) so the forwarder can carry them in the read's bus m
 ``bus.media_max_bytes`` together (JetStream refuses messages over its size limit; a read whose
 photos are larger travels without them and says so in the log). On the hub, :func:`keep` writes
 them at the same relative path under its own data directory before the read is stored, so the
-console's ``/media/…`` links work on every API instance that shares that folder.
+console's ``/media/…`` links work there.
 
 Photos are evidence and written once: a file already there (a redelivery, or a hub that shares
 its data folder with the node) is left as it is. A path that is not a JPEG under ``media/`` is
 refused (logged, never written).
 
 **Every API instance serves every photo** (each has its own data folder): the ingest that
-stores a read also puts its photos into the JetStream object store ``<prefix>_media``
-(:class:`SharedMedia`, in the background: a slow bucket never delays a read or a hit), and an
-instance asked for a photo it lacks fetches it from there and keeps it, written once and
-atomically (:func:`fetch_missing`). Retention stays honest by the bucket's lifetime, not by
+stores a read (the bus consumer, or the in-process ingest of an ``all`` host's own cameras)
+also puts its photos into the JetStream object store ``<prefix>_media`` (:class:`SharedMedia`,
+in the background: a slow bucket never delays a read or a hit), and an instance asked for a
+photo it lacks fetches it from there and keeps it, written once and atomically
+(:func:`fetch_missing`). Retention stays honest by the bucket's lifetime, not by
 deletions: objects expire ``max_age`` after they were put, and only photos of reads at most
 ``max_lateness`` old when stored are put, so no copy in the bucket outlives the shortest read
 retention (:func:`lifetime`). Copies kept by an instance are files without a row once their
@@ -185,6 +186,20 @@ class SharedMedia:
         if photos := self.sharable(media, reads):
             self.share(photos)
         return written
+
+    def share_stored(self, data_dir: Path, msg: ReadMessage) -> None:
+        """A read of this host's own cameras, stored here: its photos, read from the data
+        folder, put in the bucket in the background (when recent enough)."""
+        photos: dict[str, bytes] = {}
+        for rel in (msg.snapshot_path, msg.crop_path):
+            path = media_path(data_dir, rel) if rel else None
+            if rel is not None and path is not None:
+                try:
+                    photos[rel] = path.read_bytes()
+                except OSError:
+                    continue  # not written (a full disk): the read was stored without it
+        if shared := self.sharable(photos, [msg]):
+            self.share(shared)
 
     def share(self, photos: dict[str, bytes]) -> None:
         """Put ``photos`` (relative path -> bytes) in the background, each once; beyond

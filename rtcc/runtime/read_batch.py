@@ -5,9 +5,11 @@ a redelivered or concurrently stored id is skipped, never an error), one look at
 batch's cameras are mobile, and one insert-or-ignore of the reads that start a new track,
 returning their ids. Matching stays per read, in memory; the batch's hits are recorded
 together (``sightings.record_new``: one look for hits to fold into, one insert of the new
-ones), from the rows as inserted (no ORM reload). On PostgreSQL the inserts are pipelined
-executions of one prepared statement (psycopg ``executemany(returning=True)``): a multi-row
-``VALUES`` statement costs more to build and parse than the rows cost to store.
+ones), from the rows as inserted (no ORM reload). On PostgreSQL each insert is one statement
+whose rows travel as one JSON parameter (``json_populate_recordset``): one round trip and one
+prepared text whatever the batch size (a multi-row ``VALUES`` statement costs more to build
+and parse than the rows cost to store; one execution per row, pipelined, costs a message and
+a result each).
 
 The rest goes through ``store_read_and_hits``, the single-host path, one read at a time, in
 batch order: reads of a track already stored (a final after its preview; a preview after its
@@ -21,13 +23,13 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cameras.messages import ReadMessage
 from hotlist import sightings
 from hotlist.matcher import Match
+from rtcc.db import insert_ignore
 from rtcc.events import Event, ReadEvent
 from rtcc.models import Camera, IngestedMessage, PlateRead
 from rtcc.runtime.ingest import (
@@ -67,7 +69,7 @@ def store_batch(
         else:
             new[key] = (i, msg)
     rows = [read_row(new[key][1], now=now) for key in sorted(new)]  # one lock order for all
-    ids = _insert_ignore(session, PlateRead.__table__, rows, ("id", "camera_id", "track_key"))
+    ids = insert_ignore(session, PlateRead.__table__, rows, ("id", "camera_id", "track_key"))
     stored = {(cam, track): rid for rid, cam, track in ids}
     hit_reads: list[tuple[PlateRead, Match]] = []
     for row in rows:
@@ -100,7 +102,7 @@ def claim(
     Inserted in sorted order, so two consumers claiming overlapping ids wait, never deadlock."""
     ids = sorted({mid for mid, _ in reads})
     rows = [{"message_id": m, "at": now} for m in ids]
-    got = {r[0] for r in _insert_ignore(session, IngestedMessage.__table__, rows, ("message_id",))}
+    got = {r[0] for r in insert_ignore(session, IngestedMessage.__table__, rows, ("message_id",))}
     fresh = []
     for mid, msg in reads:
         if mid in got:
@@ -113,43 +115,3 @@ def _stored_read(read_id: int, row: dict[str, Any]) -> PlateRead:
     """A read just inserted from ``row``, as its events and hits see it, without building an
     ORM object for it (that costs five times what the event does)."""
     return cast(PlateRead, SimpleNamespace(id=read_id, **row))
-
-
-def _insert_ignore(
-    session: Session, table: Any, rows: list[dict[str, Any]], returning: tuple[str, ...]
-) -> list[tuple[Any, ...]]:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` ``rows``: the inserted rows' columns."""
-    if not rows:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return _pg_insert_ignore(session, table, rows, returning)
-    stmt = sqlite.insert(table).on_conflict_do_nothing()
-    result = session.execute(stmt.returning(*(table.c[c] for c in returning)), rows)
-    return [tuple(r) for r in result]
-
-
-def _pg_insert_ignore(
-    session: Session, table: Table, rows: list[dict[str, Any]], returning: tuple[str, ...]
-) -> list[tuple[Any, ...]]:
-    from psycopg.types.json import Json
-
-    cols = list(rows[0])
-    as_json = {c for c in cols if isinstance(table.c[c].type, JSON)}
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('%s' for _ in cols)})"
-        f" ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}"
-    )
-    params = [
-        tuple(Json(row[c]) if c in as_json and row[c] is not None else row[c] for c in cols)
-        for row in rows
-    ]
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, params, returning=True)
-        out: list[tuple[Any, ...]] = []
-        while True:
-            out.extend(cursor.fetchall())
-            if not cursor.nextset():
-                return out
-    finally:
-        cursor.close()

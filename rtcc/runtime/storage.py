@@ -43,8 +43,9 @@ class StorageWatcher(PeriodicJob):
         clock: Clock,
         origin: str | None = None,
     ) -> None:
-        """``origin``: where the folder is, when not on the API host (``node n1``): it begins
-        every alert's message."""
+        """``origin``: where the folder is, when not on the API host (``node n1``): the alert
+        says so (its ``origin``, and the start of its message), so a console keeps one banner
+        per place."""
         super().__init__(
             name="storage-watch", interval_s=settings.check_interval_s, first_delay_s=0.0
         )
@@ -52,6 +53,7 @@ class StorageWatcher(PeriodicJob):
         self.min_free_bytes = settings.min_free_mb * MIB
         self.state = StorageState.OK  # as last announced
         self.since: datetime | None = None  # when the current degradation began
+        self.origin = origin
         self.where = f"{origin}: " if origin else ""
 
     def run_once(self) -> StorageStatus:
@@ -70,6 +72,7 @@ class StorageWatcher(PeriodicJob):
                 active=False,
                 message=f"{self.where}storage recovered: {status.detail}",
                 since=now,
+                origin=self.origin,
             )
         else:
             log.warning("%sstorage %s: %s", self.where, status.state, status.detail)
@@ -79,6 +82,7 @@ class StorageWatcher(PeriodicJob):
                 active=True,
                 message=f"{self.where}storage {status.state}: {status.detail}",
                 since=self.since or now,
+                origin=self.origin,
             )
         self.bus.publish(event)  # a failure leaves the state as it was: announced next pass
         self.state = status.state

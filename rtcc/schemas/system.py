@@ -53,6 +53,7 @@ class SystemAlertOut(ReadModel):
     message: str  # one plain sentence for the banner
     since: UtcDatetime  # when the condition began (or cleared)
     queued: int | None = None  # database_unreachable: reads waiting in the local spool
+    origin: str | None = None  # where, when not an API host: a camera node ("node n1")
 
 
 class DayCount(ReadModel):

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from cameras.messages import SegmentMessage, StatusMessage
-from cameras.supervisor import CameraSupervisor
+from cameras.supervisor import Applied, CameraSupervisor
 from tests.support.clips import Clip, write_clip
 from tests.support.scripted import Reading, ScriptedFactory
 from tests.support.workers import MODEL_LOAD_S, CameraRuns, final_read, state_is
@@ -72,6 +72,13 @@ def test_add_change_and_remove_one_camera_while_the_others_run(
 
     same = sup.apply(runs.specs(cams, recognizer=SCRIPT))
     assert not same and sup.pids() == before  # nothing changed: nothing touched
+    # a new name, place and view are for the catalog and the map: the workers run on
+    moved = [{**c, "name": f"{c['id']} renamed", "location": {"lat": 40.7, "lon": -74.0},
+              "heading_deg": 90, "fov_deg": 60, "range_m": 40} for c in cams]
+    relabelled = sup.apply(runs.specs(moved, recognizer=SCRIPT))
+    assert not relabelled and sup.pids() == before
+    assert sup.apply(runs.specs(cams, recognizer=SCRIPT)) == Applied()  # and back
+    assert sup.pids() == before
 
     mark = got.mark()
     cams.append(_cam("c", one, record=True, segment_seconds=2))

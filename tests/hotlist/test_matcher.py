@@ -1,11 +1,15 @@
-"""Matching rules: exact, confusable, fuzzy, wildcard, state, expiry, confidences, live index."""
+"""Matching rules: exact, lattice (look-alikes, doubts, indels, list density), wildcard, state,
+expiry, live index."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hotlist import lattice as lat
+from hotlist.background import DIGITS, LETTERS
 from hotlist.matcher import EntryRef, HotlistIndex, ListRef, Matcher, read_state
 from rtcc.config import MatchSettings
 from rtcc.plates import PlateReadRecord
@@ -31,6 +35,17 @@ def test_exact_match_needs_no_confirmation() -> None:
     assert (m.match_type, m.distance, m.diff, m.needs_confirmation) == ("exact", 0.0, (), False)
 
 
+def filled(*plates: str, filler: int = 20_000) -> HotlistIndex:
+    """``plates`` among ``filler`` random ``@@@####`` plates (a list dense in that shape)."""
+    rng = random.Random(5)
+    extra = {
+        "".join(rng.choice(LETTERS) for _ in range(3))
+        + "".join(rng.choice(DIGITS) for _ in range(4))
+        for _ in range(filler)
+    } - set(plates)
+    return index(*plates, *sorted(extra))
+
+
 @pytest.mark.parametrize(
     ("read", "diff"),
     [
@@ -39,82 +54,66 @@ def test_exact_match_needs_no_confirmation() -> None:
         ("A8C1Z34", ((1, "8", "B"), (4, "Z", "2"))),
     ],
 )
-def test_confusable_substitutions(read: str, diff: tuple[tuple[int, str, str], ...]) -> None:
+def test_look_alikes_of_a_read_without_a_lattice(
+    read: str, diff: tuple[tuple[int, str, str], ...]
+) -> None:
     (m,) = index("ABC1234").match(read, state=None, now=NOW)
-    assert (m.match_type, m.diff, m.needs_confirmation) == ("confusable", diff, True)
-    assert m.distance == pytest.approx(0.25 * len(diff))
-
-
-def test_confusable_plus_one_other_edit_is_fuzzy() -> None:
-    (m,) = index("ABC1234").match("A8C12X4", state=None, now=NOW)
-    assert m.match_type == "fuzzy" and m.diff == ((1, "8", "B"), (5, "X", "3"))
-    assert m.distance == pytest.approx(1.25)
+    assert (m.match_type, m.diff, m.needs_confirmation) == ("lattice", diff, True)
+    assert m.distance == len(diff) and m.posterior is not None and 0 < m.posterior < 1
 
 
 @pytest.mark.parametrize("group", MatchSettings().confusion_groups)
-def test_every_configured_group(group: str) -> None:
-    rules = MatchSettings(max_other_edits=0)
+def test_every_configured_group_is_a_look_alike(group: str) -> None:
+    # A sure read character lends each of its look-alikes the floor, no other character.
+    rules = MatchSettings()
+    ix = index("ABC1234")
     for a in group:
-        for b in group:
-            if a != b:
-                assert kinds(index(f"XY{a}789", rules=rules), f"XY{b}789") == [
-                    (f"XY{a}789", "confusable")
-                ], (a, b)
+        (dist,) = lat.lattice_of(a, None, None, ix._lookalikes, rules.lattice_lookalike_floor)
+        assert dist == {a: 1.0} | {b: rules.lattice_lookalike_floor for b in group if b != a}
 
 
-def test_custom_confusion_table() -> None:
-    strict = MatchSettings(confusion_groups=["B8"], max_other_edits=0)
-    ix = index("ABC1234", rules=strict)
-    assert kinds(ix, "A8C1234") == [("ABC1234", "confusable")]
-    assert kinds(ix, "ABC1Z34") == []
-    assert (
-        kinds(index("ABC1234", rules=MatchSettings(confusable=False, max_other_edits=0)), "A8C1234")
-        == []
-    )
+def test_the_look_alike_model_is_the_configured_groups() -> None:
+    # A sure D where the list has an O, both plates of a common format: on a list dense in that
+    # format only the look-alike floor gives the entry enough posterior.
+    read = "ABD1234"
+    assert kinds(filled("ABO1234"), read) == [("ABO1234", "lattice")]
+    strict = MatchSettings(confusion_groups=["B8"])
+    ix = HotlistIndex(filled("ABO1234").entries, strict)
+    assert kinds(ix, read) == []
 
 
-def test_max_confusable_limit() -> None:
-    ix = index("BBBBBB", rules=MatchSettings(max_confusable=2, max_other_edits=0))
-    assert kinds(ix, "88BBBB") == [("BBBBBB", "confusable")]
-    assert kinds(ix, "888BBB") == []
-
-
-def test_one_other_edit_only_for_five_or_more_characters() -> None:
-    ix = index("ABC1234", "AB12")
-    assert kinds(ix, "ABX1234") == [("ABC1234", "fuzzy")]
-    assert kinds(ix, "AX12") == []  # 4 characters: confusables only
-    assert kinds(ix, "AXX1234") == []  # two other edits
-    m = ix.match("ABX1234", state=None, now=NOW)[0]
-    assert (m.distance, m.diff, m.needs_confirmation) == (1.0, ((2, "X", "C"),), True)
-
-
-def test_missing_and_extra_characters_when_enabled() -> None:
-    assert kinds(index("ABC1234"), "ABC124") == []  # off by default
-    ix = index("ABC1234", rules=MatchSettings(fuzzy_indels=True))
-    (missing,) = ix.match("ABC124", state=None, now=NOW)
-    assert missing.match_type == "fuzzy" and missing.diff[0][1] == ""
-    (extra,) = ix.match("ABC12345", state=None, now=NOW)
-    assert extra.match_type == "fuzzy" and extra.diff == ((7, "5", ""),)
-
-
-def test_char_confidences_gate_fuzzy_edits_and_rank_candidates() -> None:
-    ix = index("ABC1234", rules=MatchSettings(fuzzy_max_char_confidence=0.9))
+def test_a_doubtful_character_may_be_anything_a_sure_one_may_not() -> None:
+    ix = filled("ABC1234")
     sure = [0.99] * 7
     unsure = [0.99, 0.99, 0.4, 0.99, 0.99, 0.99, 0.99]
     assert kinds(ix, "ABX1234", confidences=sure) == []
-    assert kinds(ix, "ABX1234", confidences=unsure) == [("ABC1234", "fuzzy")]
-    # Two entries one edit away: the one whose differing character is least certain ranks first.
+    assert kinds(ix, "ABX1234", confidences=unsure) == [("ABC1234", "lattice")]
+
+
+def test_the_lists_density_decides_an_unsupported_substitution() -> None:
+    # One substitution the read does not support: a hit on a short list (few plates of that
+    # shape: a coincidence is unlikely), none on one dense in the shape.
+    assert kinds(index("ABC1234", "XYZ987"), "ABX1234") == [("ABC1234", "lattice")]
+    assert kinds(filled("ABC1234"), "ABX1234") == []
+
+
+def test_a_dropped_or_extra_character() -> None:
+    ix = index("ABC1234")
+    (missing,) = ix.match("ABC124", state=None, now=NOW)
+    assert missing.match_type == "lattice" and missing.diff == ((5, "", "3"),)
+    (extra,) = ix.match("ABC12345", state=None, now=NOW)
+    assert extra.match_type == "lattice" and extra.diff == ((7, "5", ""),)
+    assert extra.posterior is not None and extra.posterior < 0.01
+    # On a list dense in the shape, 36 x 8 strings could be the plate behind "ABC124": no hit.
+    assert kinds(filled("ABC1234"), "ABC124") == []
+    assert kinds(index("ABC1234", rules=MatchSettings(lattice_indel=0.0)), "ABC124") == []
+
+
+def test_candidates_rank_by_how_far_below_the_read_they_score() -> None:
     ix2 = index("ABC1234", "ABX1235")
     conf = [0.99, 0.99, 0.5, 0.99, 0.99, 0.99, 0.6]
     found = ix2.match("ABX1234", state=None, now=NOW, confidences=conf)
     assert [m.entry.plate for m in found] == ["ABC1234", "ABX1235"]
-
-
-def test_fuzzy_dropped_when_an_exact_or_confusable_entry_matches() -> None:
-    ix = index("ABC1234", "ABC1235")
-    assert kinds(ix, "ABC1234") == [("ABC1234", "exact")]
-    loose = index("ABC1234", "ABC1235", rules=MatchSettings(fuzzy_only_without_closer=False))
-    assert sorted(kinds(loose, "ABC1234")) == [("ABC1234", "exact"), ("ABC1235", "fuzzy")]
 
 
 def test_wildcards() -> None:
@@ -190,24 +189,8 @@ def test_empty_read_and_empty_index() -> None:
 
 
 def test_garbage_reads_get_no_inexact_matches() -> None:
-    ix = index("1LL1L1")
-    assert kinds(ix, "111111", confidences=[0.9] * 6) == [("1LL1L1", "confusable")]
-    assert kinds(ix, "111111", confidences=[0.15] * 6) == []
-    assert kinds(ix, "1LL1L1", confidences=[0.15] * 6) == [("1LL1L1", "exact")]
-
-
-def test_fuzzy_only_against_small_lists() -> None:
-    big, small = ListRef(1, "ncic"), ListRef(2, "bolo")
-    rules = MatchSettings(fuzzy_max_list_size=2)
-    ix = HotlistIndex(
-        [
-            EntryRef(1, big, "ABC1234"),
-            EntryRef(2, big, "XYZ1234"),
-            EntryRef(3, big, "QQQ111"),
-            EntryRef(4, small, "KLM5678"),
-        ],
-        rules,
-    )
-    assert kinds(ix, "ABX1234") == []  # the big list: exact and confusable only
-    assert kinds(ix, "A8C1234") == [("ABC1234", "confusable")]
-    assert kinds(ix, "KLM5679") == [("KLM5678", "fuzzy")]
+    # A read doubtful everywhere spreads its posterior over thousands of strings: on a list
+    # with many plates of its shape no single one gets enough.
+    ix = filled("1LL1L11")
+    assert kinds(ix, "1111111", confidences=[0.15] * 7) == []
+    assert kinds(ix, "1LL1L11", confidences=[0.15] * 7) == [("1LL1L11", "exact")]

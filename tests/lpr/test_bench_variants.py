@@ -20,11 +20,13 @@ def test_variant_applies_and_validates_one_setting() -> None:
     base = LprSettings()
     assert variant(base, "zoom_floor=0.1").zoom_floor == 0.1
     assert variant(base, "detector_rescue_threshold=null").detector_rescue_threshold is None
-    assert variant(base, " zoom_max_boxes = 3").zoom_max_boxes == 3
+    both = variant(base, "zoom_floor=0.1  detector_rescue_threshold=0.2")
+    assert (both.zoom_floor, both.detector_rescue_threshold) == (0.1, 0.2)
     assert base.zoom_floor is None  # the base is not changed
     for bad, words in [
         ("zoom_floor", "KEY=VALUE"),
         ("=0.1", "KEY=VALUE"),
+        ("", "KEY=VALUE"),
         ("no_such_setting=1", "no_such_setting"),
         ("zoom_floor=1.5", "zoom_floor"),
         ("zoom_floor=[", "zoom_floor=["),

@@ -176,9 +176,10 @@ def test_a_full_disk_on_a_node_alerts_the_consoles_and_clears(site: Site) -> Non
 
         raised = site.wait_event(alert(True), 30, "storage_degraded raised")
         assert isinstance(raised, SystemAlertEvent)
-        assert raised.severity is AlertSeverity.CRITICAL
+        assert raised.severity is AlertSeverity.CRITICAL and raised.origin == "node n1"
         assert raised.message.startswith("node n1: storage full: ") and str(data) in raised.message
         filler.unlink()
         cleared = site.wait_event(alert(False), 30, "storage_degraded cleared")
         assert isinstance(cleared, SystemAlertEvent)
         assert cleared.message.startswith("node n1: storage recovered")
+        assert cleared.origin == "node n1"

@@ -9,6 +9,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -20,9 +21,14 @@ import pytest
 import yaml
 
 from rtcc.bus.connection import NatsConnection
+from rtcc.bus.natsbus import NatsBus
 from rtcc.clock import FakeClock
 from rtcc.config import BusSettings, RetentionSettings
-from rtcc.runtime.media_relay import DAY, SharedMedia, lifetime
+from rtcc.db import transaction
+from rtcc.models import Camera
+from rtcc.runtime.ingest import Ingestor
+from rtcc.runtime.media_relay import DAY, Lifetime, SharedMedia, lifetime
+from rtcc.runtime.services import build_services
 from tests.runtime.test_media_relay import PASSWORD, _first_read, _log_in_as_officer, _wait_until_up
 from tests.support.media_node import CROP, SNAPSHOT, photo
 from tests.support.natsserver import NatsServer, free_port
@@ -85,6 +91,49 @@ def test_photos_are_put_once_late_ones_not_and_the_ttl_follows_the_policy(
     shorter = SharedMedia(nats, retention=RetentionSettings(plate_reads_days=7), clock=clock)
     nats.run(shorter.bucket())
     assert ttl() == pytest.approx(6 * DAY)
+
+
+def test_the_server_expires_photos_after_the_bucket_ttl(nats: NatsConnection) -> None:
+    """The TTL is the server's to enforce: a bucket of a 2 s lifetime really forgets."""
+    clock = FakeClock(NOW)
+    shared = SharedMedia(nats, retention=RetentionSettings(), clock=clock)
+    shared.name = "rtcc_media_short"
+    shared.life = Lifetime(max_age_s=2.0, max_lateness_s=60.0)
+    shared.keep(Path("/nonexistent"), {}, [])  # nothing to put: nothing happens
+    assert shared.sharable({SNAPSHOT: b"x"}, [_read_at(1, NOW, SNAPSHOT)]) == {SNAPSHOT: b"x"}
+    shared.share({SNAPSHOT: photo(SNAPSHOT)})
+    shared.flush()
+    assert nats.run(shared.get(SNAPSHOT)) == photo(SNAPSHOT)
+    deadline = time.monotonic() + 15
+    while nats.run(shared.get(SNAPSHOT)) is not None:
+        assert time.monotonic() < deadline, "still in the bucket past its TTL"
+        time.sleep(0.5)
+
+
+def test_a_read_of_this_hosts_own_cameras_is_shared_too(
+    nats: NatsConnection, make_settings: Any, db_url: str
+) -> None:
+    """``serve --role all``: reads of the host's cameras are stored by the in-process ingest;
+    their photos go to the bucket as well, from the data folder."""
+    clock = FakeClock(NOW + timedelta(hours=1))
+    settings = make_settings(database={"url": db_url}, bus={"url": nats.settings.url})
+    services = build_services(settings, clock=clock, bus=NatsBus(nats, settings.bus).start())
+    try:
+        with transaction(services.sessions) as session:
+            session.add(Camera(id="cam-b", name="B", created_at=NOW, updated_at=NOW,
+                               state="online", state_since_at=NOW))
+        for rel in (SNAPSHOT, CROP):
+            (settings.data_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (settings.data_dir / rel).write_bytes(photo(rel))
+        msg = dataclasses.replace(_read_at(1, NOW, SNAPSHOT), camera_id="cam-b", crop_path=CROP)
+        ingestor = Ingestor(services)
+        assert ingestor.shared is not None
+        ingestor.handle(msg)
+        ingestor.shared.flush()
+        for rel in (SNAPSHOT, CROP):
+            assert nats.run(ingestor.shared.get(rel)) == photo(rel)
+    finally:
+        services.engine.dispose()
 
 
 def _config(root: Path, name: str, nats_url: str, db_url: str) -> tuple[Path, int]:

@@ -1,6 +1,7 @@
 """The 507 ``storage_full`` answer (a full disk, ``web.errors``) is in the OpenAPI document on
-every operation that writes — changes, and looks at personal data, whose audit entry is
-committed first — with the error body it really has, and not on operations that only read."""
+every operation a full disk can refuse — every change, and every operation reaching the
+database or the data folder (looks at personal data and searches are audited first) — with the
+error body it really has, and not on those that reach neither (metrics, live muxer figures)."""
 
 from __future__ import annotations
 
@@ -34,13 +35,19 @@ def test_every_writing_operation_lists_507_storage_full(api_client: Any) -> None
     listed = _with_507(spec)
     writing = {(m, p) for p, ops in spec["paths"].items() for m in ops if m in WRITING}
     assert len(writing) >= 30 and writing <= listed, sorted(writing - listed)[:5]
-    # Looks at personal data write their audit entry first: a search, a hit, an image.
-    for op in [("get", "/api/reads"), ("get", "/api/hits/{hit_id}"), ("get", "/media/{path}")]:
+    # Looks at personal data and searches are audited first; an image may be copied here.
+    gets = [
+        ("get", "/api/reads"),
+        ("get", "/api/hits/{hit_id}"),
+        ("get", "/media/{path}"),
+        ("get", "/api/evidence/{export_id}/download"),
+    ]
+    for op in gets:
         assert op in listed, op
-    # Reads of no personal data write nothing: no 507 there.
-    for op in [("get", "/api/health"), ("get", "/api/meta"), ("get", "/api/cameras")]:
-        assert op in {(m, p) for p, ops in spec["paths"].items() for m in ops}, op
-        assert op not in listed, op
+    # In memory only: no 507 there.
+    everything = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    for op in [("get", "/metrics"), ("get", "/api/video/live")]:
+        assert op in everything and op not in listed, op
     response = spec["paths"]["/api/auth/login"]["post"]["responses"]["507"]
     assert "storage_full" in response["description"]
 

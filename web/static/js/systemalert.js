@@ -1,16 +1,21 @@
-// System alerts (`system_alert` events): one banner per kind while the condition lasts — the
-// database unreachable (reads wait on the server), storage degraded, a retention run refused —
-// removed when the server says it has cleared (`active: false`). A repeated alert updates its
-// banner in place. On every (re)connection `reconcile` asks /api/health, so a banner whose
-// clearing was missed while the console was disconnected goes too.
+// System alerts (`system_alert` events): one banner per kind (and camera node, `origin`) while
+// the condition lasts — the database unreachable (reads wait on the server), storage degraded,
+// a retention run refused — removed when the server says it has cleared (`active: false`). A
+// repeated alert updates its banner in place. On every (re)connection `reconcile` asks
+// /api/health, so a banner whose clearing was missed while the console was disconnected goes too.
 
 import { beep } from "./alert.js";
 import { el, fmtTime } from "./dom.js";
 
 const DATABASE = "database_unreachable";
 
-function bannerOf(kind) {
-  return document.querySelector(`.system-banner[data-kind="${CSS.escape(kind)}"]`);
+// One banner per kind and place: a camera node's alert (`origin`) is not the API host's.
+function keyOf(a) {
+  return a.origin ? `${a.kind}@${a.origin}` : a.kind;
+}
+
+function bannerOf(key) {
+  return document.querySelector(`.system-banner[data-kind="${CSS.escape(key)}"]`);
 }
 
 function details(a) {
@@ -19,7 +24,7 @@ function details(a) {
 
 /** Show, update or remove the banner of `a.kind`. */
 export function showSystemAlert(a) {
-  const existing = bannerOf(a.kind);
+  const existing = bannerOf(keyOf(a));
   if (!a.active) { existing?.remove(); return; }
   const text = el("div", { class: "sys-message" }, a.message);
   const meta = el("div", { class: "hb-meta" }, details(a));
@@ -29,10 +34,10 @@ export function showSystemAlert(a) {
     return;
   }
   const banner = el("div", { class: `hit-banner system-banner sev-${a.severity}`, role: "alert",
-    "data-kind": a.kind, "data-testid": "system-alert" },
+    "data-kind": keyOf(a), "data-testid": "system-alert" },
   el("div", { class: "hb-icon", "aria-hidden": "true" }, "⚠"),
   el("div", { class: "hb-main" },
-    el("div", { class: "hb-title" }, `SYSTEM · ${a.kind.replaceAll("_", " ").toUpperCase()}`),
+    el("div", { class: "hb-title" }, `SYSTEM · ${a.kind.replaceAll("_", " ").toUpperCase()}${a.origin ? ` · ${a.origin.toUpperCase()}` : ""}`),
     text, meta),
   el("div", { class: "hb-actions" },
     el("button", { class: "btn", "aria-label": "hide this system alert", onclick: () => banner.remove() }, "Hide")));
