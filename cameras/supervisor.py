@@ -12,20 +12,17 @@ shared ``multiprocessing.Queue`` could be left locked for everyone.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing as mp
-import os
 import queue
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cameras import launch
 from cameras.control import Outbox, StopFlag
 from cameras.detector_host import DetectorHost
 from cameras.messages import StatusMessage
@@ -68,60 +65,9 @@ class Applied:
         return bool(self.started or self.restarted or self.stopped)
 
 
-# glibc gives each thread that allocates its own malloc arena (up to 8 per core), each keeping
-# the memory it freed: a camera process's few threads share two. Read by glibc at exec, so it is
-# put in the environment the child inherits; a value the operator set is kept.
-CHILD_ENV = {"MALLOC_ARENA_MAX": "2"}
-_starting = threading.Lock()  # the environment and ``__main__`` are the process's
-
-
-def _from_main(obj: object) -> bool:
-    return any(
-        getattr(o, "__module__", None) in ("__main__", "__mp_main__") for o in (obj, type(obj))
-    )
-
-
-@contextlib.contextmanager
-def _lean_child(*, needs_main: bool = False) -> Iterator[None]:
-    """Start a camera or detector process lean. A spawned child first re-runs the parent's
-    main script or module (the ``rtcc`` console script imports the whole CLI: SQLAlchemy, the
-    models, every command; ~20 MB a process) unless ``__main__`` has neither spec nor file. The
-    child needs nothing from it (its target and spec are importable), so ``__main__`` is hidden
-    while it starts; not when the spec holds a callable defined there (``needs_main``)."""
-    main = sys.modules["__main__"]
-    saved: dict[str, Any] = {
-        k: main.__dict__[k] for k in ("__spec__", "__file__") if k in main.__dict__
-    }
-    env = {k: v for k, v in CHILD_ENV.items() if k not in os.environ}
-    with _starting:
-        os.environ.update(env)
-        if not needs_main:
-            main.__spec__ = None
-            main.__dict__.pop("__file__", None)
-        try:
-            yield
-        finally:
-            main.__dict__.update(saved)
-            for key in env:
-                os.environ.pop(key, None)
-
-
 def _child(spec: WorkerSpec, conn: Any, stop: StopFlag) -> None:
-    _exit_with_parent()
+    launch.exit_with_parent()
     run_worker(spec, Outbox(conn), stop)
-
-
-def _exit_with_parent(poll_s: float = 0.2) -> None:
-    """A worker whose parent died (``kill -9`` of a camera node) exits within ``poll_s``: its
-    camera may already be leased to another node, and must never run twice."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_s)
-        os._exit(3)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class CameraSupervisor:
@@ -154,6 +100,7 @@ class CameraSupervisor:
         # lpr.detector = shared: one detector process serves every camera that would otherwise
         # load the default models itself (created here, or by ``apply`` when one first does).
         self.detector: DetectorHost | None = None
+        self._detector_budget = self._budget()
         self._slots = {s.camera.id: self._slot(s) for s in specs if s.camera.enabled}
         self._ensure_detector()
         self._lock = threading.Lock()  # slot processes and readers (the relay reads them)
@@ -167,9 +114,12 @@ class CameraSupervisor:
         return _Slot(spec, self._budget(), StopFlag(self._ctx))
 
     def _ensure_detector(self) -> None:
-        wants = any(s.spec.recognizer == DEFAULT_RECOGNIZER for s in self._slots.values())
+        wants = any(
+            s.spec.camera.lpr and s.spec.recognizer == DEFAULT_RECOGNIZER
+            for s in self._slots.values()
+        )
         if self.detector is None and self._lpr.detector == "shared" and wants:
-            self.detector = DetectorHost(self._lpr, ctx=self._ctx)
+            self.detector = DetectorHost(self._lpr, ctx=launch.context())
 
     def _runnable(self, spec: WorkerSpec) -> WorkerSpec:
         if self.detector is not None and spec.recognizer == DEFAULT_RECOGNIZER:
@@ -177,14 +127,15 @@ class CameraSupervisor:
         return spec
 
     def _spawn(self, slot: _Slot) -> None:
+        needs_main = launch.from_main(slot.spec.recognizer)
         reader, writer = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(
+        proc = launch.context(needs_main=needs_main).Process(
             target=_child,
             args=(self._runnable(slot.spec), writer, slot.stop),
             name=f"camera-{slot.spec.camera.id}",
             daemon=True,
         )
-        with _lean_child(needs_main=_from_main(slot.spec.recognizer)):
+        with launch.lean_child(needs_main=needs_main):
             proc.start()
         writer.close()  # the child holds the only writer: its death means EOF here
         with self._lock:
@@ -195,7 +146,7 @@ class CameraSupervisor:
         self._started = True
         self._sweep(list(self._slots))
         if self.detector is not None:
-            with _lean_child():
+            with launch.lean_child():
                 self.detector.start()
         for slot in self._slots.values():
             self._spawn(slot)
@@ -238,11 +189,25 @@ class CameraSupervisor:
             with self._changing:
                 host = self.detector
                 if host is not None and host.dead() and not self._stopping.is_set():
-                    # its cameras error out meanwhile and are restarted as usual
-                    for code in host.start():
-                        log.warning("detector host exited with code %s; restarted", code)
+                    self._restart_detector(host)
                 for cam_id, slot in list(self._slots.items()):
                     self._check(cam_id, slot)
+
+    def _restart_detector(self, host: DetectorHost) -> None:
+        """Restart dead detector processes (their cameras error out meanwhile and are restarted
+        as usual), within a restart budget: a host that cannot load its models is retried
+        after a pause, not every half second."""
+        now, budget = self._clock.monotonic(), self._detector_budget
+        if budget.failed:
+            if not budget.retry_due(now):
+                return
+        elif budget.on_exit(now) is Verdict.FAILED:
+            log.error("detector host crashed %d times in %g s; retrying in %g s",
+                      budget.limit + 1, budget.window_s, budget.pause_s)
+            return
+        with launch.lean_child():
+            for code in host.start():
+                log.warning("detector host exited with code %s; restarted", code)
 
     def _check(self, cam_id: str, slot: _Slot) -> None:
         now, budget = self._clock.monotonic(), slot.budget
@@ -304,7 +269,7 @@ class CameraSupervisor:
             if self._started:
                 self._sweep(new)
                 if self.detector is not None and not self.detector.started:
-                    with _lean_child():
+                    with launch.lean_child():
                         self.detector.start()
                 for cid in changed + new:
                     self._spawn(self._slots[cid])

@@ -21,6 +21,7 @@ DIGITS = "0123456789"
 ALPHABET = LETTERS + DIGITS
 VANITY_SHARE = 0.1  # plates that fit no format: any character anywhere
 
+
 @dataclass(frozen=True, slots=True)
 class Background:
     """A mixture over the region's formats of each length (each format equally likely, every

@@ -109,9 +109,7 @@ class PlateIndex:
         top-k alternatives or within one edit (lattice; ``hotlist.lattice.accepted`` decides)
         and wildcards. ``bg``: the background of the read's region."""
         rules = self.rules
-        _, best, changes = lat.substitutions(
-            lattice, bg, float("-inf"), rules.lattice_max_paths
-        )
+        _, best, changes = lat.substitutions(lattice, bg, float("-inf"), rules.lattice_max_paths)
         canon = plate.translate(self._table)
         found: set[int] = set()
         if len(self._keys) and 0 < len(plate) <= MAX_KEY_LENGTH:
@@ -189,7 +187,10 @@ def _indel(read: str, entry: str, lattice: lat.Lattice, floor: float) -> tuple[f
         for j in range(len(read)):
             sub = lattice[:j] + lattice[j + 1 :]
             rest = read[:j] + read[j + 1 :]
-            pairs = [(i if i < j else i + 1, r, e) for i, (r, e) in enumerate(zip(rest, entry))]
+            pairs = [
+                (i if i < j else i + 1, r, e)
+                for i, (r, e) in enumerate(zip(rest, entry, strict=True))
+            ]
             diff = tuple(sorted([(j, read[j], ""), *(p for p in pairs if p[1] != p[2])]))
             best = max(best, (lat.log_q(entry, sub, floor), diff), key=lambda b: b[0])
     else:

@@ -233,6 +233,14 @@ class ListDensity:
             for key, n in counts.items()
         }
 
+    def plus(self, other: ListDensity) -> ListDensity:
+        """The density of both sets of lists together."""
+        out = ListDensity(())
+        out._share = dict(self._share)
+        for key, share in other._share.items():
+            out._share[key] = out._share.get(key, 0.0) + share
+        return out
+
     def chance(self, text: str) -> float:
         """Probability that ``text``, not being the plate read, is listed all the same."""
         return self._share.get(shape(text), 0.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -112,7 +111,7 @@ class HotlistIndex:
         self._rows = rows
         self._lists = lists
         self._plates = PlateIndex([r[2] for r in rows], self.rules)
-        self._density = lat.ListDensity(self._plates.plates)
+        self.density = lat.ListDensity(self._plates.plates)
         self.size = len(rows)
 
     def ref(self, slot: int) -> EntryRef:
@@ -182,7 +181,7 @@ class HotlistIndex:
         if not listed:
             return [(c, None) for c in cands]
         policy = lat.Policy(
-            self._density,
+            self.density,
             rules.lattice_min_odds,
             rules.lattice_min_posterior,
             rules.lattice_floor,
@@ -190,6 +189,10 @@ class HotlistIndex:
             rules.lattice_indel,
         )
         keep = lat.accepted(plate, lattice, bg, policy, listed)
+        if any(c.match_type == "exact" for c in cands):
+            # The read is itself listed: it explains the read unless another entry takes a
+            # real share of the posterior (at least 1 / lattice_min_odds).
+            keep = {s: p for s, p in keep.items() if p * rules.lattice_min_odds >= 1.0}
         return [
             (c, keep.get(self._rows[c.slot][2]))
             for c in cands
@@ -218,9 +221,13 @@ class Matcher:
             self._removed = frozenset()
 
     def add(self, entries: Iterable[EntryRef]) -> None:
+        """Entries into the overlay, judged by the density of the index and overlay together
+        (an entry added to a million-plate list is not on a list of one)."""
         with self._lock:
             merged = [*self._overlay.entries, *entries]
-            self._overlay = HotlistIndex(merged, self._index.rules)
+            overlay = HotlistIndex(merged, self._index.rules)
+            overlay.density = self._index.density.plus(overlay.density)
+            self._overlay = overlay
 
     def remove(self, entry_ids: Iterable[int]) -> None:
         with self._lock:

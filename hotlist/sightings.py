@@ -80,23 +80,22 @@ def record_new(
     keys = [(m.entry.entry_id, r.camera_id, r.plate) for r, m in items]
     if len(set(keys)) < len(keys):
         return [
-            record(session, read=r, match=m, now=now, rules=rules, new_read=True)
-            for r, m in items
+            record(session, read=r, match=m, now=now, rules=rules, new_read=True) for r, m in items
         ]
     into = _foldable_many(session, items, keys, now, rules)
-    rows = [
-        _hit_row(read, match, now) for i, (read, match) in enumerate(items) if into[i] is None
-    ]
+    rows = [_hit_row(read, match, now) for i, (read, match) in enumerate(items) if into[i] is None]
     new = iter(zip(_insert_hits(session, rows), rows, strict=True))
     out = []
-    for i, (read, _) in enumerate(items):
+    for i, (read, match) in enumerate(items):
         hit_id = into[i]
         if hit_id is None:  # a new hit, built from the row it was stored from (no reload)
             new_id, row = next(new)
             out.append(HitOutcome(Hit(id=new_id, **row), created=True, alert=True))
             continue
         existing = session.get(Hit, hit_id)
-        assert existing is not None  # found in this transaction, under its lock order
+        if existing is None:  # deleted meanwhile (retention): recorded the usual way
+            out.append(record(session, read=read, match=match, now=now, rules=rules, new_read=True))
+            continue
         append_sighting(session, hit=existing, read=read, now=now)
         out.append(HitOutcome(existing, created=False, alert=False))
     return out
@@ -114,8 +113,8 @@ def _foldable_many(
     if rules.dedup_window_s <= 0 or not items:
         return [None] * len(items)
     window = timedelta(seconds=rules.dedup_window_s)
-    stmt = select(Hit.id, Hit.entry_id, Hit.camera_id, Hit.plate, Hit.observed_at,
-                  Hit.last_seen_at).where(
+    columns = (Hit.id, Hit.entry_id, Hit.camera_id, Hit.plate, Hit.observed_at, Hit.last_seen_at)
+    stmt = select(*columns).where(
         Hit.entry_id.in_(sorted({k[0] for k in keys})),  # the rest of the key: below
         Hit.last_seen_at >= min(r.observed_at for r, _ in items) - window,
         Hit.observed_at <= max(r.last_seen_at for r, _ in items) + window,
@@ -128,7 +127,8 @@ def _foldable_many(
     out: list[int | None] = []
     for (read, _), key in zip(items, keys, strict=True):
         fits = [
-            h.id for h in found.get(key, ())
+            h.id
+            for h in found.get(key, ())
             if h.last_seen_at >= read.observed_at - window
             and h.observed_at <= read.last_seen_at + window
         ]

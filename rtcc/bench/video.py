@@ -35,6 +35,7 @@ from typing import Any
 
 import psutil
 
+from cameras import launch
 from cameras.catalog import no_plates
 from cameras.messages import SegmentMessage, StatusMessage
 from cameras.supervisor import CameraSupervisor
@@ -60,6 +61,8 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--video", type=Path, default=None, help="an H.264 MP4 to serve")
     p.add_argument("--url", default=None, help="a camera URL instead of the built-in server")
     p.add_argument("--no-baseline", action="store_true", help="skip the MJPEG (decode) figure")
+    p.add_argument("--start-method", choices=["forkserver", "spawn"], default="forkserver",
+                   help="how camera processes start (spawn: each imports everything anew)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run)
 
@@ -72,6 +75,7 @@ class _Run:
     window_start: datetime | None = None  # the measured window (wall time)
     window_end: datetime | None = None
     camera_cpu: float = 0.0  # the RTSP server's CPU (s/s) over the window, when it is ours
+    startup_s: float = 0.0  # supervisor start to every camera online
 
     def gaps(self) -> int:
         """Recorded gaps and camera losses inside the measured window."""
@@ -179,6 +183,7 @@ def _workers(specs: list[WorkerSpec], seconds: float, data: Path,
              camera_pid: int | None = None) -> tuple[_Run, float, float]:
     """Run the workers until all are online, then ``seconds`` more; (run, cpu s/s, wall s)."""
     sup = CameraSupervisor([], lpr=LprSettings(), data_dir=data, clock=SystemClock(), specs=specs)
+    begun = time.monotonic()
     sup.start()
     run = _Run()
     try:
@@ -186,7 +191,8 @@ def _workers(specs: list[WorkerSpec], seconds: float, data: Path,
         while time.monotonic() < deadline and not (
                 len(run.status) == len(specs)
                 and all(s.state == "online" for s in run.status.values())):
-            _drain(sup, run, time.monotonic() + 0.5)
+            _drain(sup, run, time.monotonic() + 0.1)
+        run.startup_s = time.monotonic() - begun
         pids = [p for p in sup.pids().values() if p]
         run.window_start = datetime.now(UTC)
         cam0 = cpu_seconds([camera_pid]) if camera_pid else 0.0
@@ -223,6 +229,8 @@ def _record(args: argparse.Namespace, urls: list[str], tmp: Path) -> dict[str, A
         "missing_seconds": round(holes, 2),  # holes in the recording inside the window
         "stop_backlog_s": round(backlog, 2),  # recording not yet written when it stopped
         "online_cameras": sum(1 for s in run.status.values() if s.state == "online"),
+        "startup_seconds": round(run.startup_s, 1),  # supervisor start to every camera online
+        "start_method": launch.preferred,
         "rtsp_server_cpu_percent": _percent(run.camera_cpu),
     }
     if not args.no_baseline:
@@ -245,6 +253,7 @@ def _mjpeg_baseline(urls: list[str], tmp: Path, seconds: float, segment_s: int) 
 def _run(args: argparse.Namespace) -> int:
     if args.cameras < 1 or args.seconds <= 0 or args.viewers < 0:
         raise InvalidInputError("need --cameras >= 1, --seconds > 0, --viewers >= 0")
+    launch.preferred = args.start_method
     ok = True
     with tempfile.TemporaryDirectory(prefix="rtcc-bench-video-") as name:
         tmp = Path(name)

@@ -50,3 +50,6 @@ class BusSettings(Section):
     # A read's snapshot and crop travel with it from its node up to this many bytes together
     # (base64 in the message: JetStream's default limit is 1 MiB); 0: photos stay on the node.
     media_max_bytes: int = Field(default=512 * 1024, ge=0, le=700_000)
+    # The media bucket (read photos for every API instance) holds at most this much of the
+    # JetStream store (0: no cap of its own); when full, new photos stay where they were stored.
+    media_bucket_max_bytes: int = Field(default=0, ge=0)

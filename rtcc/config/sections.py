@@ -52,8 +52,10 @@ class LprSettings(Section):
     detector_conf_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     # Rescue: a detection between this and detector_conf_threshold is kept only when every
     # character of its read (4 or more) is at least rescue_min_confidence sure and it fits a
-    # region format (unless the OCR is sure of a region without rules here). None: off.
-    detector_rescue_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # region format (unless the OCR is sure of a region without rules here). None: off. On the
+    # videos (signs, a toll overlay) it kept no weak box at all; on the dev images it finds one
+    # more plate (README, "Detection of small and angled plates").
+    detector_rescue_threshold: float | None = Field(default=0.3, ge=0.0, le=1.0)
     rescue_min_confidence: float = Field(default=0.9, ge=0.0, le=1.0)
     # Second look: a detection between zoom_floor and detector_conf_threshold that is small in
     # the detector's input is looked at again on a crop around it scaled up to the detector's

@@ -145,7 +145,6 @@ class Forwarder:
             sent += 1
         acks.expected = sent
         if sent and len(acks.answers) < sent:
-            acks.complete.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(acks.complete.wait(), ACK_TIMEOUT_S)
         self._acks = None
@@ -205,6 +204,9 @@ def _failure(msg: Any) -> BaseException | None:
     if b'"error"' not in msg.data:
         return None  # {"stream": ..., "seq": ...[, "duplicate": true]}
     try:
-        return APIError.from_error(json.loads(msg.data)["error"])
+        error = APIError.from_error(json.loads(msg.data)["error"])  # raises it, by its code
+    except APIError as exc:
+        return exc
     except (ValueError, KeyError, TypeError) as exc:
-        return APIError(description=f"unreadable acknowledgement: {exc}")
+        return APIError(description=f"unreadable acknowledgement: {exc!r}")
+    return error if isinstance(error, BaseException) else APIError(description=str(error))

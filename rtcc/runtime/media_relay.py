@@ -120,7 +120,7 @@ def lifetime(retention: RetentionSettings) -> Lifetime:
     """How long the bucket keeps a photo: never past the shortest read retention (plain or
     hit reads). A read's photos are put at most ``max_lateness_s`` after it was made and kept
     ``max_age_s``; the two add up to that retention. A hit read kept longer, or a held one,
-    keeps its photo where it was stored and wherever it was fetched, not in the bucket."""
+    keeps its photos in every instance's folder (``rtcc.runtime.hit_photos``), not here."""
     shortest = min(retention.days_of("plate_reads"), retention.days_of("hit_reads")) * DAY
     late = min(DAY, shortest / 2)
     return Lifetime(max_age_s=shortest - late, max_lateness_s=late)
@@ -139,6 +139,7 @@ class SharedMedia:
         self.conn, self.clock = conn, clock
         self.name = bucket_name(conn)
         self.life = lifetime(retention)
+        self.max_bytes = conn.settings.media_bucket_max_bytes or -1  # -1: no cap of its own
         self._store: ObjectStore | None = None
         self._pending: deque[Future[None]] = deque()
         self.shared = 0  # photos put
@@ -146,7 +147,7 @@ class SharedMedia:
 
     async def bucket(self) -> ObjectStore:
         """The bucket, made on first use, its TTL set to :func:`lifetime` (shortened at once
-        when the retention policy was shortened)."""
+        when the retention policy was shortened) and its size to ``media_bucket_max_bytes``."""
         if self._store is not None:
             return self._store
         js = self.conn.jetstream()
@@ -156,14 +157,23 @@ class SharedMedia:
             config = ObjectStoreConfig(
                 description="read photos, for every API instance (rtcc.runtime.media_relay)",
                 ttl=self.life.max_age_s,
+                max_bytes=self.max_bytes,
                 storage=StorageType.FILE,
             )
             store = await js.create_object_store(self.name, config=config)
         else:
             info = await js.stream_info(f"OBJ_{self.name}")
-            if abs((info.config.max_age or 0.0) - self.life.max_age_s) > 1.0:
-                await js.update_stream(replace(info.config, max_age=self.life.max_age_s))
-                log.info("media bucket %s: TTL set to %g s", self.name, self.life.max_age_s)
+            current = info.config
+            if (
+                abs((current.max_age or 0.0) - self.life.max_age_s) > 1.0
+                or (current.max_bytes or -1) != self.max_bytes
+            ):
+                wanted = replace(current, max_age=self.life.max_age_s, max_bytes=self.max_bytes)
+                await js.update_stream(wanted)
+                log.info(
+                    "media bucket %s: TTL %g s, at most %s bytes",
+                    self.name, self.life.max_age_s, self.max_bytes,
+                )
         self._store = store
         return store
 
@@ -182,6 +192,8 @@ class SharedMedia:
     def keep(self, data_dir: Path, media: dict[str, bytes], reads: Iterable[ReadMessage]) -> int:
         """:func:`keep` here, then put the reads' photos into the bucket in the background;
         how many were written here."""
+        if not media:
+            return 0  # the usual case at speed: reads without photos (or photos kept on nodes)
         written = keep(data_dir, media)
         if photos := self.sharable(media, reads):
             self.share(photos)

@@ -16,6 +16,7 @@ from rtcc.db import transaction
 from rtcc.runtime.anchoring import CheckpointScheduler
 from rtcc.runtime.camera_reload import RELOAD_INTERVAL_S, CameraReloader
 from rtcc.runtime.camera_specs import local_worker_specs, seed_cameras
+from rtcc.runtime.hit_photos import HitPhotoKeeper
 from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
 from rtcc.runtime.ingest_consumer import IngestConsumer, start_bus_consumer
@@ -85,6 +86,7 @@ class Runtime:
             clock=services.clock,
         )
         self.outbound: OutboundDispatcher | None = None
+        self.hit_photos = HitPhotoKeeper(services)  # with NATS: every hit's photos kept here
         self.server_run = ServerRunRecorder(sessions=services.sessions, clock=services.clock)
 
     def start(self) -> None:
@@ -98,6 +100,7 @@ class Runtime:
         self.hotlists.start()
         self.storage.start()  # storage_degraded alerts (first check now)
         self.consumer = start_bus_consumer(s)
+        self.hit_photos.start()
         self._start_outbound()
         if self._cameras:
             self._start_cameras()
@@ -176,6 +179,7 @@ class Runtime:
     def stop(self) -> None:
         self.hotlists.stop()
         self.storage.stop()
+        self.hit_photos.stop()
         if self.consumer is not None:
             self.consumer.stop()
         if self.anchoring is not None:

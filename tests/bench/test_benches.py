@@ -24,6 +24,16 @@ def test_bench_hotlist_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["entries"] == 20000
     assert 0.0 <= float(result["false_hit_rate"]) <= 0.05  # type: ignore[arg-type]
     assert float(result["recall"]) > 0.3  # type: ignore[arg-type]
+    assert result["recall_exact"] == 1.0 and result["alternatives"] is True
+
+
+def test_bench_hotlist_confidences_only(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["bench", "hotlist", "--entries", "20000", "--reads", "2000", "--naive-sample", "1"]
+    with_alts = run_json([*args, "--json"], capsys)
+    bare = run_json([*args, "--confidences-only", "--json"], capsys)
+    assert bare["alternatives"] is False and bare["recall_exact"] == 1.0
+    # Without the runner-up characters the matcher knows less: fewer misreads hit.
+    assert float(bare["recall"]) < float(with_alts["recall"])  # type: ignore[arg-type]
 
 
 def test_bench_retention_small(capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,3 +29,9 @@ def test_bench_ingest_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert out["reads_per_second"] > 0 and out["hits"] > 0
     assert out["hit_latency_ms_p95"] is not None
     assert out["in_process"]["lost"] == 0 and out["in_process"]["reads"] == 20
+    # The machine beside the figures: its CPU, and where the CPU of a read went (the database
+    # and nats-server as this host's processes: 0 for SQLite, the test's own server counted).
+    assert out["cpu_model"] and out["cpu_count"] >= 1 and len(out["load_average"]) == 3
+    per_read = out["cpu_ms_per_read"]
+    assert set(per_read) == {"ingest", "nodes", "cameras", "postgres", "nats_server"}
+    assert per_read["ingest"] > 0 and per_read["nodes"] > 0 and per_read["nats_server"] > 0

@@ -186,3 +186,33 @@ def test_a_dead_detector_process_is_replaced_and_serves_again() -> None:
         assert pool.served_each()[1][0] == 1
     finally:
         pool.stop()
+
+
+def test_cameras_without_plate_recognition_start_no_detector(
+    clip: Clip, runs: CameraRuns
+) -> None:
+    sup, got = runs.start([_camera("video-only", clip.path, lpr=False)],
+                          lpr={"detector": "shared"})
+    got.wait_for(state_is("video-only", "online", "offline"), 30, "the camera running")
+    assert sup.detector is None
+
+
+def test_a_detector_that_cannot_load_its_models_is_retried_after_a_pause(
+    tmp_path: Path, clip: Clip, runs: CameraRuns
+) -> None:
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    sup, got = runs.start([_camera("east", clip.path)],
+                          lpr={"detector": "shared", "model_dir": str(empty)},
+                          max_restarts=2, restart_window_s=60, failed_retry_s=600)
+    assert sup.detector is not None
+    seen: set[int] = set()
+    end = time.monotonic() + 8
+    while time.monotonic() < end:  # the watchdog looks every 0.5 s
+        proc = sup.detector.processes[0]
+        if proc is not None and proc.pid is not None:
+            seen.add(proc.pid)
+        time.sleep(0.05)
+    # the first start and two restarts, then a pause (it used to restart every half second)
+    assert len(seen) == 3, seen
+    assert sup.detector.dead()

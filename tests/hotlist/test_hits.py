@@ -29,17 +29,13 @@ def all_hits(services: Services) -> list[Hit]:
         return list(s.scalars(select(Hit).order_by(Hit.id)))
 
 
-@pytest.fixture(params=["confusable", "lattice"])
-def lattice_or_not(
-    request: pytest.FixtureRequest, make_settings: Any, db_url: str, clock: FakeClock
-) -> Any:
-    """Services matching by the look-alike groups (the default) or on the read's lattice."""
-    settings = make_settings(
-        database={"url": db_url}, matching={"lattice": request.param == "lattice"}
-    )
+@pytest.fixture
+def lattice_or_not(make_settings: Any, db_url: str, clock: FakeClock) -> Any:
+    """Services matching on the read's lattice (the one rule)."""
+    settings = make_settings(database={"url": db_url})
     svc = build_services(settings, clock=clock)
     try:
-        yield request.param, svc
+        yield "lattice", svc
     finally:
         svc.engine.dispose()
 
@@ -56,9 +52,9 @@ def test_live_read_raises_hit_with_list_details(lattice_or_not: Any) -> None:
     Ingestor(services).handle(read_message(services, "A8C1234", region="CA"))
     (hit,) = all_hits(services)
     assert (hit.match_type, hit.needs_confirmation, hit.historical) == (kind, True, False)
-    # on the read's lattice the log-likelihood ratio is the hit's score
+    # the lattice's log-likelihood ratio is the hit's score
     assert hit.diff == [[1, "8", "B"]] and hit.priority == 95
-    assert (hit.score is not None) == (kind == "lattice")
+    assert hit.score is not None
     events = []
     with contextlib.suppress(queue.Empty):
         while True:
@@ -123,7 +119,7 @@ def test_historical_hits_on_import_within_retention(
     hits = all_hits(services)
     assert {(h.read_id == recent, h.match_type, h.historical) for h in hits} == {
         (True, "exact", True),
-        (False, "confusable", True),
+        (False, "lattice", True),
     }
     assert all(h.read_id != old for h in hits)
     assert sum(e.type == "hit" and e.to_message()["historical"] for e in bus_events()) == 2

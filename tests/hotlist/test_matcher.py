@@ -194,3 +194,27 @@ def test_garbage_reads_get_no_inexact_matches() -> None:
     ix = filled("1LL1L11")
     assert kinds(ix, "1111111", confidences=[0.15] * 7) == []
     assert kinds(ix, "1LL1L11", confidences=[0.15] * 7) == [("1LL1L11", "exact")]
+
+
+def test_an_added_entry_is_judged_by_the_density_of_its_lists() -> None:
+    # "ABX1234" for "ABC1234": a hit on a list of one, none on a list dense in the shape, also
+    # when the entry arrives in the live overlay rather than in a rebuilt index.
+    alone = Matcher(index("XYZ987"))
+    alone.add([EntryRef(99, STOLEN, "ABC1234")])
+    assert [m.entry.entry_id for m in alone.match("ABX1234", state=None, now=NOW)] == [99]
+    dense = Matcher(filled())
+    dense.add([EntryRef(99, STOLEN, "ABC1234")])
+    assert dense.match("ABX1234", state=None, now=NOW) == []
+    assert [m.entry.entry_id for m in dense.match("ABC1234", state=None, now=NOW)] == [99]
+
+
+def test_a_listed_read_explains_itself_unless_it_is_in_doubt() -> None:
+    ix = index("ABC1234", "ABC1235")
+    assert kinds(ix, "ABC1234") == [("ABC1234", "exact")]
+    assert sorted(kinds(ix, "ABC1236")) == [("ABC1234", "lattice"), ("ABC1235", "lattice")]
+    doubt = tuple(((ch, 0.99),) for ch in "ABC123") + ((("4", 0.55), ("5", 0.4)),)
+    found = ix.match("ABC1234", state=None, now=NOW, alternatives=doubt)
+    assert sorted((m.entry.plate, m.match_type) for m in found) == [
+        ("ABC1234", "exact"),
+        ("ABC1235", "lattice"),
+    ]

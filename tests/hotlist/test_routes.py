@@ -81,7 +81,7 @@ def test_hit_list_detail_and_workflow_over_websocket(services: Services, api_cli
         while msg["type"] != "hit":
             msg = ws.receive_json()
         assert msg["hotlist"] == "stolen" and msg["priority"] == 90
-        assert msg["match_type"] == "confusable" and msg["needs_confirmation"] is True
+        assert msg["match_type"] == "lattice" and msg["needs_confirmation"] is True
         assert msg["crop_url"] and msg["snapshot_url"] and msg["colour"] == "#ff0000"
         hit_id = msg["id"]
         resp = officer.post(f"/api/hits/{hit_id}/acknowledge")

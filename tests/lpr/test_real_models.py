@@ -89,8 +89,12 @@ def test_a_weak_detection_is_rescued_by_a_sure_read(recognizer: FastAlprRecogniz
     # The detector gives this plate 0.38, under the 0.4 threshold; its read is sure.
     img = cv2.imread(str(shared_path("data/plates-dev/images/WXD1620.jpg")))
     assert img is not None
-    assert recognizer.settings.detector_rescue_threshold is None
-    assert recognizer.recognize(img) == []
+    assert recognizer.settings.detector_rescue_threshold is not None  # on by default
+    assert [o.text for o in recognizer.recognize(img)] == ["WXD1620"]
+    off = build_recognizer(
+        recognizer.settings.model_copy(update={"detector_rescue_threshold": None})
+    )
+    assert off.recognize(img) == []
     rescue = build_recognizer(
         recognizer.settings.model_copy(update={"detector_rescue_threshold": 0.2})
     )

@@ -64,7 +64,7 @@ def test_second_look_keeps_only_a_sure_plate_at_the_same_place() -> None:
 
 
 def test_detection_floor_is_the_lowest_configured_look() -> None:
-    assert detection_floor(LprSettings()) == 0.4
+    assert detection_floor(LprSettings(detector_rescue_threshold=None)) == 0.4
     assert detection_floor(LprSettings(zoom_floor=0.1, detector_rescue_threshold=0.2)) == 0.1
     assert detection_floor(LprSettings(detector_rescue_threshold=0.2)) == 0.2
 
@@ -76,7 +76,10 @@ def test_detection_floor_is_the_lowest_configured_look() -> None:
 
 @pytest.fixture(scope="module")
 def recognizers() -> tuple[FastAlprRecognizer, FastAlprRecognizer]:
-    plain = build_recognizer(LprSettings(model_dir=shared_path("models")))
+    # Rescue off in both: only the second look differs.
+    plain = build_recognizer(
+        LprSettings(model_dir=shared_path("models"), detector_rescue_threshold=None)
+    )
     zoomed = build_recognizer(plain.settings.model_copy(update={"zoom_floor": 0.1}))
     assert isinstance(plain, FastAlprRecognizer) and isinstance(zoomed, FastAlprRecognizer)
     return plain, zoomed

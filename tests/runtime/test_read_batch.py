@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cameras.catalog import CameraSpec, create_camera
 from hotlist.formats import ParsedEntry
@@ -15,12 +15,15 @@ from hotlist.service import replace_list
 from rtcc.clock import FakeClock
 from rtcc.db import transaction
 from rtcc.events import NewHitEvent, ReadEvent
-from rtcc.models import Camera, CameraPosition, Hit, PlateRead
+from rtcc.models import Camera, CameraPosition, Hit, HitSighting, PlateRead
 from rtcc.runtime.hotlists import rebuild_index
+from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.read_batch import claim, store_batch
 from rtcc.runtime.services import Services, build_services
 from rtcc.runtime.wire import message_id
-from rtcc.vocab import ReadStatus
+from rtcc.schemas.hits import HitOut
+from rtcc.vocab import HitStatus, ReadStatus
+from tests.support.hotlists import import_csv, read_message
 from tests.support.reads import T0, read
 
 
@@ -128,3 +131,58 @@ def test_overlapping_claims_wait_and_skip_never_double(
         assert second == [c]
     finally:
         svc.engine.dispose()
+
+
+def test_a_batchs_hits_fold_and_alert_as_one_by_one(
+    services: Services, clock: FakeClock
+) -> None:
+    """``sightings.record_new``: the batch's hits in a fixed number of statements, with the
+    outcomes of recording each read in turn — a pass of a car with an open hit folds into it,
+    a car whose hit was handled long ago alerts again, a new car raises a hit, and the same
+    car twice in one batch raises one hit that the second pass folds into."""
+    import_csv(services, "stolen", "plate,reason\nABC1234,stolen\nXYZ9876,stolen\nQQQ1111,stolen\n")
+    ingest = Ingestor(services)
+    ingest.handle(read_message(services, "ABC1234", camera_id="cam1"))  # an open hit
+    ingest.handle(read_message(services, "QQQ1111", camera_id="cam2"))  # handled long ago
+    with transaction(services.sessions) as s:
+        s.execute(
+            update(Hit)
+            .where(Hit.plate == "QQQ1111")
+            .values(status=HitStatus.ACKNOWLEDGED.value, status_at=T0 - timedelta(days=1))
+        )
+    clock.advance(30)  # within the fold window
+    msgs = [
+        read_message(services, "ABC1234", camera_id="cam1"),
+        read_message(services, "XYZ9876", camera_id="cam1"),
+        read_message(services, "QQQ1111", camera_id="cam2"),
+        read_message(services, "XYZ9876", camera_id="cam1"),  # the same car, a second pass
+    ]
+    with transaction(services.sessions) as s:
+        got = store_batch(s, services, [(message_id(m), m) for m in msgs], now=clock.now())
+    kinds = [(e.type, e.plate, e.alert) for e in got.events if e.type != "read"]
+    assert sorted(kinds) == sorted([
+        ("hit_updated", "ABC1234", False),
+        ("hit", "XYZ9876", True),
+        ("hit", "QQQ1111", True),
+        ("hit_updated", "XYZ9876", False),
+    ])
+    with services.sessions() as s:
+        hits = {
+            (h.plate, h.camera_id, h.status): h.occurrences
+            for h in s.scalars(select(Hit).order_by(Hit.id))
+        }
+        sightings = s.scalar(select(func.count()).select_from(HitSighting))
+    assert hits == {
+        ("ABC1234", "cam1", "new"): 2,
+        ("QQQ1111", "cam2", "acknowledged"): 1,
+        ("QQQ1111", "cam2", "new"): 1,
+        ("XYZ9876", "cam1", "new"): 2,
+    }
+    assert sightings == 2
+    new_hit = next(e for e in got.events if e.type == "hit" and e.plate == "XYZ9876")
+    with services.sessions() as s:  # the event is the stored hit (built without a reload)
+        stored = HitOut.load(s, s.get_one(Hit, new_hit.id)).model_dump()
+    built = HitOut(**{k: getattr(new_hit, k) for k in HitOut.model_fields}).model_dump()
+    for key in ("occurrences", "last_seen_at"):  # the second pass folded in since
+        stored.pop(key), built.pop(key)
+    assert built == stored

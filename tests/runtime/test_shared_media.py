@@ -20,23 +20,24 @@ import httpx
 import pytest
 import yaml
 
-from rtcc.bus.connection import NatsConnection
+from rtcc.bus.connection import BusUnavailableError, NatsConnection
 from rtcc.bus.natsbus import NatsBus
 from rtcc.clock import FakeClock
 from rtcc.config import BusSettings, RetentionSettings
 from rtcc.db import transaction
 from rtcc.models import Camera
 from rtcc.runtime.ingest import Ingestor
-from rtcc.runtime.media_relay import DAY, Lifetime, SharedMedia, lifetime
+from rtcc.runtime.media_relay import DAY, Lifetime, SharedMedia, fetch_missing, lifetime
 from rtcc.runtime.services import build_services
 from tests.runtime.test_media_relay import PASSWORD, _first_read, _log_in_as_officer, _wait_until_up
-from tests.support.media_node import CROP, SNAPSHOT, photo
+from tests.support.media_node import CROP, SNAPSHOT, photo, photo_paths
 from tests.support.natsserver import NatsServer, free_port
 from tests.support.paths import POSTGRES_URL, ROOT
 from tests.support.pgdb import scratch_database
 from tests.support.reads import read
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+HIT = 10  # tests.support.reads.read(10) is hotlisted
 
 
 def test_the_bucket_keeps_no_photo_past_the_shortest_read_retention() -> None:
@@ -110,6 +111,32 @@ def test_the_server_expires_photos_after_the_bucket_ttl(nats: NatsConnection) ->
         time.sleep(0.5)
 
 
+def test_a_full_bucket_refuses_new_photos_and_they_stay_where_stored(
+    nats: NatsConnection, tmp_path: Path
+) -> None:
+    """``bus.media_bucket_max_bytes`` caps the bucket, so photos can never fill the JetStream
+    store the reads and events need; beyond it a photo stays on the instance that stored it."""
+    settings = BusSettings(url=nats.settings.url, media_bucket_max_bytes=3000)
+    capped = NatsConnection.open(settings)
+    try:
+        clock = FakeClock(NOW)
+        shared = SharedMedia(capped, retention=RetentionSettings(), clock=clock)
+        rels = [f"media/reads/cam-a/2026-03-01/trk-{i}.jpg" for i in (1, 2)]
+        reads = [_read_at(i, NOW, rel) for i, rel in enumerate(rels, 1)]
+        assert shared.keep(tmp_path, {rels[0]: photo(rels[0])}, reads[:1]) == 1
+        shared.flush()
+        assert shared.keep(tmp_path, {rels[1]: photo(rels[1])}, reads[1:]) == 1
+        shared.flush()
+        assert (shared.shared, shared.failed) == (1, 1)
+        assert capped.run(shared.get(rels[0])) == photo(rels[0])
+        assert capped.run(shared.get(rels[1])) is None
+        assert (tmp_path / rels[1]).read_bytes() == photo(rels[1])  # kept where stored
+        info = capped.run(capped.jetstream().stream_info(f"OBJ_{shared.name}"))
+        assert info.config.max_bytes == 3000
+    finally:
+        capped.close()
+
+
 def test_a_read_of_this_hosts_own_cameras_is_shared_too(
     nats: NatsConnection, make_settings: Any, db_url: str
 ) -> None:
@@ -136,10 +163,33 @@ def test_a_read_of_this_hosts_own_cameras_is_shared_too(
         services.engine.dispose()
 
 
+def test_a_photo_missing_here_with_nats_down_is_503_not_404(
+    tmp_path: Path, make_settings: Any, sqlite_services: Any
+) -> None:
+    server = NatsServer(tmp_path / "js").start()
+    conn = NatsConnection.open(BusSettings(url=server.url))
+    try:
+        settings = make_settings(bus={"url": server.url})
+        services = dataclasses.replace(
+            sqlite_services, settings=settings, bus=NatsBus(conn, settings.bus).start()
+        )
+        assert fetch_missing(services, SNAPSHOT) is None  # not in the bucket: absent (404)
+        assert fetch_missing(services, "media/../etc/passwd") is None  # never asked
+        server.stop()
+        with pytest.raises(BusUnavailableError):
+            fetch_missing(services, SNAPSHOT, timeout=8.0)
+    finally:
+        conn.close()
+        server.stop()
+
+
 def _config(root: Path, name: str, nats_url: str, db_url: str) -> tuple[Path, int]:
     port = free_port()
     path = root / f"{name}.yaml"
+    hotlist = root / "stolen.csv"
+    hotlist.write_text(f"plate,reason\n{read(HIT).record.plate},stolen\n", encoding="utf-8")
     settings = {
+        "hotlists": [{"name": "stolen", "file": str(hotlist)}],
         "environment": "test",
         "data_dir": str(root / name),
         "log_level": "WARNING",
@@ -177,11 +227,7 @@ def test_an_api_instance_serves_a_photo_another_instance_stored(tmp_path: Path) 
             client = stack.enter_context(httpx.Client(base_url=f"http://127.0.0.1:{port}"))
             _wait_until_up(client, proc, tmp_path / f"{name}.log")
             clients[name] = client
-        node = subprocess.run(
-            [sys.executable, "-m", "tests.support.media_node", server.url, str(tmp_path / "n")],
-            cwd=ROOT, env=env, capture_output=True, timeout=90,
-        )
-        assert node.returncode == 0, node.stderr.decode()[-3000:]
+        _forward(server.url, tmp_path / "n", 1, env)
         _log_in_as_officer(clients["api1"])
         login = {"username": "officer1", "password": PASSWORD}
         assert clients["api2"].post("/api/auth/login", json=login).status_code == 200
@@ -198,6 +244,23 @@ def test_an_api_instance_serves_a_photo_another_instance_stored(tmp_path: Path) 
             assert (tmp_path / other / rel).read_bytes() == photo(rel)  # kept there now
         absent = clients[other].get("/media/reads/cam-b/2026-03-01/none.jpg")
         assert absent.status_code == 404, absent.text
+        # A hit's photos: every instance keeps them at once, asked or not.
+        _forward(server.url, tmp_path / "n", HIT, env)
+        deadline = time.monotonic() + 30
+        for name in clients:
+            for rel in photo_paths(HIT):
+                while not (tmp_path / name / rel).exists():
+                    assert time.monotonic() < deadline, f"{rel} not kept by {name}"
+                    time.sleep(0.2)
+                assert (tmp_path / name / rel).read_bytes() == photo(rel)
+
+
+def _forward(url: str, node_dir: Path, index: int, env: dict[str, str]) -> None:
+    node = subprocess.run(
+        [sys.executable, "-m", "tests.support.media_node", url, str(node_dir), str(index)],
+        cwd=ROOT, env=env, capture_output=True, timeout=90,
+    )
+    assert node.returncode == 0, node.stderr.decode()[-3000:]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -1,6 +1,7 @@
-"""``python -m tests.support.media_node NATS_URL DATA_DIR``: a camera node's side of a read in
+"""``python -m tests.support.media_node NATS_URL DATA_DIR [I]``: a camera node's side of a read in
 its own process: the read's photos written under the node's own data folder, the read
-submitted through the outbox and forwarder, and forwarded before the process exits."""
+submitted through the outbox and forwarder, and forwarded before the process exits. ``I``
+(default 1) picks the synthetic read (``tests.support.reads.read``: every tenth is hotlisted)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from rtcc.config import BusSettings
 from rtcc.runtime.forwarder import Forwarder
 from tests.support.reads import read
 
-SNAPSHOT = "media/reads/cam-b/2026-03-01/trk-1.jpg"
-CROP = "media/reads/cam-b/2026-03-01/trk-1-crop.jpg"
+
+def photo_paths(i: int) -> tuple[str, str]:
+    """Where read ``i``'s snapshot and crop are (relative to the data folder)."""
+    folder = f"media/reads/{read(i).camera_id}/2026-03-01"
+    return f"{folder}/trk-{i}.jpg", f"{folder}/trk-{i}-crop.jpg"
+
+
+SNAPSHOT, CROP = photo_paths(1)
 
 
 def photo(rel: str) -> bytes:
@@ -26,7 +33,9 @@ def photo(rel: str) -> bytes:
 
 def main() -> None:
     url, data_dir = sys.argv[1], Path(sys.argv[2])
-    for rel in (SNAPSHOT, CROP):
+    index = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    snapshot, crop = photo_paths(index)
+    for rel in (snapshot, crop):
         (data_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         (data_dir / rel).write_bytes(photo(rel))
     conn = NatsConnection.open(BusSettings(url=url))
@@ -34,8 +43,10 @@ def main() -> None:
     forwarder = Forwarder(conn, outbox, node_id="n1", data_dir=data_dir).start()
     try:
         now = datetime.now(UTC)  # within the console's live window
-        record = dataclasses.replace(read(1).record, first_seen=now, last_seen=now)
-        msg = dataclasses.replace(read(1), record=record, snapshot_path=SNAPSHOT, crop_path=CROP)
+        record = dataclasses.replace(read(index).record, first_seen=now, last_seen=now)
+        msg = dataclasses.replace(
+            read(index), record=record, snapshot_path=snapshot, crop_path=crop
+        )
         forwarder.submit(msg)
         assert forwarder.flush(30), "not forwarded"
     finally:
