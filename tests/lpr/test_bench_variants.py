@@ -64,16 +64,28 @@ def test_video_bench_reports_variants_and_unlabelled_reads(
     video = shared_path("data/video")
     labels = tmp_path / "labels.csv"
     labels.write_text(
-        "file,plate_text,first_frame,last_frame\n"
-        f"{video}/tudelft/cat1_Video10_2.avi,XSNB23,0,35\n",
+        f"file,plate_text,first_frame,last_frame\n{video}/tudelft/cat1_Video10_2.avi,XSNB23,0,35\n",
         encoding="utf-8",
     )
-    argv = ["bench", "lpr", "--video", "--labels", str(labels), "--stride", "3", "--json",
-            "--model-dir", str(shared_path("models")), "--compare", "zoom_floor=0.1",
-            "--unlabelled", str(video / "tudelft/cat1_Video12_2.avi")]
+    argv = [
+        "bench",
+        "lpr",
+        "--video",
+        "--labels",
+        str(labels),
+        "--stride",
+        "3",
+        "--json",
+        "--model-dir",
+        str(shared_path("models")),
+        "--compare",
+        "zoom_floor=0.1",
+        "--unlabelled",
+        str(video / "tudelft/cat1_Video12_2.avi"),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
+    result = json.loads(out[out.index("{") :])
     zoomed = result["variants"]["zoom_floor=0.1"]
     for r in (result, zoomed):
         assert r["inputs"] == 1 and r["detection_recall"] == 1.0
