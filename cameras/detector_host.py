@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from cameras import launch
 from cameras.worker import DEFAULT_RECOGNIZER, RecognizerFactory, recognizer_factory
 from lpr.recognizer import PlateObservation
 from lpr.service import DetectReply, DetectRequest, serve
@@ -133,33 +134,50 @@ class DetectorHost:
         self.stats = [self._ctx.Array("q", 3) for _ in self.addresses]
         self.processes: list[Any] = [None] * len(self.addresses)
         self._turn = itertools.count()
+        self._placed: dict[str, int] = {}  # camera id -> its detector process
+        self._starting = threading.Lock()  # a node's supervisors share one host
 
     @property
     def started(self) -> bool:
         return any(p is not None for p in self.processes)
 
-    def client(self) -> SharedDetectorFactory:
-        """A factory for one more camera: the pool's processes take cameras in turn."""
-        address = self.addresses[next(self._turn) % len(self.addresses)]
-        return SharedDetectorFactory(address, self._authkey)
+    def client(self, camera_id: str | None = None) -> SharedDetectorFactory:
+        """A factory for one more camera: the pool's processes take cameras in turn. A camera
+        named by ``camera_id`` keeps its process when its worker is restarted (a turn per start
+        would soon put every restarted camera on the same process), and a new one goes to the
+        process with the fewest cameras (see :meth:`release`)."""
+        if camera_id is None:
+            k = next(self._turn) % len(self.addresses)
+        elif (k := self._placed.get(camera_id, -1)) < 0:
+            load = [0] * len(self.addresses)
+            for placed in self._placed.values():
+                load[placed] += 1
+            k = self._placed[camera_id] = load.index(min(load))
+        return SharedDetectorFactory(self.addresses[k], self._authkey)
+
+    def release(self, camera_id: str) -> None:
+        """The camera runs here no more: its place in the pool goes to the next one."""
+        self._placed.pop(camera_id, None)
 
     def start(self) -> list[int]:
         """Start every detector process not running (all at first; later the ones that died).
         Returns the exit codes of the dead ones it replaced."""
         replaced = []
-        for k, address in enumerate(self.addresses):
-            old = self.processes[k]
-            if old is not None and (old.is_alive() or old.exitcode is None):
-                continue
-            if old is not None:
-                replaced.append(old.exitcode)
-            self.processes[k] = self._ctx.Process(
-                target=run_host,
-                args=(address, self._authkey, self.recognizer, self.lpr, self._stop, self.stats[k]),
-                name=f"detector-host-{k}",
-                daemon=True,
-            )
-            self.processes[k].start()
+        with self._starting:
+            for k, address in enumerate(self.addresses):
+                old = self.processes[k]
+                if old is not None and (old.is_alive() or old.exitcode is None):
+                    continue
+                if old is not None:
+                    replaced.append(old.exitcode)
+                self.processes[k] = self._ctx.Process(
+                    target=run_host,
+                    args=(address, self._authkey, self.recognizer, self.lpr, self._stop,
+                          self.stats[k], launch.lifeline()),
+                    name=f"detector-host-{k}",
+                    daemon=True,
+                )
+                self.processes[k].start()
         return replaced
 
     def dead(self) -> bool:
@@ -224,8 +242,12 @@ def run_host(
     lpr: LprSettings,
     stop: Any,
     stats: Any,
+    lifeline: Any,
 ) -> None:
-    """Entry point of the detector process: listen first, load the models once, then serve."""
+    """Entry point of the detector process: listen first, load the models once, then serve.
+    Like a camera, it exits as soon as its host is gone (``kill -9`` of a node): nothing else
+    would ever stop it, and its models would stay loaded."""
+    launch.exit_with_parent(lifeline)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(address)  # left by a host that crashed
     conns = _Connections(Listener(address, "AF_UNIX", authkey=authkey))
@@ -235,6 +257,7 @@ def run_host(
     # per second of two. Throughput comes from serving every waiting camera in one batch.
     recognizer = recognizer_factory(factory)(lpr)
     blocks: dict[str, shared_memory.SharedMemory] = {}
+    owned: dict[Connection, set[str]] = {}  # the blocks each camera sent (its own)
     try:
         while not stop.is_set():
             current = conns.current()
@@ -246,14 +269,28 @@ def run_host(
                 conn: Connection = ready  # type: ignore[assignment]
                 try:
                     batch.append((conn, conn.recv()))
+                    owned.setdefault(conn, set()).add(batch[-1][1].segment)
                 except (EOFError, OSError):
                     conns.drop(conn)
                     _close_all(blocks)  # the others re-attach theirs on their next request
+                    _unlink_all(owned.pop(conn, set()))
             if batch:
                 _serve_batch(recognizer, batch, blocks, stats)
     finally:
         conns.listener.close()
         _close_all(blocks)
+
+
+def _unlink_all(names: set[str]) -> None:
+    """Remove the blocks of a camera whose connection ended: the camera process is gone (its
+    client never closes the connection while it lives). Killed (``kill -9``, the OOM killer),
+    it could not remove them itself, and each restart would leave another frame-sized block in
+    ``/dev/shm`` until the host stopped. Gone already (a camera that exited cleanly): nothing."""
+    for name in names:
+        with contextlib.suppress(OSError):
+            block = shared_memory.SharedMemory(name=name)
+            block.close()
+            block.unlink()
 
 
 def _close_all(blocks: dict[str, shared_memory.SharedMemory]) -> None:

@@ -15,7 +15,6 @@ import multiprocessing as mp
 import os
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,15 +72,32 @@ def lean_child(*, needs_main: bool = False) -> Iterator[None]:
                 os.environ.pop(key, None)
 
 
-def exit_with_parent(poll_s: float = 0.2) -> None:
-    """A worker whose parent died (``kill -9`` of a camera node) exits within ``poll_s``: its
-    camera may already be leased to another node, and must never run twice. A forked camera's
-    parent is the fork server, which exits as soon as the process that started it is gone."""
-    parent = os.getppid()
+_lifeline: tuple[Any, Any] | None = None  # (read end for the children, write end kept here)
+_lifeline_lock = threading.Lock()
+
+
+def lifeline() -> Any:
+    """The read end of this process's lifeline, for :func:`exit_with_parent` in a child: a pipe
+    whose one write end stays in this process (not inheritable: a child gets only the read end,
+    as an argument), so it reads EOF as soon as this process is gone, however it died."""
+    global _lifeline
+    with _lifeline_lock:
+        if _lifeline is None:
+            _lifeline = mp.Pipe(duplex=False)
+        return _lifeline[0]
+
+
+def exit_with_parent(line: Any) -> None:
+    """A worker whose host died (``kill -9`` of a camera node) exits at once: its camera may
+    already be leased to another node, and must never run twice; a detector would keep its
+    models loaded. Its parent is no sign of that: a forked process's parent is the fork server,
+    which only exits once every process it forked is gone (each holds the server's "alive"
+    pipe). ``line`` is the host's :func:`lifeline`, which ends only with the host."""
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_s)
+        with contextlib.suppress(EOFError, OSError):
+            while True:
+                line.recv()  # nothing is ever sent: this waits for the end of the host
         os._exit(3)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()

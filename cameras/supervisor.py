@@ -65,8 +65,8 @@ class Applied:
         return bool(self.started or self.restarted or self.stopped)
 
 
-def _child(spec: WorkerSpec, conn: Any, stop: StopFlag) -> None:
-    launch.exit_with_parent()
+def _child(spec: WorkerSpec, conn: Any, stop: StopFlag, lifeline: Any) -> None:
+    launch.exit_with_parent(lifeline)
     run_worker(spec, Outbox(conn), stop)
 
 
@@ -83,6 +83,7 @@ class CameraSupervisor:
         failed_retry_s: float = 60.0,
         specs: list[WorkerSpec] | None = None,
         relay: PipeRelay | None = None,
+        detector: DetectorHost | None = None,
     ) -> None:
         self._ctx = mp.get_context("spawn")
         self.messages: queue.Queue[Any] = queue.Queue()
@@ -98,7 +99,10 @@ class CameraSupervisor:
         )
         specs = specs or [WorkerSpec(c, lpr, data_dir) for c in cameras]
         # lpr.detector = shared: one detector process serves every camera that would otherwise
-        # load the default models itself (created here, or by ``apply`` when one first does).
+        # load the default models itself (created here, or by ``apply`` when one first does;
+        # or ``detector``: a node's, shared by the supervisors of all its cameras, started and
+        # restarted here as needed, stopped by the node).
+        self._given_detector = detector
         self.detector: DetectorHost | None = None
         self._detector_budget = self._budget()
         self._slots = {s.camera.id: self._slot(s) for s in specs if s.camera.enabled}
@@ -119,11 +123,11 @@ class CameraSupervisor:
             for s in self._slots.values()
         )
         if self.detector is None and self._lpr.detector == "shared" and wants:
-            self.detector = DetectorHost(self._lpr, ctx=launch.context())
+            self.detector = self._given_detector or DetectorHost(self._lpr, ctx=launch.context())
 
     def _runnable(self, spec: WorkerSpec) -> WorkerSpec:
         if self.detector is not None and spec.recognizer == DEFAULT_RECOGNIZER:
-            return replace(spec, recognizer=self.detector.client())
+            return replace(spec, recognizer=self.detector.client(spec.camera.id))
         return spec
 
     def _spawn(self, slot: _Slot) -> None:
@@ -131,7 +135,7 @@ class CameraSupervisor:
         reader, writer = self._ctx.Pipe(duplex=False)
         proc = launch.context(needs_main=needs_main).Process(
             target=_child,
-            args=(self._runnable(slot.spec), writer, slot.stop),
+            args=(self._runnable(slot.spec), writer, slot.stop, launch.lifeline()),
             name=f"camera-{slot.spec.camera.id}",
             daemon=True,
         )
@@ -259,6 +263,8 @@ class CameraSupervisor:
             with self._lock:
                 for cid in gone:
                     del self._slots[cid]
+                    if self.detector is not None:
+                        self.detector.release(cid)
                 for cid in new:
                     self._slots[cid] = self._slot(wanted[cid])
             for cid in changed:
@@ -337,5 +343,8 @@ class CameraSupervisor:
             thread.join(timeout)
         if self._own_relay:
             self._relay.stop(timeout)
-        if self.detector is not None:
+        if self.detector is not None and self.detector is not self._given_detector:
             self.detector.stop(timeout)
+        elif self.detector is not None:  # the node's: it serves the node's other cameras on
+            for cam_id in self._slots:
+                self.detector.release(cam_id)

@@ -103,11 +103,16 @@ class PlateIndex:
         return len(self.plates)
 
     def lattice_candidates(
-        self, plate: str, lattice: lat.Lattice, bg: lat.Background
+        self,
+        plate: str,
+        lattice: lat.Lattice,
+        bg: lat.Background,
+        policy: lat.Policy | None = None,
     ) -> list[Candidate]:
         """Entries ``plate`` may hit, best first: the read itself (exact), entries through its
-        top-k alternatives or within one edit (lattice; ``hotlist.lattice.accepted`` decides)
-        and wildcards. ``bg``: the background of the read's region."""
+        top-k alternatives or within one edit (lattice; ``hotlist.lattice.accepted`` decides;
+        with a ``policy``, those that cannot hit under it are left out early) and wildcards.
+        ``bg``: the background of the read's region."""
         rules = self.rules
         _, best, changes = lat.substitutions(lattice, bg, float("-inf"), rules.lattice_max_paths)
         canon = plate.translate(self._table)
@@ -116,14 +121,22 @@ class PlateIndex:
             probes = [plate_key(canon), *self._change_keys(best, changes)]
             probes += [plate_key(d) for d in deletions(canon) if d]
             hashes = np.array(probes, np.int64)
-            lo = np.searchsorted(self._keys, hashes, "left").tolist()
-            hi = np.searchsorted(self._keys, hashes, "right").tolist()
-            for a, b in zip(lo, hi, strict=True):
+            # Keys are integers: a key's end is where the next integer would start.
+            ends = np.searchsorted(self._keys, np.concatenate([hashes, hashes + 1])).tolist()
+            for a, b in zip(ends[: len(probes)], ends[len(probes) :], strict=True):
                 if b > a:
                     found.update(self._slots[a:b].tolist())
         out = self._wildcards(plate, canon)
         top = lat.score(plate, lattice, bg, rules.lattice_floor)
+        plates = self.plates
         for slot in found:
+            entry = plates[slot]
+            if (
+                policy is not None
+                and entry != plate
+                and not lat.may_hit(plate, entry, lattice, bg, policy)
+            ):
+                continue
             cand = self._describe(plate, slot, lattice, bg, top)
             if cand is not None:
                 out.append(cand)

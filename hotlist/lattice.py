@@ -311,6 +311,22 @@ def indel_posterior(
     return policy.indel * top_share * num / den if den > 0 else 0.0
 
 
+def may_hit(
+    plate: str, entry: str, lattice: Lattice, background: Background, policy: Policy
+) -> bool:
+    """A cheap bound: could ``entry`` hit at all? A same-length string's posterior is at most
+    its joint over the read's own; a dropped or added character's at most ``indel``."""
+    if len(entry) == len(lattice):
+        change = log_q_change(plate, entry, lattice, policy.floor)
+        change += background.log_prob_plate(entry) - background.log_prob_plate(plate)
+        bound = math.exp(min(0.0, change))
+    else:
+        bound = policy.indel
+    return bound >= policy.min_posterior and bound >= policy.min_odds * (1 - bound) * (
+        policy.listed.chance(entry)
+    )
+
+
 def accepted(
     plate: str,
     lattice: Lattice,
@@ -322,20 +338,11 @@ def accepted(
     character off), those accepted as inexact hits, with the read's posterior on each."""
     n, floor = len(lattice), policy.floor
     chance = policy.listed.chance
-    # Cheap bounds first: a same-length string's posterior is at most its joint over the read's
-    # own; a dropped or added character's at most ``indel``.
-    b_own = background.log_prob_plate(plate)
-    maybe = {}
-    for s in dict.fromkeys(listed):
-        if s == plate:
-            continue
-        if len(s) == n:
-            change = log_q_change(plate, s, lattice, floor) + background.log_prob_plate(s) - b_own
-            bound = math.exp(min(0.0, change))
-        else:
-            bound = policy.indel
-        if bound >= policy.min_posterior and bound >= policy.min_odds * (1 - bound) * chance(s):
-            maybe[s] = bound
+    maybe = [
+        s
+        for s in dict.fromkeys(listed)
+        if s != plate and may_hit(plate, s, lattice, background, policy)
+    ]
     if not maybe:
         return {}
     strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit)])

@@ -176,10 +176,6 @@ class HotlistIndex:
         """Every entry the read could hit on its lattice, the inexact ones kept only when
         ``hotlist.lattice.accepted`` accepts them (with their posterior)."""
         rules = self.rules
-        cands = self._plates.lattice_candidates(plate, lattice, bg)
-        listed = [self._rows[c.slot][2] for c in cands if c.match_type == "lattice"]
-        if not listed:
-            return [(c, None) for c in cands]
         policy = lat.Policy(
             self.density,
             rules.lattice_min_odds,
@@ -188,6 +184,10 @@ class HotlistIndex:
             rules.lattice_max_paths,
             rules.lattice_indel,
         )
+        cands = self._plates.lattice_candidates(plate, lattice, bg, policy)
+        listed = [self._rows[c.slot][2] for c in cands if c.match_type == "lattice"]
+        if not listed:
+            return [(c, None) for c in cands]
         keep = lat.accepted(plate, lattice, bg, policy, listed)
         if any(c.match_type == "exact" for c in cands):
             # The read is itself listed: it explains the read unless another entry takes a

@@ -137,12 +137,17 @@ def _foldable_many(
 
 
 def _insert_hits(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert hit rows in one statement; their ids, in the rows' order (a hit has no key but
-    its id: nothing is ignored)."""
-    got = insert_ignore(session, Hit.__table__, rows, ("id",))
+    """Insert hit rows in one statement; their ids, in the rows' order (matched back by read
+    and entry: one hit each in a batch; a hit has no key but its id, nothing is ignored)."""
+    got = {
+        (read_id, entry_id): hit_id
+        for hit_id, read_id, entry_id in insert_ignore(
+            session, Hit.__table__, rows, ("id", "read_id", "entry_id")
+        )
+    }
     if len(got) != len(rows):
         raise RuntimeError(f"{len(rows)} hits inserted, {len(got)} ids returned")
-    return [int(r[0]) for r in got]
+    return [int(got[(row["read_id"], row["entry_id"])]) for row in rows]
 
 
 def _hit_of_read(session: Session, read_id: int, entry_id: int) -> Hit | None:

@@ -86,7 +86,8 @@ def insert_ignore(
     session: Session, table: Any, rows: list[dict[str, Any]], returning: tuple[str, ...]
 ) -> list[tuple[Any, ...]]:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` ``rows`` (dicts of the same columns) in
-    one statement: the inserted rows' ``returning`` columns, in the rows' order."""
+    one statement: the inserted rows' ``returning`` columns (in no promised order: return a
+    key to match them by)."""
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
@@ -102,7 +103,7 @@ def _pg_insert_ignore(
     """One statement for the whole batch: the rows travel as one JSON array, made into rows of
     the table by PostgreSQL (``json_populate_recordset``). A fixed text, prepared once, one
     parameter encoded in C: nothing built, parsed or converted per row on this side. Rows are
-    inserted in list order."""
+    inserted in list order (so callers that sort them keep one lock order)."""
     quote = session.get_bind().dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in rows[0])
     name = quote(table.name)

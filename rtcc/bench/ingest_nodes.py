@@ -64,6 +64,7 @@ def cameras_main(
     """A node's camera workers: each read down its camera's pipe at its time."""
     ready.put(f"{job.node_id} cameras")
     go.wait()
+    time.sleep(max(0.0, t0.value - time.monotonic()))  # every node starts at t0, rate or none
     cpu0 = time.process_time()
     sent: dict[str, float] = {}
     for i, msg in job.reads:

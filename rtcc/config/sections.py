@@ -107,6 +107,17 @@ class LprSettings(Section):
     # Video: plates whose box is within this many pixels of the frame border are cut off; ignored.
     edge_margin_px: int = Field(default=2, ge=0, le=100)
 
+    @model_validator(mode="after")
+    def _zoom_below_threshold(self) -> LprSettings:
+        """A second look is for detections under the threshold: a floor at or above it would
+        switch the second look on and never take one."""
+        if self.zoom_floor is not None and self.zoom_floor >= self.detector_conf_threshold:
+            raise ValueError(
+                f"lpr.zoom_floor ({self.zoom_floor}) must be below lpr.detector_conf_threshold "
+                f"({self.detector_conf_threshold}), or null (off)"
+            )
+        return self
+
 
 class Location(Section):
     lat: float = Field(ge=-90, le=90)

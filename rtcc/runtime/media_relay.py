@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -47,13 +48,15 @@ from rtcc.runtime.services import Services
 
 log = logging.getLogger(__name__)
 SUFFIXES = {".jpg", ".jpeg"}
+NAME_MAX, PATH_MAX = 255, 4096  # bytes in one name, in a whole path (Linux)
 DAY = 86400.0
 MAX_PENDING = 32  # batches of photos being put at once; the ingest waits beyond that
 
 
 def media_path(data_dir: Path, rel: str) -> Path | None:
     """Where the media file ``rel`` (relative to the data directory) lives; None when ``rel``
-    is not a JPEG inside ``media/``."""
+    is not a JPEG inside ``media/``, or a name no file system takes (one checked there would
+    fail with ``ENAMETOOLONG``, not say it is absent)."""
     pure = PurePosixPath(rel)
     if (
         pure.is_absolute()
@@ -61,6 +64,8 @@ def media_path(data_dir: Path, rel: str) -> Path | None:
         or ".." in pure.parts
         or pure.parts[:1] != ("media",)
         or pure.suffix.lower() not in SUFFIXES
+        or any(len(os.fsencode(part)) > NAME_MAX for part in pure.parts)
+        or len(os.fsencode(str(data_dir / pure))) >= PATH_MAX
     ):
         return None
     root = (data_dir / "media").resolve()

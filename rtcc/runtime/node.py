@@ -24,7 +24,9 @@ from typing import Any
 
 import psutil
 
+from cameras import launch
 from cameras.catalog import runnable_cameras
+from cameras.detector_host import DetectorHost
 from cameras.logs import replay
 from cameras.relay import PipeRelay
 from cameras.supervisor import CameraSupervisor
@@ -72,6 +74,11 @@ class Node:
         # One thread relays the workers of every camera here (each camera has a supervisor of
         # its own, on its own lease): their reads reach the outbox a batch per disk sync.
         self.relay = PipeRelay(partial(relay_to, forwarder), name="node-relay")
+        # lpr.detector = shared: one detector service for every camera of the node (a
+        # supervisor of its own per camera would load the models once per camera).
+        lpr = services.settings.lpr
+        shared = lpr.detector == "shared"
+        self.detector = DetectorHost(lpr, ctx=launch.context()) if shared else None
         self._cameras: dict[str, Any] = {}  # id -> Camera row (detached)
         self._cameras_at = -1e9
         self._threads = [
@@ -207,6 +214,7 @@ class Node:
             clock=self.s.clock,
             specs=[spec],
             relay=self.relay,
+            detector=self.detector,
         )
         run = _Running(lease, valid_until, supervisor)
         with self._lock:
@@ -266,6 +274,8 @@ class Node:
         for thread in self._threads:
             thread.join(10.0)
         self.relay.stop()
+        if self.detector is not None:
+            self.detector.stop()
 
 
 def relay_to(forwarder: Forwarder, messages: list[Any]) -> None:

@@ -216,3 +216,82 @@ def test_a_detector_that_cannot_load_its_models_is_retried_after_a_pause(
     # the first start and two restarts, then a pause (it used to restart every half second)
     assert len(seen) == 3, seen
     assert sup.detector.dead()
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm to look in")
+def test_the_frame_block_of_a_killed_camera_is_removed(
+    clip: Clip, runs: CameraRuns, host: DetectorHost
+) -> None:
+    """A camera killed (``kill -9``, the OOM killer) cannot remove its shared-memory block;
+    the host removes it when the camera's connection ends, or every restart left another."""
+    import os
+    import signal
+
+    import psutil
+
+    sup, got = runs.start([_camera("kill", clip.path, loop=True)], recognizer=host.client())
+    got.wait_for(state_is("kill", "online"), 40, "online")
+    deadline = time.monotonic() + 20
+    blocks: list[str] = []
+    pid = sup.pids()["kill"]
+    assert pid is not None
+    while not blocks and time.monotonic() < deadline:
+        got.pump(0.2)
+        maps = psutil.Process(pid).memory_maps()
+        blocks = [m.path for m in maps if m.path.startswith("/dev/shm/psm_")]
+    assert blocks, "the camera never mapped a frame block"
+    os.kill(pid, signal.SIGKILL)
+    mark = got.mark()
+    got.wait_for(state_is("kill", "online"), 40, "online again", since=mark)
+    deadline = time.monotonic() + 10
+    while any(Path(b).exists() for b in blocks) and time.monotonic() < deadline:
+        got.pump(0.2)
+    assert not any(Path(b).exists() for b in blocks), blocks
+
+
+def test_a_restarted_camera_keeps_its_detector_process(runs: CameraRuns) -> None:
+    """Each worker start asks the pool for a client; taken in turn, a camera restarted twice
+    landed on its neighbour's process and left the other idle."""
+    from cameras.supervisor import CameraSupervisor
+    from rtcc.clock import SystemClock
+
+    lpr = {"detector": "shared", "detector_processes": 2}
+    specs = runs.specs([_camera(c, Path("/dev/null")) for c in ("a", "b")], lpr=lpr)
+    sup = CameraSupervisor([], lpr=specs[0].lpr, data_dir=runs.data_dir, clock=SystemClock(),
+                           specs=specs)  # not started: no detector process, no worker
+    assert sup.detector is not None
+    try:
+        run = sup._runnable  # what each start (first, or a restart) of a worker runs
+        first = {s.camera.id: run(s).recognizer.address for s in specs}  # type: ignore[union-attr]
+        assert len(set(first.values())) == 2
+        for _ in range(3):  # camera a restarted three times
+            assert run(specs[0]).recognizer.address == first["a"]  # type: ignore[union-attr]
+        assert run(specs[1]).recognizer.address == first["b"]  # type: ignore[union-attr]
+        sup.apply(specs[1:])  # a removed: its place goes to the next camera
+        c = runs.specs([_camera("c", Path("/dev/null"))], lpr=lpr)[0]
+        assert run(c).recognizer.address == first["a"]  # type: ignore[union-attr]
+    finally:
+        sup.stop(timeout=1.0)
+
+
+def test_the_supervisors_of_a_node_share_its_detector(clip: Clip, runs: CameraRuns) -> None:
+    """A node runs a supervisor per camera; each made a detector of its own (the models loaded
+    once per camera). Given the node's, they share it, and one stopping leaves it serving."""
+    pool = DetectorHost(LprSettings(), recognizer=replace(SCRIPT, delay_s=0.03))
+    try:
+        lpr = {"detector": "shared"}
+        sups = [runs.start([_camera(cam, clip.path)], lpr=lpr, detector=pool)
+                for cam in ("east", "west")]
+        assert all(sup.detector is pool for sup, _ in sups) and pool.started
+        assert len(pool.processes) == 1
+        process = pool.processes[0]
+        for cam, (_, got) in zip(("east", "west"), sups, strict=True):
+            got.wait_for(state_is(cam, "offline"), 60, f"end of file on {cam}")
+            got.pump(0.3)
+            finals = [r.record.plate for r in got.reads(cam) if r.record.status == "final"]
+            assert finals == ["ABC123", "XYZ789"], (cam, finals)
+        sups[0][0].stop(timeout=5)
+        assert process.is_alive() and pool.processes[0] is process  # not stopped by one of them
+    finally:
+        runs.close()
+        pool.stop()

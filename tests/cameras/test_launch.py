@@ -67,6 +67,53 @@ def test_cameras_are_forked_from_the_server_and_die_with_their_host(tmp_path: Pa
             host.stdout.close()
 
 
+# A host with a pool of two detector processes started as the supervisor starts them.
+DETECTORS = """
+import json, time
+from cameras import launch
+from cameras.detector_host import DetectorHost
+from rtcc.config import LprSettings
+from tests.support.scripted import Reading, ScriptedFactory
+
+pool = DetectorHost(LprSettings(detector_processes=2), ctx=launch.context(),
+                    recognizer=ScriptedFactory((Reading(1.0, 3.0, "A1"),)))
+with launch.lean_child():
+    pool.start()
+print(json.dumps([p.pid for p in pool.processes]), flush=True)
+time.sleep(600)
+"""
+
+
+def test_detector_processes_die_with_their_host() -> None:
+    """Nothing else stops a detector process of a node killed with ``kill -9``: it would stay,
+    its models loaded, one more pool with each restart of the node."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    host = subprocess.Popen([sys.executable, "-c", DETECTORS], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, text=True)
+    detectors: list[psutil.Process] = []
+    try:
+        assert host.stdout is not None
+        detectors = [psutil.Process(pid) for pid in json.loads(host.stdout.readline())]
+        assert len(detectors) == 2 and all(_running(d) for d in detectors)
+        if launch.context().get_start_method() == "forkserver":
+            detectors.append(psutil.Process(detectors[0].ppid()))  # the fork server: gone too
+        host.send_signal(signal.SIGKILL)
+        host.wait(10)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and any(_running(d) for d in detectors):
+            time.sleep(0.1)
+        assert not any(_running(d) for d in detectors)
+    finally:
+        if host.poll() is None:
+            host.kill()
+            host.wait(10)
+        for proc in detectors:
+            if _running(proc):
+                proc.kill()
+        if host.stdout is not None:
+            host.stdout.close()
+
+
 def _running(proc: psutil.Process) -> bool:
     try:
         return proc.status() != psutil.STATUS_ZOMBIE

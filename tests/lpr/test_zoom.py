@@ -4,6 +4,7 @@ detector on real frames (skipped without ../shared)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -123,3 +124,19 @@ def test_second_look_drops_weak_boxes_that_are_not_plates(
     weak = [bc for bc in zoomed._boxes(frame) if bc[1] < 0.4]  # its floor is 0.1
     assert weak, "the whole frame should give weak boxes here (the premise of this test)"
     assert len(zoomed.detect(frame)) == len(plain.detect(frame)) == 2  # the two real plates
+
+
+def test_a_zoom_floor_at_or_above_the_threshold_is_refused_by_check_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Such a floor switches the second look on and never takes one (only detections under
+    the threshold get one): the operator is told, not left with a setting that does nothing."""
+    from rtcc.cli.main import main
+
+    for floor in (0.4, 0.6):
+        bad = tmp_path / f"zoom-{floor}.yaml"
+        bad.write_text(f"lpr:\n  zoom_floor: {floor}\n", encoding="utf-8")
+        assert main(["check-config", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert "lpr" in err and "zoom_floor" in err and "detector_conf_threshold" in err, err
+    assert LprSettings(zoom_floor=0.1, detector_conf_threshold=0.4).zoom_floor == 0.1

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 
 from rtcc.auth import visibility
 from rtcc.errors import InvalidInputError, NotFoundError
-from rtcc.runtime.media_relay import fetch_missing
+from rtcc.runtime.media_relay import fetch_missing, media_path
 from rtcc.schemas.common import file_response
 from web.deps import ServicesDep
 from web.looks import Looks
@@ -31,11 +31,10 @@ def media(path: str, services: ServicesDep, scope: VisibleScope, looks: Looks) -
         raise InvalidInputError("media path leaves the media folder", field="path")
     # Another camera's image, or a file of no known camera: as if absent.
     visibility.require_media(scope, PurePosixPath(target.relative_to(root).as_posix()))
-    if target.suffix.lower() not in {".jpg", ".jpeg"}:
+    rel = f"media/{target.relative_to(root).as_posix()}"
+    if media_path(services.settings.data_dir, rel) is None:  # not a JPEG, or a name too long
         raise NotFoundError(f"no media file {path!r}")
-    if not target.is_file():
-        rel = f"media/{target.relative_to(root).as_posix()}"
-        if fetch_missing(services, rel) is None or not target.is_file():
-            raise NotFoundError(f"no media file {path!r}")
+    if not target.is_file() and (fetch_missing(services, rel) is None or not target.is_file()):
+        raise NotFoundError(f"no media file {path!r}")
     looks.saw("media", target=f"media:{target.relative_to(root).as_posix()}")
     return FileResponse(target, media_type="image/jpeg")

@@ -37,3 +37,14 @@ def test_media_follows_camera_assignment_and_stays_in_its_folder(
     for bad in ("/media/../secret.jpg", "/media/reads/%2e%2e/%2e%2e/secret.jpg"):
         assert detective.get(bad).status_code in (404, 422), bad
     assert detective.get("/media/reads/north/2026-03-01/missing.jpg").status_code == 404
+
+
+def test_a_name_too_long_for_the_file_system_is_absent_not_a_500(
+    services: Services, api_client: Any
+) -> None:
+    _put(services, "reads/north/2026-03-01/t1-snap.jpg")  # the folders exist
+    detective = api_client("detective")
+    long_name = "x" * 300 + ".jpg"  # over NAME_MAX (255): stat() fails with ENAMETOOLONG
+    for path in (f"/media/reads/north/2026-03-01/{long_name}", f"/media/reads/{long_name}"):
+        resp = detective.get(path)
+        assert resp.status_code == 404, (path, resp.status_code, resp.text[:200])
