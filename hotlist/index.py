@@ -66,6 +66,7 @@ class PlateIndex:
         # Base-36 digit of each character's canonical form (for keys built by arithmetic).
         self._canon_digit = {c: int(c.translate(self._table), 36) for c in _ALNUM}
         self._keys, self._slots = self._build_keys()
+        self._bits = KeyFilter(self._keys)
         self._wild: dict[str, list[tuple[int, re.Pattern[str]]]] = defaultdict(list)
         for slot, plate in enumerate(self.plates):
             if "*" in plate or "?" in plate:
@@ -108,59 +109,66 @@ class PlateIndex:
         lattice: lat.Lattice,
         bg: lat.Background,
         policy: lat.Policy | None = None,
+        tables: lat.Tables | None = None,
     ) -> list[Candidate]:
         """Entries ``plate`` may hit, best first: the read itself (exact), entries through its
         top-k alternatives or within one edit (lattice; ``hotlist.lattice.accepted`` decides;
         with a ``policy``, those that cannot hit under it are left out early) and wildcards.
-        ``bg``: the background of the read's region."""
+        ``bg``: the background of the read's region; ``tables``: the read's lattice tables
+        (``hotlist.lattice.Tables``), built here when not given."""
         rules = self.rules
-        _, best, changes = lat.substitutions(lattice, bg, float("-inf"), rules.lattice_max_paths)
+        if tables is None:
+            tables = lat.Tables(lattice, rules.lattice_floor)
         canon = plate.translate(self._table)
         found: set[int] = set()
         if len(self._keys) and 0 < len(plate) <= MAX_KEY_LENGTH:
-            probes = [plate_key(canon), *self._change_keys(best, changes)]
-            probes += [plate_key(d) for d in deletions(canon) if d]
-            hashes = np.array(probes, np.int64)
-            # Keys are integers: a key's end is where the next integer would start.
-            ends = np.searchsorted(self._keys, np.concatenate([hashes, hashes + 1])).tolist()
-            for a, b in zip(ends[: len(probes)], ends[len(probes) :], strict=True):
-                if b > a:
-                    found.update(self._slots[a:b].tolist())
+            found = self._probe(canon, lattice, bg)
         out = self._wildcards(plate, canon)
-        top = lat.score(plate, lattice, bg, rules.lattice_floor)
-        plates = self.plates
+        bg_plate = bg.log_prob_plate(plate)
+        top = tables.log_q(plate) - bg_plate
+        plates, n = self.plates, len(plate)
         for slot in found:
             entry = plates[slot]
-            if (
-                policy is not None
-                and entry != plate
-                and not lat.may_hit(plate, entry, lattice, bg, policy)
+            if entry == plate:
+                out.append(Candidate(slot, "exact", 0.0, (), 0.0, top))
+            elif len(entry) == n:
+                change = tables.change(plate, entry)
+                bg_entry = bg.log_prob_plate(entry)
+                if policy is None or lat.may_reach(change + (bg_entry - bg_plate), entry, policy):
+                    llr = top + change - bg_entry + bg_plate
+                    out.append(_substituted(slot, plate, entry, top, llr))
+            elif abs(len(entry) - n) == 1 and (
+                policy is None or lat.may_reach(None, entry, policy)
             ):
-                continue
-            cand = self._describe(plate, slot, lattice, bg, top)
-            if cand is not None:
-                out.append(cand)
+                llr, diff = _indel(plate, entry, tables)
+                llr += _log(rules.lattice_indel) - bg.log_prob_plate(entry)
+                dist = float(len(diff))
+                out.append(Candidate(slot, "lattice", dist, diff, max(0.0, top - llr), llr))
+            # else: a key collision between lengths two apart
         out.sort(key=lambda c: (c.score, c.slot))
         return out
 
-    def _describe(
-        self, plate: str, slot: int, lattice: lat.Lattice, bg: lat.Background, top: float
-    ) -> Candidate | None:
-        entry, floor = self.plates[slot], self.rules.lattice_floor
-        if entry == plate:
-            return Candidate(slot, "exact", 0.0, (), 0.0, top)
-        if len(entry) == len(plate):
-            change = lat.log_q_change(plate, entry, lattice, floor)
-            llr = top + change - bg.log_prob_plate(entry) + bg.log_prob_plate(plate)
-            diff = tuple(
-                (i, r, e) for i, (r, e) in enumerate(zip(plate, entry, strict=True)) if r != e
-            )
-        elif abs(len(entry) - len(plate)) == 1:
-            llr, diff = _indel(plate, entry, lattice, floor)
-            llr += _log(self.rules.lattice_indel) - bg.log_prob_plate(entry)
-        else:
-            return None  # a key collision between lengths two apart
-        return Candidate(slot, "lattice", float(len(diff)), diff, max(0.0, top - llr), llr)
+    def _probe(self, canon: str, lattice: lat.Lattice, bg: lat.Background) -> set[int]:
+        """Slots under the read's keys: its canonical plate, its strings through the lattice's
+        likeliest substitutions and its one-character deletions (each key probed once, in key
+        order)."""
+        limit = self.rules.lattice_max_paths
+        _, best, changes = lat.substitutions(lattice, bg, float("-inf"), limit)
+        probes = {plate_key(canon), *self._change_keys(best, changes)}
+        probes.update(plate_key(d) for d in deletions(canon) if d)
+        # Keys are integers: a key's end is where the next integer would start. Sorted needles
+        # (each key, then its end) let each binary search start where the last one stopped.
+        # Most probes find nothing: the filter leaves them out before the binary search.
+        needles = [k + d for k in self._bits.maybe(sorted(probes)) for d in (0, 1)]
+        if not needles:
+            return set()
+        ends = np.searchsorted(self._keys, np.array(needles, np.int64)).tolist()
+        found: set[int] = set()
+        slots = self._slots
+        for a, b in zip(ends[::2], ends[1::2], strict=True):
+            if b > a:
+                found.update(slots[a:b].tolist())
+        return found
 
     def _change_keys(self, best: str, changes: list[tuple[float, lat.Change]]) -> list[int]:
         """``plate_key`` of the canonical form of ``best`` with each change applied, by
@@ -187,31 +195,66 @@ class PlateIndex:
         return out
 
 
+def _substituted(slot: int, plate: str, entry: str, top: float, llr: float) -> Candidate:
+    diff = tuple((i, r, e) for i, (r, e) in enumerate(zip(plate, entry, strict=True)) if r != e)
+    return Candidate(slot, "lattice", float(len(diff)), diff, max(0.0, top - llr), llr)
+
+
+class KeyFilter:
+    """A Bloom filter (one hash) over the index's keys: ``maybe`` keeps every key that is in
+    the index and few that are not (about 1 in 16), one byte read per key where a binary
+    search over millions of keys touches a dozen cache lines. 16 bits per key."""
+
+    __slots__ = ("_bits", "_shift")
+
+    def __init__(self, keys: np.ndarray) -> None:
+        width = max(10, int(len(keys) * 16).bit_length())
+        self._shift = 64 - width
+        marks = np.zeros(1 << width, dtype=bool)
+        # Fibonacci hashing: the top ``width`` bits of the key times 2^64 / phi, mod 2^64.
+        marks[(keys.astype(np.uint64) * np.uint64(_FIB)) >> np.uint64(self._shift)] = True
+        self._bits = np.packbits(marks, bitorder="little").tobytes()
+
+    def maybe(self, keys: list[int]) -> list[int]:
+        """The ``keys`` that may be in the index, in their order (a few probes per read: plain
+        integer arithmetic beats array calls here)."""
+        bits, shift = self._bits, self._shift
+        out = []
+        for k in keys:
+            h = ((k * _FIB) & _MASK64) >> shift
+            if bits[h >> 3] >> (h & 7) & 1:
+                out.append(k)
+        return out
+
+
+_FIB, _MASK64 = 0x9E3779B97F4A7C15, (1 << 64) - 1
+
+
 def _log(p: float) -> float:
     return float(np.log(p)) if p > 0 else float("-inf")
 
 
-def _indel(read: str, entry: str, lattice: lat.Lattice, floor: float) -> tuple[float, Diff]:
+def _indel(read: str, entry: str, tables: lat.Tables) -> tuple[float, Diff]:
     """The best alignment of ``entry`` (one character longer or shorter) on the read's lattice:
     its log q and the diff (a dropped character as ``(j, "", c)``, an extra one as
     ``(j, c, "")``)."""
     best: tuple[float, Diff] = (float("-inf"), ())
     if len(entry) == len(read) - 1:
         for j in range(len(read)):
-            sub = lattice[:j] + lattice[j + 1 :]
+            sub = tables.drop(j)
             rest = read[:j] + read[j + 1 :]
             pairs = [
                 (i if i < j else i + 1, r, e)
                 for i, (r, e) in enumerate(zip(rest, entry, strict=True))
             ]
             diff = tuple(sorted([(j, read[j], ""), *(p for p in pairs if p[1] != p[2])]))
-            best = max(best, (lat.log_q(entry, sub, floor), diff), key=lambda b: b[0])
+            best = max(best, (sub.log_q(entry), diff), key=lambda b: b[0])
     else:
         for j in range(len(entry)):
             rest = entry[:j] + entry[j + 1 :]
             pairs = [(i, r, e) for i, (r, e) in enumerate(zip(read, rest, strict=True))]
             diff = tuple(sorted([(j, "", entry[j]), *(p for p in pairs if p[1] != p[2])]))
-            best = max(best, (lat.log_q(rest, lattice, floor), diff), key=lambda b: b[0])
+            best = max(best, (tables.log_q(rest), diff), key=lambda b: b[0])
     return best
 
 

@@ -81,18 +81,19 @@ def lattice_of(
     covered = (
         alternatives is not None
         and len(alternatives) == len(plate)
-        and all(ch in dict(alts) for ch, alts in zip(plate, alternatives, strict=True))
+        and all(any(c == ch for c, _ in alts) for ch, alts in zip(plate, alternatives, strict=True))
     )
     conf = confidences if confidences and len(confidences) == len(plate) else None
+    looks = lookalikes if lookalikes and lookalike_floor > 0 else {}
     out = []
     for i, ch in enumerate(plate):
         if covered:
             assert alternatives is not None
-            dist = {c: float(p) for c, p in alternatives[i] if c in ALPHABET and p > 0}
+            dist = {c: float(p) for c, p in alternatives[i] if p > 0 and c in ALPHABET}
             dist[ch] = max(dist.get(ch, 0.0), 1e-9)
         else:
             dist = {ch: min(1.0, max(float(conf[i]), 1e-9)) if conf else 1.0}
-        for other in (lookalikes or {}).get(ch, "") if lookalike_floor > 0 else "":
+        for other in looks.get(ch, ""):
             dist[other] = max(dist.get(other, 0.0), lookalike_floor)
         out.append(dist)
     return tuple(out)
@@ -123,24 +124,56 @@ def score(entry: str, lattice: Lattice, background: Background, floor: float) ->
 
 def log_q(entry: str, lattice: Lattice, floor: float) -> float:
     """log of the read's probability of ``entry`` (same length) under its lattice alone."""
-    total = 0.0
-    for ch, dist in zip(entry, lattice, strict=True):
-        q = dist.get(ch)
-        total += math.log(max(q if q is not None else _rest(dist, floor), floor))
-    return total
+    return Tables(lattice, floor).log_q(entry)
 
 
 def log_q_change(plate: str, entry: str, lattice: Lattice, floor: float) -> float:
     """``log_q(entry) - log_q(plate)`` for two strings of the lattice's length, from the
     positions where they differ alone."""
-    total = 0.0
-    for i, (r, e) in enumerate(zip(plate, entry, strict=True)):
-        if r != e:
-            dist = lattice[i]
-            qe, qr = dist.get(e), dist.get(r)
-            total += math.log(max(qe if qe is not None else _rest(dist, floor), floor))
-            total -= math.log(max(qr if qr is not None else _rest(dist, floor), floor))
-    return total
+    return Tables(lattice, floor).change(plate, entry)
+
+
+class Tables:
+    """A read's lattice for scoring many strings on it, built once per read: ``log_q`` and
+    ``change`` as ``log_q``/``log_q_change`` compute them, with each position's leftover
+    probability (``_rest``) computed once, when first needed."""
+
+    __slots__ = ("floor", "lattice", "rest")
+
+    def __init__(self, lattice: Lattice, floor: float) -> None:
+        self.lattice, self.floor = lattice, floor
+        self.rest: list[float | None] = [None] * len(lattice)
+
+    def _rest_log(self, i: int) -> float:
+        value = self.rest[i]
+        if value is None:
+            value = self.rest[i] = math.log(max(_rest(self.lattice[i], self.floor), self.floor))
+        return value
+
+    def log_q(self, entry: str) -> float:
+        floor, log = self.floor, math.log
+        total = 0.0
+        for i, (ch, dist) in enumerate(zip(entry, self.lattice, strict=True)):
+            q = dist.get(ch)
+            total += log(q if q > floor else floor) if q is not None else self._rest_log(i)
+        return total
+
+    def change(self, plate: str, entry: str) -> float:
+        floor, log = self.floor, math.log
+        total = 0.0
+        for i, (r, e) in enumerate(zip(plate, entry, strict=True)):
+            if r != e:
+                dist = self.lattice[i]
+                qe, qr = dist.get(e), dist.get(r)
+                total += log(qe if qe > floor else floor) if qe is not None else self._rest_log(i)
+                total -= log(qr if qr > floor else floor) if qr is not None else self._rest_log(i)
+        return total
+
+    def drop(self, j: int) -> Tables:
+        """The tables of the lattice without position ``j``."""
+        out = Tables(self.lattice[:j] + self.lattice[j + 1 :], self.floor)
+        out.rest = self.rest[:j] + self.rest[j + 1 :]
+        return out
 
 
 Change = tuple[tuple[int, str], ...]  # (position, character) substituted into the top string
@@ -153,11 +186,7 @@ def substitutions(
     and the changes one or two top-k substitutions away from it that keep the score at least
     ``min_score``, best first, at most ``limit`` (a bounded enumeration: three doubts at once
     are never worth a hit)."""
-    logs = background.log_chars(len(lattice))
-    cols = [
-        sorted(((math.log(p) - lb[c], c) for c, p in d.items()), reverse=True)
-        for d, lb in zip(lattice, logs, strict=True)
-    ]
+    cols = _columns(lattice, background)
     top = sum(c[0][0] for c in cols)
     best = "".join(c[0][1] for c in cols)
     room = top - min_score
@@ -175,6 +204,22 @@ def substitutions(
                 found.append((top - da - db, ((ia, ca), (ib, cb))))
     found.sort(key=lambda f: -f[0])
     return top, best, found[:limit]
+
+
+def _columns(lattice: Lattice, background: Background) -> list[list[tuple[float, str]]]:
+    """Per position, ``(log q - log B, character)`` with the best first (the others in no
+    particular order: ``substitutions`` sorts the changes it draws from them). Most positions
+    of a read hold one character."""
+    logs, log = background.log_chars(len(lattice)), math.log
+    cols = []
+    for d, lb in zip(lattice, logs, strict=True):
+        col = [(log(p) - lb[c], c) for c, p in d.items()]
+        if len(col) > 1:
+            head = max(col)
+            col.remove(head)
+            col.insert(0, head)
+        cols.append(col)
+    return cols
 
 
 def paths(
@@ -258,11 +303,13 @@ class Policy:
     indel: float = 0.0  # probability that the OCR dropped (or, as much, added) one character
 
 
-def _outside_mass(plate: str, lattice: Lattice, background: Background, floor: float) -> float:
+def _outside_mass(
+    plate: str, lattice: Lattice, background: Background, floor: float, tables: Tables
+) -> float:
     """sum of q(X) B(X) over the strings one substitution from ``plate`` by a character outside
     its position's top-k: per position, all letters and all digits outside it (each at the
     position's leftover probability; ``B`` taken at one representative of each)."""
-    base = log_q(plate, lattice, floor)
+    base = tables.log_q(plate)
     total = 0.0
     for i, dist in enumerate(lattice):
         rest = math.log(max(_rest(dist, floor), floor)) - math.log(
@@ -276,32 +323,35 @@ def _outside_mass(plate: str, lattice: Lattice, background: Background, floor: f
     return total
 
 
-def _joint(text: str, lattice: Lattice, background: Background, floor: float) -> float:
-    return math.exp(log_q(text, lattice, floor) + background.log_prob_plate(text))
-
-
 def indel_posterior(
-    entry: str, top: str, top_share: float, lattice: Lattice, background: Background, policy: Policy
+    entry: str,
+    top: str,
+    top_share: float,
+    lattice: Lattice,
+    background: Background,
+    policy: Policy,
+    tables: Tables | None = None,
 ) -> float:
     """Posterior that the plate is ``entry``, one character longer or shorter than the read
     whose likeliest string ``top`` has posterior ``top_share``: ``indel`` times the share of
     ``entry`` among the strings of its length that the read could be. A character the read
     added (``entry`` shorter) is free; one it dropped could have been any of 36 anywhere, so
     those strings share the mass (normalisers taken at ``top``, scaled by ``top_share``)."""
-    n, floor = len(lattice), policy.floor
+    n = len(lattice)
+    tab = tables if tables is not None else Tables(lattice, policy.floor)
     if len(entry) == n - 1:  # the read has an extra character at some j
         num = den = 0.0
         for j in range(n):
-            sub = lattice[:j] + lattice[j + 1 :]
+            sub = tab.drop(j)
             b = background.log_prob_plate
-            num += math.exp(log_q(entry, sub, floor) + b(entry))
-            den += math.exp(log_q(top[:j] + top[j + 1 :], sub, floor) + b(top[:j] + top[j + 1 :]))
+            num += math.exp(sub.log_q(entry) + b(entry))
+            den += math.exp(sub.log_q(top[:j] + top[j + 1 :]) + b(top[:j] + top[j + 1 :]))
     elif len(entry) == n + 1:  # the read dropped the character at some j
-        num = sum(math.exp(log_q(entry[:j] + entry[j + 1 :], lattice, floor)) for j in range(n + 1))
+        num = sum(math.exp(tab.log_q(entry[:j] + entry[j + 1 :])) for j in range(n + 1))
         num *= math.exp(background.log_prob_plate(entry))
         # The background sees a character's class only (formats of @ # ?): one letter and one
         # digit stand for all 26 and 10 that could have been dropped.
-        den = math.exp(log_q(top, lattice, floor)) * sum(
+        den = math.exp(tab.log_q(top)) * sum(
             k * math.exp(background.log_prob_plate(top[:j] + c + top[j:]))
             for j in range(n + 1)
             for c, k in (("A", len(LETTERS)), ("0", len(DIGITS)))
@@ -318,10 +368,15 @@ def may_hit(
     its joint over the read's own; a dropped or added character's at most ``indel``."""
     if len(entry) == len(lattice):
         change = log_q_change(plate, entry, lattice, policy.floor)
-        change += background.log_prob_plate(entry) - background.log_prob_plate(plate)
-        bound = math.exp(min(0.0, change))
-    else:
-        bound = policy.indel
+        gain = change + (background.log_prob_plate(entry) - background.log_prob_plate(plate))
+        return may_reach(gain, entry, policy)
+    return may_reach(None, entry, policy)
+
+
+def may_reach(gain: float | None, entry: str, policy: Policy) -> bool:
+    """``may_hit`` from a same-length ``entry``'s log joint over the read's own (``gain``) or,
+    for ``None``, a dropped or added character."""
+    bound = math.exp(min(0.0, gain)) if gain is not None else policy.indel
     return bound >= policy.min_posterior and bound >= policy.min_odds * (1 - bound) * (
         policy.listed.chance(entry)
     )
@@ -333,22 +388,30 @@ def accepted(
     background: Background,
     policy: Policy,
     listed: Sequence[str],
+    tables: Tables | None = None,
 ) -> dict[str, float]:
     """Of the ``listed`` strings (entries the read ``plate`` could hit: its length or one
-    character off), those accepted as inexact hits, with the read's posterior on each."""
+    character off), those accepted as inexact hits, with the read's posterior on each.
+    ``tables``: the read's ``Tables`` when the caller has them and has already left out the
+    strings ``may_hit`` rejects (and ``plate`` itself)."""
     n, floor = len(lattice), policy.floor
     chance = policy.listed.chance
-    maybe = [
-        s
-        for s in dict.fromkeys(listed)
-        if s != plate and may_hit(plate, s, lattice, background, policy)
-    ]
+    if tables is None:
+        tables = Tables(lattice, floor)
+        maybe = [
+            s
+            for s in dict.fromkeys(listed)
+            if s != plate and may_hit(plate, s, lattice, background, policy)
+        ]
+    else:
+        maybe = list(dict.fromkeys(listed))
     if not maybe:
         return {}
     strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit)])
     strings.update(dict.fromkeys(s for s in maybe if len(s) == n))
-    joint = {s: _joint(s, lattice, background, floor) for s in strings}
-    z = sum(joint.values()) + _outside_mass(plate, lattice, background, floor)
+    log_b = background.log_prob_plate
+    joint = {s: math.exp(tables.log_q(s) + log_b(s)) for s in strings}
+    z = sum(joint.values()) + _outside_mass(plate, lattice, background, floor, tables)
     sub_share = (1.0 - 2.0 * policy.indel) / z
     top = max(joint, key=lambda k: joint[k])
     out: dict[str, float] = {}
@@ -356,7 +419,8 @@ def accepted(
         if len(s) == n:
             post = joint[s] * sub_share
         else:
-            post = indel_posterior(s, top, joint[top] * sub_share, lattice, background, policy)
+            share = joint[top] * sub_share
+            post = indel_posterior(s, top, share, lattice, background, policy, tables)
         if post >= policy.min_posterior and post >= policy.min_odds * (1.0 - post) * chance(s):
             out[s] = post
     return out

@@ -184,11 +184,13 @@ class HotlistIndex:
             rules.lattice_max_paths,
             rules.lattice_indel,
         )
-        cands = self._plates.lattice_candidates(plate, lattice, bg, policy)
+        tables = lat.Tables(lattice, rules.lattice_floor)
+        cands = self._plates.lattice_candidates(plate, lattice, bg, policy, tables)
         listed = [self._rows[c.slot][2] for c in cands if c.match_type == "lattice"]
         if not listed:
             return [(c, None) for c in cands]
-        keep = lat.accepted(plate, lattice, bg, policy, listed)
+        # The index has already left out what ``may_hit`` rejects: the tables say so.
+        keep = lat.accepted(plate, lattice, bg, policy, listed, tables)
         if any(c.match_type == "exact" for c in cands):
             # The read is itself listed: it explains the read unless another entry takes a
             # real share of the posterior (at least 1 / lattice_min_odds).

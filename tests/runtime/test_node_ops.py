@@ -5,6 +5,7 @@ clears it when space is back)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -17,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
@@ -183,3 +185,34 @@ def test_a_full_disk_on_a_node_alerts_the_consoles_and_clears(site: Site) -> Non
         assert isinstance(cleared, SystemAlertEvent)
         assert cleared.message.startswith("node n1: storage recovered")
         assert cleared.origin == "node n1"
+
+
+def test_the_cameras_of_a_node_share_one_detector(
+    site: Site, tmp_path: Path, model_dir: Path
+) -> None:
+    """``lpr.detector: shared`` (the default) on a node: one detector service for all its
+    cameras, not one per camera (each camera has a supervisor of its own there)."""
+    clip = write_clip(tmp_path / "clip.mp4", seconds=4, passes=[], fps=10).path
+    cams = [{"id": c, "url": str(clip), "loop": True, **QUICK} for c in ("cam-1", "cam-2")]
+    config = site.config(tmp_path / "data", cams)
+    settings = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**settings, "lpr": {"model_dir": str(model_dir)}}))
+    site.spawn("api", config, "serve", "--role", "api")
+    site.spawn("n1", config, "node", "--node-id", "n1")
+    for cam in ("cam-1", "cam-2"):
+        site.wait_event(_status(cam, "online"), 90, f"{cam} online")
+    node = next(p for p in psutil.Process().children() if "n1" in p.cmdline())
+
+    def detector_sockets() -> set[str]:  # each detector process listens on its own socket
+        out = set()
+        for proc in node.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                out |= {c.laddr for c in proc.net_connections("unix")
+                        if isinstance(c.laddr, str) and "rtcc-detector-" in c.laddr}
+        return out
+
+    deadline = time.monotonic() + 30
+    while not detector_sockets() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)  # a second one, if any, is up by now too
+    assert len(detector_sockets()) == 1, detector_sockets()
