@@ -26,8 +26,6 @@ import contextlib
 import itertools
 import multiprocessing as mp
 import os
-import shutil
-import tempfile
 import threading
 import time
 import weakref
@@ -124,9 +122,11 @@ class DetectorHost:
     ) -> None:
         self.lpr, self.recognizer = lpr, recognizer
         self._ctx = ctx or mp.get_context("spawn")
-        self._dir = tempfile.mkdtemp(prefix="rtcc-detector-")
+        # Linux abstract sockets: nothing on disk to leave behind when a host is killed (they
+        # vanish with their process); the authkey keeps other local processes out.
+        token = os.urandom(8).hex()
         self.addresses = tuple(
-            os.path.join(self._dir, f"detector-{k}.sock") for k in range(lpr.detector_processes)
+            f"\0rtcc-detector-{token}-{k}" for k in range(lpr.detector_processes)
         )
         self._authkey = os.urandom(16)
         self._stop = self._ctx.Event()
@@ -204,7 +204,6 @@ class DetectorHost:
                 if process.is_alive():
                     process.kill()
                     process.join(2)
-        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 class _Connections:
@@ -248,8 +247,6 @@ def run_host(
     Like a camera, it exits as soon as its host is gone (``kill -9`` of a node): nothing else
     would ever stop it, and its models would stay loaded."""
     launch.exit_with_parent(lifeline)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(address)  # left by a host that crashed
     conns = _Connections(Listener(address, "AF_UNIX", authkey=authkey))
     # ``lpr.threads`` intra-op threads (1 by default), not every core: the cores are shared with
     # the camera workers (decode, motion gate), and an intra-op pool stalls at each sync point on

@@ -295,3 +295,19 @@ def test_the_supervisors_of_a_node_share_its_detector(clip: Clip, runs: CameraRu
     finally:
         runs.close()
         pool.stop()
+
+
+def test_a_detector_host_leaves_nothing_on_disk() -> None:
+    """Its sockets are abstract (no file to leave behind when a host is killed)."""
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    pool = DetectorHost(LprSettings(detector_processes=2), recognizer=SCRIPT)
+    pool.start()
+    try:
+        client = pool.client("east")(LprSettings())
+        assert client.recognize(np.zeros((36, 64, 3), np.uint8)) == []
+        assert all(a.startswith("\0") for a in pool.addresses)
+        assert set(Path(tempfile.gettempdir()).iterdir()) - before == set()
+    finally:
+        pool.stop()
