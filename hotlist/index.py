@@ -7,7 +7,8 @@ an entry is stored under its canonical plate and every one-character deletion of
 probes its canonical plate, its own deletions and the strings through its lattice's top-k
 alternatives (keys computed by arithmetic on the read's own key). Two strings within one edit
 always share a key, so a lookup is a few dozen probes into one sorted ``int64`` array, never a
-scan. The key only finds candidates: every one is then scored on the read's lattice
+scan; a one-hash Bloom filter (``KeyFilter``) drops most probes that would find nothing before
+the binary search. The key only finds candidates: every one is then scored on the read's lattice
 (``hotlist.lattice``), which alone decides whether it hits.
 
 Wildcard entries (``ABC*``, ``A?C123``) are few; they live in buckets keyed by their literal

@@ -155,7 +155,7 @@ class Tables:
         total = 0.0
         for i, (ch, dist) in enumerate(zip(entry, self.lattice, strict=True)):
             q = dist.get(ch)
-            total += log(q if q > floor else floor) if q is not None else self._rest_log(i)
+            total += log(max(q, floor)) if q is not None else self._rest_log(i)
         return total
 
     def change(self, plate: str, entry: str) -> float:
@@ -165,8 +165,8 @@ class Tables:
             if r != e:
                 dist = self.lattice[i]
                 qe, qr = dist.get(e), dist.get(r)
-                total += log(qe if qe > floor else floor) if qe is not None else self._rest_log(i)
-                total -= log(qr if qr > floor else floor) if qr is not None else self._rest_log(i)
+                total += log(max(qe, floor)) if qe is not None else self._rest_log(i)
+                total -= log(max(qr, floor)) if qr is not None else self._rest_log(i)
         return total
 
     def drop(self, j: int) -> Tables:
@@ -186,7 +186,11 @@ def substitutions(
     and the changes one or two top-k substitutions away from it that keep the score at least
     ``min_score``, best first, at most ``limit`` (a bounded enumeration: three doubts at once
     are never worth a hit)."""
-    cols = _columns(lattice, background)
+    logs = background.log_chars(len(lattice))
+    cols = [
+        sorted(((math.log(p) - lb[c], c) for c, p in d.items()), reverse=True)
+        for d, lb in zip(lattice, logs, strict=True)
+    ]
     top = sum(c[0][0] for c in cols)
     best = "".join(c[0][1] for c in cols)
     room = top - min_score
@@ -204,22 +208,6 @@ def substitutions(
                 found.append((top - da - db, ((ia, ca), (ib, cb))))
     found.sort(key=lambda f: -f[0])
     return top, best, found[:limit]
-
-
-def _columns(lattice: Lattice, background: Background) -> list[list[tuple[float, str]]]:
-    """Per position, ``(log q - log B, character)`` with the best first (the others in no
-    particular order: ``substitutions`` sorts the changes it draws from them). Most positions
-    of a read hold one character."""
-    logs, log = background.log_chars(len(lattice)), math.log
-    cols = []
-    for d, lb in zip(lattice, logs, strict=True):
-        col = [(log(p) - lb[c], c) for c, p in d.items()]
-        if len(col) > 1:
-            head = max(col)
-            col.remove(head)
-            col.insert(0, head)
-        cols.append(col)
-    return cols
 
 
 def paths(

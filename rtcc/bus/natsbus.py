@@ -22,6 +22,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections import deque
 from typing import Any
 
 from nats.errors import OutboundBufferLimitError
@@ -47,6 +48,9 @@ BATCH_EVENTS = 500  # read events in one bus message at most
 BATCH_BYTES = 512 * 1024  # and no more bytes than this (the server's limit is 1 MB)
 
 
+HELD_MAX = 100_000  # events held while disconnected (the client's own buffer is 2 MB)
+
+
 def events_stream(prefix: str) -> str:
     return f"{prefix.upper()}_EVENTS"
 
@@ -65,6 +69,10 @@ class NatsBus:
         self._sub: Any = None
         self._lock = threading.Lock()
         self._outgoing: list[tuple[EventType, bytes]] = []  # published, not yet on the loop
+        # Published while disconnected: held here (not in the client's buffer, which it sends
+        # the moment it reconnects, when a restarted server may not have its stream back yet
+        # and would drop them) until the stream answers again.
+        self._held: deque[tuple[str, bytes]] = deque()
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -112,15 +120,34 @@ class NatsBus:
         )
 
     async def _resubscribe(self) -> None:
+        """After a reconnect: follow the stream again from the last event delivered. A server
+        that has just restarted may not answer JetStream requests yet: retried until it does
+        (a failed attempt must not leave this instance deaf to every later event)."""
         old, self._sub = self._sub, None
         if old is not None:
             try:
                 await old.unsubscribe()
             except Exception:  # noqa: BLE001 - the old consumer may be gone with the server
                 log.debug("old events subscription already gone", exc_info=True)
-        await self._ensure_stream()
-        await self._subscribe(resume=True)
-        log.info("events: resumed after stream sequence %d", self.last_seq)
+        delay = 0.25
+        while not self.conn.client.is_closed:
+            try:
+                await self._ensure_stream()
+                await self._subscribe(resume=True)
+            except Exception as exc:  # noqa: BLE001 - timeouts, JetStream not ready yet, ...
+                log.warning("events: resubscribe failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            log.info("events: resumed after stream sequence %d", self.last_seq)
+            await self._release_held()
+            return
+
+    async def _release_held(self) -> None:
+        held, self._held = self._held, deque()
+        if held:
+            log.info("events: sending %d events held while disconnected", len(held))
+            await self._publish(list(held))
 
     async def _on_message(self, msg: Any) -> None:
         seq = msg.metadata.sequence.stream
@@ -169,6 +196,13 @@ class NatsBus:
         self.conn.loop.create_task(self._publish(pack(self.prefix, batch)))
 
     async def _publish(self, batch: list[tuple[str, bytes]]) -> None:
+        if self._held or not self.conn.connected.is_set():
+            room = HELD_MAX - len(self._held)
+            self._held.extend(batch[:room])
+            if len(batch) > room:
+                self.dropped += len(batch) - room
+                log.warning("events: %d held while disconnected; newer ones dropped", HELD_MAX)
+            return
         for subject, data in batch:
             try:
                 await self.conn.client.publish(subject, data)

@@ -104,7 +104,9 @@ def compare(entries: int, reads: int, seed: int = 7, timed: bool = False) -> dic
     old_build = time.perf_counter() - t0
     now = datetime(2026, 1, 1, tzinfo=UTC)
     mismatches: list[str] = []
-    hits, t_new, t_old = 0, [], []
+    hits = 0
+    t_new: list[tuple[float, float]] = []
+    t_old: list[tuple[float, float]] = []
     for n, (text, conf, alts) in enumerate(bench):
         pair = []
         # Interleaved, alternating which goes first: both see the same machine load.
