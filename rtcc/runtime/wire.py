@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import asdict, fields
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage, WorkerMessage
@@ -102,11 +103,32 @@ def unpack(data: bytes) -> tuple[WorkerMessage, dict[str, bytes]]:
             str(rel): base64.b64decode(text, validate=True)
             for rel, text in (wrapped.get("media") or {}).items()
         }
-        return _message(wrapped), media
+        message = _message(wrapped)
+        _own_files(message, media)
+        return message, media
     except WireError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise WireError(f"bad worker message: {type(exc).__name__}: {exc}") from None
+
+
+def _own_files(msg: WorkerMessage, media: dict[str, bytes]) -> None:
+    """A message may name and carry only files of its own camera: a read's photos under
+    ``media/reads/<camera>/``, a segment under ``video/<camera>/`` (a node, compromised or
+    misconfigured, must not plant files in another camera's folders nor point a read at them)."""
+    if isinstance(msg, ReadMessage):
+        own = {p for p in (msg.snapshot_path, msg.crop_path) if p is not None}
+        folder: tuple[str, ...] = ("media", "reads", msg.camera_id)
+        if stray := set(media) - own:
+            raise WireError(f"photos that are not the read's own: {sorted(stray)[:3]}")
+    elif isinstance(msg, SegmentMessage):
+        own, folder = {msg.path}, ("video", msg.camera_id)
+    else:
+        return
+    for rel in own:
+        parts = PurePosixPath(rel).parts
+        if parts[: len(folder)] != folder or ".." in parts or len(parts) <= len(folder):
+            raise WireError(f"{rel!r} is not in camera {msg.camera_id}'s folder")
 
 
 def _message(wrapped: dict[str, Any]) -> WorkerMessage:
