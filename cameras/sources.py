@@ -131,7 +131,11 @@ class AvSource:
             raise SourceError(f"{self.where}: no video stream")
         self.stream = self.container.streams.video[0]
         self.stream.thread_count = 1
-        rate = self.stream.average_rate or self.stream.guessed_rate
+        # MJPEG over HTTP (multipart) carries no timing: any rate FFmpeg reports is its default
+        # guess (25), and an honest 15 fps camera would read as "input 15 of 25 fps", degraded.
+        # Unknown is 0: the camera is judged by its own steady rate, not against a guess.
+        untimed = self.container.format.name == "mpjpeg"
+        rate = None if untimed else (self.stream.average_rate or self.stream.guessed_rate)
         self.nominal_fps = float(rate) if rate else 0.0
         self._t0 = None
         if self.start_offset_s > 0 and not self.live:
