@@ -33,6 +33,7 @@ from tests.support.clips import write_clip
 from tests.support.natsserver import NatsServer, free_port
 from tests.support.paths import POSTGRES_URL, ROOT
 from tests.support.pgdb import scratch_database
+from tests.support.processes import stop
 
 pytestmark = pytest.mark.slow
 QUICK = {"read_timeout_s": 3, "connect_timeout_s": 3, "reconnect_max_s": 2, "detect_fps": 2}
@@ -85,7 +86,7 @@ class Site:
                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                 stdout=log, stderr=subprocess.STDOUT,
             )
-        self.stack.callback(_stop, proc)
+        self.stack.callback(stop, proc)
         port = yaml.safe_load(config.read_text())["server"]["port"]
         deadline = time.monotonic() + 90
         while not _up(args[0], log_path, port):
@@ -127,15 +128,6 @@ def _up(command: str, log: Path, port: int) -> bool:
         return True  # it answers
     except OSError:
         return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 def _status(cam: str, state: str) -> Callable[[Event], bool]:

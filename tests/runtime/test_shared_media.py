@@ -34,6 +34,7 @@ from tests.support.media_node import CROP, SNAPSHOT, photo, photo_paths
 from tests.support.natsserver import NatsServer, free_port
 from tests.support.paths import POSTGRES_URL, ROOT
 from tests.support.pgdb import scratch_database
+from tests.support.processes import stop
 from tests.support.reads import read
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -223,7 +224,7 @@ def test_an_api_instance_serves_a_photo_another_instance_stored(tmp_path: Path) 
                  "--config", str(config)],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
-            stack.callback(_stop, proc)
+            stack.callback(stop, proc)
             client = stack.enter_context(httpx.Client(base_url=f"http://127.0.0.1:{port}"))
             _wait_until_up(client, proc, tmp_path / f"{name}.log")
             clients[name] = client
@@ -263,10 +264,3 @@ def _forward(url: str, node_dir: Path, index: int, env: dict[str, str]) -> None:
     assert node.returncode == 0, node.stderr.decode()[-3000:]
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
