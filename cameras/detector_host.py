@@ -311,10 +311,10 @@ def _serve_batch(
         frames.append(np.ndarray(req.shape, np.uint8, buffer=block.buf))
     replies = serve(recognizer, frames)
     del frames
-    for (conn, _), reply in zip(batch, replies, strict=True):
-        with contextlib.suppress(OSError):
-            conn.send(reply)
-    with stats.get_lock():
+    with stats.get_lock():  # counted before the replies go: a client that has its answer sees it
         stats[0] += len(batch)
         stats[1] += 1
         stats[2] = max(stats[2], len(batch))
+    for (conn, _), reply in zip(batch, replies, strict=True):
+        with contextlib.suppress(OSError):
+            conn.send(reply)

@@ -105,7 +105,14 @@ export function mount(host, ctx, rest = []) {
 
   function step(dir) {
     views.forEach((v) => v.video.pause());
-    seekAll(Math.max(0, (master()?.currentTime || 0) + dir * frameS));
+    // From the frame on screen (its presentation time, when the browser tells it) to the middle
+    // of its neighbour: a seek to exactly a frame's start can round below it and show the frame
+    // before (a step of two frames).
+    const t = master()?.currentTime || 0;
+    const shown = views[0]?.shown;
+    const onFrame = shown != null && t >= shown - 0.001 && t < shown + frameS;
+    const target = (onFrame ? shown + frameS / 2 : t + 0.001) + dir * frameS;
+    seekAll(Math.max(0, target));
   }
 
   async function seekAll(t) {
@@ -144,7 +151,7 @@ export function mount(host, ctx, rest = []) {
     video.muted = true;
     const player = new SegmentPlayer(video, start);
     player.setSegments(timeline.segments);
-    const view = { cameraId, video, player };
+    const view = { cameraId, video, player, shown: null };
     views.push(view);
     videos.append(el("figure", { class: "pb-tile" }, video, el("figcaption", {}, cameraId)));
     lines.append(drawLine(view, timeline));
@@ -154,7 +161,7 @@ export function mount(host, ctx, rest = []) {
       let last = null;
       const onFrame = (_, meta) => {
         if (last !== null && meta.mediaTime > last && meta.mediaTime - last < 0.5) frameS = meta.mediaTime - last;
-        last = meta.mediaTime;
+        last = view.shown = meta.mediaTime;
         if (!stopped) video.requestVideoFrameCallback(onFrame);
       };
       video.requestVideoFrameCallback(onFrame);
