@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+import orjson
+from sqlalchemy import DateTime, Engine, Table, create_engine, event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -112,7 +112,8 @@ def _pg_insert_ignore(
         f"NULL::{name}, %s::json) ON CONFLICT DO NOTHING RETURNING"
         f" {', '.join(quote(c) for c in returning)}"
     )
-    data = json.dumps(rows, default=_json_value, separators=(",", ":"))
+    _aware_times(table, rows)
+    data = orjson.dumps(rows, default=_json_value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, (data,))
@@ -121,9 +122,27 @@ def _pg_insert_ignore(
         cursor.close()
 
 
+def _aware_times(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Every stored time is UTC (``UTCDateTime``): a naive one in a row is refused here, before
+    the JSON encoder writes it without an offset (which PostgreSQL would read as local time)."""
+    for column in _time_columns(table, tuple(rows[0])):
+        for row in rows:
+            value = row.get(column)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{table.name}.{column}: naive datetime {value!r}")
+
+
+@functools.lru_cache(maxsize=64)
+def _time_columns(table: Table, names: tuple[str, ...]) -> list[str]:
+    def is_time(n: str) -> bool:
+        kind = table.c[n].type
+        return isinstance(getattr(kind, "impl", kind), DateTime)
+
+    return [n for n in names if n in table.c and is_time(n)]
+
+
 def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # every stored time is UTC (``UTCDateTime``)
-            raise ValueError(f"naive datetime {value!r}")
-        return value.isoformat()
+    for plain in (bool, int, float, str):  # subclasses (numpy scalars among them)
+        if isinstance(value, plain):
+            return plain(value)
     raise TypeError(f"{type(value).__name__} is not a column value")

@@ -13,12 +13,12 @@ runs on one host. A Redis Streams or NATS bus implements the same three methods.
 from __future__ import annotations
 
 import asyncio
-import json
 import queue
 import threading
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol
 
+import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from rtcc.errors import RtccError
@@ -160,7 +160,7 @@ def encode(event: Event) -> str:
 def decode(data: str | bytes) -> Event:
     """The event in ``data``; raises :class:`EventDecodeError` (or a subclass) for anything else."""
     try:
-        message = json.loads(data)
+        message = orjson.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise EventDecodeError(f"not JSON: {exc}") from None
     if not isinstance(message, dict):

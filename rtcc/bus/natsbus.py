@@ -19,12 +19,12 @@ meanwhile is missed and nothing is delivered twice (sequences at or below the la
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections import deque
 from typing import Any
 
+import orjson
 from nats.errors import OutboundBufferLimitError
 from nats.js.api import DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError as JsNotFoundError
@@ -257,7 +257,7 @@ def _unpack(data: bytes, seq: int) -> list[Event]:
             log.warning("dropping an undecodable event at sequence %d: %s", seq, exc.message)
             return []
     try:
-        items = json.loads(data)
+        items = orjson.loads(data)
     except ValueError as exc:
         log.warning("dropping undecodable events at sequence %d: %s", seq, exc)
         return []

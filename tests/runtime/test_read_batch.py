@@ -7,15 +7,18 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import StatementError
 
 from cameras.catalog import CameraSpec, create_camera
 from hotlist.formats import ParsedEntry
 from hotlist.service import replace_list
 from rtcc.clock import FakeClock
-from rtcc.db import transaction
+from rtcc.db import insert_ignore, transaction
 from rtcc.events import NewHitEvent, ReadEvent
-from rtcc.models import Camera, CameraPosition, Hit, HitSighting, PlateRead
+from rtcc.models import Camera, CameraPosition, Hit, HitSighting, IngestedMessage, PlateRead
 from rtcc.runtime.hotlists import rebuild_index
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.read_batch import claim, store_batch
@@ -186,3 +189,30 @@ def test_a_batchs_hits_fold_and_alert_as_one_by_one(
     for key in ("occurrences", "last_seen_at"):  # the second pass folded in since
         stored.pop(key), built.pop(key)
     assert built == stored
+
+
+
+def test_insert_ignore_keeps_times_utc_and_numbers_plain(
+    make_settings: Any, db_url: str, clock: FakeClock
+) -> None:
+    """The batch insert's rows: a naive time is refused (never stored as the server's local
+    time), numpy numbers go in as plain ones, a repeated key comes back once."""
+    svc = _services(make_settings, db_url, clock)
+    table = IngestedMessage.__table__
+    try:
+        with pytest.raises((ValueError, StatementError), match="naive"), transaction(svc.sessions) as s:
+            insert_ignore(s, table, [{"message_id": "m1", "at": T0.replace(tzinfo=None)}],
+                          ("message_id",))
+        with transaction(svc.sessions) as s:
+            rows = [{"message_id": "m1", "at": T0}, {"message_id": "m1", "at": T0}]
+            assert insert_ignore(s, table, rows, ("message_id",)) == [("m1",)]
+        with transaction(svc.sessions) as s:
+            got = insert_ignore(s, CameraPosition.__table__, [{
+                "camera_id": "cam-a", "at": T0, "received_at": T0,
+                "lat": np.float64(40.5), "lon": np.float32(-73.25),
+            }], ("lat", "lon"))
+            assert got == [(40.5, -73.25)]
+        with svc.sessions() as s:
+            assert s.scalar(select(IngestedMessage.at)) == T0
+    finally:
+        svc.engine.dispose()
