@@ -17,7 +17,6 @@ import queue
 import random
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from rtcc.audit import SYSTEM
 from rtcc.bench import plategen as gen
 from rtcc.bench.cameras import cpu_model
 from rtcc.bench.ingest_nodes import NodeJob, SimulatedNodes
+from rtcc.bench.ingest_watch import HitWatcher
 from rtcc.bus import make_bus
 from rtcc.bus.connection import NatsConnection
 from rtcc.clock import SystemClock
@@ -177,18 +177,6 @@ def _host_cpu() -> dict[str, float]:
     return out
 
 
-def _hit_watch(bus: Any, got: dict[str, float], stop: threading.Event) -> None:
-    """When each plate's first new hit reached this bus's subscribers (monotonic)."""
-    sub = bus.subscribe(maxsize=1_000_000)
-    while not stop.is_set():
-        try:
-            event = sub.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if isinstance(event, NewHitEvent):
-            got.setdefault(event.plate, time.monotonic())
-
-
 def _jobs(
     settings: Settings, reads: list[ReadMessage], nodes: int, tmp: Path, rate: float
 ) -> list[NodeJob]:
@@ -215,12 +203,9 @@ def run_bus(
     timeout_s: float = 600,
 ) -> dict[str, Any]:
     """Node processes submit ``reads``; ``consumers`` ingest consumers here store them; a
-    second bus (another API instance) times each new hit from submit to its subscribers."""
-    watcher = make_bus(settings)
-    got: dict[str, float] = {}
-    stop = threading.Event()
-    thread = threading.Thread(target=_hit_watch, args=(watcher, got, stop), daemon=True)
-    thread.start()
+    process of its own (another API instance: ``HitWatcher``) times each new hit from submit
+    to its subscribers."""
+    watcher = HitWatcher(settings).start()
     conns = [NatsConnection.open(settings.bus) for _ in range(consumers)]
     cons = [IngestConsumer(services, c).start() for c in conns]
     sim = SimulatedNodes(_jobs(settings, reads, nodes, tmp, rate)).start()
@@ -233,18 +218,16 @@ def run_bus(
     host = {k: v - host0[k] for k, v in _host_cpu().items()}
     reports = sim.reports(timeout_s=30.0)
     time.sleep(1.0)  # the last events on their way to the watcher
-    stop.set()
-    thread.join(5)
+    watched = watcher.finish()
     for con in cons:
         con.stop()
     for c in conns:
         c.close()
-    getattr(watcher, "close")()  # noqa: B009 - NatsBus.close
     sent: dict[str, float] = {}
     for report in reports:
         for plate, at in report.sent.items():
             sent[plate] = min(at, sent.get(plate, at))
-    latencies = [(at - sent[plate]) * 1000 for plate, at in got.items() if plate in sent]
+    latencies = [(at - sent[plate]) * 1000 for plate, at in watched.hits.items() if plate in sent]
     rows, distinct = _stored(services, tag)
     return {
         "reads": len(reads),
@@ -258,15 +241,17 @@ def run_bus(
         "hit_latency_ms_p95": _p95(latencies),
         "hit_latency_ms_median": round(statistics.median(latencies), 1) if latencies else None,
         "outbox_syncs": sum(r.syncs for r in reports),
-        "cpu_ms_per_read": {  # this process: ingest consumers, events, the watcher
-            "ingest": round(cpu * 1000 / len(reads), 3),
+        "cpu_ms_per_read": {
+            "ingest": round(cpu * 1000 / len(reads), 3),  # this process: consumers, events
+            "api_instance": round(watched.cpu_seconds * 1000 / len(reads), 3),  # the watcher
             "nodes": round(sum(r.cpu_seconds for r in reports) * 1000 / len(reads), 3),
             "cameras": round(sum(r.cameras_cpu_seconds for r in reports) * 1000 / len(reads), 3),
             **{k: round(v * 1000 / len(reads), 3) for k, v in host.items()},  # host-wide
         },
         "bulk_stored": sum(c.bulk_stored for c in cons),
         "node_errors": [f"{r.node_id}: {r.error}" for r in reports if r.error]
-        + [f"{nodes - len(reports)} node(s) did not report"] * (len(reports) < nodes),
+        + [f"{nodes - len(reports)} node(s) did not report"] * (len(reports) < nodes)
+        + [f"hit watcher: {watched.error}"] * bool(watched.error),
     }
 
 
