@@ -3,6 +3,10 @@
 Cheap frame differencing on a small grey image: blur, absolute difference to the previous
 sampled frame, ignore masked pixels, and call it motion when enough pixels changed enough.
 After motion the gate stays open for ``hold_s`` so a vehicle that stops is still read.
+
+``region`` is where this frame moved: the union box (frame pixels) of the blobs of changed
+pixels, specks left out; the read pipeline may run the detector on it alone
+(``lpr.motion_crop_max_share``). None when nothing moved enough in this frame.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import numpy as np
 from rtcc.config import MotionSettings
 
 GATE_WIDTH = 160
+MIN_BLOB_PX = 4  # a changed blob smaller than this (gate pixels, after dilation) is a speck
+
+Box = tuple[int, int, int, int]
 
 
 def thresholds(sensitivity: float) -> tuple[int, float]:
@@ -34,6 +41,7 @@ class MotionGate:
         self._open_until = -1e18
         self.last_share = 0.0
         self.closed = False  # the last frame looked at was still (and the hold is over)
+        self.region: Box | None = None  # where the last frame looked at moved (frame pixels)
 
     def _small(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
@@ -62,6 +70,7 @@ class MotionGate:
         return not self.closed
 
     def _moved(self, frame: np.ndarray, t: float) -> bool:
+        self.region = None
         if not self.enabled:
             return True
         grey = self._small(frame)
@@ -75,4 +84,26 @@ class MotionGate:
         self.last_share = float(changed.sum()) / counted
         if self.last_share >= self.share_threshold:
             self._open_until = t + self.hold_s
+            self.region = region_of(changed, (frame.shape[1], frame.shape[0]))
         return t <= self._open_until
+
+
+def region_of(changed: np.ndarray, frame_size: tuple[int, int]) -> Box | None:
+    """The union box, in pixels of a frame of ``frame_size`` (width, height), of the blobs of
+    ``changed`` (a boolean image of the gate's size) that are not specks; None if all are."""
+    blobs = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    kept = [stats[i] for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= MIN_BLOB_PX]
+    if not kept:
+        return None
+    x1 = min(int(s[cv2.CC_STAT_LEFT]) for s in kept)
+    y1 = min(int(s[cv2.CC_STAT_TOP]) for s in kept)
+    x2 = max(int(s[cv2.CC_STAT_LEFT] + s[cv2.CC_STAT_WIDTH]) for s in kept)
+    y2 = max(int(s[cv2.CC_STAT_TOP] + s[cv2.CC_STAT_HEIGHT]) for s in kept)
+    sx, sy = frame_size[0] / changed.shape[1], frame_size[1] / changed.shape[0]
+    return (
+        int(x1 * sx),
+        int(y1 * sy),
+        min(int(np.ceil(x2 * sx)), frame_size[0]),
+        min(int(np.ceil(y2 * sy)), frame_size[1]),
+    )

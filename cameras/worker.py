@@ -354,7 +354,7 @@ class CameraWorker:
                     c.overload()
                 else:
                     analysed = True
-                    for read in self.pipeline.process(image, frame.at):
+                    for read in self.pipeline.process(image, frame.at, self.gate.region):
                         _emit_read(self.media, self.out, read)
         else:
             c.sampling_skipped += 1

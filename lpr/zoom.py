@@ -8,6 +8,10 @@ detector is sure of it or finds nothing; the OCR still reads the plate from the 
 A second look is only taken where it enlarges the plate at least ``MIN_GAIN`` times, so plates
 that are already large in the detector's input (and every plate of a frame no larger than the
 input) never pay for it.
+
+The same geometry serves the motion crop (:func:`motion_window`): when what moved in a frame
+is small relative to it, the detector looks at that part alone, scaled up to its input, instead
+of the whole frame (``lpr.motion_crop_max_share``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ Detect = Callable[[np.ndarray], Sequence[tuple[Box, float]]]
 CONTEXT = 4.0  # crop side in plate widths (and in twice the plate height): plate and vehicle
 MIN_GAIN = 2.0  # the crop must be at most half the frame's longer side
 MAX_UPSCALE = 4.0  # a crop is never enlarged more than this (sub-10-pixel boxes are noise)
+MOTION_PAD = 0.15  # a motion region grows by this share of its longer side on each side
+MOTION_MIN_SIDE = 160  # px: a motion crop is never narrower (a plate needs its vehicle around it)
 
 
 def window(box: Box, frame_size: tuple[int, int], input_side: int) -> Box | None:
@@ -38,6 +44,30 @@ def window(box: Box, frame_size: tuple[int, int], input_side: int) -> Box | None
     left = int(round(min(max(cx - side / 2, 0.0), width - side)))
     top = int(round(min(max(cy - side / 2, 0.0), height - side)))
     return left, top, left + int(side), top + int(side)
+
+
+def _square(cx: float, cy: float, side: float, frame_size: tuple[int, int]) -> Box:
+    """A square of ``side`` centred on (cx, cy), shifted into the frame; cut to the frame only
+    where the frame is narrower than the square."""
+    width, height = frame_size
+    w, h = min(side, width), min(side, height)
+    left = int(round(min(max(cx - w / 2, 0.0), width - w)))
+    top = int(round(min(max(cy - h / 2, 0.0), height - h)))
+    return left, top, left + int(round(w)), top + int(round(h))
+
+
+def motion_window(region: Box, frame_size: tuple[int, int], max_share: float) -> Box | None:
+    """The crop (x1, y1, x2, y2) the detector looks at instead of the whole frame when
+    ``region`` (what moved, frame pixels) is small: the region padded, made square (the
+    detector's input is square: the longer side sets the scale, the rest is free context) and
+    kept inside the frame; None when that crop covers more than ``max_share`` of the frame."""
+    x1, y1, x2, y2 = region
+    width, height = frame_size
+    side = max(max(x2 - x1, y2 - y1) * (1 + 2 * MOTION_PAD), MOTION_MIN_SIDE)
+    win = _square((x1 + x2) / 2.0, (y1 + y2) / 2.0, side, frame_size)
+    if (win[2] - win[0]) * (win[3] - win[1]) > max_share * width * height:
+        return None
+    return win
 
 
 def _contains(box: Box, x: float, y: float) -> bool:

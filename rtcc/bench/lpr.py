@@ -22,10 +22,11 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from cameras.motion import MotionGate
 from lpr import evaluation as ev
 from lpr.pipeline import ReadPipeline
 from lpr.recognizer import build_recognizer, default_model_dir, load_detector, session_options
-from rtcc.config import LprSettings, load_settings
+from rtcc.config import LprSettings, MotionSettings, load_settings
 from rtcc.errors import InvalidInputError, ModelError
 
 KEYS = ("inputs", "exact_accuracy", "folded_accuracy", "detection_recall", "ms_median", "ms_p95")
@@ -198,11 +199,13 @@ def pipeline_video(settings: LprSettings, recognizer: Any, stride: int) -> Frame
     def run(file: Path, clock: Clock) -> list[str]:
         frames, fps = _frames(file, stride)
         pipeline = ReadPipeline(recognizer, settings, key_prefix=file.stem)
+        gate = MotionGate(MotionSettings())  # only says where each frame moved, as a camera's
         t0 = datetime(2026, 1, 1, tzinfo=UTC)
         finals = []
         for i, frame in enumerate(frames):
             with clock:
-                out = pipeline.process(frame, t0 + timedelta(seconds=i / fps))
+                gate.moved(frame, i / fps)
+                out = pipeline.process(frame, t0 + timedelta(seconds=i / fps), gate.region)
             finals += [r.record.plate for r in out if r.record.status == "final"]
         end = t0 + timedelta(seconds=len(frames) / fps + settings.track_gap_s + 1)
         finals += [r.record.plate for r in pipeline.flush(end) if r.record.status == "final"]

@@ -63,6 +63,11 @@ class LprSettings(Section):
     # detector_conf_threshold; at most zoom_max_boxes per frame. None: off.
     zoom_floor: float | None = Field(default=None, ge=0.0, le=1.0)
     zoom_max_boxes: int = Field(default=2, ge=1, le=16)
+    # Motion crop: when what moved in a frame (with the plates being tracked), padded and made
+    # square, covers at most this share of the frame, the detector looks at that crop alone,
+    # scaled up to its input, instead of the whole frame (README, Benchmarks: "Motion crop").
+    # None: always the whole frame. Never with lpr.masks (they are in frame pixels).
+    motion_crop_max_share: float | None = Field(default=None, gt=0.0, le=1.0)
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     min_length: int = Field(default=2, ge=1, le=12)
     threads: int = Field(default=1, ge=1, le=64)

@@ -65,7 +65,7 @@ def test_one_host_serves_two_camera_workers(
                    if state_is("east", "offline")(m) or state_is("west", "offline")(m))
     # Every analysed frame of both cameras went through the host (batching is timing-bound
     # here; the next test shows it deterministically).
-    assert served == analysed >= 60, (served, analysed)
+    assert served == analysed >= 40, (served, analysed)
     assert not any(state_is(c, "error", "failed")(m) for m in got.messages for c in ("east",
                                                                                       "west"))
 
