@@ -64,9 +64,10 @@ export function mount(host, ctx, rest = []) {
   }
 
   function makeTile(cam) {
-    const video = el("video", { muted: true, autoplay: true, playsinline: true, "data-testid": "live-video" });
+    // Without MSE the tile shows the snapshot image instead of the video from the start.
+    const video = el("video", { muted: true, autoplay: true, playsinline: true, hidden: !mse, "data-testid": "live-video" });
     video.muted = true;
-    const image = el("img", { alt: `live view ${cam.name}`, hidden: true });
+    const image = el("img", { alt: `live view ${cam.name}`, hidden: mse });
     const node = el("figure", { class: "tile", tabindex: 0, "data-camera": cam.camera_id,
       onclick: () => toggle(cam.camera_id), onkeydown: (ev) => { if (ev.key === "Enter") toggle(cam.camera_id); } }, video, image);
     const t = { node, video, image, bar: el("figcaption", { class: "tile-bar" }), overlay: null,
