@@ -200,9 +200,10 @@ def test_insert_ignore_keeps_times_utc_and_numbers_plain(
     svc = _services(make_settings, db_url, clock)
     table = IngestedMessage.__table__
     try:
-        with pytest.raises((ValueError, StatementError), match="naive"), transaction(svc.sessions) as s:
-            insert_ignore(s, table, [{"message_id": "m1", "at": T0.replace(tzinfo=None)}],
-                          ("message_id",))
+        naive = [{"message_id": "m1", "at": T0.replace(tzinfo=None)}]
+        refused = pytest.raises((ValueError, StatementError), match="naive")
+        with refused, transaction(svc.sessions) as s:
+            insert_ignore(s, table, naive, ("message_id",))
         with transaction(svc.sessions) as s:
             rows = [{"message_id": "m1", "at": T0}, {"message_id": "m1", "at": T0}]
             assert insert_ignore(s, table, rows, ("message_id",)) == [("m1",)]
