@@ -169,16 +169,21 @@ class Outbox:
 
     def ack_many(self, message_ids: list[str]) -> None:
         """Forget several forwarded messages in one transaction (synced lazily, see above)."""
-        if not message_ids:
+        self._delete("DELETE FROM outbox WHERE message_id = ?", [(m,) for m in message_ids])
+
+    def forget(self, seqs: list[int]) -> None:
+        """``ack_many`` by the ``seq`` of :class:`Pending` rows (the row itself, no index)."""
+        self._delete("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+
+    def _delete(self, sql: str, params: list[tuple[object]]) -> None:
+        if not params:
             return
         with self._lock:
             self._db.execute("PRAGMA synchronous=NORMAL")
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    self._db.executemany(
-                        "DELETE FROM outbox WHERE message_id = ?", [(m,) for m in message_ids]
-                    )
+                    self._db.executemany(sql, params)
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError as JsNotFoundError
@@ -14,7 +16,15 @@ def ingest_stream(settings: BusSettings) -> str:
 
 
 def ingest_subject(settings: BusSettings, kind: str, camera_id: str) -> str:
+    """One worker message of a camera (as sent before envelopes; still understood)."""
     return f"{settings.subject_prefix}.ingest.{kind}.{camera_id}"
+
+
+def envelope_subject(settings: BusSettings, node_id: str | None) -> str:
+    """An envelope of a node's worker messages (``rtcc.runtime.wire.pack``): under the same
+    ``<prefix>.ingest.>`` as single messages, one subject per node."""
+    token = re.sub(r"[^A-Za-z0-9_-]", "_", node_id or "") or "_"
+    return f"{settings.subject_prefix}.ingest.envelope.{token}"
 
 
 async def ensure_ingest_stream(js: JetStreamContext, settings: BusSettings) -> None:

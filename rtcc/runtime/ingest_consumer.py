@@ -1,13 +1,15 @@
 """Ingest from the bus: worker messages of every node into the database, each exactly once.
 
-Consumers (one or more, on any host) share the durable pull consumer ``ingest``. Each fetch
-(up to ``bus.ingest_batch`` messages) is one transaction (``rtcc.runtime.read_batch``): insert
-the reads' message ids into ``ingested_message`` (ids already there, stored by this consumer or
-another: redeliveries, skipped), store the reads, match them and record their hits; commit,
-publish the events, then acknowledge them all. A consumer killed before the commit leaves
-nothing and the messages are redelivered; killed after the commit but before the acks, the
-redelivered copies find their ids and are skipped. When a batch fails (a bad message) it is
-retried one message at a time.
+Consumers (one or more, on any host) share the durable pull consumer ``ingest``. Nodes send
+envelopes (``rtcc.runtime.wire.pack``: many worker messages, each with its own id); a single
+message of its own is understood too. Each fetch (about ``bus.ingest_batch`` worker messages)
+is one transaction (``rtcc.runtime.read_batch``): insert the reads' message ids into
+``ingested_message`` (ids already there, stored by this consumer or another: redeliveries, or an
+envelope sent again with other company, skipped), store the reads, match them and record their
+hits; commit, publish the events, then acknowledge the bus messages. A consumer killed before
+the commit leaves nothing and the messages are redelivered; killed after the commit but before
+the acks, the redelivered copies find their ids and are skipped. When a batch fails (a bad
+message) it is retried one message at a time; an unreadable message is dropped alone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,15 +33,17 @@ from rtcc.db import transaction
 from rtcc.events import NewHitEvent
 from rtcc.models import Camera, IngestedMessage
 from rtcc.runtime import media_relay
-from rtcc.runtime.forwarder import NODE_HEADER
+from rtcc.runtime.forwarder import ENVELOPE_HEADER, NODE_HEADER
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.read_batch import store_batch
 from rtcc.runtime.services import Services
-from rtcc.runtime.wire import WireError, unpack
+from rtcc.runtime.wire import WireError, unpack, unpack_envelope
 
 log = logging.getLogger(__name__)
 DURABLE = "ingest"
 PURGE_EVERY_S = 600.0
+FETCH_ROUNDS = 4  # fetches after the first, to gather about a batch of worker messages
+FETCH_MAX = 16  # bus messages asked for by one of them
 
 
 class IngestConsumer:
@@ -103,71 +108,105 @@ class IngestConsumer:
             self._process(batch)
 
     async def _fetch(self) -> list[Any]:
-        """Wait (up to 1 s) for a message, then take at once what else waits, up to a batch.
+        """Wait (up to 1 s) for a message, then take at once what else waits, up to about
+        ``ingest_batch`` worker messages (an envelope holds many: ``ENVELOPE_HEADER``).
         (One fetch of a whole batch would hold its first message until the batch filled or
         the wait ran out: a second of latency for a hit on a quiet system.)"""
         batch = list(await self._psub.fetch(1, timeout=1.0))
-        if self.settings.ingest_batch > 1:
-            # Nothing more (a timeout), or the hub went away: store the one in hand first.
-            with contextlib.suppress(Exception):
-                batch += await self._psub.fetch(self.settings.ingest_batch - 1, timeout=0.05)
+        want, got = self.settings.ingest_batch, _count(batch[0])
+        # Nothing more (a timeout), or the hub went away: store what is in hand first.
+        with contextlib.suppress(Exception):
+            for _ in range(FETCH_ROUNDS):
+                if got >= want:
+                    break
+                # At the envelopes' size so far; a few at a time (one may hold hundreds).
+                ask = min(FETCH_MAX, -(-(want - got) * len(batch) // got))
+                more = await self._psub.fetch(ask, timeout=0.05)
+                batch += more
+                got += sum(_count(m) for m in more)
+                if len(more) < ask:
+                    break  # all that waits
         return batch
 
     def _process(self, batch: list[Any]) -> None:
-        reads: list[tuple[str, ReadMessage, Any]] = []
+        """Store what ``batch`` holds: its reads in one transaction (retried one by one when
+        it fails), other messages one at a time; then settle each bus message: acknowledged,
+        terminated (unreadable) or left for redelivery (a message in it failed)."""
+        deliveries, items = self._unpack(batch)
+        reads: list[tuple[_Item, ReadMessage]] = []
         media: dict[str, bytes] = {}
-        for msg in batch:
+        for item in items:
             if self._stop.is_set():
                 return  # unacknowledged messages are redelivered to someone else
-            message_id = _message_id(msg)
             try:
-                worker_msg, photos = unpack(msg.data)
+                worker_msg, photos = unpack(item.data)
             except WireError as exc:
-                self._reject(msg, message_id, exc)
+                self._reject(item, exc)
                 continue
             if isinstance(worker_msg, ReadMessage):
-                reads.append((message_id, worker_msg, msg))
+                reads.append((item, worker_msg))
                 media.update(photos)
             else:
-                self._one(msg)  # status and segments: small, idempotent, one at a time
-        if not reads or self._stop.is_set():
+                self._one(item)  # status and segments: small, idempotent, one at a time
+        if reads and not self._stop.is_set() and not self._store(reads, media):
+            for item, _ in reads:
+                self._one(item)
+        if self._stop.is_set():
             return
         try:
+            self.conn.run(_settle(deliveries), timeout=15.0)
+        except Exception:  # noqa: BLE001 - stored: the redelivered copies are skipped by id
+            log.warning("ingest: settling %d messages failed", len(deliveries), exc_info=True)
+
+    def _unpack(self, batch: list[Any]) -> tuple[list[_Delivery], list[_Item]]:
+        """The bus messages of ``batch`` and the worker messages they hold, in order."""
+        deliveries, items = [], []
+        for msg in batch:
+            headers = msg.headers or {}
+            delivery = _Delivery(msg, headers.get(NODE_HEADER))
+            deliveries.append(delivery)
+            whole = _Item(_message_id(msg), msg.data, delivery, alone=True)
+            if ENVELOPE_HEADER not in headers:
+                items.append(whole)
+                continue
+            try:
+                inside = unpack_envelope(msg.data)
+            except WireError as exc:
+                self._reject(whole, exc)
+                continue
+            items += [_Item(mid, data, delivery) for mid, data in inside]
+        return deliveries, items
+
+    def _store(self, reads: list[tuple[_Item, ReadMessage]], media: dict[str, bytes]) -> bool:
+        """The reads (and their photos) in one transaction; False when that failed."""
+        try:
             self.photos += self.shared.keep(
-                self.s.settings.data_dir, media, [read for _, read, _ in reads]
+                self.s.settings.data_dir, media, [read for _, read in reads]
             )
-            done = self.store_reads([(mid, read) for mid, read, _ in reads])
+            return self.store_reads([(item.message_id, read) for item, read in reads])
         except Exception:  # noqa: BLE001 - find the message at fault one by one
             log.warning(
                 "ingest: a batch of %d failed; retrying one by one", len(reads), exc_info=True
             )
-            done = False
-        if not done:
-            for *_, msg in reads:
-                self._one(msg)
-            return
-        try:
-            self.conn.run(_ack_all([msg for *_, msg in reads]), timeout=15.0)
-        except Exception:  # noqa: BLE001 - stored: the redelivered copies are skipped by id
-            log.warning("ingest: acknowledging %d stored reads failed", len(reads), exc_info=True)
+            return False
 
-    def _reject(self, msg: Any, message_id: str, exc: WireError) -> None:
+    def _reject(self, item: _Item, exc: WireError) -> None:
+        """Drop an unreadable message: terminated when it is a bus message of its own; in an
+        envelope, left out alone (the envelope is acknowledged once the rest is stored)."""
         self.rejected += 1
-        log.error("ingest: dropping message %s: %s", message_id, exc.message)
-        self.conn.run(msg.term())
+        log.error("ingest: dropping message %s: %s", item.message_id, exc.message)
+        if item.alone:
+            item.delivery.outcome = _TERM
 
-    def _one(self, msg: Any) -> None:
-        headers = msg.headers or {}
-        message_id = _message_id(msg)
+    def _one(self, item: _Item) -> None:
         try:
-            self.handle(msg.data, message_id, node=headers.get(NODE_HEADER))
+            self.handle(item.data, item.message_id, node=item.delivery.node)
         except WireError as exc:
-            self._reject(msg, message_id, exc)
-            return
+            self._reject(item, exc)
         except Exception:  # noqa: BLE001 - not acknowledged: redelivered after ack_wait
-            log.exception("ingest: message %s failed; it will be redelivered", message_id)
-            return
-        self.conn.run(msg.ack())
+            log.exception("ingest: message %s failed; it will be redelivered", item.message_id)
+            if item.delivery.outcome == _ACK:
+                item.delivery.outcome = _RETRY
 
     def handle(self, data: bytes, message_id: str, *, node: str | None = None) -> None:
         """Store one message exactly once (raises on failure: the caller does not acknowledge)."""
@@ -240,9 +279,42 @@ def _message_id(msg: Any) -> str:
     return str(headers.get("Nats-Msg-Id") or f"seq.{msg.metadata.sequence.stream}")
 
 
-async def _ack_all(msgs: list[Any]) -> None:
-    for msg in msgs:
-        await msg.ack()
+def _count(msg: Any) -> int:
+    """How many worker messages a bus message holds (an envelope says; else one)."""
+    try:
+        return max(1, int((msg.headers or {}).get(ENVELOPE_HEADER, 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+@dataclass
+class _Delivery:
+    """A bus message as fetched, and what becomes of it once its contents were handled."""
+
+    msg: Any
+    node: str | None  # the node that sent it (``NODE_HEADER``)
+    outcome: str = "ack"  # _ACK, _TERM (unreadable) or _RETRY (left for redelivery)
+
+
+@dataclass
+class _Item:
+    """One worker message: a bus message of its own (``alone``) or one in an envelope."""
+
+    message_id: str
+    data: bytes
+    delivery: _Delivery
+    alone: bool = False
+
+
+_ACK, _TERM, _RETRY = "ack", "term", "retry"
+
+
+async def _settle(deliveries: list[_Delivery]) -> None:
+    for d in deliveries:
+        if d.outcome == _ACK:
+            await d.msg.ack()
+        elif d.outcome == _TERM:
+            await d.msg.term()
 
 
 def start_bus_consumer(services: Services) -> IngestConsumer | None:

@@ -85,8 +85,10 @@ def _bus_metrics(services: Services) -> Iterator[Any]:
     events.add_metric(["delivered"], bus.delivered)
     events.add_metric(["dropped"], bus.dropped)
     yield events
-    backlog = GaugeMetricFamily("rtcc_bus_backlog", "Worker messages not yet ingested",
-                                labels=["kind"])
+    backlog = GaugeMetricFamily(
+        "rtcc_bus_backlog", "Bus messages (envelopes of worker messages) not yet ingested",
+        labels=["kind"],
+    )
     try:
         info = bus.conn.run(_ingest_backlog(bus), timeout=3.0)
     except Exception as exc:  # noqa: BLE001 - a scrape must answer while the hub is away

@@ -3,17 +3,21 @@
 A read's id is stable across retries, restarts and redeliveries: a hash of its camera, track
 and first sighting. Its message id adds the status (``preview`` / ``final``), so both versions of
 a read travel but each exactly once (``Nats-Msg-Id`` de-duplication, then the ingest inbox).
+
+Between a node and the hub, messages travel packed in envelopes (``pack``): one bus message
+holding many, each with its own id and bytes, framed so that one bad message spoils only itself.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
+
+import orjson
 
 from cameras.messages import ReadMessage, SegmentMessage, StatusMessage, WorkerMessage
 from rtcc.errors import RtccError
@@ -21,6 +25,7 @@ from rtcc.plates import PlateReadRecord, alternatives_from_json, alternatives_to
 from rtcc.vocab import ReadStatus
 
 WIRE_VERSION = 1
+ENVELOPE_MAGIC = b"rtcc-envelope/1\n"
 KINDS = {ReadMessage: "read", StatusMessage: "status", SegmentMessage: "segment"}
 _RECORD_FIELDS = tuple(f.name for f in fields(PlateReadRecord))
 
@@ -49,12 +54,6 @@ def kind_of(msg: WorkerMessage) -> str:
     return KINDS[type(msg)]
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
 def encode(msg: WorkerMessage, *, media: dict[str, bytes] | None = None) -> bytes:
     """``msg`` as bytes; ``media``: a read's photo files by relative path, carried along
     (``rtcc.runtime.media_relay``)."""
@@ -69,7 +68,7 @@ def encode(msg: WorkerMessage, *, media: dict[str, bytes] | None = None) -> byte
     wrapped = {"v": WIRE_VERSION, "kind": kind_of(msg), "body": body}
     if media:
         wrapped["media"] = {rel: base64.b64encode(data).decode() for rel, data in media.items()}
-    return json.dumps(wrapped, default=_json_default, separators=(",", ":")).encode()
+    return orjson.dumps(wrapped)  # datetimes as ISO 8601, like ``datetime.isoformat``
 
 
 def _time(value: Any) -> datetime:
@@ -80,9 +79,9 @@ def _record(data: dict[str, Any]) -> PlateReadRecord:
     return PlateReadRecord(
         track_key=str(data["track_key"]), status=ReadStatus(data["status"]),
         plate=str(data["plate"]), confidence=float(data["confidence"]),
-        char_confidences=tuple(float(c) for c in data["char_confidences"]),
+        char_confidences=tuple(map(float, data["char_confidences"])),
         char_alternatives=alternatives_from_json(data["char_alternatives"]),
-        alternatives=tuple(str(a) for a in data["alternatives"]), region=data["region"],
+        alternatives=tuple(map(str, data["alternatives"])), region=data["region"],
         format_ok=bool(data["format_ok"]), frames=int(data["frames"]),
         first_seen=_time(data["first_seen"]), last_seen=_time(data["last_seen"]),
         box=(int(data["box"][0]), int(data["box"][1]), int(data["box"][2]), int(data["box"][3])),
@@ -98,7 +97,7 @@ def decode(data: bytes) -> WorkerMessage:
 def unpack(data: bytes) -> tuple[WorkerMessage, dict[str, bytes]]:
     """The message in ``data`` and the photo files it carries; raises :class:`WireError`."""
     try:
-        wrapped = json.loads(data)
+        wrapped = orjson.loads(data)
         media = {
             str(rel): base64.b64decode(text, validate=True)
             for rel, text in (wrapped.get("media") or {}).items()
@@ -117,6 +116,8 @@ def _own_files(msg: WorkerMessage, media: dict[str, bytes]) -> None:
     ``media/reads/<camera>/``, a segment under ``video/<camera>/`` (a node, compromised or
     misconfigured, must not plant files in another camera's folders nor point a read at them)."""
     if isinstance(msg, ReadMessage):
+        if msg.snapshot_path is None and msg.crop_path is None and not media:
+            return  # names no file, carries none
         own = {p for p in (msg.snapshot_path, msg.crop_path) if p is not None}
         folder: tuple[str, ...] = ("media", "reads", msg.camera_id)
         if stray := set(media) - own:
@@ -146,3 +147,46 @@ def _message(wrapped: dict[str, Any]) -> WorkerMessage:
         return SegmentMessage(**{**body, "start_at": _time(body["start_at"]),
                                  "end_at": _time(body["end_at"])})
     raise WireError(f"unknown worker message kind {kind!r}")
+
+
+def envelope_id(message_ids: list[str]) -> str:
+    """The de-duplication id of an envelope: the same messages, the same id."""
+    return "env." + hashlib.sha256("\n".join(message_ids).encode()).hexdigest()[:32]
+
+
+def frame_size(message_id: str, payload: bytes) -> int:
+    """The bytes one message adds to an envelope (``pack``)."""
+    return len(message_id.encode()) + len(str(len(payload))) + 2 + len(payload)
+
+
+def pack(items: list[tuple[str, bytes]]) -> bytes:
+    """``(message id, encoded message)`` pairs as one envelope: after ``ENVELOPE_MAGIC``, per
+    message a line ``<id> <length>`` then its bytes (``sum(frame_size) + len(ENVELOPE_MAGIC)``)."""
+    parts = [ENVELOPE_MAGIC]
+    for mid, payload in items:
+        if not mid or any(c in mid for c in " \n"):
+            raise WireError(f"message id {mid!r} cannot be framed")
+        parts += (f"{mid} {len(payload)}\n".encode(), payload)
+    return b"".join(parts)
+
+
+def unpack_envelope(data: bytes) -> list[tuple[str, bytes]]:
+    """The ``(message id, encoded message)`` pairs of an envelope, each left to decode on its
+    own; raises :class:`WireError` when the framing itself is broken."""
+    if not data.startswith(ENVELOPE_MAGIC):
+        raise WireError("not an envelope")
+    items = []
+    at, end = len(ENVELOPE_MAGIC), len(data)
+    while at < end:
+        eol = data.find(b"\n", at, at + 200)
+        try:
+            mid, size = data[at : max(eol, at)].decode().split(" ")
+            length = int(size)
+        except ValueError:
+            raise WireError(f"envelope framing broken at byte {at}") from None
+        at = eol + 1
+        if not mid or length < 0 or at + length > end:
+            raise WireError(f"envelope framing broken at byte {at}")
+        items.append((mid, data[at : at + length]))
+        at += length
+    return items

@@ -96,3 +96,16 @@ def test_many_relay_threads_all_stored_in_fewer_syncs(tmp_path: Path) -> None:
         ]  # each thread's puts in the order it made them
     finally:
         outbox.close()
+
+
+def test_forget_removes_the_forwarded_rows_by_seq(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.db", linger_s=0)
+    try:
+        outbox.put_many((f"m{i}", "rtcc.ingest.read.cam", b"x") for i in range(5))
+        sent = outbox.pending(3)
+        outbox.forget([p.seq for p in sent[::2]])  # m0 and m2
+        assert [p.message_id for p in outbox.pending()] == ["m1", "m3", "m4"]
+        outbox.forget([])
+        assert len(outbox) == 3
+    finally:
+        outbox.close()
