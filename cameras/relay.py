@@ -12,6 +12,7 @@ wake-up: with hundreds of cameras, more work than the messages).
 from __future__ import annotations
 
 import logging
+import select
 import selectors
 import threading
 from collections.abc import Callable
@@ -31,6 +32,8 @@ class PipeRelay:
         self._lock = threading.Lock()
         self._pipes: dict[Any, Callable[[Any], None]] = {}  # reader -> on_end
         self._added: list[Any] = []  # registered with the selector by the relay thread
+        # one poll object per pipe: ``Connection.poll`` builds a new selector at every call
+        self._pollers: dict[Any, Any] = {}
         self._selector: selectors.BaseSelector | None = None
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,9 +74,10 @@ class PipeRelay:
         ended = []
         for conn in ready:
             try:
+                more = self._poller(conn)
                 for _ in range(PER_PIPE):
                     batch.append(conn.recv())
-                    if not conn.poll():
+                    if not more.poll(0):
                         break
             except (EOFError, OSError):
                 ended.append(conn)
@@ -86,12 +90,20 @@ class PipeRelay:
             except Exception:  # noqa: BLE001 - the relay outlives a failed hand-over
                 log.exception("%s: %d message(s) not handed on", self.name, len(batch))
         for conn in ended:
+            self._pollers.pop(conn, None)
             with self._lock:
                 on_end = self._pipes.pop(conn, None)
             if self._selector is not None:
                 self._selector.unregister(conn)
             if on_end is not None:
                 on_end(conn)
+
+    def _poller(self, conn: Any) -> Any:
+        poller = self._pollers.get(conn)
+        if poller is None:
+            poller = self._pollers[conn] = select.poll()
+            poller.register(conn.fileno(), select.POLLIN)
+        return poller
 
     def stop(self, timeout: float = 10.0) -> None:
         self._halt.set()
