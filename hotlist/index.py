@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -123,8 +124,24 @@ class PlateIndex:
         canon = plate.translate(self._table)
         found: set[int] = set()
         if len(self._keys) and 0 < len(plate) <= MAX_KEY_LENGTH:
-            found = self._probe(canon, lattice, bg)
+            found = self._probe(canon, lattice, bg, tables)
         out = self._wildcards(plate, canon)
+        if found:
+            out += self._scored(plate, found, tables, bg, policy)
+        out.sort(key=lambda c: (c.score, c.slot))
+        return out
+
+    def _scored(
+        self,
+        plate: str,
+        found: set[int],
+        tables: lat.Tables,
+        bg: lat.Background,
+        policy: lat.Policy | None,
+    ) -> list[Candidate]:
+        """The ``found`` slots as candidates of the read ``plate`` (those ``policy`` leaves)."""
+        out: list[Candidate] = []
+        rules = self.rules
         bg_plate = bg.log_prob_plate(plate)
         top = tables.log_q(plate) - bg_plate
         plates, n = self.plates, len(plate)
@@ -146,30 +163,82 @@ class PlateIndex:
                 dist = float(len(diff))
                 out.append(Candidate(slot, "lattice", dist, diff, max(0.0, top - llr), llr))
             # else: a key collision between lengths two apart
-        out.sort(key=lambda c: (c.score, c.slot))
         return out
 
-    def _probe(self, canon: str, lattice: lat.Lattice, bg: lat.Background) -> set[int]:
+    def _probe(
+        self,
+        canon: str,
+        lattice: lat.Lattice,
+        bg: lat.Background,
+        tables: lat.Tables | None = None,
+    ) -> set[int]:
         """Slots under the read's keys: its canonical plate, its strings through the lattice's
-        likeliest substitutions and its one-character deletions (each key probed once, in key
-        order)."""
-        limit = self.rules.lattice_max_paths
-        _, best, changes = lat.substitutions(lattice, bg, float("-inf"), limit)
-        probes = {plate_key(canon), *self._change_keys(best, changes)}
-        probes.update(plate_key(d) for d in deletions(canon) if d)
-        # Keys are integers: a key's end is where the next integer would start. Sorted needles
-        # (each key, then its end) let each binary search start where the last one stopped.
-        # Most probes find nothing: the filter leaves them out before the binary search.
-        needles = [k + d for k in self._bits.maybe(sorted(probes)) for d in (0, 1)]
+        likeliest substitutions and its one-character deletions (each key probed once).
+        Most probes find nothing: the filter leaves them out before the binary search."""
+        probes = self._few_change_keys(lattice, bg, tables)
+        if probes is None:
+            limit = self.rules.lattice_max_paths
+            _, best, changes = lat.substitutions(lattice, bg, float("-inf"), limit, tables)
+            probes = set(self._change_keys(best, changes))
+        probes.update(_deletion_keys(canon))
+        # Keys are integers: a key's end is where the next integer would start.
+        needles = self._bits.bounds(probes)
         if not needles:
             return set()
-        ends = np.searchsorted(self._keys, np.array(needles, np.int64)).tolist()
+        ends = self._keys.searchsorted(np.array(needles, np.int64)).tolist()
         found: set[int] = set()
         slots = self._slots
         for a, b in zip(ends[::2], ends[1::2], strict=True):
             if b > a:
                 found.update(slots[a:b].tolist())
         return found
+
+    def _few_change_keys(
+        self, lattice: lat.Lattice, bg: lat.Background, tables: lat.Tables | None
+    ) -> set[int] | None:
+        """The keys ``_change_keys`` gives for ``lattice.substitutions``' changes, but the read's
+        own canonical key (probed anyway), when the lattice has no more changes than the probe
+        takes (``lattice_max_paths``) or all of its changes are to look-alikes: then the keys
+        need no change's value, only the top string's look-alike classes (None otherwise)."""
+        if tables is None or None in tables.raw:
+            return None
+        raws = cast(list[list[tuple[str, float]]], tables.raw)
+        classes = tables.classes
+        if None not in classes:  # every change is to a look-alike: the read's own key
+            return set() if _ALNUM_SET.issuperset(classes) else None
+        if not _ALNUM_SET.issuperset([c for c in classes if c is not None]):
+            return None
+        chars: list[str] = []
+        doubts: list[tuple[int, str]] = []  # changes to another class than the top's
+        count = same = 0  # changes, and pairs of them at one position
+        for i, (lb, raw, shared) in enumerate(
+            zip(bg.log_chars(len(lattice)), raws, classes, strict=True)
+        ):
+            k = len(raw) - 1
+            count, same = count + k, same + k * (k - 1) // 2
+            if shared is not None:
+                chars.append(shared)
+            else:
+                top = max([(v - lb[c], c) for c, v in raw])[1]  # as the sorted column's first
+                chars.append(top)
+                doubts += [(i, c) for c, _ in raw if c != top]
+        if count + count * (count - 1) // 2 - same > self.rules.lattice_max_paths:
+            return None
+        canon = "".join(chars).translate(self._table)
+        digit, width = self._canon_digit, len(canon)
+        if width != len(chars) or not (canon.isascii() and canon.isalnum()):
+            return None
+        base = plate_key(canon)
+        try:
+            deltas = [(i, (digit[c] - digit[canon[i]]) * _STEP[width - 1 - i]) for i, c in doubts]
+        except KeyError:
+            return None
+        keys = {base}
+        for i, delta in deltas:
+            if delta:
+                keys.add(base + delta)
+                keys.update([base + delta + other for j, other in deltas if j != i and other])
+        return keys
 
     def _change_keys(self, best: str, changes: list[tuple[float, lat.Change]]) -> list[int]:
         """``plate_key`` of the canonical form of ``best`` with each change applied, by
@@ -217,14 +286,18 @@ class KeyFilter:
         self._bits = np.packbits(marks, bitorder="little").tobytes()
 
     def maybe(self, keys: list[int]) -> list[int]:
-        """The ``keys`` that may be in the index, in their order (a few probes per read: plain
-        integer arithmetic beats array calls here)."""
+        """The ``keys`` that may be in the index, in their order."""
+        return self.bounds(keys)[::2]
+
+    def bounds(self, keys: Iterable[int]) -> list[int]:
+        """Each of the ``keys`` that may be in the index followed by its end (the key plus one):
+        the needles of one ``searchsorted`` for the range of each key."""
         bits, shift = self._bits, self._shift
-        out = []
+        out: list[int] = []
         for k in keys:
             h = ((k * _FIB) & _MASK64) >> shift
             if bits[h >> 3] >> (h & 7) & 1:
-                out.append(k)
+                out += (k, k + 1)
         return out
 
 
@@ -240,22 +313,26 @@ def _indel(read: str, entry: str, tables: lat.Tables) -> tuple[float, Diff]:
     its log q and the diff (a dropped character as ``(j, "", c)``, an extra one as
     ``(j, c, "")``)."""
     best: tuple[float, Diff] = (float("-inf"), ())
+    # The first best alignment (as ``max`` keeps it); its diff built only when it is better.
     if len(entry) == len(read) - 1:
         for j in range(len(read)):
-            sub = tables.drop(j)
-            rest = read[:j] + read[j + 1 :]
-            pairs = [
-                (i if i < j else i + 1, r, e)
-                for i, (r, e) in enumerate(zip(rest, entry, strict=True))
-            ]
-            diff = tuple(sorted([(j, read[j], ""), *(p for p in pairs if p[1] != p[2])]))
-            best = max(best, (sub.log_q(entry), diff), key=lambda b: b[0])
+            value = tables.log_q_without(entry, j)
+            if value > best[0]:
+                rest = read[:j] + read[j + 1 :]
+                pairs = [
+                    (i if i < j else i + 1, r, e)
+                    for i, (r, e) in enumerate(zip(rest, entry, strict=True))
+                ]
+                diff = tuple(sorted([(j, read[j], ""), *(p for p in pairs if p[1] != p[2])]))
+                best = (value, diff)
     else:
         for j in range(len(entry)):
             rest = entry[:j] + entry[j + 1 :]
-            pairs = [(i, r, e) for i, (r, e) in enumerate(zip(read, rest, strict=True))]
-            diff = tuple(sorted([(j, "", entry[j]), *(p for p in pairs if p[1] != p[2])]))
-            best = max(best, (tables.log_q(rest), diff), key=lambda b: b[0])
+            value = tables.log_q(rest)
+            if value > best[0]:
+                pairs = [(i, r, e) for i, (r, e) in enumerate(zip(read, rest, strict=True))]
+                diff = tuple(sorted([(j, "", entry[j]), *(p for p in pairs if p[1] != p[2])]))
+                best = (value, diff)
     return best
 
 
@@ -270,10 +347,31 @@ _STEP = [36**i * 16 for i in range(MAX_KEY_LENGTH + 1)]  # a key's weight of eac
 
 
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ALNUM_SET = frozenset(_ALNUM)
 
 
 def plate_key(text: str) -> int:
     return int(text, 36) * 16 + len(text) if text else 0
+
+
+def _deletion_keys(canon: str) -> list[int]:
+    """``plate_key`` of the canonical plate and of each of its one-character deletions (by
+    arithmetic on the plate's base-36 value when it is plain ASCII letters and digits)."""
+    n = len(canon)
+    if not (canon.isascii() and canon.isalnum()):
+        return [plate_key(canon), *(plate_key(d) for d in deletions(canon) if d)]
+    value = int(canon, 36)
+    out = [value * 16 + n]
+    if n > 1:
+        pow36 = _POW36
+        out += [
+            (value // pow36[n - i] * pow36[n - 1 - i] + value % pow36[n - 1 - i]) * 16 + n - 1
+            for i in range(n)
+        ]
+    return out
+
+
+_POW36 = [36**i for i in range(MAX_KEY_LENGTH + 2)]
 
 
 def _keys_of(digits: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hotlist import tables as tbl
 from hotlist.background import (
     ALPHABET,
     DIGITS,
@@ -45,6 +46,8 @@ from hotlist.background import (
     region_background,
     shape,
 )
+from hotlist.tables import Lattice, Tables
+from hotlist.tables import rest_prob as _rest
 from rtcc.plates import CharAlternatives
 
 __all__ = [
@@ -53,6 +56,8 @@ __all__ = [
     "GENERIC",
     "LETTERS",
     "Background",
+    "Lattice",
+    "Tables",
     "background_code",
     "background_for",
     "background_from_patterns",
@@ -63,9 +68,6 @@ DEFAULT_FLOOR = 1e-4
 # The enumeration orders strings by a per-position summary of the background; it goes this far
 # (nats) below the threshold so that strings the full mixture scores higher are still probed.
 ENUM_SLACK = 1.0
-
-Lattice = tuple[dict[str, float], ...]
-
 
 def lattice_of(
     plate: str,
@@ -78,25 +80,26 @@ def lattice_of(
     character of ``plate``, else each character at its confidence (1 without one); missing
     mass is spread as the floor. Each look-alike of a read character (``lookalikes``: a
     character to the others of its group) gets at least ``lookalike_floor``."""
-    covered = (
-        alternatives is not None
-        and len(alternatives) == len(plate)
-        and all(any(c == ch for c, _ in alts) for ch, alts in zip(plate, alternatives, strict=True))
-    )
-    conf = confidences if confidences and len(confidences) == len(plate) else None
+    n = len(plate)
+    covered = alternatives is not None and len(alternatives) == n
+    if covered:
+        assert alternatives is not None
+        for ch, alts in zip(plate, alternatives, strict=True):
+            if not any(c == ch for c, _ in alts):
+                covered = False
+                break
+    conf = confidences if confidences and len(confidences) == n else None
     looks = lookalikes if lookalikes and lookalike_floor > 0 else {}
-    out = []
-    for i, ch in enumerate(plate):
-        if covered:
-            assert alternatives is not None
-            dist = {c: float(p) for c, p in alternatives[i] if p > 0 and c in ALPHABET}
-            dist[ch] = max(dist.get(ch, 0.0), 1e-9)
-        else:
-            dist = {ch: min(1.0, max(float(conf[i]), 1e-9)) if conf else 1.0}
-        for other in looks.get(ch, ""):
-            dist[other] = max(dist.get(other, 0.0), lookalike_floor)
-        out.append(dist)
-    return tuple(out)
+    if covered:
+        assert alternatives is not None
+        return tuple(
+            tbl.alternatives_dist(ch, alts, looks.get(ch, ""), lookalike_floor)
+            for ch, alts in zip(plate, alternatives, strict=True)
+        )
+    return tuple(
+        tbl.confidence_dist(ch, conf[i] if conf else None, looks.get(ch, ""), lookalike_floor)
+        for i, ch in enumerate(plate)
+    )
 
 
 def lookalike_map(groups: Sequence[str]) -> dict[str, str]:
@@ -106,12 +109,6 @@ def lookalike_map(groups: Sequence[str]) -> dict[str, str]:
         for ch in group:
             out[ch] = out.get(ch, "") + "".join(c for c in group if c != ch)
     return out
-
-
-def _rest(dist: dict[str, float], floor: float) -> float:
-    """Probability of one character outside the top-k."""
-    left = max(0.0, 1.0 - sum(dist.values())) / max(1, len(ALPHABET) - len(dist))
-    return max(left, floor)
 
 
 def score(entry: str, lattice: Lattice, background: Background, floor: float) -> float:
@@ -133,81 +130,71 @@ def log_q_change(plate: str, entry: str, lattice: Lattice, floor: float) -> floa
     return Tables(lattice, floor).change(plate, entry)
 
 
-class Tables:
-    """A read's lattice for scoring many strings on it, built once per read: ``log_q`` and
-    ``change`` as ``log_q``/``log_q_change`` compute them, with each position's leftover
-    probability (``_rest``) computed once, when first needed."""
-
-    __slots__ = ("floor", "lattice", "rest")
-
-    def __init__(self, lattice: Lattice, floor: float) -> None:
-        self.lattice, self.floor = lattice, floor
-        self.rest: list[float | None] = [None] * len(lattice)
-
-    def _rest_log(self, i: int) -> float:
-        value = self.rest[i]
-        if value is None:
-            value = self.rest[i] = math.log(max(_rest(self.lattice[i], self.floor), self.floor))
-        return value
-
-    def log_q(self, entry: str) -> float:
-        floor, log = self.floor, math.log
-        total = 0.0
-        for i, (ch, dist) in enumerate(zip(entry, self.lattice, strict=True)):
-            q = dist.get(ch)
-            total += log(max(q, floor)) if q is not None else self._rest_log(i)
-        return total
-
-    def change(self, plate: str, entry: str) -> float:
-        floor, log = self.floor, math.log
-        total = 0.0
-        for i, (r, e) in enumerate(zip(plate, entry, strict=True)):
-            if r != e:
-                dist = self.lattice[i]
-                qe, qr = dist.get(e), dist.get(r)
-                total += log(max(qe, floor)) if qe is not None else self._rest_log(i)
-                total -= log(max(qr, floor)) if qr is not None else self._rest_log(i)
-        return total
-
-    def drop(self, j: int) -> Tables:
-        """The tables of the lattice without position ``j``."""
-        out = Tables(self.lattice[:j] + self.lattice[j + 1 :], self.floor)
-        out.rest = self.rest[:j] + self.rest[j + 1 :]
-        return out
-
-
 Change = tuple[tuple[int, str], ...]  # (position, character) substituted into the top string
 
 
 def substitutions(
-    lattice: Lattice, background: Background, min_score: float, limit: int
+    lattice: Lattice,
+    background: Background,
+    min_score: float,
+    limit: int,
+    tables: Tables | None = None,
 ) -> tuple[float, str, list[tuple[float, Change]]]:
     """The read's top string (and its score under the per-position summary of the background),
     and the changes one or two top-k substitutions away from it that keep the score at least
     ``min_score``, best first, at most ``limit`` (a bounded enumeration: three doubts at once
-    are never worth a hit)."""
+    are never worth a hit). ``tables``: the read's ``Tables``, when the caller has them."""
     logs = background.log_chars(len(lattice))
-    cols = [
-        sorted(((math.log(p) - lb[c], c) for c, p in d.items()), reverse=True)
-        for d, lb in zip(lattice, logs, strict=True)
-    ]
-    top = sum(c[0][0] for c in cols)
-    best = "".join(c[0][1] for c in cols)
+    raws = tables.raw if tables is not None else [None] * len(lattice)
+    heads, chars, singles = [], [], []
+    for i, lb in enumerate(logs):
+        raw = raws[i] or tbl.raw_logs_of(lattice, tables, i)
+        if len(raw) == 1:
+            c, v = raw[0]
+            heads.append(v - lb[c])
+            chars.append(c)
+        else:
+            col = sorted([(v - lb[c], c) for c, v in raw], reverse=True)
+            head = col[0][0]
+            heads.append(head)
+            chars.append(col[0][1])
+            singles += [(head - v, i, ch) for v, ch in col[1:]]
+    top = sum(heads)
+    best = "".join(chars)
     room = top - min_score
     if room < 0:
         return top, best, []
-    singles = sorted(
-        (c[0][0] - v, i, ch) for i, c in enumerate(cols) for v, ch in c[1:] if c[0][0] - v <= room
-    )
+    singles = sorted([s for s in singles if s[0] <= room])
     found: list[tuple[float, Change]] = [(top - d, ((i, ch),)) for d, i, ch in singles]
+    # Pairs below the limit-th best value of a few known changes cannot make the cut: each
+    # row of pairs stops there (values only fall along a row).
+    cut = _cut(top, singles, room, limit)
     for a, (da, ia, ca) in enumerate(singles):
+        head = top - da
         for db, ib, cb in singles[a + 1 :]:
             if da + db > room:
                 break
+            value = head - db
+            if value < cut:
+                break
             if ia != ib:
-                found.append((top - da - db, ((ia, ca), (ib, cb))))
+                found.append((value, ((ia, ca), (ib, cb))))
     found.sort(key=lambda f: -f[0])
     return top, best, found[:limit]
+
+
+def _cut(top: float, singles: list[tuple[float, int, str]], room: float, limit: int) -> float:
+    """A value at or under the ``limit``-th best of the changes: that of the single changes and
+    the pairs with the first one (-inf when they are fewer than ``limit``)."""
+    values = [top - d for d, _, _ in singles]
+    if singles:
+        d0, i0, _ = singles[0]
+        head = top - d0
+        values += [head - db for db, ib, _ in singles[1:] if ib != i0 and d0 + db <= room]
+    if limit < 1 or len(values) < limit:
+        return -math.inf
+    values.sort(reverse=True)
+    return values[limit - 1]
 
 
 def paths(
@@ -226,17 +213,30 @@ def paths(
     return out
 
 
-def likeliest(lattice: Lattice, limit: int) -> list[str]:
+def likeliest(lattice: Lattice, limit: int, tables: Tables | None = None) -> list[str]:
     """The top string and up to ``limit`` strings one or two top-k substitutions from it, in
     order of the lattice's own probability (the background plays no part)."""
-    cols = [sorted(((math.log(p), c) for c, p in d.items()), reverse=True) for d in lattice]
+    cols = []
+    for i in range(len(lattice)):
+        raw = tbl.raw_logs_of(lattice, tables, i)
+        if len(raw) == 1:
+            cols.append([(raw[0][1], raw[0][0])])
+        else:
+            cols.append(sorted([(v, c) for c, v in raw], reverse=True))
     best = [c[0][1] for c in cols]
-    singles = sorted((c[0][0] - v, i, ch) for i, c in enumerate(cols) for v, ch in c[1:])
+    singles = sorted(
+        (c[0][0] - v, i, ch) for i, c in enumerate(cols) if len(c) > 1 for v, ch in c[1:]
+    )
     found: list[tuple[float, Change]] = [(d, ((i, ch),)) for d, i, ch in singles]
+    # As in ``substitutions``: pairs past the limit-th least drop of a few known changes.
+    cut = -_cut(0.0, singles, math.inf, limit) if singles else math.inf
     for a, (da, ia, ca) in enumerate(singles):
         for db, ib, cb in singles[a + 1 :]:
+            drop = da + db
+            if drop > cut:
+                break
             if ia != ib:
-                found.append((da + db, ((ia, ca), (ib, cb))))
+                found.append((drop, ((ia, ca), (ib, cb))))
     found.sort(key=lambda f: f[0])
     out = ["".join(best)]
     for _, change in found[:limit]:
@@ -299,15 +299,22 @@ def _outside_mass(
     position's leftover probability; ``B`` taken at one representative of each)."""
     base = tables.log_q(plate)
     total = 0.0
+    log_prob_plate = background.log_prob_plate
+    mine = tables.floor == floor
+    log_floor = math.log(floor)
     for i, dist in enumerate(lattice):
-        rest = math.log(max(_rest(dist, floor), floor)) - math.log(
-            max(dist.get(plate[i], floor), floor)
-        )
+        if mine:
+            own = tables.logs[i].get(plate[i])
+            rest = tables.rest_log(i) - (own if own is not None else log_floor)
+        else:
+            rest = math.log(max(_rest(dist, floor), floor)) - math.log(
+                max(dist.get(plate[i], floor), floor)
+            )
         for chars in (LETTERS, DIGITS):
             outside = [c for c in chars if c not in dist]
             if outside:
                 rep = plate[:i] + outside[0] + plate[i + 1 :]
-                total += len(outside) * math.exp(base + rest + background.log_prob_plate(rep))
+                total += len(outside) * math.exp(base + rest + log_prob_plate(rep))
     return total
 
 
@@ -330,10 +337,9 @@ def indel_posterior(
     if len(entry) == n - 1:  # the read has an extra character at some j
         num = den = 0.0
         for j in range(n):
-            sub = tab.drop(j)
-            b = background.log_prob_plate
-            num += math.exp(sub.log_q(entry) + b(entry))
-            den += math.exp(sub.log_q(top[:j] + top[j + 1 :]) + b(top[:j] + top[j + 1 :]))
+            b, shorter = background.log_prob_plate, top[:j] + top[j + 1 :]
+            num += math.exp(tab.log_q_without(entry, j) + b(entry))
+            den += math.exp(tab.log_q_without(shorter, j) + b(shorter))
     elif len(entry) == n + 1:  # the read dropped the character at some j
         num = sum(math.exp(tab.log_q(entry[:j] + entry[j + 1 :])) for j in range(n + 1))
         num *= math.exp(background.log_prob_plate(entry))
@@ -395,7 +401,7 @@ def accepted(
         maybe = list(dict.fromkeys(listed))
     if not maybe:
         return {}
-    strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit)])
+    strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit, tables)])
     strings.update(dict.fromkeys(s for s in maybe if len(s) == n))
     log_b = background.log_prob_plate
     joint = {s: math.exp(tables.log_q(s) + log_b(s)) for s in strings}

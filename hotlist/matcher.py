@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from hotlist import lattice as lat
 from hotlist.formats import is_state_code
-from hotlist.index import Candidate, PlateIndex
+from hotlist.index import Candidate, PlateIndex, canon_table
+from hotlist.tables import Columns
 from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
 from rtcc.plates import CharAlternatives, PlateReadRecord
@@ -108,10 +109,17 @@ class HotlistIndex:
     ) -> None:
         self.rules = rules or MatchSettings()
         self._lookalikes = lat.lookalike_map(self.rules.confusion_groups)
+        self._columns = Columns(
+            self._lookalikes,
+            self.rules.lattice_lookalike_floor,
+            self.rules.lattice_floor,
+            canon_table(self.rules.confusion_groups),
+        )
         self._rows = rows
         self._lists = lists
         self._plates = PlateIndex([r[2] for r in rows], self.rules)
         self.density = lat.ListDensity(self._plates.plates)
+        self._policy: lat.Policy | None = None
         self.size = len(rows)
 
     def ref(self, slot: int) -> EntryRef:
@@ -140,15 +148,10 @@ class HotlistIndex:
             return []
         out = []
         same_state = self.rules.require_same_state
-        lattice = lat.lattice_of(
-            plate,
-            alternatives,
-            confidences,
-            self._lookalikes,
-            self.rules.lattice_lookalike_floor,
-        )
+        # The read's lattice (``lattice.lattice_of``) and its tables, positions memoised.
+        lattice, tables = self._columns.read(plate, alternatives, confidences)
         bg = lat.background_for(region, self.rules.lattice_region)
-        for cand, post in self._lattice_candidates(plate, lattice, bg):
+        for cand, post in self._lattice_candidates(plate, lattice, bg, tables):
             row = self._rows[cand.slot]
             if row[0] in exclude:
                 continue
@@ -171,20 +174,22 @@ class HotlistIndex:
         return out
 
     def _lattice_candidates(
-        self, plate: str, lattice: lat.Lattice, bg: lat.Background
+        self, plate: str, lattice: lat.Lattice, bg: lat.Background, tables: lat.Tables
     ) -> list[tuple[Candidate, float | None]]:
         """Every entry the read could hit on its lattice, the inexact ones kept only when
         ``hotlist.lattice.accepted`` accepts them (with their posterior)."""
         rules = self.rules
-        policy = lat.Policy(
-            self.density,
-            rules.lattice_min_odds,
-            rules.lattice_min_posterior,
-            rules.lattice_floor,
-            rules.lattice_max_paths,
-            rules.lattice_indel,
-        )
-        tables = lat.Tables(lattice, rules.lattice_floor)
+        policy = self._policy
+        if policy is None or policy.listed is not self.density:
+            # Built once per index (``Matcher.add`` may give an overlay another density).
+            policy = self._policy = lat.Policy(
+                self.density,
+                rules.lattice_min_odds,
+                rules.lattice_min_posterior,
+                rules.lattice_floor,
+                rules.lattice_max_paths,
+                rules.lattice_indel,
+            )
         cands = self._plates.lattice_candidates(plate, lattice, bg, policy, tables)
         listed = [self._rows[c.slot][2] for c in cands if c.match_type == "lattice"]
         if not listed:
