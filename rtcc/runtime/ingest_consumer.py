@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeout
@@ -223,12 +223,26 @@ class IngestConsumer:
         self.store_reads([(message_id, worker_msg)])
 
     def store_reads(self, reads: list[tuple[str, ReadMessage]]) -> bool:
-        """Store ``(message id, read)`` pairs in one transaction, each exactly once (ids stored
-        before, by anyone, are skipped), then publish their events. Raises on failure (nothing
-        stored: the caller retries one by one); True otherwise."""
+        """Store ``(message id, read)`` pairs, each exactly once (ids stored before, by anyone,
+        are skipped), then publish their events. The reads are matched first: those that hit
+        are committed, and their hits published, in a small transaction of their own before
+        the rest (a hit never waits for a batch of plain reads to be stored). Raises on failure
+        (what is not committed is retried one by one by the caller; the committed is skipped
+        by id); True otherwise."""
         now = self.s.clock.now()
+        matched = {id(m): self.s.matcher.match_read(m.record, now=now) for _, m in reads}
+        hot = [(mid, m) for mid, m in reads if matched[id(m)]]
+        if hot and len(hot) < len(reads):
+            self._commit(hot, now, matched)
+            reads = [(mid, m) for mid, m in reads if not matched[id(m)]]
+        self._commit(reads, now, matched)
+        return True
+
+    def _commit(
+        self, reads: list[tuple[str, ReadMessage]], now: datetime, matched: dict[int, Any]
+    ) -> None:
         with transaction(self.s.sessions) as session:
-            got = store_batch(session, self.s, reads, now=now)
+            got = store_batch(session, self.s, reads, now=now, matched=matched)
         self.duplicates += len(reads) - len(got.fresh)
         self.stored += len(got.fresh)
         self.bulk_stored += got.bulk
@@ -238,7 +252,6 @@ class IngestConsumer:
             self.lag_s = max(0.0, (now - last_seen).total_seconds())
         for event in got.events:
             self.s.bus.publish(event)
-        return True
 
     def purge_inbox(self, *, batch: int = 10_000) -> int:
         """Forget ids older than the stream keeps messages (nothing older can be redelivered);

@@ -52,9 +52,15 @@ class BatchResult:
 
 
 def store_batch(
-    session: Session, services: Services, reads: list[tuple[str, ReadMessage]], *, now: datetime
+    session: Session,
+    services: Services,
+    reads: list[tuple[str, ReadMessage]],
+    *,
+    now: datetime,
+    matched: dict[int, list[Match]] | None = None,
 ) -> BatchResult:
-    """Store ``(message id, read)`` pairs, each message id once (flushed, not committed)."""
+    """Store ``(message id, read)`` pairs, each message id once (flushed, not committed).
+    ``matched``: the reads' matches when already known (by ``id`` of the message)."""
     out = BatchResult(fresh=claim(session, reads, now=now))
     if not out.fresh:
         return out
@@ -81,7 +87,10 @@ def store_batch(
         out.bulk += 1
         read = _stored_read(stored[key], row)
         out.events.append(ReadEvent(**ReadEvent.fields_of(read)))
-        for match in services.matcher.match_read(msg.record, now=now):
+        found = matched.get(id(msg)) if matched is not None else None
+        if found is None:
+            found = services.matcher.match_read(msg.record, now=now)
+        for match in found:
             hit_reads.append((read, match))
     if hit_reads:
         got = sightings.record_new(session, items=hit_reads, now=now, rules=fold_rules(services))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from cameras.catalog import CameraSpec, create_camera
@@ -87,5 +88,58 @@ def test_a_batch_is_one_transaction_each_read_once_hits_once(
         assert sum(isinstance(e, ReadEvent) for e in events) == 1 + 4  # the preview has its own
         assert consumer.store_reads([(message_id(m), m) for m in batch])  # all redelivered
         assert (consumer.stored, consumer.duplicates) == (5, 2 + len(batch))
+    finally:
+        svc.engine.dispose()
+
+
+def test_a_hit_is_committed_and_published_ahead_of_its_batchs_plain_reads(
+    make_settings: Any, db_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads that hit go first, in a transaction of their own: the hit is out before the
+    plain reads of its batch are stored, and stays stored when storing them fails."""
+    from hotlist.formats import ParsedEntry
+    from hotlist.service import replace_list
+    from rtcc.events import NewHitEvent, ReadEvent
+    from rtcc.runtime import ingest_consumer
+    from rtcc.runtime.hotlists import rebuild_index
+
+    svc, consumer = _consumer(make_settings, db_url, clock)
+    try:
+        with transaction(svc.sessions) as s:
+            entries = [ParsedEntry(line=1, plate="HOT0010"), ParsedEntry(line=2, plate="HOT0020")]
+            replace_list(s, name="stolen", entries=entries, now=T0)
+        rebuild_index(svc)
+        sub = svc.bus.subscribe()
+        batch = [read(2), read(10), read(3)]
+        assert consumer.store_reads([(message_id(m), m) for m in batch])
+        events = []
+        while True:
+            try:
+                events.append(sub.get(timeout=0))
+            except Exception:  # noqa: BLE001 - queue.Empty: all drained
+                break
+        kinds = [(type(e).__name__, getattr(e, "plate", None)) for e in events]
+        assert kinds[:2] == [("ReadEvent", "HOT0010"), ("NewHitEvent", "HOT0010")], kinds
+        assert sorted(e.plate for e in events[2:] if isinstance(e, ReadEvent)) == [
+            "RD00002", "RD00003"]
+        assert sum(isinstance(e, NewHitEvent) for e in events) == 1
+
+        # The plain reads' transaction fails: the hit's is committed already.
+        real = ingest_consumer.store_batch
+        calls = []
+
+        def failing_second(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("database gone")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(ingest_consumer, "store_batch", failing_second)
+        later = [read(4), read(20), read(5)]
+        with pytest.raises(RuntimeError):
+            consumer.store_reads([(message_id(m), m) for m in later])
+        with svc.sessions() as s:
+            keys = set(s.scalars(select(PlateRead.track_key)))
+        assert "trk-20" in keys and "trk-4" not in keys and "trk-5" not in keys
     finally:
         svc.engine.dispose()
