@@ -85,7 +85,7 @@ def node_main(job: NodeJob, readers: list[Any], ready: Any, results: Any) -> Non
     cpu0 = time.process_time()
     try:
         conn = NatsConnection.open(job.bus)
-        outbox = Outbox(job.outbox)
+        outbox = Outbox(job.outbox, linger_s=job.bus.outbox_linger_s)
         fwd = Forwarder(conn, outbox, node_id=job.node_id).start()
         relay = PipeRelay(partial(relay_to, fwd), name="node-relay")  # as ``rtcc node``'s
         for reader in readers:

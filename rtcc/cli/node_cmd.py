@@ -54,7 +54,10 @@ def _node(args: argparse.Namespace) -> int:
         conn = NatsConnection.open(settings.bus)  # unreachable: BusUnavailableError, exit 2
         try:
             services = ctx.open()
-            outbox = Outbox(settings.data_dir / f"outbox-{args.node_id}.db")
+            outbox = Outbox(
+                settings.data_dir / f"outbox-{args.node_id}.db",
+                linger_s=settings.bus.outbox_linger_s,
+            )
             forwarder = Forwarder(
                 conn, outbox, node_id=args.node_id, data_dir=settings.data_dir
             ).start()

@@ -47,6 +47,9 @@ class BusSettings(Section):
     duplicate_window_s: float = Field(default=86400.0, gt=0)  # Nats-Msg-Id de-duplication
     ingest_ack_wait_s: float = Field(default=30.0, ge=1)  # unacknowledged: redelivered after
     ingest_batch: int = Field(default=200, ge=1, le=10_000)
+    # A node's outbox waits this long for more reads before each disk sync (group commit): a
+    # node's one relay thread then syncs once per ~10 ms of reads, not per wake-up.
+    outbox_linger_s: float = Field(default=0.008, ge=0, le=0.1)
     # A read's snapshot and crop travel with it from its node up to this many bytes together
     # (base64 in the message: JetStream's default limit is 1 MiB); 0: photos stay on the node.
     media_max_bytes: int = Field(default=512 * 1024, ge=0, le=700_000)
