@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 from typing import Any
 
 import pytest
@@ -27,6 +28,16 @@ def _consumer(make_settings: Any, db_url: str, clock: FakeClock) -> tuple[Servic
         for cam in ("cam-a", "cam-b"):
             create_camera(s, CameraSpec(id=cam, url="/v.mp4"), now=T0, origin="api")
     return svc, IngestConsumer(svc, NatsConnection(settings.bus))  # never connected
+
+
+def _drain(sub: Any) -> list[Any]:
+    """Every event waiting on ``sub``."""
+    events = []
+    while True:
+        try:
+            events.append(sub.get(timeout=0))
+        except queue.Empty:
+            return events
 
 
 def _count(svc: Services, what: Any) -> int:
@@ -78,12 +89,7 @@ def test_a_batch_is_one_transaction_each_read_once_hits_once(
             assert rows == {"trk-1": "final", "trk-2": "final", "trk-3": "final",
                             "trk-10": "final"}
             assert s.scalar(select(func.count()).select_from(Hit)) == 1
-        events = []
-        while True:
-            try:
-                events.append(sub.get(timeout=0))
-            except Exception:  # noqa: BLE001 - queue.Empty: all drained
-                break
+        events = _drain(sub)
         assert sum(isinstance(e, NewHitEvent) for e in events) == 1
         assert sum(isinstance(e, ReadEvent) for e in events) == 1 + 4  # the preview has its own
         assert consumer.store_reads([(message_id(m), m) for m in batch])  # all redelivered
@@ -112,12 +118,7 @@ def test_a_hit_is_committed_and_published_ahead_of_its_batchs_plain_reads(
         sub = svc.bus.subscribe()
         batch = [read(2), read(10), read(3)]
         assert consumer.store_reads([(message_id(m), m) for m in batch])
-        events = []
-        while True:
-            try:
-                events.append(sub.get(timeout=0))
-            except Exception:  # noqa: BLE001 - queue.Empty: all drained
-                break
+        events = _drain(sub)
         kinds = [(type(e).__name__, getattr(e, "plate", None)) for e in events]
         assert kinds[:2] == [("ReadEvent", "HOT0010"), ("NewHitEvent", "HOT0010")], kinds
         assert sorted(e.plate for e in events[2:] if isinstance(e, ReadEvent)) == [

@@ -134,3 +134,20 @@ class ConsoleServer:
         if not self.log.exists():
             return ""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class ModelFreeConsole(ConsoleServer):
+    """The browser-test server without plate models or recording, plus a disabled camera
+    "quay" (its health row is the test's to set: no worker overwrites it)."""
+
+    def prepare(self) -> None:
+        super().prepare()
+        cfg = yaml.safe_load(self.config.read_text(encoding="utf-8"))
+        cfg.pop("lpr", None)  # no plate models: no camera reads plates
+        for cam in cfg["cameras"]:
+            # No recording either: a half-written first segment would make the retention
+            # run refuse ("media files but no rows"), as it should on a real system.
+            cam["lpr"] = cam["record"] = False
+        cfg["cameras"].append({"id": "quay", "name": "Quay road", "url": str(self.video),
+                               "enabled": False, "lpr": False})
+        self.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-import yaml
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, update
 
@@ -16,25 +15,11 @@ from cameras.health import health_reason, live_state
 from rtcc.models import Camera
 from tests.support.browser import CHROMIUM, login
 from tests.support.clips import write_clip
-from tests.support.console_server import USERS, ConsoleServer
+from tests.support.console_server import USERS, ConsoleServer, ModelFreeConsole
 
 pytestmark = pytest.mark.browser
 
 AUDITOR = next(name for name, roles in USERS.items() if roles[0] == "auditor")
-
-
-class QuietConsole(ConsoleServer):
-    """The browser-test server without plate models, plus a disabled camera "quay"."""
-
-    def prepare(self) -> None:
-        super().prepare()
-        cfg = yaml.safe_load(self.config.read_text(encoding="utf-8"))
-        cfg.pop("lpr", None)
-        for cam in cfg["cameras"]:
-            cam["lpr"] = cam["record"] = False
-        cfg["cameras"].append({"id": "quay", "name": "Quay road", "url": str(self.video),
-                               "enabled": False, "lpr": False})
-        self.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +28,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]
         pytest.skip("/usr/bin/chromium is not installed")
     root = tmp_path_factory.mktemp("reason")
     clip = write_clip(root / "clip.mp4", seconds=4, passes=[(1.0, 2.0)])
-    server = QuietConsole(root=root, video=clip.path, model_dir=root / "no-models")
+    server = ModelFreeConsole(root=root, video=clip.path, model_dir=root / "no-models")
     server.prepare()
     server.start()
     try:

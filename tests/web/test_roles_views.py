@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import create_engine, update
@@ -26,7 +25,7 @@ from rtcc.auth.roles import ROLE_PERMISSIONS, ROLES
 from rtcc.models import Camera
 from tests.support.browser import CHROMIUM, login
 from tests.support.clips import write_clip
-from tests.support.console_server import USERS, ConsoleServer
+from tests.support.console_server import USERS, ConsoleServer, ModelFreeConsole
 
 pytestmark = pytest.mark.browser
 
@@ -56,29 +55,13 @@ ACTIONS = {
 }
 
 
-class RolesConsole(ConsoleServer):
-    """The browser-test server, without plate models, on a clip of its own."""
-
-    def prepare(self) -> None:
-        super().prepare()
-        cfg = yaml.safe_load(self.config.read_text(encoding="utf-8"))
-        cfg.pop("lpr", None)  # no plate models: no camera reads plates
-        for cam in cfg["cameras"]:
-            # No recording either: a half-written first segment would make the retention
-            # run refuse ("media files but no rows"), as it should on a real system.
-            cam["lpr"] = cam["record"] = False
-        cfg["cameras"].append({"id": "quay", "name": "Quay road", "url": str(self.video),
-                               "enabled": False, "lpr": False})
-        self.config.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed")
     root = tmp_path_factory.mktemp("roles")
     clip = write_clip(root / "clip.mp4", seconds=6, passes=[(1.0, 3.0)])
-    server = RolesConsole(root=root, video=clip.path, model_dir=root / "no-models")
+    server = ModelFreeConsole(root=root, video=clip.path, model_dir=root / "no-models")
     server.prepare()
     server.start()
     try:
