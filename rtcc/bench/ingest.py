@@ -44,6 +44,7 @@ from rtcc.errors import ConfigError
 from rtcc.events import InProcessBus, NewHitEvent
 from rtcc.models import Camera, Hotlist, HotlistEntry, PlateRead
 from rtcc.plates import PlateReadRecord
+from rtcc.runtime.heap import freeze_startup_heap
 from rtcc.runtime.hotlists import rebuild_index
 from rtcc.runtime.ingest import Ingestor
 from rtcc.runtime.ingest_consumer import IngestConsumer
@@ -300,6 +301,7 @@ def _run(args: argparse.Namespace) -> int:
         services = build_services(settings, bus=make_bus(settings))  # events over NATS
         try:
             hot = _prepare(services, args.cameras, args.hotlist_size, rng)
+            freeze_startup_heap()  # as ``rtcc serve`` does once its index is loaded
             cams = [f"bench-{i:05d}" for i in range(args.cameras)]
             rng = random.Random(f"{args.seed}-{tag}")  # new passes each run: new hits, not folds
             bus_reads = _reads(rng, cams, hot, args.reads, args.hit_share, tag)

@@ -24,6 +24,7 @@ from rtcc.bus.connection import NatsConnection
 from rtcc.bus.outbox import Outbox
 from rtcc.config import BusSettings
 from rtcc.runtime.forwarder import Forwarder
+from rtcc.runtime.heap import freeze_startup_heap
 from rtcc.runtime.node import relay_to
 
 
@@ -91,6 +92,7 @@ def node_main(job: NodeJob, readers: list[Any], ready: Any, results: Any) -> Non
         for reader in readers:
             relay.add(reader, _close)
         relay.start()
+        freeze_startup_heap()  # as ``rtcc node`` does
         ready.put(job.node_id)
         try:
             while len(relay):  # every pipe read to its end

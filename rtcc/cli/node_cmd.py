@@ -46,6 +46,7 @@ def _node(args: argparse.Namespace) -> int:
     from rtcc.bus.connection import NatsConnection
     from rtcc.bus.outbox import Outbox
     from rtcc.runtime.forwarder import Forwarder
+    from rtcc.runtime.heap import freeze_startup_heap
     from rtcc.runtime.node import Node
 
     with cli_context(args) as ctx:
@@ -63,6 +64,7 @@ def _node(args: argparse.Namespace) -> int:
             ).start()
             node = Node(services, conn, forwarder, args.node_id).start()
             _serve_metrics(args.metrics_port, node)
+            freeze_startup_heap()
             print(f"rtcc node {args.node_id}: running", flush=True)
             _wait_for_signal()
             node.stop()

@@ -64,7 +64,7 @@ def run_server(
     services = ctx.open(bus=bus)  # migrates first
     first_start(services)
     extra = prepare(services) if prepare is not None else ""
-    app = create_app(services, Runtime(services, cameras=role == "all"))
+    app = create_app(services, Runtime(services, cameras=role == "all", freeze_heap=True))
     if banner or extra:
         print("\n".join(t for t in (banner, extra) if t), flush=True)
     uvicorn.run(

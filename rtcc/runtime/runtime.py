@@ -16,6 +16,7 @@ from rtcc.db import transaction
 from rtcc.runtime.anchoring import CheckpointScheduler
 from rtcc.runtime.camera_reload import RELOAD_INTERVAL_S, CameraReloader
 from rtcc.runtime.camera_specs import local_worker_specs, seed_cameras
+from rtcc.runtime.heap import freeze_startup_heap
 from rtcc.runtime.hit_photos import HitPhotoKeeper
 from rtcc.runtime.hotlists import HotlistWatcher, rebuild_index
 from rtcc.runtime.ingest import Ingestor, IngestThread, sync_cameras
@@ -66,8 +67,10 @@ class Runtime:
         cameras: bool = True,
         recognizer: str | RecognizerFactory = DEFAULT_RECOGNIZER,
         camera_reload_s: float = RELOAD_INTERVAL_S,
+        freeze_heap: bool = False,
     ) -> None:
         self.services = services
+        self._freeze_heap = freeze_heap  # a server process's own runtime: see runtime.heap
         self.supervisor: CameraSupervisor | None = None
         self.camera_reload: CameraReloader | None = None  # camera changes applied live
         self.ingest: IngestThread | None = None
@@ -97,6 +100,8 @@ class Runtime:
         seed_cameras(s)  # cameras live in the database; the file seeds them
         load_configured_hotlists(s)
         rebuild_index(s)
+        if self._freeze_heap:
+            freeze_startup_heap()  # modules, settings and the first index: no more GC walks
         self.hotlists.start()
         self.storage.start()  # storage_degraded alerts (first check now)
         self.consumer = start_bus_consumer(s)
