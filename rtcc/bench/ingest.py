@@ -1,9 +1,10 @@
 """``rtcc bench ingest``: synthetic reads of many cameras through the real bus into the database.
 
 Simulated nodes write reads to their outboxes and forward them to JetStream; ingest consumers
-store them exactly once and match them against a large hotlist; a second bus instance stands in
-for another API instance's websocket and times each hit from submit to delivery. Printed beside
-it: the in-process figure (the single-host ingest thread's path, no bus) on the same database.
+store them exactly once and match them against a large hotlist; another API instance, with an
+officer's console on its websocket, times each hit from submit on the node to the console.
+Printed beside it: the in-process figure (the single-host ingest thread's path, no bus) on the
+same database.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from rtcc.bench import plategen as gen
 from rtcc.bench.cameras import cpu_model
 from rtcc.bench.ingest_nodes import NodeJob, SimulatedNodes
 from rtcc.bench.ingest_watch import HitWatcher
+from rtcc.bench.latency import service_token
 from rtcc.bus import make_bus
 from rtcc.bus.connection import NatsConnection
 from rtcc.clock import SystemClock
@@ -203,10 +205,12 @@ def run_bus(
     rate: float = 0.0,
     timeout_s: float = 600,
 ) -> dict[str, Any]:
-    """Node processes submit ``reads``; ``consumers`` ingest consumers here store them; a
-    process of its own (another API instance: ``HitWatcher``) times each new hit from submit
-    to its subscribers."""
-    watcher = HitWatcher(settings).start()
+    """Node processes submit ``reads``; ``consumers`` ingest consumers here store them; another
+    API instance and an officer's console on its websocket (``HitWatcher``, processes of their
+    own) time each new hit from submit on the node to its arrival at the console."""
+    token = service_token(services, username=f"bench-console-{tag}", role="officer",
+                          purpose="ingest bench console")
+    watcher = HitWatcher(settings, token).start()
     conns = [NatsConnection.open(settings.bus) for _ in range(consumers)]
     cons = [IngestConsumer(services, c).start() for c in conns]
     sim = SimulatedNodes(_jobs(settings, reads, nodes, tmp, rate)).start()
@@ -244,7 +248,8 @@ def run_bus(
         "outbox_syncs": sum(r.syncs for r in reports),
         "cpu_ms_per_read": {
             "ingest": round(cpu * 1000 / len(reads), 3),  # this process: consumers, events
-            "api_instance": round(watched.cpu_seconds * 1000 / len(reads), 3),  # the watcher
+            "api_instance": round(watched.cpu_seconds * 1000 / len(reads), 3),  # its hub
+            "console": round(watched.console_cpu_seconds * 1000 / len(reads), 3),
             "nodes": round(sum(r.cpu_seconds for r in reports) * 1000 / len(reads), 3),
             "cameras": round(sum(r.cameras_cpu_seconds for r in reports) * 1000 / len(reads), 3),
             **{k: round(v * 1000 / len(reads), 3) for k, v in host.items()},  # host-wide
@@ -253,6 +258,7 @@ def run_bus(
         "node_errors": [f"{r.node_id}: {r.error}" for r in reports if r.error]
         + [f"{nodes - len(reports)} node(s) did not report"] * (len(reports) < nodes)
         + [f"hit watcher: {watched.error}"] * bool(watched.error),
+        "console_messages": watched.events,
     }
 
 

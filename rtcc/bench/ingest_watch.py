@@ -1,14 +1,20 @@
-"""Another API instance for ``rtcc bench ingest``: a process of its own with its own bus
-connection, subscribed to every event as an instance with websocket clients is (it decodes each
-one), noting when each plate's first new hit reached it.
+"""Another API instance and a console for ``rtcc bench ingest``: the hit latency ends where an
+officer's console receives the hit.
 
-It runs apart from the ingest consumers, as another instance would: its decoding neither
-borrows their interpreter nor counts as their CPU. Times are ``time.monotonic()``, one clock
-for every process on a Linux host.
+Two processes of their own, apart from the ingest consumers as on a real install:
+- **the instance** (``api_main``): the console's app (``web.app.create_app``) behind uvicorn on
+  its own bus connection, without cameras or an ingest consumer of its own; its websocket hub
+  forwards every event an officer may see, as any API instance does;
+- **the console** (``console_main``): a websocket client with an officer's API token on that
+  instance's ``/ws/events``, noting when each plate's first hit arrived.
+
+Times are ``time.monotonic()``, one clock for every process on a Linux host.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import multiprocessing as mp
 import queue
 import time
@@ -20,68 +26,127 @@ from rtcc.config import Settings
 
 @dataclass
 class WatchReport:
-    hits: dict[str, float] = field(default_factory=dict)  # plate -> first new hit (monotonic)
-    events: int = 0  # every event decoded
-    cpu_seconds: float = 0.0
+    hits: dict[str, float] = field(default_factory=dict)  # plate -> first hit (monotonic)
+    events: int = 0  # every message the console received
+    cpu_seconds: float = 0.0  # the API instance's
+    console_cpu_seconds: float = 0.0
     error: str | None = None
 
 
-def watch_main(settings: Settings, ready: Any, stop: Any, results: Any) -> None:
+def api_main(settings: Settings, urls: Any, stop: Any, results: Any) -> None:
+    """The API instance: serve the app until ``stop``; report its CPU."""
+    from rtcc.bench.latency import serve_app
     from rtcc.bus import make_bus
-    from rtcc.events import NewHitEvent
+    from rtcc.runtime.services import build_services
+    from web.app import create_app
 
-    report = WatchReport()
+    cpu0 = time.process_time()
     try:
         bus = make_bus(settings)
+        services = build_services(settings, bus=bus)
+        with serve_app(create_app(services)) as base:
+            urls.put(base)
+            cpu0 = time.process_time()
+            stop.wait()
+        services.engine.dispose()
+        getattr(bus, "close")()  # noqa: B009 - NatsBus.close
     except Exception as exc:  # noqa: BLE001 - reported to the bench, which says so
-        report.error = repr(exc)
-        ready.set()
-        results.put(report)
+        urls.put(None)
+        results.put(("api", time.process_time() - cpu0, repr(exc)))
         return
-    sub = bus.subscribe(maxsize=1_000_000)
-    ready.set()
-    cpu0 = time.process_time()
-    while not stop.is_set():
-        try:
-            event = sub.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        report.events += 1
-        if isinstance(event, NewHitEvent):
-            report.hits.setdefault(event.plate, time.monotonic())
-    report.cpu_seconds = time.process_time() - cpu0
-    getattr(bus, "close")()  # noqa: B009 - NatsBus.close
+    results.put(("api", time.process_time() - cpu0, None))
+
+
+def console_main(url: str, token: str, ready: Any, stop: Any, results: Any) -> None:
+    """The console: receive until ``stop``; report the first hit time of each plate."""
+    report = WatchReport()
+    try:
+        asyncio.run(_listen(url, token, ready, stop, report))
+    except Exception as exc:  # noqa: BLE001 - reported to the bench, which says so
+        report.error = f"console: {exc!r}"
+        ready.set()
     results.put(report)
 
 
-class HitWatcher:
-    """The watching instance: ``start`` returns once it is subscribed; ``finish`` stops it
-    and returns its report."""
+async def _listen(url: str, token: str, ready: Any, stop: Any, report: WatchReport) -> None:
+    import websockets
 
-    def __init__(self, settings: Settings) -> None:
-        ctx = mp.get_context("spawn")
-        self._ready, self._stop, self._results = ctx.Event(), ctx.Event(), ctx.Queue()
-        self._proc = ctx.Process(
-            target=watch_main,
-            args=(settings, self._ready, self._stop, self._results),
-            name="bench-hit-watch",
+    headers = {"Authorization": f"Bearer {token}"}
+    async with websockets.connect(url, additional_headers=headers, max_queue=None) as ws:
+        json.loads(await ws.recv())  # hello: the hub has subscribed
+        ready.set()
+        cpu0 = time.process_time()
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), 0.2)
+            except TimeoutError:
+                continue
+            report.events += 1
+            msg = json.loads(raw)
+            if msg.get("type") == "hit":
+                report.hits.setdefault(str(msg.get("plate")), time.monotonic())
+        report.console_cpu_seconds = time.process_time() - cpu0
+
+
+class HitWatcher:
+    """The instance and its console: ``start`` returns once the console is subscribed;
+    ``finish`` stops both and returns the console's report with the instance's CPU."""
+
+    def __init__(self, settings: Settings, token: str) -> None:
+        self._ctx = mp.get_context("spawn")
+        self._settings, self._token = settings, token
+        # The console stops first (its connection closed by the client, not the server).
+        self._stop_api, self._stop, self._ready = (self._ctx.Event() for _ in range(3))
+        self._urls, self._results = self._ctx.Queue(), self._ctx.Queue()
+        self._procs: list[Any] = []
+
+    def start(self, timeout_s: float = 120.0) -> HitWatcher:
+        api = self._ctx.Process(
+            target=api_main,
+            args=(self._settings, self._urls, self._stop_api, self._results),
+            name="bench-api-instance",
             daemon=True,
         )
-
-    def start(self, timeout_s: float = 60.0) -> HitWatcher:
-        self._proc.start()
+        api.start()
+        self._procs.append(api)
+        base = self._urls.get(timeout=timeout_s)
+        if base is None:
+            raise RuntimeError(f"the API instance did not start: {self._results.get()[2]}")
+        console = self._ctx.Process(
+            target=console_main,
+            args=(base.replace("http", "ws", 1) + "/ws/events", self._token, self._ready,
+                  self._stop, self._results),
+            name="bench-console",
+            daemon=True,
+        )
+        console.start()
+        self._procs.append(console)
         if not self._ready.wait(timeout_s):
-            self._proc.kill()
-            raise TimeoutError("the hit watcher did not subscribe in time")
+            self._stop.set()
+            self._stop_api.set()
+            raise TimeoutError("the console did not subscribe in time")
         return self
 
     def finish(self, timeout_s: float = 30.0) -> WatchReport:
         self._stop.set()
-        try:
-            report: WatchReport = self._results.get(timeout=timeout_s)
-        except queue.Empty:
-            report = WatchReport(error="the hit watcher did not report")
-        self._proc.join(5)
-        if self._proc.is_alive():
-            self._proc.kill()
+        report, api_cpu, errors = WatchReport(), 0.0, []
+        for n in range(len(self._procs)):
+            if n or len(self._procs) == 1:
+                self._stop_api.set()  # once the console has reported
+            try:
+                got = self._results.get(timeout=timeout_s)
+            except queue.Empty:
+                errors.append("the API instance or its console did not report")
+                continue
+            if isinstance(got, WatchReport):
+                report = got
+                errors += [got.error] if got.error else []
+            else:
+                api_cpu = got[1]
+                errors += [f"API instance: {got[2]}"] if got[2] else []
+        for proc in self._procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+        report.cpu_seconds, report.error = api_cpu, "; ".join(errors) or None
         return report

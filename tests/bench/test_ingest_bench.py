@@ -34,9 +34,11 @@ def test_bench_ingest_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert out["cpu_model"] and out["cpu_count"] >= 1 and len(out["load_average"]) == 3
     per_read = out["cpu_ms_per_read"]
     assert set(per_read) == {
-        "ingest", "api_instance", "nodes", "cameras", "postgres", "nats_server"
+        "ingest", "api_instance", "console", "nodes", "cameras", "postgres", "nats_server"
     }
     # the servers' CPU is read from their process times (10 ms ticks): a 60-read run can show 0
     assert per_read["ingest"] > 0 and per_read["nodes"] > 0 and per_read["nats_server"] >= 0
-    # another API instance, a process of its own, decoded every event it was sent
-    assert per_read["api_instance"] > 0 and out["node_errors"] == []
+    # another API instance, a process of its own, sent its console (an officer's websocket)
+    # the hits and the reads it may see: at least one message per hit
+    assert per_read["api_instance"] > 0 and per_read["console"] > 0 and out["node_errors"] == []
+    assert out["console_messages"] >= out["hits"]
