@@ -27,6 +27,7 @@ import numpy as np
 
 from hotlist import lattice as lat
 from rtcc.config import MatchSettings
+from rtcc.plate_formats import ALPHABET, DIGITS, LETTERS, PlateModel
 
 MAX_KEY_LENGTH = 11  # longest plate whose key fits in int64
 
@@ -66,7 +67,7 @@ class PlateIndex:
         self.plates = list(plates)
         self._canon = [p.translate(self._table) for p in self.plates]
         # Base-36 digit of each character's canonical form (for keys built by arithmetic).
-        self._canon_digit = {c: int(c.translate(self._table), 36) for c in _ALNUM}
+        self._canon_digit = {c: int(c.translate(self._table), 36) for c in ALPHABET}
         self._keys, self._slots = self._build_keys()
         self._bits = KeyFilter(self._keys)
         self._wild: dict[str, list[tuple[int, re.Pattern[str]]]] = defaultdict(list)
@@ -109,7 +110,7 @@ class PlateIndex:
         self,
         plate: str,
         lattice: lat.Lattice,
-        bg: lat.Background,
+        bg: PlateModel,
         policy: lat.Policy | None = None,
         tables: lat.Tables | None = None,
     ) -> list[Candidate]:
@@ -136,13 +137,13 @@ class PlateIndex:
         plate: str,
         found: set[int],
         tables: lat.Tables,
-        bg: lat.Background,
+        bg: PlateModel,
         policy: lat.Policy | None,
     ) -> list[Candidate]:
         """The ``found`` slots as candidates of the read ``plate`` (those ``policy`` leaves)."""
         out: list[Candidate] = []
         rules = self.rules
-        bg_plate = bg.log_prob_plate(plate)
+        bg_plate = bg.log_prob(plate)
         top = tables.log_q(plate) - bg_plate
         plates, n = self.plates, len(plate)
         for slot in found:
@@ -151,7 +152,7 @@ class PlateIndex:
                 out.append(Candidate(slot, "exact", 0.0, (), 0.0, top))
             elif len(entry) == n:
                 change = tables.change(plate, entry)
-                bg_entry = bg.log_prob_plate(entry)
+                bg_entry = bg.log_prob(entry)
                 if policy is None or lat.may_reach(change + (bg_entry - bg_plate), entry, policy):
                     llr = top + change - bg_entry + bg_plate
                     out.append(_substituted(slot, plate, entry, top, llr))
@@ -159,7 +160,7 @@ class PlateIndex:
                 policy is None or lat.may_reach(None, entry, policy)
             ):
                 llr, diff = _indel(plate, entry, tables)
-                llr += _log(rules.lattice_indel) - bg.log_prob_plate(entry)
+                llr += _log(rules.lattice_indel) - bg.log_prob(entry)
                 dist = float(len(diff))
                 out.append(Candidate(slot, "lattice", dist, diff, max(0.0, top - llr), llr))
             # else: a key collision between lengths two apart
@@ -169,7 +170,7 @@ class PlateIndex:
         self,
         canon: str,
         lattice: lat.Lattice,
-        bg: lat.Background,
+        bg: PlateModel,
         tables: lat.Tables | None = None,
     ) -> set[int]:
         """Slots under the read's keys: its canonical plate, its strings through the lattice's
@@ -194,7 +195,7 @@ class PlateIndex:
         return found
 
     def _few_change_keys(
-        self, lattice: lat.Lattice, bg: lat.Background, tables: lat.Tables | None
+        self, lattice: lat.Lattice, bg: PlateModel, tables: lat.Tables | None
     ) -> set[int] | None:
         """The keys ``_change_keys`` gives for ``lattice.substitutions``' changes, but the read's
         own canonical key (probed anyway), when the lattice has no more changes than the probe
@@ -339,15 +340,14 @@ def _indel(read: str, entry: str, tables: lat.Tables) -> tuple[float, Diff]:
 # Base-36 digit of each ASCII code (A-Z0-9); a plate's key is its base-36 value * 16 + length,
 # exact (no collisions) for up to 10 characters and computed by ``int(text, 36)`` on a read.
 _DIGIT = np.zeros(256, dtype=np.int64)
-for _i, _ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+for _i, _ch in enumerate(DIGITS + LETTERS):
     _DIGIT[ord(_ch)] = _i
 
 
 _STEP = [36**i * 16 for i in range(MAX_KEY_LENGTH + 1)]  # a key's weight of each position
 
 
-_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ALNUM_SET = frozenset(_ALNUM)
+_ALNUM_SET = frozenset(ALPHABET)
 
 
 def plate_key(text: str) -> int:

@@ -5,8 +5,10 @@ a read without them is given one from its per-character confidences). ``q_i`` is
 distribution at position ``i``: characters outside the top-k share the leftover mass, never less
 than ``floor``, and each look-alike of a read character (``confusion_groups``) gets at least
 ``lookalike_floor``, because the OCR is overconfident exactly there (a sure 0 that was an O).
-``B`` is the background of the read's region (``hotlist.background``), the prior of the plate
-behind a read; ``score`` is the log-likelihood ratio ``log q(E) - log B(E)`` recorded on a hit.
+``B`` is the background of the read's region (``rtcc.plate_formats.PlateModel``, the model the
+OCR decoder's format prior is too: weighted formats, letters a region seldom issues rarer, vanity
+plates), the prior of the plate behind a read; ``score`` is the log-likelihood ratio
+``log q(E) - log B(E)`` recorded on a hit.
 
 Decision. The read's posterior on a string ``E`` of its length is
 ``P(E) = (1 - 2 indel) q(E) B(E) / Z``, ``Z`` summed over the read's likeliest strings and the
@@ -34,40 +36,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hotlist import tables as tbl
-from hotlist.background import (
-    ALPHABET,
-    DIGITS,
-    GENERIC,
-    LETTERS,
-    Background,
-    background_code,
-    background_for,
-    background_from_patterns,
-    region_background,
-    shape,
-)
 from hotlist.tables import Lattice, Tables
 from hotlist.tables import rest_prob as _rest
+from rtcc.plate_formats import DIGITS, LETTERS, PlateModel, shape
 from rtcc.plates import CharAlternatives
 
-__all__ = [
-    "ALPHABET",
-    "DIGITS",
-    "GENERIC",
-    "LETTERS",
-    "Background",
-    "Lattice",
-    "Tables",
-    "background_code",
-    "background_for",
-    "background_from_patterns",
-    "region_background",
-]
-
-DEFAULT_FLOOR = 1e-4
-# The enumeration orders strings by a per-position summary of the background; it goes this far
-# (nats) below the threshold so that strings the full mixture scores higher are still probed.
-ENUM_SLACK = 1.0
 
 def lattice_of(
     plate: str,
@@ -111,12 +84,12 @@ def lookalike_map(groups: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def score(entry: str, lattice: Lattice, background: Background, floor: float) -> float:
+def score(entry: str, lattice: Lattice, background: PlateModel, floor: float) -> float:
     """Log-likelihood ratio of the read if ``entry`` were the plate vs a random plate of the
     region; -inf for a different length (indels are not scored)."""
     if len(entry) != len(lattice):
         return -math.inf
-    return log_q(entry, lattice, floor) - background.log_prob_plate(entry)
+    return log_q(entry, lattice, floor) - background.log_prob(entry)
 
 
 def log_q(entry: str, lattice: Lattice, floor: float) -> float:
@@ -135,7 +108,7 @@ Change = tuple[tuple[int, str], ...]  # (position, character) substituted into t
 
 def substitutions(
     lattice: Lattice,
-    background: Background,
+    background: PlateModel,
     min_score: float,
     limit: int,
     tables: Tables | None = None,
@@ -198,7 +171,7 @@ def _cut(top: float, singles: list[tuple[float, int, str]], room: float, limit: 
 
 
 def paths(
-    lattice: Lattice, background: Background, min_score: float, limit: int
+    lattice: Lattice, background: PlateModel, min_score: float, limit: int
 ) -> list[tuple[float, str]]:
     """``substitutions`` as strings: the top string first (if it reaches ``min_score``)."""
     top, best, changes = substitutions(lattice, background, min_score, max(0, limit - 1))
@@ -292,14 +265,16 @@ class Policy:
 
 
 def _outside_mass(
-    plate: str, lattice: Lattice, background: Background, floor: float, tables: Tables
+    plate: str, lattice: Lattice, background: PlateModel, floor: float, tables: Tables
 ) -> float:
     """sum of q(X) B(X) over the strings one substitution from ``plate`` by a character outside
     its position's top-k: per position, all letters and all digits outside it (each at the
-    position's leftover probability; ``B`` taken at one representative of each)."""
+    position's leftover probability; ``B`` taken at one representative of each: the first
+    outside letter, in practice ``A``, so the letters a region seldom issues (O in US serials)
+    count as common ones: ``Z`` errs high, the posterior low)."""
     base = tables.log_q(plate)
     total = 0.0
-    log_prob_plate = background.log_prob_plate
+    log_prob = background.log_prob
     mine = tables.floor == floor
     log_floor = math.log(floor)
     for i, dist in enumerate(lattice):
@@ -314,7 +289,7 @@ def _outside_mass(
             outside = [c for c in chars if c not in dist]
             if outside:
                 rep = plate[:i] + outside[0] + plate[i + 1 :]
-                total += len(outside) * math.exp(base + rest + log_prob_plate(rep))
+                total += len(outside) * math.exp(base + rest + log_prob(rep))
     return total
 
 
@@ -323,7 +298,7 @@ def indel_posterior(
     top: str,
     top_share: float,
     lattice: Lattice,
-    background: Background,
+    background: PlateModel,
     policy: Policy,
     tables: Tables | None = None,
 ) -> float:
@@ -337,16 +312,16 @@ def indel_posterior(
     if len(entry) == n - 1:  # the read has an extra character at some j
         num = den = 0.0
         for j in range(n):
-            b, shorter = background.log_prob_plate, top[:j] + top[j + 1 :]
+            b, shorter = background.log_prob, top[:j] + top[j + 1 :]
             num += math.exp(tab.log_q_without(entry, j) + b(entry))
             den += math.exp(tab.log_q_without(shorter, j) + b(shorter))
     elif len(entry) == n + 1:  # the read dropped the character at some j
         num = sum(math.exp(tab.log_q(entry[:j] + entry[j + 1 :])) for j in range(n + 1))
-        num *= math.exp(background.log_prob_plate(entry))
-        # The background sees a character's class only (formats of @ # ?): one letter and one
-        # digit stand for all 26 and 10 that could have been dropped.
+        num *= math.exp(background.log_prob(entry))
+        # One letter and one digit stand for all 26 and 10 that could have been dropped (as in
+        # ``_outside_mass``: ``A`` is as likely as the likeliest letter, so ``den`` errs high).
         den = math.exp(tab.log_q(top)) * sum(
-            k * math.exp(background.log_prob_plate(top[:j] + c + top[j:]))
+            k * math.exp(background.log_prob(top[:j] + c + top[j:]))
             for j in range(n + 1)
             for c, k in (("A", len(LETTERS)), ("0", len(DIGITS)))
         )
@@ -356,13 +331,13 @@ def indel_posterior(
 
 
 def may_hit(
-    plate: str, entry: str, lattice: Lattice, background: Background, policy: Policy
+    plate: str, entry: str, lattice: Lattice, background: PlateModel, policy: Policy
 ) -> bool:
     """A cheap bound: could ``entry`` hit at all? A same-length string's posterior is at most
     its joint over the read's own; a dropped or added character's at most ``indel``."""
     if len(entry) == len(lattice):
         change = log_q_change(plate, entry, lattice, policy.floor)
-        gain = change + (background.log_prob_plate(entry) - background.log_prob_plate(plate))
+        gain = change + (background.log_prob(entry) - background.log_prob(plate))
         return may_reach(gain, entry, policy)
     return may_reach(None, entry, policy)
 
@@ -379,7 +354,7 @@ def may_reach(gain: float | None, entry: str, policy: Policy) -> bool:
 def accepted(
     plate: str,
     lattice: Lattice,
-    background: Background,
+    background: PlateModel,
     policy: Policy,
     listed: Sequence[str],
     tables: Tables | None = None,
@@ -403,7 +378,7 @@ def accepted(
         return {}
     strings = dict.fromkeys([plate, *likeliest(lattice, policy.limit, tables)])
     strings.update(dict.fromkeys(s for s in maybe if len(s) == n))
-    log_b = background.log_prob_plate
+    log_b = background.log_prob
     joint = {s: math.exp(tables.log_q(s) + log_b(s)) for s in strings}
     z = sum(joint.values()) + _outside_mass(plate, lattice, background, floor, tables)
     sub_share = (1.0 - 2.0 * policy.indel) / z

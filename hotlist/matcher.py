@@ -16,6 +16,7 @@ from hotlist.index import Candidate, PlateIndex, canon_table
 from hotlist.tables import Columns
 from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
+from rtcc.plate_formats import PlateModel, model_of_label
 from rtcc.plates import CharAlternatives, PlateReadRecord
 
 
@@ -143,14 +144,15 @@ class HotlistIndex:
     ) -> list[Match]:
         """Entries ``plate`` hits, scored on the read's lattice (``hotlist.lattice``: its
         ``alternatives``, else one from its ``confidences``) against the background of its
-        ``region`` (``lattice.background_code``)."""
+        ``region`` (``rtcc.plate_formats.model_of_label``: the plate-string model of the region
+        it names, ``lattice_region`` without one)."""
         if not plate or not self.size:
             return []
         out = []
         same_state = self.rules.require_same_state
         # The read's lattice (``lattice.lattice_of``) and its tables, positions memoised.
         lattice, tables = self._columns.read(plate, alternatives, confidences)
-        bg = lat.background_for(region, self.rules.lattice_region)
+        bg = model_of_label(region, self.rules.lattice_region)
         for cand, post in self._lattice_candidates(plate, lattice, bg, tables):
             row = self._rows[cand.slot]
             if row[0] in exclude:
@@ -174,7 +176,7 @@ class HotlistIndex:
         return out
 
     def _lattice_candidates(
-        self, plate: str, lattice: lat.Lattice, bg: lat.Background, tables: lat.Tables
+        self, plate: str, lattice: lat.Lattice, bg: PlateModel, tables: lat.Tables
     ) -> list[tuple[Candidate, float | None]]:
         """Every entry the read could hit on its lattice, the inexact ones kept only when
         ``hotlist.lattice.accepted`` accepts them (with their posterior)."""

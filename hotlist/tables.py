@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from hotlist.background import ALPHABET
+from rtcc.plate_formats import ALPHABET
 
 ALNUM_COUNT = len(ALPHABET)  # the characters a position's leftover mass is shared by
 

@@ -1,55 +1,51 @@
 """Plate format rules per region, and format-constrained decoding of OCR slot probabilities.
 
 A rule is a character-class pattern: ``@`` a letter, ``#`` a digit, ``?`` either, anything else a
-literal (``#@@@###`` is California's 1ABC234). Shipped defaults live in
-``lpr/data/plate_formats.json``. When the OCR's top string fits no rule, the best string that does
-fit one is taken instead, but only if the model found it nearly as likely (within ``margin`` in
-log-probability): that turns O/0, I/1, B/8 confusions into the right class without overriding
-characters the model is sure of. That hard rule is the decoder when ``lpr.format_prior_weight``
-is 0; by default ``lpr.prior`` weighs every candidate by a soft format prior instead.
+literal (``#@@@###`` is California's 1ABC234). The rules are core's (``rtcc.plate_formats``, data
+in ``rtcc/data/plate_formats.json``). When the OCR's top string fits no rule, the best string
+that does fit one is taken instead, but only if the model found it nearly as likely (within
+``margin`` in log-probability): that turns O/0, I/1, B/8 confusions into the right class without
+overriding characters the model is sure of. That hard rule is the decoder when
+``lpr.format_prior_weight`` is 0; by default ``lpr.prior`` weighs every candidate by a soft
+format prior instead.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from rtcc.errors import ConfigError
+from rtcc.plate_formats import (
+    PriorParameters,
+    RegionRules,
+    char_allowed,
+    fits,
+    prior_parameters,
+    rules_for,
+    shipped_rules,
+)
 
-LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-DIGITS = frozenset("0123456789")
+# The rules and their data are core's (``rtcc.plate_formats``, shared with the hotlist matcher);
+# decoding with them is this module's.
+__all__ = [
+    "Decoded",
+    "PriorParameters",
+    "RegionRules",
+    "applicable",
+    "applicable_rules",
+    "best_in_pattern",
+    "char_allowed",
+    "constrained_decode",
+    "fits",
+    "prior_parameters",
+    "rules_for",
+    "shipped_rules",
+]
+
 _EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class RegionRules:
-    code: str
-    names: tuple[str, ...]
-    patterns: tuple[str, ...]
-    # Decoding prior (``lpr.prior``): relative pattern frequencies and serial-letter weights
-    # (absent: 1), as (key, weight) pairs so that the rules stay hashable.
-    pattern_weight_pairs: tuple[tuple[str, float], ...] = ()
-    serial_letter_weight_pairs: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def pattern_weights(self) -> dict[str, float]:
-        return dict(self.pattern_weight_pairs)
-
-    @property
-    def serial_letter_weights(self) -> dict[str, float]:
-        return dict(self.serial_letter_weight_pairs)
-
-
-@dataclass(frozen=True)
-class PriorParameters:
-    vanity_share: float
-    class_run_stay: float
 
 
 @dataclass(frozen=True)
@@ -60,67 +56,13 @@ class Decoded:
     rule_region: str | None = None
 
 
-@lru_cache(maxsize=1)
-def _shipped() -> dict[str, Any]:
-    raw = (Path(__file__).parent / "data" / "plate_formats.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(raw)
-    return data
-
-
-def _pairs(spec: dict[str, Any], key: str) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((k, float(v)) for k, v in spec.get(key, {}).items()))
-
-
-@lru_cache(maxsize=1)
-def shipped_rules() -> dict[str, RegionRules]:
-    out = {}
-    for code, spec in _shipped()["regions"].items():
-        out[code] = RegionRules(
-            code,
-            tuple(spec["names"]),
-            tuple(spec["patterns"]),
-            _pairs(spec, "pattern_weights"),
-            _pairs(spec, "serial_letter_weights"),
-        )
-    return out
-
-
-def prior_parameters() -> PriorParameters:
-    spec = _shipped()["prior"]
-    return PriorParameters(float(spec["vanity_share"]), float(spec["class_run_stay"]))
-
-
-def rules_for(regions: list[str]) -> tuple[RegionRules, ...]:
-    """The shipped rules of the configured region codes; unknown codes are a config error."""
-    shipped = shipped_rules()
-    unknown = [r for r in regions if r.lower() not in shipped]
-    if unknown:
-        raise ConfigError(f"lpr.regions: no plate formats for {unknown}; known: {sorted(shipped)}")
-    return tuple(shipped[r.lower()] for r in regions)
-
-
-def char_allowed(pattern_char: str, ch: str) -> bool:
-    if pattern_char == "@":
-        return ch in LETTERS
-    if pattern_char == "#":
-        return ch in DIGITS
-    if pattern_char == "?":
-        return ch in LETTERS or ch in DIGITS
-    return ch == pattern_char
-
-
-def fits(text: str, pattern: str) -> bool:
-    return len(text) == len(pattern) and all(
-        char_allowed(p, c) for p, c in zip(pattern, text, strict=True)
-    )
-
-
 def applicable_rules(
     rules: tuple[RegionRules, ...], region: str | None, region_prob: float, veto: float = 0.8
 ) -> tuple[RegionRules, ...]:
     """Regions to try; none when the OCR is sure (``veto``) the plate is from another region."""
-    sure = region is not None and region != "Unknown" and region_prob >= veto
-    if sure and not any(region in r.names for r in rules):
+    if region is None or region == "Unknown" or region_prob < veto:
+        return rules
+    if not any(r.covers(region) for r in rules):
         return ()
     return rules
 

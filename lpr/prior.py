@@ -1,13 +1,13 @@
 """Plate-format priors in decoding: re-rank the OCR's candidate strings by
 ``log P(string | OCR) + weight * log(P(string | region) / P(string | uniform))``.
 
-``P(string | region)`` (``FormatPrior``) is, for the string's length, a mixture of the region's
-serial formats (``@`` a letter, weighted by ``serial_letter_weights``: a letter most states
-never issue, such as O, is rarer; ``#`` a digit; formats weighted by ``pattern_weights``) and,
-with share ``vanity_share``, of vanity plates: runs of letters and of digits, each character
-keeping the class of the previous one with probability ``class_run_stay``. Dividing by the
-uniform ``36 ** -n`` leaves the length to the OCR. The parameters are public format knowledge
-(``lpr/data/plate_formats.json``, sources in ``lpr/data/plate_priors.md``), not fitted to images.
+``P(string | region)`` is ``rtcc.plate_formats.PlateModel``: the regions' serial formats (letters
+weighted by ``serial_letter_weights``: a letter most states never issue, such as O, is rarer;
+formats weighted by ``pattern_weights``) and a share of vanity plates, given the length. It is
+the same model the hotlist matcher scores its background with. Dividing by the uniform
+``36 ** -n`` leaves the length to the OCR. The parameters are public format knowledge
+(``rtcc/data/plate_formats.json``, sources in ``rtcc/data/plate_priors.md``), not fitted to
+images.
 
 Candidates (``candidates``) are the OCR's likeliest strings (a beam over the slots' likeliest
 characters, padding included, so a dropped or extra character competes too) plus, per format,
@@ -20,113 +20,20 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from lpr.formats import (
-    LETTERS,
     Decoded,
     RegionRules,
     applicable_rules,
     best_in_pattern,
-    char_allowed,
     constrained_decode,
     fits,
-    prior_parameters,
 )
+from rtcc.plate_formats import PlateModel, model_for
 
-_LOG36 = math.log(36)
-_LOG10 = math.log(10)
-_LOG26 = math.log(26)
 _EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class _Region:
-    """One region's serial formats, ready to score strings."""
-
-    by_length: dict[int, tuple[tuple[str, float], ...]]  # pattern, share among that length
-    log_letter: dict[str, float]  # log P(letter) in an '@' slot
-
-
-def _region(rules: RegionRules) -> _Region:
-    weights = {p: rules.pattern_weights.get(p, 1.0) for p in rules.patterns}
-    by_length: dict[int, list[tuple[str, float]]] = {}
-    for pattern, w in weights.items():
-        by_length.setdefault(len(pattern), []).append((pattern, w))
-    shares = {
-        n: tuple((p, w / sum(x for _, x in pats)) for p, w in pats) for n, pats in by_length.items()
-    }
-    letter_w = {c: rules.serial_letter_weights.get(c, 1.0) for c in LETTERS}
-    total = sum(letter_w.values())
-    log_letter = {c: math.log(w / total) if w > 0 else -math.inf for c, w in letter_w.items()}
-    return _Region(shares, log_letter)
-
-
-def _log_fit(text: str, pattern: str, log_letter: dict[str, float]) -> float:
-    total = 0.0
-    for ch, slot in zip(text, pattern, strict=True):
-        if not char_allowed(slot, ch):
-            return -math.inf
-        if slot == "@":
-            total += log_letter[ch]
-        elif slot == "#":
-            total -= _LOG10
-        elif slot == "?":
-            total -= _LOG36
-    return total
-
-
-def log_vanity(text: str, stay: float) -> float:
-    """log P(text | length) of a vanity plate: runs of letters and digits, uniform within."""
-    if not text:
-        return 0.0
-    total = math.log(0.5)
-    for prev, ch in zip(text, text[1:], strict=False):
-        total += math.log(stay if prev.isdigit() == ch.isdigit() else 1.0 - stay)
-    return total - sum(_LOG10 if ch.isdigit() else _LOG26 for ch in text)
-
-
-class FormatPrior:
-    """``P(string | region)`` of the applicable regions (an equal mixture), given the length."""
-
-    def __init__(self, rules: Sequence[RegionRules]) -> None:
-        params = prior_parameters()
-        self.vanity_share = params.vanity_share
-        self.stay = params.class_run_stay
-        self.regions = tuple(_region(r) for r in rules)
-        self._cache: dict[str, float] = {}
-
-    def log_prob(self, text: str) -> float:
-        value = self._cache.get(text)
-        if value is None:
-            value = self._log_prob(text)
-            if len(self._cache) < 100_000:
-                self._cache[text] = value
-        return value
-
-    def _log_prob(self, text: str) -> float:
-        vanity = log_vanity(text, self.stay)
-        serial = [
-            sum(share * math.exp(_log_fit(text, p, r.log_letter)) for p, share in pats)
-            for r in self.regions
-            if (pats := r.by_length.get(len(text)))
-        ]
-        if not serial:
-            return vanity
-        fit = sum(serial) / len(serial)
-        v = self.vanity_share
-        return math.log(v * math.exp(vanity) + (1 - v) * fit)
-
-    def log_ratio(self, text: str) -> float:
-        """log of P(text | region) over the uniform 36 ** -len(text)."""
-        return self.log_prob(text) + len(text) * _LOG36
-
-
-@lru_cache(maxsize=32)
-def prior_for(rules: tuple[RegionRules, ...]) -> FormatPrior:
-    return FormatPrior(rules)
 
 
 def candidates(
@@ -150,7 +57,7 @@ def rerank(
     probs: np.ndarray,
     alphabet: str,
     pad_char: str | None,
-    prior: FormatPrior,
+    prior: PlateModel,
     patterns: Sequence[str],
     weight: float,
 ) -> tuple[str, list[tuple[int, int]]]:
@@ -198,6 +105,6 @@ class Decoder:
         patterns = [p for r in rules for p in r.patterns]
         if self.weight <= 0:
             return constrained_decode(probs, alphabet, pad_char, patterns, self.margin)
-        text, kept = rerank(probs, alphabet, pad_char, prior_for(rules), patterns, self.weight)
+        text, kept = rerank(probs, alphabet, pad_char, model_for(rules), patterns, self.weight)
         conf = tuple(float(probs[s, i]) for s, i in kept)
         return Decoded(text, conf, any(fits(text, p) for p in patterns))

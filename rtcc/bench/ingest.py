@@ -194,6 +194,13 @@ def _jobs(
     ]
 
 
+def _console_token(services: Services, tag: str) -> str:
+    """An officer's API token for the bench's console (a new service account per run)."""
+    return service_token(
+        services, username=f"bench-console-{tag}", role="officer", purpose="ingest bench console"
+    )
+
+
 def run_bus(
     services: Services,
     settings: Settings,
@@ -208,9 +215,7 @@ def run_bus(
     """Node processes submit ``reads``; ``consumers`` ingest consumers here store them; another
     API instance and an officer's console on its websocket (``HitWatcher``, processes of their
     own) time each new hit from submit on the node to its arrival at the console."""
-    token = service_token(services, username=f"bench-console-{tag}", role="officer",
-                          purpose="ingest bench console")
-    watcher = HitWatcher(settings, token).start()
+    watcher = HitWatcher(settings, _console_token(services, tag)).start()
     conns = [NatsConnection.open(settings.bus) for _ in range(consumers)]
     cons = [IngestConsumer(services, c).start() for c in conns]
     sim = SimulatedNodes(_jobs(settings, reads, nodes, tmp, rate)).start()

@@ -5,6 +5,12 @@ own, both matchers are built on the same bench list, and every bench read (``rtc
 hotlist``'s reads: planted misreads, look-alikes and strangers, with OCR-like lattices) must hit
 the same entries with the same type, diff, score, llr and posterior (floats within 1e-9).
 
+Both score against the same background: the baseline's own (``hotlist/background.py`` of
+``BASELINE``: formats equally likely, letters uniform) has since become the one plate-string
+model of ``rtcc.plate_formats`` (weighted formats and letters, the decoder's prior too), so the
+baseline is given that model (``_BaselineBackground``) in place of its own. What is compared is
+then the rule and its fast paths, not the background.
+
 Run at full size (timings of both, interleaved, in the same process)::
 
     .venv/bin/python -m tests.hotlist.test_match_equivalence 1000000 100000
@@ -30,14 +36,28 @@ from rtcc.bench import plategen as gen
 from rtcc.bench.hotlist import build_reads
 from rtcc.bench.hotlist_ocr import ocr_read
 from rtcc.config import MatchSettings
+from rtcc.plate_formats import PlateModel, model_of_label
 
 BASELINE = "b40efc38599d97f541654f1bc231780bcc49ac76"  # lattice matching before the speed-up
 MODULES = ("background", "lattice", "index", "matcher")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class _BaselineBackground:
+    """A ``PlateModel`` under the names the baseline calls (``log_prob_plate``, ``log_chars``)."""
+
+    def __init__(self, model: PlateModel) -> None:
+        self.log_prob_plate = model.log_prob
+        self.log_chars = model.log_chars
+
+
+def _baseline_background_for(region: str | None, default: str) -> _BaselineBackground:
+    return _BaselineBackground(model_of_label(region, default))
+
+
 def baseline_matcher_module() -> Any:
-    """``hotlist.matcher`` as of ``BASELINE`` (with its lattice, background and index)."""
+    """``hotlist.matcher`` as of ``BASELINE`` (with its lattice, background and index), scoring
+    against today's background (``rtcc.plate_formats``) rather than its own."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("no git checkout: the baseline matcher cannot be read")
     package = types.ModuleType("hotlist_baseline")
@@ -63,6 +83,8 @@ def baseline_matcher_module() -> Any:
         sys.modules[module.__name__] = module
         exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
         setattr(package, name, module)
+    # The matcher asks its lattice module for a read's background (``lat.background_for``).
+    package.lattice.background_for = _baseline_background_for
     return sys.modules["hotlist_baseline.matcher"]
 
 

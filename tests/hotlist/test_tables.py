@@ -14,8 +14,9 @@ from hotlist import lattice as lat
 from hotlist.index import PlateIndex, _deletion_keys, canon_table, deletions, plate_key
 from hotlist.tables import Columns, Tables
 from rtcc.config import MatchSettings
+from rtcc.plate_formats import ALPHABET, region_model
 
-BG = lat.region_background("us")
+BG = region_model("us")
 RULES = MatchSettings()
 LOOKALIKES = lat.lookalike_map(RULES.confusion_groups)
 LOOKS = "".join(RULES.confusion_groups)
@@ -36,12 +37,12 @@ def random_read(rng: random.Random) -> tuple[str, object, list[float] | None]:
     """A plate with per-character alternatives (sometimes not naming the character, sometimes
     lists) and confidences; many look-alikes and repeated probabilities (ties)."""
     plate = "".join(
-        rng.choice(LOOKS if rng.random() < 0.5 else lat.ALPHABET) for _ in range(rng.randint(1, 9))
+        rng.choice(LOOKS if rng.random() < 0.5 else ALPHABET) for _ in range(rng.randint(1, 9))
     )
     alts = []
     for ch in plate:
-        first = ch if rng.random() < 0.97 else rng.choice(lat.ALPHABET)
-        others = rng.sample(LOOKS if rng.random() < 0.5 else lat.ALPHABET, rng.choice([0, 0, 1, 2]))
+        first = ch if rng.random() < 0.97 else rng.choice(ALPHABET)
+        others = rng.sample(LOOKS if rng.random() < 0.5 else ALPHABET, rng.choice([0, 0, 1, 2]))
         probs = [rng.choice(PROBS) if rng.random() < 0.7 else round(rng.random(), 4) for _ in "..."]
         alts.append(tuple(zip([first, *others], probs, strict=False)))
     given: object = tuple(alts)
@@ -66,7 +67,7 @@ def test_columns_give_the_lattice_and_tables_of_the_plain_formulas() -> None:
             assert tables.logs[i] == plain.logs[i]
             assert tables.rest_log(i) == plain.rest_log(i)
             assert tables.raw_logs(i) == plain.raw_logs(i)
-        other = "".join(rng.choice(lat.ALPHABET) for _ in plate)
+        other = "".join(rng.choice(ALPHABET) for _ in plate)
         assert tables.log_q(other) == plain.log_q(other)
         assert tables.change(plate, other) == plain.change(plate, other)
         for j in range(len(plate)):
@@ -128,7 +129,7 @@ def test_pruned_enumerations_keep_the_same_changes() -> None:
         lattice = tuple(
             dict(
                 zip(
-                    (chars := rng.sample(lat.ALPHABET, rng.choice([1, 1, 2, 3, 5]))),
+                    (chars := rng.sample(ALPHABET, rng.choice([1, 1, 2, 3, 5]))),
                     [rng.choice(PROBS[:-1]) for _ in chars],
                     strict=True,
                 )
@@ -149,6 +150,6 @@ def test_pruned_enumerations_keep_the_same_changes() -> None:
 def test_deletion_keys_by_arithmetic_equal_the_keys_of_the_strings() -> None:
     rng = random.Random(9)
     for _ in range(20_000):
-        text = "".join(rng.choice(lat.ALPHABET) for _ in range(rng.randint(1, 11)))
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 11)))
         want = [plate_key(text), *(plate_key(d) for d in deletions(text) if d)]
         assert _deletion_keys(text) == want

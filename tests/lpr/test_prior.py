@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import numpy as np
 import pytest
 
 from lpr import formats
 from lpr.consensus import consensus
-from lpr.prior import Decoder, FormatPrior, candidates, log_vanity, rerank
+from lpr.prior import Decoder, candidates, rerank
 from lpr.recognizer import PlateObservation
+from rtcc.plate_formats import model_for
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 CHARS = ALPHABET[:-1]
@@ -36,26 +34,6 @@ def sure(text: str, p: float = 0.995) -> list[dict[str, float]]:
 
 def region(code: str, patterns: tuple[str, ...], **letters: float) -> formats.RegionRules:
     return formats.RegionRules(code, (code,), patterns, (), tuple(letters.items()))
-
-
-def test_vanity_prior_sums_to_one_and_prefers_runs() -> None:
-    total = sum(math.exp(log_vanity("".join(s), 0.75)) for s in itertools.product(CHARS, repeat=2))
-    assert total == pytest.approx(1.0)
-    assert log_vanity("GOOGLE", 0.75) > log_vanity("G0OGLE", 0.75)
-    assert log_vanity("ABC123", 0.75) > log_vanity("A1B2C3", 0.75)
-
-
-def test_format_prior_is_a_distribution_per_length() -> None:
-    prior = FormatPrior([region("t", ("@#@", "##@"), O=0.25)])
-    total = sum(math.exp(prior.log_prob("".join(s))) for s in itertools.product(CHARS, repeat=3))
-    assert total == pytest.approx(1.0)
-
-
-def test_letters_a_region_rarely_issues_are_less_likely_in_a_serial() -> None:
-    prior = FormatPrior(US)
-    assert prior.log_prob("ABO1234") < prior.log_prob("ABC1234") - 1.0
-    # a format string beats the same characters in an unformatted order
-    assert prior.log_ratio("7ABC123") > prior.log_ratio("7AB1C23") + 2.0
 
 
 def test_uncertain_zero_in_a_run_of_letters_becomes_o() -> None:
@@ -100,7 +78,7 @@ def test_region_the_ocr_is_sure_of_elsewhere_keeps_only_the_run_prior() -> None:
 def test_padding_competes_so_a_doubtful_last_character_can_go() -> None:
     probs = probs_for([*sure("ABC123"), {"_": 0.55, "4": 0.44}])
     assert Decoder(US, 1.0, 2.5).decode(probs, ALPHABET, "_", None, 0.0).text == "ABC1234"
-    assert rerank(probs, ALPHABET, "_", FormatPrior(US), [], 0.0)[0] == "ABC123"
+    assert rerank(probs, ALPHABET, "_", model_for(US), [], 0.0)[0] == "ABC123"
 
 
 def test_candidates_are_the_likeliest_paths() -> None:
