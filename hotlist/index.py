@@ -64,8 +64,10 @@ class PlateIndex:
     def __init__(self, plates: Sequence[str], rules: MatchSettings) -> None:
         self.rules = rules
         self._table = canon_table(rules.confusion_groups)
-        self.plates = list(plates)
-        self._canon = [p.translate(self._table) for p in self.plates]
+        # Tuples, not lists: a tuple of strings leaves the garbage collector's walks after its
+        # first one, a list of a million is walked on every full collection (~20 ms each).
+        self.plates = tuple(plates)
+        self._canon = tuple(p.translate(self._table) for p in self.plates)
         # Base-36 digit of each character's canonical form (for keys built by arithmetic).
         self._canon_digit = {c: int(c.translate(self._table), 36) for c in ALPHABET}
         self._keys, self._slots = self._build_keys()

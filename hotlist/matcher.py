@@ -116,7 +116,7 @@ class HotlistIndex:
             self.rules.lattice_floor,
             canon_table(self.rules.confusion_groups),
         )
-        self._rows = rows
+        self._rows = tuple(rows)  # of tuples: untracked by the collector, as the plates
         self._lists = lists
         self._plates = PlateIndex([r[2] for r in rows], self.rules)
         self.density = lat.ListDensity(self._plates.plates)
