@@ -15,7 +15,7 @@ from rtcc.runtime.services import Services
 from web.assets import STATIC_DIR
 from web.errors import install_error_handlers
 from web.hardening import docs_urls, install_hardening
-from web.hub import RestrictedLists, stream_events
+from web.hub import Frames, RestrictedLists, stream_events
 from web.inputs import refuse_bad_text
 from web.routes import (
     audit,
@@ -77,11 +77,12 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(video.router)
 
     restricted = RestrictedLists.of(services.sessions, services.clock.monotonic)
+    frames = Frames()  # an event's text made once for all this instance's consoles
 
     @app.websocket("/ws/events", dependencies=[Depends(require("self"))])
     async def events(websocket: WebSocket, user: CurrentUser) -> None:
         await stream_events(websocket, services.bus, principal=user, restricted=restricted,
-                            guard=SocketGuard(websocket, user))
+                            guard=SocketGuard(websocket, user), frames=frames)
 
     @app.get("/", include_in_schema=False, dependencies=[Depends(require("public"))])
     def console() -> FileResponse:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -20,11 +21,32 @@ from sqlalchemy.orm import Session
 
 from rtcc.auth.principal import Principal
 from rtcc.auth.visibility import Scope, redact_event, restricted_list_ids, scope_of, sees_event
-from rtcc.events import EVENT_CLASSES, EventBus, SystemAlertEvent, encode
+from rtcc.events import EVENT_CLASSES, Event, EventBus, SystemAlertEvent, encode
 from rtcc.runtime.spool import database_unavailable
 
 # Every event class the console may receive; anything else on the bus is dropped.
 KNOWN_EVENTS = tuple(EVENT_CLASSES.values())
+
+
+class Frames:
+    """The JSON text of each event, made once however many consoles it goes to: every console's
+    pump gets the same event object from the bus, so the text is kept by the object's identity
+    for the last ``size`` events (a redacted copy is an object of its own, encoded on its own).
+    All pumps run on the server's one event loop."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._recent: OrderedDict[int, tuple[Event, str]] = OrderedDict()
+        self._size = size
+
+    def text(self, event: Event) -> str:
+        kept = self._recent.get(id(event))
+        if kept is not None and kept[0] is event:
+            return kept[1]
+        text = encode(event)
+        self._recent[id(event)] = (event, text)  # the event held: its id is not reused meanwhile
+        if len(self._recent) > self._size:
+            self._recent.popitem(last=False)
+        return text
 
 
 class RestrictedLists:
@@ -63,9 +85,12 @@ async def stream_events(
     principal: Principal,
     restricted: RestrictedLists,
     guard: Callable[[], Awaitable[int | None]] | None = None,
+    frames: Frames | None = None,
 ) -> None:
     """``guard`` (``web.security.SocketGuard``) is asked before each push: a close code means the
-    session ended or the user's permissions changed, and the socket is closed with it."""
+    session ended or the user's permissions changed, and the socket is closed with it.
+    ``frames``: the app's ``Frames``, shared by its consoles (one of its own when not given)."""
+    frames = frames or Frames()
     await websocket.accept()
     scope = scope_of(principal)
     sub = bus.subscribe_async()
@@ -85,7 +110,7 @@ async def stream_events(
                 if code is not None:
                     await websocket.close(code=code)
                     return
-                await websocket.send_text(encode(redact_event(scope, event)))
+                await websocket.send_text(frames.text(redact_event(scope, event)))
 
     async def drain() -> None:
         # Reading is how a closed connection is noticed; clients send nothing we need.

@@ -12,6 +12,9 @@ from rtcc.auth.principal import Principal
 from rtcc.auth.roles import permissions_of
 from rtcc.auth.visibility import scope_of, sees_event
 from rtcc.events import ReadEvent, decode
+from rtcc.vocab import ReadStatus
+from web import hub
+from web.hub import Frames
 
 
 def _who(*roles: str, cameras: tuple[str, ...] | None = None,
@@ -48,7 +51,8 @@ def test_visible_rules() -> None:
 def _read(read_id: int, camera_id: str, plate: str) -> ReadEvent:
     at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     return ReadEvent(id=read_id, camera_id=camera_id, plate=plate, confidence=0.9,
-                     status="final", region=None, frames=3, observed_at=at, last_seen_at=at,
+                     status=ReadStatus.FINAL, region=None, frames=3, observed_at=at,
+                     last_seen_at=at,
                      snapshot_url=None, crop_url=None)
 
 
@@ -75,3 +79,45 @@ def test_socket_refuses_expired_session(api_client: Any, clock: Any) -> None:
     with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws/events"):
         pass
     assert refused.value.code == 4401
+
+
+def _count_encodings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the events ``web.hub`` encodes from now on, in order."""
+    made: list[int] = []
+    real = hub.encode
+
+    def counted(event: Any) -> str:
+        made.append(event.id)
+        return real(event)
+
+    monkeypatch.setattr(hub, "encode", counted)
+    return made
+
+
+def test_an_event_is_encoded_once_for_all_consoles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every console's pump gets the same event object: its text is made once, not per console;
+    an equal but other object (a redacted copy) is encoded on its own; old texts are let go."""
+    made = _count_encodings(monkeypatch)
+    frames = Frames(size=2)
+    one, same_again = _read(1, "north", "ONE1"), _read(1, "north", "ONE1")
+    texts = [frames.text(one) for _ in range(20)]  # twenty consoles
+    assert made == [1] and all(t is texts[0] for t in texts)
+    assert decode(texts[0]) == one
+    assert frames.text(same_again) == texts[0] and made == [1, 1]  # another object: its own
+    frames.text(_read(2, "north", "TWO2"))
+    frames.text(_read(3, "north", "THREE3"))  # beyond size: the first ones are let go
+    frames.text(one)
+    assert made == [1, 1, 2, 3, 1]
+
+
+def test_two_consoles_share_one_encoding_through_the_app(api_client: Any, api_app: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    made = _count_encodings(monkeypatch)
+    bus = api_app.state.services.bus
+    first, second = api_client("supervisor"), api_client("detective", bearer=True)
+    with first.websocket_connect("/ws/events") as ws_1, \
+            second.websocket_connect("/ws/events") as ws_2:
+        assert ws_1.receive_json()["type"] == ws_2.receive_json()["type"] == "hello"
+        bus.publish(_read(7, "north", "SHARED7"))
+        assert ws_1.receive_json()["plate"] == ws_2.receive_json()["plate"] == "SHARED7"
+    assert made == [7]
