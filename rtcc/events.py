@@ -13,8 +13,10 @@ runs on one host. A Redis Streams or NATS bus implements the same three methods.
 from __future__ import annotations
 
 import asyncio
+import collections
 import queue
 import threading
+import weakref
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol
 
@@ -225,10 +227,45 @@ class SyncSubscription:
         self._bus._remove(self)
 
 
+class _LoopInbox:
+    """Events on their way to the subscriptions of one event loop, from any thread: a burst of
+    events for any number of subscriptions costs the loop one wake-up (``call_soon_threadsafe``
+    writes to the loop's self-pipe), not one per event and subscription. Order is kept."""
+
+    def __init__(self, bus: InProcessBus, loop: asyncio.AbstractEventLoop) -> None:
+        self._bus, self._loop = bus, loop
+        self._lock = threading.Lock()
+        self._pending: collections.deque[tuple[AsyncSubscription, Event]] = collections.deque()
+        self._scheduled = False
+
+    def post(self, sub: AsyncSubscription, event: Event) -> None:
+        with self._lock:
+            self._pending.append((sub, event))
+            if self._scheduled:
+                return  # the wake-up on its way takes this one too
+            self._scheduled = True
+        try:
+            self._loop.call_soon_threadsafe(self._flush)
+        except RuntimeError:  # the loop is closed: its subscriptions are gone
+            for gone, _ in self._take():
+                self._bus._remove(gone)
+
+    def _take(self) -> list[tuple[AsyncSubscription, Event]]:
+        with self._lock:
+            items = list(self._pending)
+            self._pending.clear()
+            self._scheduled = False
+        return items
+
+    def _flush(self) -> None:
+        for sub, event in self._take():
+            sub._put(event)
+
+
 class AsyncSubscription:
     def __init__(self, bus: InProcessBus, maxsize: int) -> None:
         self._bus = bus
-        self._loop = asyncio.get_running_loop()
+        self._inbox = bus._inbox(asyncio.get_running_loop())
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
         self.dropped = 0
 
@@ -240,13 +277,17 @@ class AsyncSubscription:
         self._queue.put_nowait(event)
 
     def _deliver(self, event: Event) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._put, event)
-        except RuntimeError:  # loop closed
-            self._bus._remove(self)
+        self._inbox.post(self, event)
 
     async def get(self) -> Event:
         return await self._queue.get()
+
+    def ready(self, limit: int) -> list[Event]:
+        """Up to ``limit`` more events that are already waiting (none awaited)."""
+        out: list[Event] = []
+        while len(out) < limit and not self._queue.empty():
+            out.append(self._queue.get_nowait())
+        return out
 
     def close(self) -> None:
         self._bus._remove(self)
@@ -256,7 +297,17 @@ class InProcessBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subs: list[SyncSubscription | AsyncSubscription] = []
+        self._inboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopInbox] = (
+            weakref.WeakKeyDictionary()
+        )
         self.published = 0
+
+    def _inbox(self, loop: asyncio.AbstractEventLoop) -> _LoopInbox:
+        with self._lock:
+            inbox = self._inboxes.get(loop)
+            if inbox is None:
+                inbox = self._inboxes[loop] = _LoopInbox(self, loop)
+            return inbox
 
     def publish(self, event: Event) -> None:
         with self._lock:

@@ -80,9 +80,9 @@ def create_app(services: Services, runtime: Runtime | None = None) -> FastAPI:
     frames = Frames()  # an event's text made once for all this instance's consoles
 
     @app.websocket("/ws/events", dependencies=[Depends(require("self"))])
-    async def events(websocket: WebSocket, user: CurrentUser) -> None:
+    async def events(websocket: WebSocket, user: CurrentUser, batch: bool = False) -> None:
         await stream_events(websocket, services.bus, principal=user, restricted=restricted,
-                            guard=SocketGuard(websocket, user), frames=frames)
+                            guard=SocketGuard(websocket, user), frames=frames, batch=batch)
 
     @app.get("/", include_in_schema=False, dependencies=[Depends(require("public"))])
     def console() -> FileResponse:

@@ -63,6 +63,9 @@ def register(bsub: argparse._SubParsersAction, add_config: Callable) -> None:  #
     p.add_argument("--hit-share", type=float, default=0.01, help="share of reads on the list")
     p.add_argument("--nodes", type=int, default=2, help="simulated nodes (outbox + forwarder)")
     p.add_argument("--consumers", type=int, default=2, help="ingest consumers")
+    p.add_argument(
+        "--consoles", type=int, default=1, help="officers' consoles on the other API instance"
+    )
     p.add_argument("--ingest-batch", type=int, default=200, help="bus.ingest_batch (a fetch)")
     p.add_argument("--in-process-reads", type=int, default=5_000)
     p.add_argument(
@@ -194,6 +197,20 @@ def _jobs(
     ]
 
 
+def _hit_latencies_ms(reports: list[Any], watched: Any) -> list[float]:
+    """Submit on a node (its earliest for the plate) to each console's first hit on it."""
+    sent: dict[str, float] = {}
+    for report in reports:
+        for plate, at in report.sent.items():
+            sent[plate] = min(at, sent.get(plate, at))
+    return [
+        (at - sent[plate]) * 1000
+        for console in watched.hits
+        for plate, at in console.items()
+        if plate in sent
+    ]
+
+
 def _console_token(services: Services, tag: str) -> str:
     """An officer's API token for the bench's console (a new service account per run)."""
     return service_token(
@@ -210,12 +227,13 @@ def run_bus(
     tmp: Path,
     tag: str,
     rate: float = 0.0,
+    consoles: int = 1,
     timeout_s: float = 600,
 ) -> dict[str, Any]:
     """Node processes submit ``reads``; ``consumers`` ingest consumers here store them; another
     API instance and an officer's console on its websocket (``HitWatcher``, processes of their
     own) time each new hit from submit on the node to its arrival at the console."""
-    watcher = HitWatcher(settings, _console_token(services, tag)).start()
+    watcher = HitWatcher(settings, _console_token(services, tag), consoles).start()
     conns = [NatsConnection.open(settings.bus) for _ in range(consumers)]
     cons = [IngestConsumer(services, c).start() for c in conns]
     sim = SimulatedNodes(_jobs(settings, reads, nodes, tmp, rate)).start()
@@ -233,11 +251,7 @@ def run_bus(
         con.stop()
     for c in conns:
         c.close()
-    sent: dict[str, float] = {}
-    for report in reports:
-        for plate, at in report.sent.items():
-            sent[plate] = min(at, sent.get(plate, at))
-    latencies = [(at - sent[plate]) * 1000 for plate, at in watched.hits.items() if plate in sent]
+    latencies = _hit_latencies_ms(reports, watched)
     rows, distinct = _stored(services, tag)
     return {
         "reads": len(reads),
@@ -250,6 +264,7 @@ def run_bus(
         "hits": sum(c.hits for c in cons),
         "hit_latency_ms_p95": _p95(latencies),
         "hit_latency_ms_median": round(statistics.median(latencies), 1) if latencies else None,
+        "hit_latencies": len(latencies),  # each plate's first hit, at each console
         "outbox_syncs": sum(r.syncs for r in reports),
         "cpu_ms_per_read": {
             "ingest": round(cpu * 1000 / len(reads), 3),  # this process: consumers, events
@@ -263,7 +278,7 @@ def run_bus(
         "node_errors": [f"{r.node_id}: {r.error}" for r in reports if r.error]
         + [f"{nodes - len(reports)} node(s) did not report"] * (len(reports) < nodes)
         + [f"hit watcher: {watched.error}"] * bool(watched.error),
-        "console_messages": watched.events,
+        "console_frames": watched.frames,
     }
 
 
@@ -325,6 +340,7 @@ def _run(args: argparse.Namespace) -> int:
                 Path(tmp),
                 tag,
                 rate=args.rate,
+                consoles=args.consoles,
             )
             local_reads = _reads(rng, cams, hot, args.in_process_reads, args.hit_share, tag + "L")
             local = dataclasses.replace(services, bus=InProcessBus())  # the single-host path
@@ -341,6 +357,7 @@ def _run(args: argparse.Namespace) -> int:
         rate=args.rate,
         nodes=args.nodes,
         consumers=args.consumers,
+        consoles=args.consoles,
         database=settings.database_url.split("://")[0],
     )
     if args.json:

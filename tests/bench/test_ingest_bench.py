@@ -18,6 +18,7 @@ def test_bench_ingest_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         code = main([
             "bench", "ingest", "--cameras", "5", "--reads", "60", "--hotlist-size", "200",
             "--hit-share", "0.2", "--in-process-reads", "20", "--nodes", "1", "--consumers", "1",
+            "--consoles", "2",
             "--database-url", f"sqlite:///{tmp_path / 'bench.db'}", "--bus-url", server.url,
             "--json",
         ])
@@ -38,7 +39,8 @@ def test_bench_ingest_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     }
     # the servers' CPU is read from their process times (10 ms ticks): a 60-read run can show 0
     assert per_read["ingest"] > 0 and per_read["nodes"] > 0 and per_read["nats_server"] >= 0
-    # another API instance, a process of its own, sent its console (an officer's websocket)
-    # the hits and the reads it may see: at least one message per hit
+    # another API instance, a process of its own, sent its two consoles (officers' websockets)
+    # the hits and the reads they may see, a frame per burst: every hit reached both
     assert per_read["api_instance"] > 0 and per_read["console"] > 0 and out["node_errors"] == []
-    assert out["console_messages"] >= out["hits"]
+    assert out["consoles"] == 2 and out["console_frames"] >= 2
+    assert out["hit_latencies"] >= 2 and out["hit_latencies"] % 2 == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +20,7 @@ from rtcc.events import (
     EventType,
     EventVersionError,
     HitUpdatedEvent,
+    HotlistChangedEvent,
     InProcessBus,
     NewHitEvent,
     ReadEvent,
@@ -209,3 +212,50 @@ def test_in_process_bus_carries_typed_events_to_every_subscriber() -> None:
     assert first.get(timeout=1) is events[0]
     with pytest.raises(queue.Empty):
         second.get(timeout=0.01)
+
+
+def test_a_burst_for_many_consoles_wakes_their_loop_once() -> None:
+    """Events published from another thread (the bus's) while the server's loop is busy reach
+    every console's subscription in order, with one wake-up of the loop for the whole burst
+    rather than one per event and console."""
+    bus = InProcessBus()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        wakes: list[Any] = []
+        real = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any) -> Any:
+            wakes.append(callback)
+            return real(callback, *args)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        subs = [bus.subscribe_async(maxsize=1000) for _ in range(5)]
+        burst = threading.Thread(target=lambda: [
+            bus.publish(HotlistChangedEvent(hotlist_id=i, change="import", origin="x"))
+            for i in range(300)
+        ])
+        burst.start()
+        burst.join()  # the loop is held meanwhile, as by a busy server
+        got = [[(await sub.get()).hotlist_id for _ in range(300)] for sub in subs]  # type: ignore[attr-defined]
+        assert got == [list(range(300))] * 5
+        assert len(wakes) == 1
+        bus.publish(HotlistChangedEvent(hotlist_id=300, change="import", origin="x"))
+        assert [(await sub.get()).hotlist_id for sub in subs] == [300] * 5  # type: ignore[attr-defined]
+        assert len(wakes) == 2
+        for sub in subs:
+            sub.close()
+
+    asyncio.run(main())
+
+
+def test_subscriptions_of_a_closed_loop_are_dropped() -> None:
+    bus = InProcessBus()
+
+    async def subscribe() -> None:
+        bus.subscribe_async()
+
+    asyncio.run(subscribe())  # the loop is closed when run returns
+    assert bus.subscribers == 1
+    bus.publish(HotlistChangedEvent(hotlist_id=1, change="import", origin="x"))
+    assert bus.subscribers == 0

@@ -186,3 +186,37 @@ def test_a_configured_list_is_marked_read_only_in_the_console(
     expect(page.locator("[data-testid=entries-table] tr[data-plate=ABC1234]")).to_be_visible()
     expect(page.get_by_role("button", name="Add entry")).to_have_count(0)
     expect(page.get_by_role("button", name="Expire")).to_have_count(0)
+
+
+def test_a_burst_of_reads_in_batched_frames_all_reach_the_feed(
+    services: Services, new_page: Callable[[], Page]
+) -> None:
+    """The console asks for batched frames (``/ws/events?batch=1``): a burst of reads comes as
+    JSON arrays, and every read in them is shown, in order, newest first."""
+    from datetime import UTC, datetime
+
+    from rtcc.events import ReadEvent
+    from rtcc.vocab import ReadStatus
+
+    with transaction(services.sessions) as s:
+        create_user(s, username="sam", roles=["supervisor"], password=PASSWORD,
+                    now=services.clock.now(), actor=SYSTEM, min_password_length=12)
+    page = new_page()
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    login(page, "sam", PASSWORD)
+    page.goto("/#/reads")
+    expect(page.locator("[data-testid=reads-feed]")).to_contain_text("Waiting for reads")
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for n in range(40):  # one thread, no pause: the hub finds them waiting together
+        services.bus.publish(ReadEvent(
+            id=1000 + n, camera_id="cam-1", plate=f"BURST{n:02d}", confidence=0.9,
+            status=ReadStatus.FINAL, region=None, frames=3, observed_at=at, last_seen_at=at,
+            snapshot_url=None, crop_url=None,
+        ))
+    feed = page.locator("[data-testid=reads-feed] li[data-plate]")
+    expect(feed).to_have_count(40)
+    assert feed.evaluate_all("els => els.map(e => e.dataset.plate)") == [
+        f"BURST{n:02d}" for n in reversed(range(40))
+    ]
+    assert any(f.startswith("[") for f in frames), "no burst came as one frame"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,10 +13,10 @@ from starlette.websockets import WebSocketDisconnect
 from rtcc.auth.principal import Principal
 from rtcc.auth.roles import permissions_of
 from rtcc.auth.visibility import scope_of, sees_event
-from rtcc.events import ReadEvent, decode
+from rtcc.events import InProcessBus, ReadEvent, decode, encode
 from rtcc.vocab import ReadStatus
 from web import hub
-from web.hub import Frames
+from web.hub import Frames, RestrictedLists, stream_events
 
 
 def _who(*roles: str, cameras: tuple[str, ...] | None = None,
@@ -121,3 +123,56 @@ def test_two_consoles_share_one_encoding_through_the_app(api_client: Any, api_ap
         bus.publish(_read(7, "north", "SHARED7"))
         assert ws_1.receive_json()["plate"] == ws_2.receive_json()["plate"] == "SHARED7"
     assert made == [7]
+
+
+class _Socket:
+    """What ``stream_events`` uses of a websocket, recording the frames it is sent."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.hello = asyncio.Event()
+        self.closed = asyncio.Event()
+
+    async def accept(self) -> None:
+        return None
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        self.hello.set()
+
+    async def send_text(self, text: str) -> None:
+        self.frames.append(text)
+
+    async def receive_text(self) -> str:
+        await self.closed.wait()
+        raise WebSocketDisconnect(1000)
+
+    async def close(self, code: int = 1000) -> None:
+        self.closed.set()
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_burst_goes_out_as_one_frame_when_the_console_asks(batch: bool) -> None:
+    """With ``batch`` the events waiting together are one frame, a JSON array of the same
+    encodings in order; without it, a frame each (older clients, scripts)."""
+    bus = InProcessBus()
+
+    async def run() -> list[str]:
+        ws = _Socket()
+        lists = RestrictedLists(lambda: frozenset(), clock=lambda: 0.0)
+        task = asyncio.create_task(stream_events(
+            ws, bus, principal=_who("supervisor"), restricted=lists, batch=batch  # type: ignore[arg-type]
+        ))
+        await ws.hello.wait()
+        for n in range(50):  # one burst: published before the loop runs again
+            bus.publish(_read(n, "north", f"BURST{n}"))
+        while sum(len(f) for f in ws.frames) < sum(len(encode(_read(n, "north", f"BURST{n}")))
+                                                  for n in range(50)):
+            await asyncio.sleep(0.01)
+        ws.closed.set()
+        await task
+        return ws.frames
+
+    frames = asyncio.run(run())
+    events = [e for f in frames for e in (json.loads(f) if f.startswith("[") else [json.loads(f)])]
+    assert [e["plate"] for e in events] == [f"BURST{n}" for n in range(50)]
+    assert len(frames) == (1 if batch else 50)

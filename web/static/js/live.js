@@ -55,7 +55,8 @@ export class LiveConnection {
     if (this.stopped) return;
     const proto = location.protocol === "https:" ? "wss" : "ws";
     this.onStatus({ state: "connecting" });
-    const ws = new WebSocket(`${proto}://${location.host}/ws/events`);
+    // batch=1: the events waiting together arrive as one frame, a JSON array.
+    const ws = new WebSocket(`${proto}://${location.host}/ws/events?batch=1`);
     this.ws = ws;
     ws.onopen = () => {
       const again = this.everConnected;
@@ -66,11 +67,13 @@ export class LiveConnection {
     };
     ws.onmessage = (ev) => {
       this.lastMessageAt = Date.now();
-      let msg;
-      try { msg = JSON.parse(ev.data); } catch { return; }
-      if (!isKnown(msg)) return;  // an event this console does not know: ignore it
-      for (const fn of this.handlers.get(msg.type) || []) fn(msg);
-      for (const fn of this.handlers.get("*") || []) fn(msg);
+      let parsed;
+      try { parsed = JSON.parse(ev.data); } catch { return; }
+      for (const msg of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (!isKnown(msg)) continue;  // an event this console does not know: ignore it
+        for (const fn of this.handlers.get(msg.type) || []) fn(msg);
+        for (const fn of this.handlers.get("*") || []) fn(msg);
+      }
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
