@@ -258,35 +258,53 @@ class _LoopInbox:
         return items
 
     def _flush(self) -> None:
+        burst: dict[AsyncSubscription, list[Event]] = {}
         for sub, event in self._take():
-            sub._put(event)
+            burst.setdefault(sub, []).append(event)
+        for sub, events in burst.items():
+            sub._put_all(events)
 
 
 class AsyncSubscription:
+    """Events for a coroutine on one loop, a burst at a time (``_LoopInbox``): ``get`` waits for
+    the next, ``ready`` takes those already waiting. A slow reader loses the oldest beyond
+    ``maxsize``, never blocks the publisher."""
+
     def __init__(self, bus: InProcessBus, maxsize: int) -> None:
         self._bus = bus
         self._inbox = bus._inbox(asyncio.get_running_loop())
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
+        self._events: collections.deque[Event] = collections.deque()
+        self._maxsize = maxsize
+        self._waiter: asyncio.Future[None] | None = None
         self.dropped = 0
 
-    def _put(self, event: Event) -> None:
-        if self._queue.full():
-            # A slow browser loses the oldest events, never blocks the pipeline.
-            self._queue.get_nowait()
-            self.dropped += 1
-        self._queue.put_nowait(event)
+    def _put_all(self, events: list[Event]) -> None:
+        self._events.extend(events)
+        over = len(self._events) - self._maxsize
+        if over > 0:
+            for _ in range(over):
+                self._events.popleft()
+            self.dropped += over
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def _deliver(self, event: Event) -> None:
         self._inbox.post(self, event)
 
     async def get(self) -> Event:
-        return await self._queue.get()
+        while not self._events:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._events.popleft()
 
     def ready(self, limit: int) -> list[Event]:
         """Up to ``limit`` more events that are already waiting (none awaited)."""
         out: list[Event] = []
-        while len(out) < limit and not self._queue.empty():
-            out.append(self._queue.get_nowait())
+        while self._events and len(out) < limit:
+            out.append(self._events.popleft())
         return out
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
@@ -37,7 +38,29 @@ class Frames:
 
     def __init__(self, size: int = 4096) -> None:
         self._recent: OrderedDict[int, tuple[Event, str]] = OrderedDict()
+        self._views: OrderedDict[tuple[int, Scope], tuple[Event, frozenset[int], str | None]] = (
+            OrderedDict()
+        )
         self._size = size
+
+    def view(self, event: Event, scope: Scope, lists: frozenset[int]) -> str | None:
+        """What a console of ``scope`` is sent of ``event`` (None: nothing), decided once per
+        event for all the consoles of one scope. ``scope`` comes without its user name
+        (``shared_scope``): the event rules do not read it, so officers with the same roles and
+        assignments share one decision. ``lists``: the restricted list ids it was decided on."""
+        key = (id(event), scope)
+        kept = self._views.get(key)
+        if kept is not None and kept[0] is event and kept[1] is lists:
+            return kept[2]
+        text = (
+            self.text(redact_event(scope, event))
+            if sees_event(scope, event.envelope(), lists)
+            else None
+        )
+        self._views[key] = (event, lists, text)
+        if len(self._views) > 4 * self._size:
+            self._views.popitem(last=False)
+        return text
 
     def text(self, event: Event) -> str:
         kept = self._recent.get(id(event))
@@ -48,6 +71,11 @@ class Frames:
         if len(self._recent) > self._size:
             self._recent.popitem(last=False)
         return text
+
+
+def shared_scope(scope: Scope) -> Scope:
+    """``scope`` without the user's name: what the event rules read, shared by like consoles."""
+    return dataclasses.replace(scope, username=None)
 
 
 class RestrictedLists:
@@ -99,6 +127,7 @@ async def stream_events(
     frames = frames or Frames()
     await websocket.accept()
     scope = scope_of(principal)
+    shared = shared_scope(scope)
     sub = bus.subscribe_async()
     await websocket.send_json({"type": "hello", "username": principal.username})
 
@@ -116,9 +145,9 @@ async def stream_events(
                         return
                 else:
                     lists = await restricted.get() if lists is None else lists
-                    if not sees_event(scope, event.envelope(), lists):
-                        continue
-                    texts.append(frames.text(redact_event(scope, event)))
+                    text = frames.view(event, shared, lists)
+                    if text is not None:
+                        texts.append(text)
             if not await push(websocket, texts, guard, batch):
                 return
 

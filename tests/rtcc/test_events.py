@@ -259,3 +259,19 @@ def test_subscriptions_of_a_closed_loop_are_dropped() -> None:
     assert bus.subscribers == 1
     bus.publish(HotlistChangedEvent(hotlist_id=1, change="import", origin="x"))
     assert bus.subscribers == 0
+
+
+def test_a_console_too_slow_for_a_burst_loses_the_oldest() -> None:
+    bus = InProcessBus()
+
+    async def main() -> None:
+        sub = bus.subscribe_async(maxsize=5)
+        for i in range(8):
+            bus.publish(HotlistChangedEvent(hotlist_id=i, change="import", origin="x"))
+        first = await sub.get()
+        rest = sub.ready(10)
+        assert [e.hotlist_id for e in [first, *rest]] == [3, 4, 5, 6, 7]  # type: ignore[attr-defined]
+        assert sub.dropped == 3 and sub.ready(10) == []
+        sub.close()
+
+    asyncio.run(main())

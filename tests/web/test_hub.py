@@ -176,3 +176,34 @@ def test_a_burst_goes_out_as_one_frame_when_the_console_asks(batch: bool) -> Non
     events = [e for f in frames for e in (json.loads(f) if f.startswith("[") else [json.loads(f)])]
     assert [e["plate"] for e in events] == [f"BURST{n}" for n in range(50)]
     assert len(frames) == (1 if batch else 50)
+
+
+def test_consoles_of_one_scope_share_one_decision_per_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thirty officers with the same assignments: the event rules run once per event for them,
+    not once per console; a console of another scope gets its own decision; a change of the
+    restricted lists decides again."""
+    from rtcc.auth.visibility import scope_of
+
+    decided: list[str] = []
+    real = hub.sees_event
+
+    def counted(scope: Any, message: Any, lists: Any) -> bool:
+        decided.append(",".join(sorted(scope.cameras or ["*"])))
+        return real(scope, message, lists)
+
+    monkeypatch.setattr(hub, "sees_event", counted)
+    frames, lists = Frames(), frozenset[int]()
+    north = [hub.shared_scope(scope_of(
+        Principal(user_id=n, username=f"o{n}", roles=("officer",), cameras=("north",),
+                  hotlists=None, permissions=permissions_of(("officer",)))))
+        for n in range(30)]
+    south = hub.shared_scope(scope_of(_who("officer", cameras=("south",))))
+    event = _read(5, "north", "NORTH5")
+    texts = [frames.view(event, scope, lists) for scope in north]
+    assert texts[0] is not None and all(t is texts[0] for t in texts)
+    assert frames.view(event, south, lists) is None
+    assert decided == ["north", "south"]
+    assert frames.view(event, north[0], frozenset({9})) == texts[0]  # new lists: decided again
+    assert decided == ["north", "south", "north"]
