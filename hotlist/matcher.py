@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from rtcc.config import MatchSettings
 from rtcc.models import Hotlist, HotlistEntry
 from rtcc.plate_formats import PlateModel, model_of_label
 from rtcc.plates import CharAlternatives, PlateReadRecord
+
+if TYPE_CHECKING:
+    from hotlist.calibration import Calibration
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,7 @@ class HotlistIndex:
         self.density = lat.ListDensity(self._plates.plates)
         self._policy: lat.Policy | None = None
         self.size = len(rows)
+        self.calibration: Calibration | None = None  # when lattice_min_odds was chosen by one
 
     def ref(self, slot: int) -> EntryRef:
         r = self._rows[slot]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -326,6 +327,27 @@ class PlateModel:
             )
             self._log_positions[length] = table
         return table
+
+    def sample(self, rng: random.Random) -> str:
+        """A plate drawn from the model (one of its regions alike): a serial of a format drawn by
+        ``pattern_weights`` with letters by ``serial_letter_weights``, or a vanity plate of a
+        format's length. Without regions: seven characters, any of them."""
+        if not self.rules:
+            return "".join(rng.choice(ALPHABET) for _ in range(7))
+        rules, region = rng.choice(list(zip(self.rules, self.regions, strict=True)))
+        weights = rules.pattern_weights
+        pattern = rng.choices(rules.patterns, [weights.get(p, 1.0) for p in rules.patterns])[0]
+        if rng.random() < self.vanity_share:
+            chars, digit = [], rng.random() < 0.5
+            for _ in pattern:
+                chars.append(rng.choice(DIGITS if digit else LETTERS))
+                digit = digit if rng.random() < self.stay else not digit
+            return "".join(chars)
+        letters = list(region.letter)
+        letter_w = [region.letter[c] for c in letters]
+        pick = {"@": lambda: rng.choices(letters, letter_w)[0],
+                "#": lambda: rng.choice(DIGITS), "?": lambda: rng.choice(ALPHABET)}
+        return "".join(pick[c]() if c in pick else c for c in pattern)
 
     def letter_share(self, length: int) -> tuple[float, ...]:
         """Per position: the probability of a letter there."""

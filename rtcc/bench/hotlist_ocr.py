@@ -20,29 +20,11 @@ from __future__ import annotations
 
 import random
 
+from hotlist.calibration import carried, position, sure_probability
 from rtcc.bench import plategen as gen
 from rtcc.plates import CharAlternatives
 
-UNSURE_SHARE = 0.055  # correctly read characters below 0.99
 DOUBTFUL_MISREAD_SHARE = 0.55  # misreads whose true character is a real second candidate
-KEEP = 0.01  # like ``lpr.consensus.char_lattice``: alternatives below this are not carried
-
-
-def _sure(rng: random.Random) -> float:
-    """Top probability of a correctly read character."""
-    if rng.random() < UNSURE_SHARE:
-        return rng.uniform(0.6, 0.99)
-    return 1.0 - 10 ** rng.uniform(-4.5, -2.0)
-
-
-def _position(
-    rng: random.Random, ch: str, top: float, second: str, second_share: float
-) -> tuple[tuple[str, float], ...]:
-    rest = 1.0 - top
-    third = rng.choice([c for c in gen.ALNUM if c not in (ch, second)])
-    p2 = rest * second_share
-    p3 = (rest - p2) * 0.6
-    return ((ch, top), (second, p2), (third, p3))
 
 
 def ocr_read(
@@ -61,13 +43,13 @@ def ocr_read(
                 top, share = rng.uniform(0.3, 0.75), rng.uniform(0.5, 0.9)
             else:
                 top, share = 1.0 - 10 ** rng.uniform(-4.0, -1.5), rng.uniform(0.3, 1.0)
-            lattice.append(_position(rng, ch, top, want, share))
+            lattice.append(position(rng, ch, top, want, share, gen.ALNUM))
             continue
         look = gen.CONFUSE.get(ch)
         second = look if look and rng.random() < 0.5 else None
         second = second or rng.choice([c for c in gen.ALNUM if c != ch])
-        lattice.append(_position(rng, ch, _sure(rng), second, rng.uniform(0.6, 0.95)))
-    kept = tuple(
-        tuple((c, round(p, 4)) for c, p in pos if p >= KEEP or c == pos[0][0]) for pos in lattice
-    )
+        lattice.append(
+            position(rng, ch, sure_probability(rng), second, rng.uniform(0.6, 0.95), gen.ALNUM)
+        )
+    kept = carried(lattice)
     return [pos[0][1] for pos in kept], kept

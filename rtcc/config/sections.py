@@ -227,6 +227,12 @@ class MatchSettings(Section):
     lattice_indel: float = Field(default=0.01, ge=0.0, lt=0.5)
     lattice_max_paths: int = Field(default=32, ge=1, le=4096)  # strings probed per read
     lattice_region: str = "us"  # background of reads that carry no region (the OCR gave none)
+    # A target instead of lattice_min_odds: false hits per million reads of unlisted plates.
+    # Each index build then chooses lattice_min_odds for it on the live lists, by drawing
+    # calibration_reads plates of lattice_region with OCR-like lattices (``hotlist.calibration``;
+    # about 2 s per 20,000 reads on a 200,000-entry list, 2 cores).
+    false_hits_per_million: float | None = Field(default=None, gt=0, le=100_000)
+    calibration_reads: int = Field(default=20_000, ge=1_000, le=1_000_000)
 
     @field_validator("confusion_groups")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hotlist.calibration import calibrate, with_min_odds
 from hotlist.historical import match_past_reads, new_entries_index
 from hotlist.importer import ImportFile
 from hotlist.matcher import HotlistIndex, entry_ref, list_ref, load_index
@@ -47,8 +48,17 @@ class ImportResult:
 
 
 def rebuild_index(services: Services) -> None:
+    rules = services.settings.matching
     with services.sessions() as session:
-        index = load_index(session, now=services.clock.now(), rules=services.settings.matching)
+        index = load_index(session, now=services.clock.now(), rules=rules)
+    if rules.false_hits_per_million is not None and index.size:
+        cal = calibrate(index, rules.false_hits_per_million, now=services.clock.now(),
+                        reads=rules.calibration_reads)
+        index = with_min_odds(index, cal.min_odds)
+        index.calibration = cal
+        log.info("hotlist index: lattice_min_odds %.3g for %g false hits per million reads"
+                 " (%g on %d drawn reads)", cal.min_odds, cal.target_per_million,
+                 cal.expected_per_million, cal.reads)
     services.matcher.replace(index)
 
 

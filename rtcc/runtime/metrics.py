@@ -37,6 +37,7 @@ class ApiCollector(Collector):
         yield from _camera_metrics(self.s)
         yield from self._ingest()
         yield from _bus_metrics(self.s)
+        yield from _match_metrics(self.s)
 
     def _ingest(self) -> Iterator[Any]:
         stored = CounterMetricFamily("rtcc_reads_ingested", "Plate reads stored", labels=["path"])
@@ -54,6 +55,19 @@ class ApiCollector(Collector):
         if thread is not None:
             stored.add_metric(["local"], thread.handled)
         yield from (stored, hits, dups, lag)
+
+
+def _match_metrics(services: Services) -> Iterator[Any]:
+    index = services.matcher.index
+    odds = GaugeMetricFamily("rtcc_match_min_odds",
+                             "lattice_min_odds in use (chosen for a target when calibrated)")
+    odds.add_metric([], index.rules.lattice_min_odds)
+    yield odds
+    if index.calibration is not None:
+        rate = GaugeMetricFamily("rtcc_match_false_hits_per_million",
+                                 "False hits per million drawn reads at that threshold")
+        rate.add_metric([], index.calibration.expected_per_million)
+        yield rate
 
 
 def _camera_metrics(services: Services) -> Iterator[Any]:

@@ -21,6 +21,7 @@ from rtcc.plate_formats import (
     LETTERS,
     PlateModel,
     RegionRules,
+    fits,
     log_vanity,
     model_for,
     model_of_label,
@@ -153,3 +154,17 @@ def test_the_decoder_prior_and_the_matcher_background_are_one_model() -> None:
     assert model_for(applicable_rules(decoder.rules, "Canada", 0.99)) is model_of_label(
         "Canada", "us"
     )
+
+
+def test_plates_drawn_from_the_model_follow_it() -> None:
+    """``PlateModel.sample`` (the calibration's unlisted plates): about ``vanity_share`` of them
+    fit no format, the serials' letters follow ``serial_letter_weights`` (O a quarter of A)."""
+    model, rng = region_model("us"), random.Random(4)
+    drawn = [model.sample(rng) for _ in range(20_000)]
+    assert all(math.isfinite(model.log_prob(p)) for p in drawn)
+    patterns = shipped_rules()["us"].patterns
+    serials = [p for p in drawn if any(fits(p, pat) for pat in patterns)]
+    vanity = 1 - len(serials) / len(drawn)
+    assert 0.03 < vanity <= prior_parameters().vanity_share + 0.01  # some vanity plates fit
+    letters = "".join(c for p in serials for c in p if c.isalpha())
+    assert 0.15 < letters.count("O") / letters.count("A") < 0.4
