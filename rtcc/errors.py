@@ -64,6 +64,14 @@ class TooManyRequestsError(RtccError):
     code = "rate_limited"
 
 
+class DatabaseUnavailableError(RtccError):
+    """The database cannot be reached now (an outage): retry shortly. Reads keep arriving in
+    the ingest spool meanwhile (``rtcc.runtime.spool``)."""
+
+    status_code = 503
+    code = "database_unavailable"
+
+
 class StorageFullError(RtccError):
     """A write failed because the disk (or the database's disk) is full (``rtcc.storage``)."""
 

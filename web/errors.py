@@ -10,14 +10,17 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rtcc.errors import RtccError, StorageFullError
+from rtcc.errors import DatabaseUnavailableError, RtccError, StorageFullError
+from rtcc.runtime.spool import database_unavailable
 from rtcc.storage import is_disk_full
 from web.deps import get_services, get_session
 
 STORAGE_FULL = "the server's storage is full: nothing was saved; try again once space is freed"
+DATABASE_DOWN = "the database cannot be reached: nothing was read or saved; try again shortly"
 
 # The body every error answers with (documented in place of FastAPI's default 422 shape).
 ERROR_SCHEMA = {
@@ -93,14 +96,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, exc: RtccError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
 
-    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
     @app.exception_handler(OSError)
     async def _storage(request: Request, exc: Exception) -> JSONResponse:
-        """A full disk (file system, SQLite or PostgreSQL) is a 507 ``storage_full``, never a 500;
-        any other failure of these kinds is left to the server's error handling."""
-        if not is_disk_full(exc):
-            raise exc
-        return await _domain(request, StorageFullError(STORAGE_FULL))
+        """A full disk (file system, SQLite or PostgreSQL) is a 507 ``storage_full``, a database
+        that cannot be reached a 503 ``database_unavailable`` (retry after a few seconds), never
+        a 500; any other failure of these kinds is left to the server's error handling."""
+        if is_disk_full(exc):
+            return await _domain(request, StorageFullError(STORAGE_FULL))
+        if database_unavailable(exc):
+            response = await _domain(request, DatabaseUnavailableError(DATABASE_DOWN))
+            response.headers["Retry-After"] = "5"
+            return response
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

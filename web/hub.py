@@ -135,7 +135,9 @@ async def stream_events(
         while True:
             first = await sub.get()
             texts: list[str] = []
-            lists: frozenset[int] | None = None  # read when needed: alerts go out without it
+            # Read when needed (alerts go out without it); None: the database is away.
+            lists: frozenset[int] | None = None
+            looked = False
             for event in [first, *sub.ready(BURST)]:
                 if not isinstance(event, KNOWN_EVENTS):
                     continue  # fail closed: what we cannot name never reaches a browser
@@ -144,8 +146,9 @@ async def stream_events(
                     if not sent or not await send_system_alert(websocket, scope, event, guard):
                         return
                 else:
-                    lists = await restricted.get() if lists is None else lists
-                    text = frames.view(event, shared, lists)
+                    if not looked:
+                        lists, looked = await _lists(restricted), True
+                    text = frames.view(event, shared, lists) if lists is not None else None
                     if text is not None:
                         texts.append(text)
             if not await push(websocket, texts, guard, batch):
@@ -168,6 +171,17 @@ async def stream_events(
                 await t
 
 
+async def _lists(restricted: RestrictedLists) -> frozenset[int] | None:
+    """The restricted list ids; None while the database cannot be reached (what would need
+    them is not sent: fail closed, the socket stays open for the outage's alert)."""
+    try:
+        return await restricted.get()
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        return None
+
+
 async def push(
     websocket: WebSocket,
     texts: list[str],
@@ -175,10 +189,18 @@ async def push(
     batch: bool,
 ) -> bool:
     """Send ``texts`` (one frame, a JSON array, with ``batch``) once the guard allows; empties
-    ``texts``. False when the socket was closed."""
+    ``texts``. False when the socket was closed. While the database cannot be reached the guard
+    cannot re-check the credential: the texts are dropped (fail closed), the socket stays open
+    (``send_system_alert`` tells it about the outage)."""
     if not texts:
         return True
-    code = await guard() if guard is not None else None
+    try:
+        code = await guard() if guard is not None else None
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        texts.clear()
+        return True
     if code is not None:
         await websocket.close(code=code)
         return False

@@ -207,3 +207,47 @@ def test_consoles_of_one_scope_share_one_decision_per_event(
     assert decided == ["north", "south"]
     assert frames.view(event, north[0], frozenset({9})) == texts[0]  # new lists: decided again
     assert decided == ["north", "south", "north"]
+
+
+def test_an_outage_keeps_the_socket_open_for_its_alert() -> None:
+    """While the database cannot be reached, what needs it to be checked (the restricted lists,
+    the credential) is not sent, fail closed, but the socket stays open: the outage's alert,
+    which needs neither, reaches the console."""
+    from sqlalchemy.exc import OperationalError
+
+    from rtcc.events import SystemAlertEvent
+
+    def down() -> frozenset[int]:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    async def guard() -> int | None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    bus = InProcessBus()
+    alert = SystemAlertEvent(kind="database_unreachable", severity="critical", active=True,  # type: ignore[arg-type]
+                             message="The database cannot be reached.",
+                             since=datetime(2026, 3, 1, 12, 0, tzinfo=UTC), queued=1)
+
+    async def run(lists_down: bool) -> list[str]:
+        ws = _Socket()
+        lists = RestrictedLists(down if lists_down else (lambda: frozenset()), clock=lambda: 0.0)
+        task = asyncio.create_task(stream_events(
+            ws, bus, principal=_who("supervisor"), restricted=lists, batch=True,  # type: ignore[arg-type]
+            guard=None if lists_down else guard,
+        ))
+        await ws.hello.wait()
+        bus.publish(_read(1, "north", "DOWN1"))
+        bus.publish(alert)
+        bus.publish(_read(2, "north", "DOWN2"))
+        bus.publish(alert)  # a second burst: the socket is still there
+        while len(ws.frames) < 2:
+            await asyncio.sleep(0.01)
+            assert not task.done(), "the socket was closed"
+        await asyncio.sleep(0.05)
+        ws.closed.set()
+        await task
+        return ws.frames
+
+    for lists_down in (True, False):
+        frames = asyncio.run(run(lists_down))
+        assert [json.loads(f)["kind"] for f in frames] == ["database_unreachable"] * 2

@@ -80,3 +80,25 @@ def test_health_says_the_database_is_unreachable_and_what_waits(
     )
     back = signed.get("/api/health").json()
     assert back["database"] == svc.engine.dialect.name and back["queued"] == 0
+
+
+def test_requests_during_an_outage_are_503_database_unavailable_not_500(
+    served: tuple[Services, Outage, Runtime, TestClient, TestClient],
+) -> None:
+    """Any route that needs the database answers 503 ``database_unavailable`` with a
+    Retry-After while it cannot be reached (sign-in included), and works again after."""
+    svc, outage, _, signed, anonymous = served
+    assert signed.get("/api/hits").status_code == 200
+    outage.cut()
+    try:
+        for path in ("/api/hits", "/api/reads/recent"):  # (camera states come from memory)
+            resp = signed.get(path)
+            assert resp.status_code == 503, (path, resp.status_code, resp.text[:300])
+            assert resp.json()["error"] == "database_unavailable"
+            assert resp.headers["Retry-After"] == "5"
+        creds = {"username": "ops", "password": TEST_PASSWORD}
+        resp = anonymous.post("/api/auth/login", json=creds)
+        assert resp.status_code == 503 and resp.json()["error"] == "database_unavailable"
+    finally:
+        outage.restore()
+    wait_until(lambda: signed.get("/api/hits").status_code == 200, "the hits again")

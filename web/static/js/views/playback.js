@@ -43,6 +43,7 @@ export function mount(host, ctx, rest = []) {
   const selected = camParam ? [camParam] : [];
   const views = []; // { cameraId, video, player, line, timeline }
   let frameS = FRAME_S;
+  let measuredFrameS = Infinity;  // the smallest gap between presented frames so far
   let stopped = false;
 
   const videos = el("div", { class: "pb-videos" });
@@ -160,7 +161,10 @@ export function mount(host, ctx, rest = []) {
     if ("requestVideoFrameCallback" in video) {
       let last = null;
       const onFrame = (_, meta) => {
-        if (last !== null && meta.mediaTime > last && meta.mediaTime - last < 0.5) frameS = meta.mediaTime - last;
+        // The frame duration is the smallest gap between frames presented: a busy browser
+        // skips frames (a gap of two), never shows one early.
+        const gap = last === null ? 0 : meta.mediaTime - last;
+        if (gap > 0.001 && gap < 0.5) measuredFrameS = frameS = Math.min(measuredFrameS, gap);
         last = view.shown = meta.mediaTime;
         if (!stopped) video.requestVideoFrameCallback(onFrame);
       };
