@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 import statistics
 
+from hotlist.calibration import KEEP
 from rtcc.bench import plategen as gen
-from rtcc.bench.hotlist_ocr import KEEP, ocr_read
+from rtcc.bench.hotlist_ocr import ocr_read
 
 
 def test_correct_characters_are_nearly_certain() -> None:

@@ -255,6 +255,8 @@ def _changed_url_restarts_that_camera_only(
         beats = obs.conn.run(obs.kv.live_nodes())
         return {c: int(p) for info in beats.values() for c, p in info.get("pids", {}).items() if p}
 
+    # The heartbeats name each worker's pid a beat after the camera went online.
+    obs.wait(lambda _: set(expected) <= set(pids()), 30, "every worker's pid in the heartbeats")
     before = pids()
     cam = next(c for c, node in expected.items() if node == "n2")
     clip = write_clip(cluster.root / "other.mp4", seconds=4, passes=[], fps=10).path
