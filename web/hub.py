@@ -182,6 +182,20 @@ async def _lists(restricted: RestrictedLists) -> frozenset[int] | None:
         return None
 
 
+AWAY = object()  # the guard's answer while the database cannot be reached
+
+
+async def _ask(guard: Callable[[], Awaitable[int | None]] | None) -> int | None | object:
+    """The guard's close code (None: all is well), or ``AWAY`` when the database it reads
+    cannot be reached; other database errors are raised."""
+    try:
+        return await guard() if guard is not None else None
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        return AWAY
+
+
 async def push(
     websocket: WebSocket,
     texts: list[str],
@@ -194,14 +208,11 @@ async def push(
     (``send_system_alert`` tells it about the outage)."""
     if not texts:
         return True
-    try:
-        code = await guard() if guard is not None else None
-    except SQLAlchemyError as exc:
-        if not database_unavailable(exc):
-            raise
+    code = await _ask(guard)
+    if code is AWAY:
         texts.clear()
         return True
-    if code is not None:
+    if isinstance(code, int):
         await websocket.close(code=code)
         return False
     if batch and len(texts) > 1:
@@ -225,13 +236,8 @@ async def send_system_alert(
     False when the socket was closed."""
     if not sees_event(scope, event.envelope(), frozenset()):
         return True
-    try:
-        code = await guard() if guard is not None else None
-    except SQLAlchemyError as exc:
-        if not database_unavailable(exc):
-            raise
-        code = None
-    if code is not None:
+    code = await _ask(guard)
+    if isinstance(code, int):  # AWAY: sent all the same (the alert may be about that)
         await websocket.close(code=code)
         return False
     await websocket.send_text(encode(event))
